@@ -1,0 +1,71 @@
+// Layering of ../shared/STYLE.md: config → records/triage/mapping/fhir (pure) → store → delivery → api, cli.
+/** @type {import('dependency-cruiser').IConfiguration} */
+const PURE = '^src/(records|triage|mapping|fhir|util)/';
+const IO_MODULES = '^(node:)?(fs|fs/promises|net|http|https|http2|dgram|child_process|cluster|worker_threads)$';
+module.exports = {
+  forbidden: [
+    {
+      name: 'pure-core-no-io',
+      comment: 'records, triage, mapping and fhir are pure: no file system, network or processes.',
+      severity: 'error',
+      from: { path: PURE },
+      to: { path: IO_MODULES, dependencyTypes: ['core'] },
+    },
+    {
+      name: 'pure-core-no-services',
+      comment: 'The pure core never talks to PostgreSQL, Redis, BullMQ, express or partners.',
+      severity: 'error',
+      from: { path: PURE },
+      to: { path: '(^|/)node_modules/(pg|postgres|ioredis|bullmq|express|fhir-kit-client|undici)/' },
+    },
+    {
+      name: 'pure-core-no-upper-layers',
+      severity: 'error',
+      from: { path: PURE },
+      to: { path: '^src/(store|delivery|api|cli)/' },
+    },
+    {
+      name: 'config-is-the-bottom',
+      severity: 'error',
+      from: { path: '^src/config/' },
+      to: { path: '^src/(store|delivery|api|cli)/' },
+    },
+    {
+      name: 'only-store-touches-postgres',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/store/' },
+      to: { path: '(^|/)node_modules/(pg|postgres|node-pg-migrate)/' },
+    },
+    {
+      name: 'only-delivery-touches-queues-and-partners',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(delivery|cli/worker)' },
+      to: { path: '(^|/)node_modules/(bullmq|fhir-kit-client)/' },
+    },
+    {
+      name: 'only-api-knows-express',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/api/' },
+      to: { path: '(^|/)node_modules/express/' },
+    },
+    {
+      name: 'store-below-delivery-and-api',
+      severity: 'error',
+      from: { path: '^src/store/' },
+      to: { path: '^src/(delivery|api|cli)/' },
+    },
+    {
+      name: 'delivery-below-api',
+      severity: 'error',
+      from: { path: '^src/delivery/' },
+      to: { path: '^src/(api|cli)/' },
+    },
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

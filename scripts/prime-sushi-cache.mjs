@@ -1,0 +1,1 @@
+console.log("cache priming: not yet written");

@@ -1,0 +1,57 @@
+// Site settings: one navigator service's configuration, from mappings/sites/<site>/site.yaml.
+import { z } from 'zod';
+
+const odsCode = z
+  .string()
+  .regex(/^[A-Z0-9]{3,10}$/, 'must be an ODS code (3–10 upper-case letters or digits)');
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+
+export const crisisContactSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    phone: z.string().max(40).optional(),
+    url: z.string().url().optional(),
+    hours: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const siteSettingsSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a kebab-case site id'),
+    name: z.string().min(1).max(200),
+    nation: z.enum(['england', 'wales', 'scotland', 'northern-ireland']),
+    /** ODS code of the navigator service, when it has one. */
+    odsCode: odsCode.optional(),
+    /** Base of business identifier systems: `${identifierNamespace}/<record-type>`. */
+    identifierNamespace: z.string().url(),
+    assessmentTool: z.enum(['hna', 'wales-recovery-plan']),
+    catchment: z
+      .object({
+        gpPractices: z.array(odsCode).default([]),
+        /** Outward postcode districts, e.g. "LS1", "CF10". */
+        postcodeDistricts: z
+          .array(z.string().regex(/^[A-Z]{1,2}[0-9][0-9A-Z]?$/, 'must be a postcode district such as LS6'))
+          .default([]),
+      })
+      .strict()
+      .default({ gpPractices: [], postcodeDistricts: [] }),
+    crisisPathway: z
+      .object({
+        text: z.string().min(1).max(2000),
+        contacts: z.array(crisisContactSchema).min(1),
+      })
+      .strict(),
+    nhsNumberCheck: z
+      .object({
+        navigator: z.enum(['error', 'warn']).default('error'),
+        partner: z.enum(['error', 'warn']).default('warn'),
+      })
+      .strict()
+      .default({ navigator: 'error', partner: 'warn' }),
+    serviceClock: z.enum(['calendar', 'working-days']).default('calendar'),
+    bankHolidays: z.array(isoDate).default([]),
+  })
+  .strict();
+
+export type SiteSettings = z.infer<typeof siteSettingsSchema>;
+export type CrisisContact = z.infer<typeof crisisContactSchema>;
