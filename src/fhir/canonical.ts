@@ -38,6 +38,9 @@ export const CODE_SYSTEM_IDS = [
   'communication-category',
   'outcome-measure',
   'event-type',
+  // Needs assessment answers (generated from src/records/assessment-tools.ts into questionnaires.fsh).
+  'assessment-priority',
+  'assessment-answer',
 ] as const;
 export type CodeSystemId = (typeof CODE_SYSTEM_IDS)[number];
 export const codeSystemUrl = (id: CodeSystemId): string => cs(id);

@@ -1,0 +1,198 @@
+// navbridge CodeSystems (ids = CODE_SYSTEM_IDS in src/fhir/canonical.ts), each with a ValueSet of the
+// same id holding all its codes. Codes derived from src/records/assessment-tools.ts (need domains, Wales
+// recovery areas, diagnoses, assessment answers) are generated into questionnaires.fsh instead.
+
+RuleSet: NavbridgeCodeSystem
+* ^status = #active
+* ^experimental = false
+* ^caseSensitive = true
+* ^content = #complete
+
+RuleSet: NavbridgeValueSet
+* ^status = #active
+* ^experimental = false
+
+CodeSystem: ReferralRoute
+Id: referral-route
+Title: "Referral route"
+Description: "Who referred the person to the navigator service."
+* insert NavbridgeCodeSystem
+* #gp "GP"
+* #practice-nurse "Practice nurse"
+* #social-prescriber "Social prescriber"
+* #cmht "Community mental health team"
+* #crisis-team "Crisis resolution team"
+* #admissions-ward "Hospital admissions ward"
+* #cpn "Community psychiatric nurse"
+* #mental-health-practitioner "Mental health practitioner"
+* #self "Self-referral"
+* #other "Other"
+
+ValueSet: ReferralRouteVS
+Id: referral-route
+Title: "Referral route"
+Description: "All referral routes."
+* insert NavbridgeValueSet
+* include codes from system ReferralRoute
+
+CodeSystem: BusinessStatus
+Id: business-status
+Title: "Referral business status"
+Description: "Where a referral is in the navigator's process (Task.businessStatus)."
+* insert NavbridgeCodeSystem
+* #accepted "Accepted"
+* #consent-to-confirm "Consent to be confirmed"
+* #contact-attempted "Contact attempted"
+* #contacted "Contacted"
+* #assessment-completed "Assessment completed"
+* #plan-agreed "Support plan agreed"
+* #escalated "Escalated to the clinical referrer"
+* #discharged "Discharged"
+* #rejected "Rejected"
+* #withdrawn "Withdrawn by the referrer"
+* #entered-in-error "Entered in error"
+
+ValueSet: BusinessStatusVS
+Id: business-status
+Title: "Referral business status"
+Description: "All referral business statuses."
+* insert NavbridgeValueSet
+* include codes from system BusinessStatus
+
+CodeSystem: DischargeReason
+Id: discharge-reason
+Title: "Discharge reason"
+Description: "Why the navigator service discharged the person."
+* insert NavbridgeCodeSystem
+* #mutual-agreement "Mutual agreement"
+* #non-engagement "Did not engage"
+* #moved-away "Moved away"
+* #escalated-to-clinical-care "Escalated to clinical care"
+* #other "Other"
+
+ValueSet: DischargeReasonVS
+Id: discharge-reason
+Title: "Discharge reason"
+Description: "All discharge reasons."
+* insert NavbridgeValueSet
+* include codes from system DischargeReason
+
+CodeSystem: RejectionReason
+Id: rejection-reason
+Title: "Rejection reason"
+Description: "Why a referral was rejected or ended without service (Task.statusReason)."
+* insert NavbridgeCodeSystem
+* #in-crisis "Person is in crisis: use the crisis pathway"
+* #no-consent "Consent to referral refused"
+* #out-of-area "Outside the service's catchment"
+* #not-eligible "Not eligible"
+* #other "Other"
+* #withdrawn-by-referrer "Withdrawn by the referrer"
+
+ValueSet: RejectionReasonVS
+Id: rejection-reason
+Title: "Rejection reason"
+Description: "All rejection reasons."
+* insert NavbridgeValueSet
+* include codes from system RejectionReason
+
+CodeSystem: FlagCategory
+Id: flag-category
+Title: "Flag category"
+Description: "What a navbridge Flag warns about."
+* insert NavbridgeCodeSystem
+* #risk-to-self "Risk to self"
+* #risk-to-others "Risk to others"
+* #communication-need "Communication need (Accessible Information Standard)"
+* #interpreter-needed "Interpreter needed"
+* #safe-contact "Safe contact restrictions"
+
+ValueSet: FlagCategoryVS
+Id: flag-category
+Title: "Flag category"
+Description: "All flag categories."
+* insert NavbridgeValueSet
+* include codes from system FlagCategory
+
+CodeSystem: ContactMethod
+Id: contact-method
+Title: "Contact method"
+Description: "How the navigator contacted, or tried to contact, the person."
+* insert NavbridgeCodeSystem
+* #phone "Phone"
+* #text "Text message"
+* #email "Email"
+* #letter "Letter"
+* #in-person "In person"
+* #video "Video call"
+
+ValueSet: ContactMethodVS
+Id: contact-method
+Title: "Contact method"
+Description: "All contact methods."
+* insert NavbridgeValueSet
+* include codes from system ContactMethod
+
+CodeSystem: CommunicationCategory
+Id: communication-category
+Title: "Communication category"
+Description: "Kinds of message the navigator service sends to referrers and GPs."
+* insert NavbridgeCodeSystem
+* #discharge-summary "Discharge summary"
+* #escalation "Escalation to the clinical referrer"
+* #triage-response "Triage response"
+
+ValueSet: CommunicationCategoryVS
+Id: communication-category
+Title: "Communication category"
+Description: "All communication categories."
+* insert NavbridgeValueSet
+* include codes from system CommunicationCategory
+
+CodeSystem: OutcomeMeasure
+Id: outcome-measure
+Title: "Outcome measure"
+Description: "Outcome measures whose scores are recorded (the tools' items are licensed and not shipped)."
+* insert NavbridgeCodeSystem
+* #recovery-star "Recovery Star"
+* #wemwbs "Warwick-Edinburgh Mental Wellbeing Scale"
+* #swemwbs "Short Warwick-Edinburgh Mental Wellbeing Scale"
+* #other "Other"
+
+ValueSet: OutcomeMeasureVS
+Id: outcome-measure
+Title: "Outcome measure"
+Description: "All outcome measures."
+* insert NavbridgeValueSet
+* include codes from system OutcomeMeasure
+
+CodeSystem: EventType
+Id: event-type
+Title: "Event type"
+Description: "Navigator-side event record types."
+* insert NavbridgeCodeSystem
+* #accepted "Accepted"
+* #contact-attempted "Contact attempted"
+* #contacted "Contacted"
+* #assessment-completed "Assessment completed"
+* #plan-agreed "Support plan agreed"
+* #escalated "Escalated"
+* #outcome-recorded "Outcome recorded"
+* #discharged "Discharged"
+* #rejected "Rejected"
+* #withdrawn "Withdrawn"
+* #entered-in-error "Entered in error"
+
+ValueSet: EventTypeVS
+Id: event-type
+Title: "Event type"
+Description: "All event types."
+* insert NavbridgeValueSet
+* include codes from system EventType
+
+ValueSet: ReferralCode
+Id: referral-code
+Title: "Referral code"
+Description: "What a navbridge referral asks for. SNOMED CT only where verified."
+* insert NavbridgeValueSet
+* $sct#871731000000106 "Referral to social prescribing service"
