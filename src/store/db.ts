@@ -1,0 +1,70 @@
+// PostgreSQL connection pool and migrations. The only module that opens database connections.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runner } from 'node-pg-migrate';
+import pg from 'pg';
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+
+export interface DbOptions {
+  databaseUrl?: string;
+  /** PostgreSQL schema holding navbridge's tables (tests use one schema per suite). */
+  schema?: string;
+  max?: number;
+}
+
+export type Db = pg.Pool;
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function assertSchemaName(schema: string): void {
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: must match ${SCHEMA_NAME}`);
+}
+
+export function createDb(opts: DbOptions = {}): Db {
+  const schema = opts.schema ?? 'public';
+  assertSchemaName(schema);
+  const pool = new pg.Pool({
+    connectionString: opts.databaseUrl ?? DEFAULT_DATABASE_URL,
+    max: opts.max ?? 10,
+    options: `-c search_path=${schema}`,
+    connectionTimeoutMillis: 5_000,
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Applies pending migrations; safe to run concurrently (node-pg-migrate takes an advisory lock). */
+export async function migrate(opts: DbOptions = {}): Promise<string[]> {
+  const schema = opts.schema ?? 'public';
+  assertSchemaName(schema);
+  const ran = await runner({
+    databaseUrl: opts.databaseUrl ?? DEFAULT_DATABASE_URL,
+    dir: MIGRATIONS_DIR,
+    direction: 'up',
+    migrationsTable: 'navbridge_migrations',
+    schema,
+    createSchema: true,
+    checkOrder: true,
+    log: () => {},
+  });
+  return ran.map((m) => m.name);
+}
+
+/** Runs fn in a transaction on one client; rolls back on any error. */
+export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
