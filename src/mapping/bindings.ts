@@ -1,0 +1,89 @@
+// The JSONata bindings a mapping expression sees ($record, $ctx, $id, $code...): docs/architecture.md
+// "Mapping files" lists them. Binding functions throw MappingFunctionError, never echoing record values.
+import { IDENTIFIER_SYSTEMS, PROFILES } from '../fhir/canonical.js';
+import { resourceId, urnUuid } from '../fhir/ids.js';
+import { type CodeTables, conceptOf, lookupCode } from './code-tables.js';
+import type { MappingContext } from './context.js';
+import { MappingFunctionError } from './sandbox.js';
+
+const requireString = (fn: string, arg: string, value: unknown): string => {
+  if (typeof value !== 'string' || value === '') {
+    throw new MappingFunctionError(`$${fn}(): ${arg} must be a non-empty string`);
+  }
+  return value;
+};
+
+const optionalSubId = (fn: string, value: unknown): string => {
+  if (value === undefined) return '';
+  if (typeof value === 'number') return String(value);
+  if (typeof value !== 'string') throw new MappingFunctionError(`$${fn}(): subId must be a string`);
+  return value;
+};
+
+export interface BindingInput {
+  site: string;
+  recordId: string;
+  record: unknown;
+  context: MappingContext;
+  codeTables: CodeTables;
+}
+
+/** Bindings shared by every expression of one record's mapping; `$item`/`$index` are added per element. */
+export function createBindings(input: BindingInput): Record<string, unknown> {
+  const { site, recordId, context, codeTables } = input;
+  const idOf = (resourceType: unknown, owner: unknown, subId?: unknown): string =>
+    resourceId(
+      site,
+      requireString('idOf', 'resourceType', resourceType),
+      requireString('idOf', 'ownerRecordId', owner),
+      optionalSubId('idOf', subId),
+    );
+  const code = (table: unknown, value: unknown): unknown => {
+    const t = requireString('code', 'table', table);
+    if (value === undefined || value === null) return undefined;
+    if (Array.isArray(value)) return value.map((v) => code(t, v));
+    if (typeof value !== 'string' && typeof value !== 'boolean' && typeof value !== 'number') {
+      throw new MappingFunctionError(`$code(): the code for table '${t}' must be a string`);
+    }
+    const found = lookupCode(codeTables, t, String(value));
+    if (!found.ok) throw new MappingFunctionError(`$code(): ${found.message}`);
+    return found.coding;
+  };
+  return {
+    record: input.record,
+    ctx: context,
+    site: context.site,
+    id: (resourceType: unknown, subId?: unknown) => idOf(resourceType, recordId, optionalSubId('id', subId)),
+    ref: (resourceType: unknown, subId?: unknown) =>
+      urnUuid(idOf(resourceType, recordId, optionalSubId('ref', subId))),
+    idOf,
+    refOf: (resourceType: unknown, owner: unknown, subId?: unknown) =>
+      urnUuid(idOf(resourceType, owner, subId)),
+    identifier: (kind: unknown, value: unknown) => {
+      const k = requireString('identifier', 'kind', kind);
+      if (value === undefined || value === null || value === '') return undefined;
+      if (typeof value !== 'string' && typeof value !== 'number') {
+        throw new MappingFunctionError(`$identifier(): value for kind '${k}' must be a string`);
+      }
+      return { system: `${context.site.identifierNamespace.replace(/\/+$/, '')}/${k}`, value: String(value) };
+    },
+    code,
+    concept: (table: unknown, value: unknown) => {
+      const coding = code(table, value);
+      if (coding === undefined) return undefined;
+      if (Array.isArray(coding)) return coding.map((c) => conceptOf(c as never));
+      return conceptOf(coding as never);
+    },
+    profile: (name: unknown) => {
+      const n = requireString('profile', 'name', name);
+      if (!Object.hasOwn(PROFILES, n)) throw new MappingFunctionError(`$profile(): unknown profile '${n}'`);
+      return PROFILES[n as keyof typeof PROFILES];
+    },
+    system: (name: unknown) => {
+      const n = requireString('system', 'name', name);
+      if (!Object.hasOwn(IDENTIFIER_SYSTEMS, n))
+        throw new MappingFunctionError(`$system(): unknown identifier system '${n}'`);
+      return IDENTIFIER_SYSTEMS[n as keyof typeof IDENTIFIER_SYSTEMS];
+    },
+  };
+}

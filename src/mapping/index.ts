@@ -1,0 +1,23 @@
+// Public surface of the mapping engine (pure: no I/O, no clock).
+
+export { type CheckMappingOptions, checkMapping } from './check.js';
+export { type CodeTables, lookupCode, mergeCodeTables, resolveSystem } from './code-tables.js';
+export {
+  type CompiledMapping,
+  type CompiledResource,
+  compileMapping,
+  type MappingSources,
+  type SourceFile,
+} from './compile.js';
+export {
+  type ContextFile,
+  contextFileSchema,
+  defaultContext,
+  type MappingContext,
+  mappingContextSchema,
+  patientIdentifiers,
+  type ReferralIdentity,
+} from './context.js';
+export { type MappableRecord, mapRecord } from './engine.js';
+export { DEFAULT_LIMITS, DISABLED_FUNCTIONS, type SandboxLimits } from './sandbox.js';
+export { MAPPED_RECORD_TYPES, type MappedRecordType } from './schema.js';

@@ -1,0 +1,175 @@
+// Sandboxed JSONata: every expression is compiled once with evaluation guardrails (time, stack depth,
+// sequence size), and $eval/$now/$millis are replaced by functions that fail the mapping.
+
+import type { OperationOutcomeIssue } from 'fhir/r4.js';
+import jsonata from 'jsonata';
+import { issue } from '../fhir/outcome.js';
+
+/** Guardrails per evaluation of one expression. A record mapping never legitimately needs more. */
+export interface SandboxLimits {
+  timeoutMs: number;
+  maxDepth: number;
+  maxSequence: number;
+}
+export const DEFAULT_LIMITS: SandboxLimits = { timeoutMs: 2_000, maxDepth: 400, maxSequence: 100_000 };
+
+/** Functions mapping authors must not use: output must not depend on the time of mapping or on code built at run time. */
+export const DISABLED_FUNCTIONS = ['eval', 'now', 'millis'] as const;
+
+/** Where an expression comes from, for diagnostics: `mappings/referral/mapping.yaml resources[patient].expression`. */
+export interface ExpressionOrigin {
+  file: string;
+  field: string;
+}
+
+export interface CompiledExpression extends ExpressionOrigin {
+  source: string;
+  evaluate(input: unknown, bindings: Record<string, unknown>): Promise<unknown>;
+  references(): ExpressionReferences;
+}
+
+/** Thrown by binding functions ($code, disabled functions...): the message carries no record values. */
+export class MappingFunctionError extends Error {
+  override readonly name = 'MappingFunctionError';
+}
+
+interface JsonataErrorLike {
+  code?: string;
+  position?: number;
+  token?: string;
+  message?: string;
+  value?: unknown;
+}
+
+const isJsonataError = (err: unknown): err is JsonataErrorLike =>
+  typeof err === 'object' && err !== null && typeof (err as JsonataErrorLike).code === 'string';
+
+/** JSONata messages may quote the offending value (record data): replace it before reporting. */
+function redact(err: JsonataErrorLike): string {
+  let message = err.message ?? 'error';
+  if (err.value !== undefined && err.value !== null && typeof err.value !== 'object') {
+    const v = String(err.value);
+    if (v.length > 0) message = message.split(v).join('<value>');
+  }
+  return message;
+}
+
+const LIMIT_ERRORS = new Set(['D1011', 'D1012', 'D2014', 'D2015']);
+
+export function describeOrigin(origin: ExpressionOrigin): string {
+  return `${origin.file} ${origin.field}`;
+}
+
+export function mappingIssue(
+  origin: ExpressionOrigin,
+  message: string,
+  errorCode = 'MAPPING_ERROR',
+): OperationOutcomeIssue {
+  return issue({
+    code: 'processing',
+    diagnostics: `${describeOrigin(origin)}: ${message}`,
+    expression: origin.field,
+    errorCode,
+  });
+}
+
+/** Converts anything an evaluation throws into an issue naming the file and field, never record values. */
+export function evaluationIssue(origin: ExpressionOrigin, err: unknown): OperationOutcomeIssue {
+  if (err instanceof MappingFunctionError) return mappingIssue(origin, err.message);
+  if (isJsonataError(err)) {
+    const where = typeof err.position === 'number' ? ` at position ${err.position}` : '';
+    // For guardrail errors the quoted value is our own limit, not record data.
+    if (LIMIT_ERRORS.has(err.code ?? '')) {
+      return mappingIssue(
+        origin,
+        `JSONata ${err.code}${where} (evaluation limit exceeded): ${err.message ?? ''}`,
+      );
+    }
+    return mappingIssue(origin, `JSONata ${err.code}${where}: ${redact(err)}`);
+  }
+  if (err instanceof RangeError) return mappingIssue(origin, 'evaluation limit exceeded (stack overflow)');
+  return mappingIssue(origin, 'unexpected evaluation failure');
+}
+
+const disabled = (name: string) => (): never => {
+  throw new MappingFunctionError(
+    `$${name}() is disabled in mappings (use $ctx.now for the mapping time; no run-time code)`,
+  );
+};
+
+const DISABLED_BINDINGS: Record<string, unknown> = Object.fromEntries(
+  DISABLED_FUNCTIONS.map((name) => [name, disabled(name)]),
+);
+
+/** What an expression refers to, read from its AST (for `mappings check`). */
+export interface ExpressionReferences {
+  /** Every `$name` used, called or passed as a value. */
+  variables: string[];
+  /** Function calls with their first argument when it is a string literal (`$code('need-domain', …)`). */
+  calls: { name: string; firstArg?: string; position?: number }[];
+}
+
+function collectReferences(node: unknown, out: ExpressionReferences): void {
+  if (Array.isArray(node)) {
+    for (const n of node) collectReferences(n, out);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  const n = node as {
+    type?: string;
+    value?: unknown;
+    position?: number;
+    procedure?: { type?: string; value?: unknown };
+    arguments?: { type?: string; value?: unknown }[];
+  };
+  if (n.type === 'variable' && typeof n.value === 'string' && n.value !== '') out.variables.push(n.value);
+  if ((n.type === 'function' || n.type === 'partial') && n.procedure?.type === 'variable') {
+    const first = n.arguments?.[0];
+    out.calls.push({
+      name: String(n.procedure.value),
+      ...(first?.type === 'string' && typeof first.value === 'string' ? { firstArg: first.value } : {}),
+      ...(typeof n.position === 'number' ? { position: n.position } : {}),
+    });
+  }
+  for (const v of Object.values(node)) collectReferences(v, out);
+}
+
+/**
+ * Compiles one expression. Throws an issue list (via the returned error) on a syntax error, naming the
+ * file, field, JSONata code and position.
+ */
+export function compileExpression(
+  source: string,
+  origin: ExpressionOrigin,
+  limits: SandboxLimits = DEFAULT_LIMITS,
+): CompiledExpression | OperationOutcomeIssue {
+  let expr: jsonata.Expression;
+  try {
+    expr = jsonata(source, {
+      timeout: limits.timeoutMs,
+      stack: limits.maxDepth,
+      sequence: limits.maxSequence,
+    });
+  } catch (err) {
+    const e = isJsonataError(err) ? err : {};
+    const where = typeof e.position === 'number' ? ` at position ${e.position}` : '';
+    return mappingIssue(
+      origin,
+      `does not compile: JSONata ${e.code ?? 'error'}${where}: ${e.message ?? ''}`.trim(),
+    );
+  }
+  // Also bound on the compiled expression, so the disabled versions win over JSONata's built-ins
+  // even when a caller forgets the per-evaluation bindings.
+  for (const name of DISABLED_FUNCTIONS) expr.assign(name, DISABLED_BINDINGS[name]);
+  return {
+    ...origin,
+    source,
+    evaluate: (input, bindings) => expr.evaluate(input, { ...bindings, ...DISABLED_BINDINGS }),
+    references: () => {
+      const refs: ExpressionReferences = { variables: [], calls: [] };
+      collectReferences(expr.ast(), refs);
+      refs.variables = [...new Set(refs.variables)].sort();
+      return refs;
+    },
+  };
+}
