@@ -1,0 +1,190 @@
+// Claiming an exchange for delivery (lease + claim token), recording each attempt before it is sent,
+// and recording its outcome — only the holder of the current claim token may do so.
+import { randomUUID } from 'node:crypto';
+import type { OperationOutcome } from 'fhir/r4.js';
+import { type Db, inTransaction } from './db.js';
+import {
+  type Exchange,
+  lockSequence,
+  newToken,
+  promoteHead,
+  type QueueJob,
+  toExchange,
+} from './exchanges.js';
+
+export interface Claim {
+  exchange: Exchange;
+  claimToken: string;
+  attemptNo: number;
+  /** Reused across retries of a transient failure and after a crash; new only on replay. */
+  requestId: string;
+}
+
+/**
+ * Claims an exchange named by a queue job. Returns undefined when the job is stale: the token has
+ * moved on (replayed, superseded, delivered) or another worker holds an unexpired lease.
+ */
+export async function claimExchange(
+  db: Db,
+  exchangeId: string,
+  queueToken: string,
+  leaseMs: number,
+): Promise<Claim | undefined> {
+  return inTransaction(db, async (client) => {
+    const claimToken = randomUUID();
+    const { rows } = await client.query(
+      `UPDATE exchanges SET status = 'in-flight', claim_token = $3,
+              lease_until = now() + ($4::int * interval '1 millisecond'),
+              attempt_count = attempt_count + 1, updated_at = now()
+        WHERE id = $1 AND queue_token = $2
+          AND (status IN ('pending', 'failed') OR (status = 'in-flight' AND lease_until < now()))
+        RETURNING *`,
+      [exchangeId, queueToken, claimToken, leaseMs],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const exchange = toExchange(row);
+    // A previous attempt left open was cut short by a crash: the partner may or may not have it.
+    await client.query(
+      `UPDATE exchange_attempts SET outcome = 'abandoned', finished_at = now()
+        WHERE exchange_id = $1 AND finished_at IS NULL`,
+      [exchangeId],
+    );
+    const requestId = exchange.requestId ?? randomUUID();
+    await client.query(
+      `INSERT INTO exchange_attempts (exchange_id, attempt_no, request_id, claim_token) VALUES ($1, $2, $3, $4)`,
+      [exchangeId, exchange.attemptCount, requestId, claimToken],
+    );
+    return { exchange, claimToken, attemptNo: exchange.attemptCount, requestId };
+  });
+}
+
+export type AttemptResult =
+  | { outcome: 'delivered'; httpStatus?: number; response?: unknown; durationMs: number }
+  | {
+      outcome: 'retry';
+      httpStatus?: number;
+      response?: unknown;
+      errorClass: string;
+      error: OperationOutcome;
+      durationMs: number;
+      retryAt: Date;
+    }
+  | {
+      outcome: 'dead';
+      httpStatus?: number;
+      response?: unknown;
+      errorClass: string;
+      error: OperationOutcome;
+      durationMs: number;
+    };
+
+/**
+ * Records the outcome of the attempt held by claimToken. Returns the jobs to queue (the retry, or the
+ * next exchange in the person's sequence), or undefined when the claim was lost (lease expired and
+ * taken over): the caller must then do nothing more.
+ */
+export async function finishAttempt(
+  db: Db,
+  claim: Claim,
+  result: AttemptResult,
+): Promise<{ jobs: QueueJob[] } | undefined> {
+  return inTransaction(db, async (client) => {
+    const x = claim.exchange;
+    if (x.partnerId && x.personId) await lockSequence(client, x.partnerId, x.personId);
+    const retryToken = result.outcome === 'retry' ? newToken() : null;
+    const status = result.outcome === 'retry' ? 'failed' : result.outcome;
+    const { rows } = await client.query(
+      `UPDATE exchanges SET status = $3, claim_token = NULL, lease_until = NULL, queue_token = $4,
+              next_attempt_at = $5, last_error = $6, updated_at = now(),
+              delivered_at = CASE WHEN $3 = 'delivered' THEN now() ELSE delivered_at END,
+              status_reason = $7
+        WHERE id = $1 AND claim_token = $2 AND status = 'in-flight' RETURNING *`,
+      [
+        x.id,
+        claim.claimToken,
+        status,
+        retryToken,
+        result.outcome === 'retry' ? result.retryAt : null,
+        result.outcome === 'delivered' ? null : JSON.stringify(result.error),
+        result.outcome === 'delivered' ? null : result.errorClass,
+      ],
+    );
+    if (!rows[0]) return undefined;
+    await client.query(
+      `UPDATE exchange_attempts SET finished_at = now(), outcome = $3, http_status = $4, response = $5,
+              error_class = $6, duration_ms = $7
+        WHERE exchange_id = $1 AND claim_token = $2`,
+      [
+        x.id,
+        claim.claimToken,
+        result.outcome,
+        result.httpStatus ?? null,
+        result.response === undefined ? null : JSON.stringify(result.response),
+        result.outcome === 'delivered' ? null : result.errorClass,
+        Math.round(result.durationMs),
+      ],
+    );
+    const jobs: QueueJob[] = [];
+    if (retryToken && x.partnerId) {
+      jobs.push({
+        partnerId: x.partnerId,
+        exchangeId: x.id,
+        token: retryToken,
+        notBefore: result.outcome === 'retry' ? result.retryAt : null,
+      });
+    } else if (x.partnerId && x.personId) {
+      const next = await promoteHead(client, x.partnerId, x.personId);
+      if (next) jobs.push(next);
+    }
+    return { jobs };
+  });
+}
+
+/**
+ * Sweeper, part 1: in-flight exchanges whose lease expired (their worker died) go back to `failed`
+ * with a fresh queue token. Only expired leases are released.
+ */
+export async function releaseExpiredLeases(db: Db): Promise<QueueJob[]> {
+  return inTransaction(db, async (client) => {
+    const { rows } = await client.query(
+      `UPDATE exchanges SET status = 'failed', claim_token = NULL, lease_until = NULL,
+              queue_token = 't' || replace(gen_random_uuid()::text, '-', ''),
+              status_reason = 'lease expired', updated_at = now()
+        WHERE status = 'in-flight' AND lease_until < now()
+        RETURNING id, partner_id, queue_token, next_attempt_at`,
+    );
+    await client.query(
+      `UPDATE exchange_attempts SET outcome = 'abandoned', finished_at = now()
+        WHERE finished_at IS NULL AND exchange_id = ANY($1::uuid[])`,
+      [rows.map((r) => r.id)],
+    );
+    return rows.map((r) => ({
+      partnerId: r.partner_id,
+      exchangeId: r.id,
+      token: r.queue_token,
+      notBefore: null,
+    }));
+  });
+}
+
+/**
+ * Sweeper, part 2: exchanges that hold a queue token but may not be on the queue (the process died
+ * between commit and enqueue, or Redis lost its data). Re-adding a job with the same id is harmless
+ * when it is still queued: BullMQ ignores a duplicate job id.
+ */
+export async function findQueuedHeads(db: Db, olderThanMs: number): Promise<QueueJob[]> {
+  const { rows } = await db.query(
+    `SELECT id, partner_id, queue_token, next_attempt_at FROM exchanges
+      WHERE status IN ('pending', 'failed') AND queue_token IS NOT NULL AND partner_id IS NOT NULL
+        AND updated_at < now() - ($1::int * interval '1 millisecond')
+      ORDER BY seq`,
+    [olderThanMs],
+  );
+  return rows.map((r) => ({
+    partnerId: r.partner_id,
+    exchangeId: r.id,
+    token: r.queue_token,
+    notBefore: r.next_attempt_at ?? null,
+  }));
+}

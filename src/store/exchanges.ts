@@ -1,0 +1,271 @@
+// Outbound exchanges: insertion with supersede and per-person ordering, claiming with a lease and a
+// claim token, attempt outcomes, and the head-of-line rule that decides what may be queued.
+// PostgreSQL is the authority; a queue job is only a hint naming (exchange id, queue token).
+import { randomUUID } from 'node:crypto';
+import type { Bundle, OperationOutcome } from 'fhir/r4.js';
+import type pg from 'pg';
+import type { Db } from './db.js';
+
+export const OPEN_STATUSES = ['pending', 'in-flight', 'failed', 'dead', 'blocked'] as const;
+export type ExchangeStatus =
+  | (typeof OPEN_STATUSES)[number]
+  | 'delivered'
+  | 'superseded'
+  | 'no-route'
+  | 'withheld-no-consent'
+  | 'discarded'
+  | 'received';
+
+export interface Exchange {
+  id: string;
+  seq: string;
+  direction: 'inbound' | 'outbound';
+  partnerId: string | null;
+  site: string;
+  recordType: string;
+  sourceId: string;
+  version: number;
+  referralId: string | null;
+  personId: string | null;
+  stateKey: string | null;
+  deliveryMode: string | null;
+  payload: Bundle | null;
+  status: ExchangeStatus;
+  statusReason: string | null;
+  correlationId: string;
+  requestId: string | null;
+  queueToken: string | null;
+  claimToken: string | null;
+  leaseUntil: Date | null;
+  attemptCount: number;
+  nextAttemptAt: Date | null;
+  lastError: OperationOutcome | null;
+  createdAt: Date;
+  updatedAt: Date;
+  deliveredAt: Date | null;
+}
+
+/** What must be put on a partner's queue once the transaction has committed. */
+export interface QueueJob {
+  partnerId: string;
+  exchangeId: string;
+  token: string;
+  /** Not before this time (retries and Retry-After). */
+  notBefore: Date | null;
+}
+
+export interface NewOutboundExchange {
+  partnerId: string | null;
+  site: string;
+  recordType: string;
+  sourceId: string;
+  version: number;
+  referralId: string | null;
+  personId: string | null;
+  stateKey?: string | null;
+  deliveryMode?: string | null;
+  payload: Bundle | null;
+  /** Set for exchanges that must never be sent: no-route, withheld-no-consent. */
+  unsent?: { status: 'no-route' | 'withheld-no-consent'; reason: string };
+  correlationId?: string;
+}
+
+type Row = Record<string, unknown>;
+
+export function toExchange(r: Row): Exchange {
+  return {
+    id: r.id as string,
+    seq: String(r.seq),
+    direction: r.direction as Exchange['direction'],
+    partnerId: (r.partner_id as string | null) ?? null,
+    site: r.site as string,
+    recordType: r.record_type as string,
+    sourceId: r.source_id as string,
+    version: r.version as number,
+    referralId: (r.referral_id as string | null) ?? null,
+    personId: (r.person_id as string | null) ?? null,
+    stateKey: (r.state_key as string | null) ?? null,
+    deliveryMode: (r.delivery_mode as string | null) ?? null,
+    payload: (r.payload as Bundle | null) ?? null,
+    status: r.status as ExchangeStatus,
+    statusReason: (r.status_reason as string | null) ?? null,
+    correlationId: r.correlation_id as string,
+    requestId: (r.request_id as string | null) ?? null,
+    queueToken: (r.queue_token as string | null) ?? null,
+    claimToken: (r.claim_token as string | null) ?? null,
+    leaseUntil: (r.lease_until as Date | null) ?? null,
+    attemptCount: r.attempt_count as number,
+    nextAttemptAt: (r.next_attempt_at as Date | null) ?? null,
+    lastError: (r.last_error as OperationOutcome | null) ?? null,
+    createdAt: r.created_at as Date,
+    updatedAt: r.updated_at as Date,
+    deliveredAt: (r.delivered_at as Date | null) ?? null,
+  };
+}
+
+/** Queue tokens appear in BullMQ job ids: no ':' and never all digits. */
+export const newToken = (): string => `t${randomUUID().replaceAll('-', '')}`;
+
+/** Serialises all changes to one (partner, person) sequence inside the current transaction. */
+export async function lockSequence(
+  client: pg.PoolClient,
+  partnerId: string,
+  personId: string,
+): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+    `seq|${partnerId}|${personId}`,
+  ]);
+}
+
+/**
+ * Looks at the head (oldest open exchange) of a (partner, person) sequence and returns the job to
+ * queue, if any. A dead head blocks everything behind it; a blocked head whose dead predecessor was
+ * replayed or discarded becomes pending again. Must run under lockSequence.
+ */
+export async function promoteHead(
+  client: pg.PoolClient,
+  partnerId: string,
+  personId: string,
+): Promise<QueueJob | null> {
+  const { rows } = await client.query(
+    `SELECT id, seq, status, queue_token, next_attempt_at FROM exchanges
+      WHERE partner_id = $1 AND person_id = $2 AND status = ANY($3) ORDER BY seq LIMIT 1`,
+    [partnerId, personId, OPEN_STATUSES],
+  );
+  const head = rows[0];
+  if (!head) return null;
+  if (head.status === 'dead') {
+    await client.query(
+      `UPDATE exchanges SET status = 'blocked', queue_token = NULL, updated_at = now(),
+              status_reason = 'blocked behind dead exchange ' || $3
+        WHERE partner_id = $1 AND person_id = $2 AND status = 'pending' AND seq > $4`,
+      [partnerId, personId, head.id, head.seq],
+    );
+    return null;
+  }
+  // The dead exchange that blocked this sequence was replayed or discarded: everything up to the next
+  // dead one (if any) is pending again, though only the head is queued.
+  await client.query(
+    `UPDATE exchanges SET status = 'pending', status_reason = NULL, updated_at = now()
+      WHERE partner_id = $1 AND person_id = $2 AND status = 'blocked'
+        AND seq < COALESCE((SELECT min(seq) FROM exchanges
+                             WHERE partner_id = $1 AND person_id = $2 AND status = 'dead'), 9223372036854775807)`,
+    [partnerId, personId],
+  );
+  if (head.status === 'in-flight') return null;
+  if ((head.status === 'pending' || head.status === 'failed') && head.queue_token) return null;
+  const token = newToken();
+  await client.query(
+    `UPDATE exchanges SET status = CASE WHEN status = 'blocked' THEN 'pending' ELSE status END,
+            status_reason = CASE WHEN status = 'blocked' THEN NULL ELSE status_reason END,
+            queue_token = $2, updated_at = now() WHERE id = $1`,
+    [head.id, token],
+  );
+  return { partnerId, exchangeId: head.id, token, notBefore: head.next_attempt_at ?? null };
+}
+
+/** Older undelivered versions of the same state resource for this partner lose to the newer one. */
+async function supersedeOlder(client: pg.PoolClient, x: NewOutboundExchange, newId: string): Promise<number> {
+  if (!x.stateKey || !x.partnerId) return 0;
+  const { rowCount } = await client.query(
+    `UPDATE exchanges SET status = 'superseded', status_reason = 'superseded by ' || $4,
+            queue_token = NULL, updated_at = now()
+      WHERE partner_id = $1 AND state_key = $2 AND version < $3
+        AND status IN ('pending', 'failed', 'dead', 'blocked')`,
+    [x.partnerId, x.stateKey, x.version, newId],
+  );
+  return rowCount ?? 0;
+}
+
+/** Supersedes every undelivered exchange of a referral (withdrawn or entered in error). */
+export async function supersedeReferral(
+  client: pg.PoolClient,
+  site: string,
+  referralId: string,
+  reason: string,
+  exceptIds: readonly string[] = [],
+): Promise<QueueJob[]> {
+  const { rows } = await client.query(
+    `UPDATE exchanges SET status = 'superseded', status_reason = $3, queue_token = NULL, updated_at = now()
+      WHERE site = $1 AND referral_id = $2 AND status IN ('pending', 'failed', 'dead', 'blocked')
+        AND NOT (id = ANY($4::uuid[]))
+      RETURNING partner_id, person_id`,
+    [site, referralId, reason, exceptIds],
+  );
+  const jobs: QueueJob[] = [];
+  const seen = new Set<string>();
+  for (const r of rows) {
+    const key = `${r.partner_id}|${r.person_id}`;
+    if (!r.partner_id || !r.person_id || seen.has(key)) continue;
+    seen.add(key);
+    await lockSequence(client, r.partner_id, r.person_id);
+    const job = await promoteHead(client, r.partner_id, r.person_id);
+    if (job) jobs.push(job);
+  }
+  return jobs;
+}
+
+/** Stores an outbound exchange and returns what to queue after commit. Call inside a transaction. */
+export async function insertOutbound(
+  client: pg.PoolClient,
+  x: NewOutboundExchange,
+): Promise<{ exchange: Exchange; jobs: QueueJob[] }> {
+  const id = randomUUID();
+  const correlationId = x.correlationId ?? randomUUID();
+  const jobs: QueueJob[] = [];
+  let status: ExchangeStatus = 'pending';
+  let reason: string | null = null;
+  if (x.unsent) {
+    status = x.unsent.status;
+    reason = x.unsent.reason;
+  } else if (!x.partnerId || !x.personId) {
+    throw new Error('an exchange to be sent needs a partner and a person');
+  } else {
+    await lockSequence(client, x.partnerId, x.personId);
+    if (x.stateKey) {
+      const newer = await client.query(
+        `SELECT 1 FROM exchanges WHERE partner_id = $1 AND state_key = $2 AND version > $3
+            AND status NOT IN ('superseded', 'discarded') LIMIT 1`,
+        [x.partnerId, x.stateKey, x.version],
+      );
+      if (newer.rowCount) {
+        status = 'superseded';
+        reason = 'a newer version was already accepted';
+      }
+    }
+  }
+  const { rows } = await client.query(
+    `INSERT INTO exchanges (id, direction, partner_id, site, record_type, source_id, version, referral_id,
+        person_id, state_key, delivery_mode, payload, status, status_reason, correlation_id, request_id)
+     VALUES ($1, 'outbound', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *`,
+    [
+      id,
+      x.partnerId,
+      x.site,
+      x.recordType,
+      x.sourceId,
+      x.version,
+      x.referralId,
+      x.personId,
+      x.stateKey ?? null,
+      x.deliveryMode ?? null,
+      x.payload === null ? null : JSON.stringify(x.payload),
+      status,
+      reason,
+      correlationId,
+      randomUUID(),
+    ],
+  );
+  if (status === 'pending' && x.partnerId && x.personId) {
+    await supersedeOlder(client, x, id);
+    const job = await promoteHead(client, x.partnerId, x.personId);
+    if (job) jobs.push(job);
+  }
+  const fresh = await client.query('SELECT * FROM exchanges WHERE id = $1', [id]);
+  return { exchange: toExchange(fresh.rows[0] ?? rows[0]), jobs };
+}
+
+export async function getExchange(db: Db | pg.PoolClient, id: string): Promise<Exchange | undefined> {
+  const { rows } = await db.query('SELECT * FROM exchanges WHERE id = $1', [id]);
+  return rows[0] ? toExchange(rows[0]) : undefined;
+}

@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  claimExchange,
+  findQueuedHeads,
+  finishAttempt,
+  releaseExpiredLeases,
+} from '../../../src/store/claims.js';
+import { inTransaction } from '../../../src/store/db.js';
+import { discardDeadLetter, listDeadLetters, replayDeadLetter } from '../../../src/store/dead-letters.js';
+import {
+  getExchange,
+  insertOutbound,
+  type NewOutboundExchange,
+  type QueueJob,
+} from '../../../src/store/exchanges.js';
+import { createTestDb, type TestDb } from '../../support/db.js';
+
+const OO = { resourceType: 'OperationOutcome' as const, issue: [] };
+
+describe('exchange store: ordering, claims, supersede, dead letters', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb();
+  });
+  afterAll(async () => t.close());
+
+  async function person(): Promise<string> {
+    const id = randomUUID();
+    await t.db.query('INSERT INTO persons (id) VALUES ($1)', [id]);
+    return id;
+  }
+
+  function x(personId: string, over: Partial<NewOutboundExchange> = {}): NewOutboundExchange {
+    return {
+      partnerId: 'trust-a',
+      site: 'leeds-north',
+      recordType: 'event',
+      sourceId: randomUUID(),
+      version: 1,
+      referralId: 'ref-1',
+      personId,
+      payload: { resourceType: 'Bundle', type: 'collection' },
+      ...over,
+    };
+  }
+
+  const insert = (n: NewOutboundExchange) => inTransaction(t.db, (c) => insertOutbound(c, n));
+
+  async function deliver(job: QueueJob): Promise<QueueJob[]> {
+    const claim = await claimExchange(t.db, job.exchangeId, job.token, 60_000);
+    if (!claim) throw new Error('claim failed');
+    const done = await finishAttempt(t.db, claim, { outcome: 'delivered', httpStatus: 200, durationMs: 5 });
+    if (!done) throw new Error('lost claim');
+    return done.jobs;
+  }
+
+  it('queues only the head of each person sequence, then the next one on delivery', async () => {
+    const p = await person();
+    const a = await insert(x(p));
+    const b = await insert(x(p));
+    expect(a.jobs).toHaveLength(1);
+    expect(b.jobs).toHaveLength(0);
+    expect(b.exchange.status).toBe('pending');
+    const next = await deliver(a.jobs[0]!);
+    expect(next.map((j) => j.exchangeId)).toEqual([b.exchange.id]);
+    expect((await getExchange(t.db, a.exchange.id))?.status).toBe('delivered');
+  });
+
+  it('different people are queued in parallel', async () => {
+    const [p1, p2] = [await person(), await person()];
+    const a = await insert(x(p1));
+    const b = await insert(x(p2));
+    expect(a.jobs).toHaveLength(1);
+    expect(b.jobs).toHaveLength(1);
+  });
+
+  it('a stale job (token moved on) cannot claim, and a claim is exclusive while its lease lasts', async () => {
+    const p = await person();
+    const a = await insert(x(p));
+    const job = a.jobs[0]!;
+    expect(await claimExchange(t.db, job.exchangeId, 'tbogus', 60_000)).toBeUndefined();
+    const c1 = await claimExchange(t.db, job.exchangeId, job.token, 60_000);
+    expect(c1).toBeDefined();
+    expect(await claimExchange(t.db, job.exchangeId, job.token, 60_000)).toBeUndefined();
+    const done = await finishAttempt(t.db, c1!, { outcome: 'delivered', durationMs: 1 });
+    expect(done).toBeDefined();
+    expect(await claimExchange(t.db, job.exchangeId, job.token, 60_000)).toBeUndefined();
+  });
+
+  it('after a crash the expired lease is released and the retry reuses the X-Request-Id', async () => {
+    const p = await person();
+    const a = await insert(x(p));
+    const c1 = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 1);
+    await new Promise((r) => setTimeout(r, 20));
+    const released = await releaseExpiredLeases(t.db);
+    const mine = released.find((j) => j.exchangeId === a.exchange.id);
+    expect(mine).toBeDefined();
+    // The crashed worker's late outcome is refused: it no longer holds the claim.
+    expect(await finishAttempt(t.db, c1!, { outcome: 'delivered', durationMs: 1 })).toBeUndefined();
+    const c2 = await claimExchange(t.db, a.exchange.id, mine!.token, 60_000);
+    expect(c2?.requestId).toBe(c1?.requestId);
+    expect(c2?.attemptNo).toBe(2);
+    const { rows } = await t.db.query(
+      'SELECT attempt_no, outcome FROM exchange_attempts WHERE exchange_id = $1 ORDER BY attempt_no',
+      [a.exchange.id],
+    );
+    expect(rows).toEqual([
+      { attempt_no: 1, outcome: 'abandoned' },
+      { attempt_no: 2, outcome: null },
+    ]);
+  });
+
+  it('a transient failure schedules a retry with a new token and the same request id', async () => {
+    const p = await person();
+    const a = await insert(x(p));
+    const c1 = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
+    const retryAt = new Date(Date.now() + 1000);
+    const res = await finishAttempt(t.db, c1!, {
+      outcome: 'retry',
+      httpStatus: 503,
+      errorClass: 'http-503',
+      error: OO,
+      durationMs: 3,
+      retryAt,
+    });
+    expect(res?.jobs).toHaveLength(1);
+    expect(res!.jobs[0]!.token).not.toBe(a.jobs[0]!.token);
+    expect(res!.jobs[0]!.notBefore?.getTime()).toBe(retryAt.getTime());
+    const c2 = await claimExchange(t.db, a.exchange.id, res!.jobs[0]!.token, 60_000);
+    expect(c2?.requestId).toBe(c1?.requestId);
+  });
+
+  it('a dead exchange blocks later ones for that person only; replay delivers them in order', async () => {
+    const [p, other] = [await person(), await person()];
+    const a = await insert(x(p));
+    const b = await insert(x(p));
+    const o = await insert(x(other));
+    const c = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
+    await finishAttempt(t.db, c!, {
+      outcome: 'dead',
+      httpStatus: 422,
+      errorClass: 'http-422',
+      error: OO,
+      durationMs: 1,
+    });
+    expect((await getExchange(t.db, b.exchange.id))?.status).toBe('blocked');
+    const late = await insert(x(p));
+    expect(late.exchange.status).toBe('blocked');
+    expect(late.jobs).toEqual([]);
+    expect(o.jobs).toHaveLength(1);
+
+    const dead = await listDeadLetters(t.db, { partnerId: 'trust-a', reason: 'http-422' });
+    const row = dead.find((d) => d.id === a.exchange.id);
+    expect(row?.blockedBehind).toBe(2);
+
+    const before = (await getExchange(t.db, a.exchange.id))!;
+    const jobs = await replayDeadLetter(t.db, a.exchange.id, 'admin-1');
+    expect(jobs.map((j) => j.exchangeId)).toEqual([a.exchange.id]);
+    const after = (await getExchange(t.db, a.exchange.id))!;
+    expect(after.requestId).not.toBe(before.requestId);
+    expect(after.correlationId).toBe(before.correlationId);
+    expect((await getExchange(t.db, b.exchange.id))?.status).toBe('pending');
+    const n1 = await deliver(jobs[0]!);
+    expect(n1.map((j) => j.exchangeId)).toEqual([b.exchange.id]);
+    const n2 = await deliver(n1[0]!);
+    expect(n2.map((j) => j.exchangeId)).toEqual([late.exchange.id]);
+    const { rows } = await t.db.query(`SELECT action, target_id FROM audit_log WHERE target_id = $1`, [
+      a.exchange.id,
+    ]);
+    expect(rows).toEqual([{ action: 'replay', target_id: a.exchange.id }]);
+  });
+
+  it('discarding a dead exchange releases the next one', async () => {
+    const p = await person();
+    const a = await insert(x(p));
+    const b = await insert(x(p));
+    const c = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
+    await finishAttempt(t.db, c!, { outcome: 'dead', errorClass: 'http-400', error: OO, durationMs: 1 });
+    const jobs = await discardDeadLetter(t.db, a.exchange.id, 'admin-1', 'sent to wrong partner');
+    expect(jobs.map((j) => j.exchangeId)).toEqual([b.exchange.id]);
+    expect((await getExchange(t.db, a.exchange.id))?.status).toBe('discarded');
+    await expect(replayDeadLetter(t.db, a.exchange.id, 'admin-1')).rejects.toThrow(/not dead/);
+  });
+
+  it('a newer version of a state resource supersedes undelivered older ones; an older arrival is superseded', async () => {
+    const p = await person();
+    const head = await insert(x(p)); // an event occupying the head
+    const v1 = await insert(
+      x(p, { recordType: 'support-plan', sourceId: 'plan-1', version: 1, stateKey: 'plan-1' }),
+    );
+    const v2 = await insert(
+      x(p, { recordType: 'support-plan', sourceId: 'plan-1', version: 2, stateKey: 'plan-1' }),
+    );
+    expect((await getExchange(t.db, v1.exchange.id))?.status).toBe('superseded');
+    const old = await insert(
+      x(p, { recordType: 'support-plan', sourceId: 'plan-1', version: 1, stateKey: 'plan-1' }),
+    );
+    expect(old.exchange.status).toBe('superseded');
+    const next = await deliver(head.jobs[0]!);
+    expect(next.map((j) => j.exchangeId)).toEqual([v2.exchange.id]);
+  });
+
+  it('unsent exchanges are stored visibly and never queued', async () => {
+    const p = await person();
+    const w = await insert(
+      x(p, { unsent: { status: 'withheld-no-consent', reason: 'sharing.withGp not agreed' } }),
+    );
+    expect(w.exchange.status).toBe('withheld-no-consent');
+    expect(w.jobs).toEqual([]);
+    const n = await insert(
+      x(p, { partnerId: null, unsent: { status: 'no-route', reason: 'no GP partner' } }),
+    );
+    expect(n.exchange.status).toBe('no-route');
+  });
+
+  it('the sweeper finds queued heads that may have been lost from Redis', async () => {
+    const p = await person();
+    const a = await insert(x(p));
+    await new Promise((r) => setTimeout(r, 30));
+    const heads = await findQueuedHeads(t.db, 10);
+    expect(heads.find((h) => h.exchangeId === a.exchange.id)?.token).toBe(a.jobs[0]!.token);
+  });
+});
