@@ -1,0 +1,128 @@
+// zod issues → OperationOutcome issues. The messages come from our error map and name the path and
+// the rule only: inputs are patient data, so no message may echo a value.
+import type { OperationOutcomeIssue } from 'fhir/r4.js';
+import type { z } from 'zod';
+import { type IssueType, issue } from '../fhir/outcome.js';
+import { isCalendarDate } from './dates.js';
+
+type RawIssue = z.core.$ZodRawIssue;
+type PathKey = PropertyKey;
+
+/** `['goals', 0, 'steps', 1, 'id']` → `goals[0].steps[1].id`. */
+export function formatPath(path: readonly PathKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+const plural = (n: number | bigint, word: string): string => `${n} ${word}${n === 1 || n === 1n ? '' : 's'}`;
+
+function sizeMessage(iss: z.core.$ZodRawIssue<z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall>): string {
+  const big = iss.code === 'too_big';
+  const bound = big
+    ? (iss as { maximum: number | bigint }).maximum
+    : (iss as { minimum: number | bigint }).minimum;
+  switch (iss.origin) {
+    case 'string':
+      if (!big && bound === 1) return 'must not be empty';
+      return `must be ${big ? 'at most' : 'at least'} ${plural(bound, 'character')}`;
+    case 'array':
+    case 'set':
+      return `must have ${big ? 'at most' : 'at least'} ${plural(bound, 'item')}`;
+    default:
+      return `must be ${big ? 'at most' : 'at least'} ${String(bound)}`;
+  }
+}
+
+/**
+ * zod error map: never reads `iss.input` into the message. Custom messages given in the schemas
+ * (`regex(re, 'must be …')`) win, because zod consults the schema's own error first.
+ */
+export function recordErrorMap(iss: RawIssue): string {
+  switch (iss.code) {
+    case 'invalid_type':
+      if (iss.input === undefined) return 'is required';
+      return `must be ${iss.expected === 'int' ? 'an integer' : `of type ${iss.expected}`}`;
+    case 'invalid_value':
+      return `must be one of: ${iss.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'unrecognized_keys':
+      return iss.keys.length === 1 ? 'unknown field' : 'unknown fields';
+    case 'too_big':
+    case 'too_small':
+      return sizeMessage(iss);
+    case 'invalid_format':
+      return `must be a valid ${iss.format}`;
+    case 'not_multiple_of':
+      return `must be a multiple of ${String(iss.divisor)}`;
+    case 'invalid_union':
+      if ('discriminator' in iss && iss.discriminator !== undefined) {
+        const options = (iss as { options?: unknown[] }).options ?? [];
+        return `must be one of: ${options.map((v) => JSON.stringify(v)).join(', ')}`;
+      }
+      return 'does not match any allowed shape';
+    default:
+      return 'is invalid';
+  }
+}
+
+/** zod reports a failed discriminator on the whole object: it is "required" when the key is absent. */
+function isMissingDiscriminator(iss: z.core.$ZodIssue, input: unknown): boolean {
+  const discriminator = (iss as { discriminator?: string }).discriminator;
+  if (discriminator === undefined) return false;
+  return (
+    typeof input !== 'object' ||
+    input === null ||
+    (input as Record<string, unknown>)[discriminator] === undefined
+  );
+}
+
+/** Classify a final zod issue; `input` is read only to tell "missing" and "impossible date" apart. */
+export function toOutcomeIssues(issues: readonly z.core.$ZodIssue[]): OperationOutcomeIssue[] {
+  const out: OperationOutcomeIssue[] = [];
+  for (const iss of issues) {
+    const input = (iss as { input?: unknown }).input;
+    if (iss.code === 'unrecognized_keys') {
+      // One issue per key, at the key's own path, so each unknown field is named exactly.
+      for (const key of iss.keys) {
+        out.push(
+          issue({
+            code: 'structure',
+            diagnostics: `${formatPath([...iss.path, key])}: unknown field`,
+            expression: formatPath([...iss.path, key]),
+            errorCode: 'REC_BAD_REQUEST',
+          }),
+        );
+      }
+      continue;
+    }
+    const where = formatPath(iss.path);
+    let code: IssueType = 'invalid';
+    let errorCode = 'REC_BAD_REQUEST';
+    if (iss.code === 'invalid_type' && input === undefined) code = 'required';
+    else if (iss.code === 'invalid_union' && isMissingDiscriminator(iss, input)) code = 'required';
+    else if (iss.code === 'too_big' && iss.origin === 'string') {
+      code = 'too-long';
+      errorCode = 'STRING_TOO_LONG';
+    } else if (iss.code === 'invalid_value' || iss.code === 'too_big' || iss.code === 'too_small')
+      code = 'value';
+    else if (iss.code === 'invalid_union' && 'discriminator' in iss) code = 'value';
+    else if (iss.code === 'invalid_format' && (iss.format === 'date' || iss.format === 'datetime')) {
+      code = 'value';
+      const datePart = typeof input === 'string' ? /^(\d{4}-\d{2}-\d{2})/.exec(input)?.[1] : undefined;
+      if (datePart !== undefined && !isCalendarDate(datePart)) errorCode = 'DATE_IMPOSSIBLE';
+    }
+    out.push(
+      issue({
+        code,
+        // A schema's own message (e.g. "must be a calendar date") would mislead for a missing field.
+        diagnostics: `${where || 'record'}: ${code === 'required' ? 'is required' : iss.message}`,
+        ...(where ? { expression: where } : {}),
+        errorCode,
+      }),
+    );
+  }
+  return out;
+}
