@@ -1,0 +1,55 @@
+// Person keys: an internal person UUID for everyone (with or without an NHS number). Matching uses a
+// keyed HMAC of verified national identifiers, never a plain hash: an NHS number's 10 digits are too
+// few for an unkeyed hash to hide them.
+import { createHmac, randomUUID } from 'node:crypto';
+import type pg from 'pg';
+
+export interface PersonIdentifier {
+  system: string;
+  value: string;
+  /** Only verified identifiers (e.g. PDS-traced NHS numbers, or ones passing their check) match people. */
+  verified: boolean;
+}
+
+export function personKey(secret: string, id: Pick<PersonIdentifier, 'system' | 'value'>): string {
+  return createHmac('sha256', secret)
+    .update(`${id.system}|${id.value.replace(/\s+/g, '')}`)
+    .digest('hex');
+}
+
+/**
+ * Finds the person matching any verified identifier, or creates one; records every verified
+ * identifier's key for that person. Call inside a transaction.
+ */
+export async function resolvePerson(
+  client: pg.PoolClient,
+  secret: string,
+  identifiers: readonly PersonIdentifier[],
+): Promise<string> {
+  if (secret.length < 16) throw new Error('the person-key secret must be at least 16 characters');
+  const keys = identifiers.filter((i) => i.verified).map((i) => personKey(secret, i));
+  for (const key of keys) {
+    // Serialise concurrent intake of the same person.
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`person|${key}`]);
+  }
+  let personId: string | undefined;
+  if (keys.length > 0) {
+    const { rows } = await client.query(
+      `SELECT k.person_id FROM person_keys k JOIN persons p ON p.id = k.person_id
+        WHERE k.key = ANY($1) ORDER BY p.created_at, p.id LIMIT 1`,
+      [keys],
+    );
+    personId = rows[0]?.person_id;
+  }
+  if (!personId) {
+    personId = randomUUID();
+    await client.query('INSERT INTO persons (id) VALUES ($1)', [personId]);
+  }
+  for (const key of keys) {
+    await client.query(
+      'INSERT INTO person_keys (key, person_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING',
+      [key, personId],
+    );
+  }
+  return personId;
+}

@@ -1,0 +1,125 @@
+// Navigator records stored by version: the source of every mapping context (the referral's state,
+// the previous and latest support plan, the target of an entered-in-error).
+import { isDeepStrictEqual } from 'node:util';
+import type pg from 'pg';
+import type { Db } from './db.js';
+
+export interface StoredRecord<T = unknown> {
+  site: string;
+  recordType: string;
+  sourceId: string;
+  version: number;
+  referralId: string;
+  personId: string | null;
+  payload: T;
+  mappingVersion: string | null;
+  receivedAt: Date;
+}
+
+export type SaveResult = 'inserted' | 'duplicate' | 'stale';
+
+export class VersionConflictError extends Error {
+  override readonly name = 'VersionConflictError';
+}
+
+const toRecord = (r: Record<string, unknown>): StoredRecord => ({
+  site: r.site as string,
+  recordType: r.record_type as string,
+  sourceId: r.source_id as string,
+  version: r.version as number,
+  referralId: r.referral_id as string,
+  personId: (r.person_id as string | null) ?? null,
+  payload: r.payload,
+  mappingVersion: (r.mapping_version as string | null) ?? null,
+  receivedAt: r.received_at as Date,
+});
+
+/**
+ * Saves one version. The same version resent unchanged is a `duplicate` (nothing to do); the same
+ * version with different content is a conflict (a changed record must carry a higher version); a
+ * version lower than the latest is `stale` (stored for the record, but it changes nothing).
+ */
+export async function saveRecord(
+  client: pg.PoolClient,
+  rec: Omit<StoredRecord, 'receivedAt' | 'mappingVersion'> & { mappingVersion?: string | null },
+): Promise<SaveResult> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+    `rec|${rec.site}|${rec.recordType}|${rec.sourceId}`,
+  ]);
+  const existing = await client.query(
+    'SELECT payload FROM records WHERE site = $1 AND record_type = $2 AND source_id = $3 AND version = $4',
+    [rec.site, rec.recordType, rec.sourceId, rec.version],
+  );
+  if (existing.rows[0]) {
+    if (isDeepStrictEqual(existing.rows[0].payload, rec.payload)) return 'duplicate';
+    throw new VersionConflictError(
+      `${rec.recordType} ${rec.sourceId} version ${rec.version} was already received with different content`,
+    );
+  }
+  const latest = await client.query(
+    'SELECT max(version) AS v FROM records WHERE site = $1 AND record_type = $2 AND source_id = $3',
+    [rec.site, rec.recordType, rec.sourceId],
+  );
+  await client.query(
+    `INSERT INTO records (site, record_type, source_id, version, referral_id, person_id, payload, mapping_version)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      rec.site,
+      rec.recordType,
+      rec.sourceId,
+      rec.version,
+      rec.referralId,
+      rec.personId,
+      JSON.stringify(rec.payload),
+      rec.mappingVersion ?? null,
+    ],
+  );
+  const max = latest.rows[0]?.v as number | null;
+  return max !== null && max > rec.version ? 'stale' : 'inserted';
+}
+
+export async function getRecord(
+  db: Db | pg.PoolClient,
+  site: string,
+  recordType: string,
+  sourceId: string,
+  version?: number,
+): Promise<StoredRecord | undefined> {
+  const { rows } = await db.query(
+    `SELECT * FROM records WHERE site = $1 AND record_type = $2 AND source_id = $3
+        AND ($4::int IS NULL OR version = $4) ORDER BY version DESC LIMIT 1`,
+    [site, recordType, sourceId, version ?? null],
+  );
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
+
+/** The latest version strictly below `version` (the previous plan, for cancelled goals). */
+export async function getPreviousVersion(
+  db: Db | pg.PoolClient,
+  site: string,
+  recordType: string,
+  sourceId: string,
+  version: number,
+): Promise<StoredRecord | undefined> {
+  const { rows } = await db.query(
+    `SELECT * FROM records WHERE site = $1 AND record_type = $2 AND source_id = $3 AND version < $4
+      ORDER BY version DESC LIMIT 1`,
+    [site, recordType, sourceId, version],
+  );
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
+
+/** The latest version of the newest record of a type for a referral (e.g. its current support plan). */
+export async function getLatestForReferral(
+  db: Db | pg.PoolClient,
+  site: string,
+  referralId: string,
+  recordType: string,
+): Promise<StoredRecord | undefined> {
+  const { rows } = await db.query(
+    `SELECT * FROM records WHERE site = $1 AND referral_id = $2 AND record_type = $3
+      ORDER BY received_at DESC, version DESC LIMIT 1`,
+    [site, referralId, recordType],
+  );
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
