@@ -1,0 +1,127 @@
+// navbridge.config.yaml: partners, routing and worker settings, validated with zod (unknown keys
+// rejected, every problem reported at once). Secrets never live in the file: it names environment
+// variables, read only by the command that needs them.
+import { z } from 'zod';
+
+const envName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an environment variable name');
+const odsCode = z.string().regex(/^[A-Z0-9]{3,10}$/, 'must be an ODS code');
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a kebab-case id');
+
+export const RECEIVES = [
+  'referral-status',
+  'assessment',
+  'support-plan',
+  'onward-referral',
+  'discharge',
+  'escalation',
+  'outcome',
+] as const;
+export type Receives = (typeof RECEIVES)[number];
+
+const authSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }).strict(),
+  z.object({ type: z.literal('bearer'), tokenEnv: envName }).strict(),
+  z
+    .object({
+      type: z.literal('oauth2-client-credentials'),
+      tokenUrl: z.string().url(),
+      clientId: z.string().min(1),
+      /** PEM private key (PKCS#8) in this environment variable signs the client assertion. */
+      privateKeyEnv: envName,
+      keyId: z.string().min(1),
+      algorithm: z.enum(['RS256', 'RS384', 'RS512', 'ES256', 'ES384']).default('RS256'),
+      scope: z.string().optional(),
+    })
+    .strict(),
+]);
+
+const retrySchema = z
+  .object({
+    maxAttempts: z.coerce.number().int().min(1).max(100).default(12),
+    baseDelayMs: z.coerce.number().int().min(10).default(1_000),
+    maxDelayMs: z.coerce.number().int().min(100).default(15 * 60_000),
+  })
+  .strict();
+
+export const partnerSchema = z
+  .object({
+    id,
+    name: z.string().min(1).max(200),
+    kind: z.enum(['gp-practice', 'pcn', 'trust', 'community-service']),
+    /** ODS codes the partner serves (a PCN lists its practices). */
+    odsCodes: z.array(odsCode).default([]),
+    /** Directory of Services id, where the partner speaks BaRS. */
+    dosServiceId: z.string().optional(),
+    baseUrl: z.string().url(),
+    auth: authSchema.default({ type: 'none' }),
+    mode: z.enum(['transaction', 'rest', 'message', 'document']),
+    document: z
+      .object({
+        transport: z.enum(['bundle', 'document-reference']).default('bundle'),
+        content: z.enum(['summary', 'full']).default('summary'),
+      })
+      .strict()
+      .default({ transport: 'bundle', content: 'summary' }),
+    receives: z.array(z.enum(RECEIVES)).min(1),
+    patients: z.enum(['reference-only', 'create-if-absent']).default('reference-only'),
+    rateLimit: z
+      .object({ max: z.coerce.number().int().min(1), durationMs: z.coerce.number().int().min(1) })
+      .strict()
+      .optional(),
+    concurrency: z.coerce.number().int().min(1).max(200).default(8),
+    timeoutMs: z.coerce.number().int().min(100).max(300_000).default(15_000),
+    retry: retrySchema.default({ maxAttempts: 12, baseDelayMs: 1_000, maxDelayMs: 15 * 60_000 }),
+    circuitBreaker: z
+      .object({
+        failureThreshold: z.coerce.number().int().min(1).default(5),
+        cooldownMs: z.coerce.number().int().min(100).default(30_000),
+      })
+      .strict()
+      .default({ failureThreshold: 5, cooldownMs: 30_000 }),
+  })
+  .strict();
+export type PartnerConfig = z.infer<typeof partnerSchema>;
+
+export const appConfigSchema = z
+  .object({
+    mappingsDir: z.string().default('mappings'),
+    profilesDir: z.string().default('profiles'),
+    sites: z.array(id).min(1),
+    /** Base URL navbridge's own FHIR API is reached at (JWT `aud`, fullUrls). */
+    publicBaseUrl: z.string().url().default('http://localhost:8080/fhir'),
+    secrets: z
+      .object({
+        /** Keyed HMAC secret for person matching (at least 16 characters). */
+        personKeyEnv: envName.default('NAVBRIDGE_PERSON_KEY'),
+        /** Admin credential (bearer token) for the admin API and dead-letter commands. */
+        adminTokenEnv: envName.default('NAVBRIDGE_ADMIN_TOKEN'),
+      })
+      .strict()
+      .default({ personKeyEnv: 'NAVBRIDGE_PERSON_KEY', adminTokenEnv: 'NAVBRIDGE_ADMIN_TOKEN' }),
+    worker: z
+      .object({
+        leaseMs: z.coerce.number().int().min(1_000).default(120_000),
+        sweepIntervalMs: z.coerce.number().int().min(100).default(15_000),
+        /** A stored exchange not claimed for this long is re-queued by the sweeper. */
+        requeueAfterMs: z.coerce.number().int().min(100).default(60_000),
+        queuePrefix: z.string().regex(/^[a-z][a-z0-9-]*$/).default('navbridge'),
+      })
+      .strict()
+      .default({ leaseMs: 120_000, sweepIntervalMs: 15_000, requeueAfterMs: 60_000, queuePrefix: 'navbridge' }),
+    partners: z.array(partnerSchema).default([]),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.partners.forEach((p, i) => {
+      if (seen.has(p.id)) ctx.addIssue({ code: 'custom', path: ['partners', i, 'id'], message: 'duplicate partner id' });
+      seen.add(p.id);
+      if (p.mode === 'message' && !p.dosServiceId)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['partners', i, 'dosServiceId'],
+          message: 'message (BaRS) partners need a Directory of Services id',
+        });
+    });
+  });
+export type AppConfig = z.infer<typeof appConfigSchema>;
