@@ -68,6 +68,14 @@ export function createBindings(input: BindingInput): Record<string, unknown> {
       return { system: `${context.site.identifierNamespace.replace(/\/+$/, '')}/${k}`, value: String(value) };
     },
     code,
+    /** Like $code, but an unknown code (e.g. a free-text language name) gives undefined instead of failing. */
+    tryCode: (table: unknown, value: unknown) => {
+      const t = requireString('tryCode', 'table', table);
+      if (typeof value !== 'string' || value === '') return undefined;
+      if (!codeTables.has(t)) throw new MappingFunctionError(`$tryCode(): unknown code table '${t}'`);
+      const found = lookupCode(codeTables, t, value);
+      return found.ok ? found.coding : undefined;
+    },
     concept: (table: unknown, value: unknown) => {
       const coding = code(table, value);
       if (coding === undefined) return undefined;

@@ -13,7 +13,7 @@ export interface CheckMappingOptions {
   codeSystems?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-const TABLE_FUNCTIONS = new Set(['code', 'concept']);
+const TABLE_FUNCTIONS = new Set(['code', 'concept', 'tryCode']);
 const NAVBRIDGE_CODE_SYSTEM = `${CANONICAL_BASE}/CodeSystem/`;
 
 const problem = (diagnostics: string, expression: string, severity: 'error' | 'warning' = 'error') =>

@@ -1,7 +1,7 @@
 // Code tables: record codes → FHIR Codings, from mappings/code-tables.yaml with a site's
 // code-tables.yaml laid over it (per code), so a site can map to its own local codes.
 import type { CodeableConcept, Coding } from 'fhir/r4.js';
-import { CODE_SYSTEM_IDS, type CodeSystemId, codeSystemUrl } from '../fhir/canonical.js';
+import { CANONICAL_BASE } from '../fhir/canonical.js';
 import type { CodeTablesFile } from './schema.js';
 
 export interface ResolvedCode {
@@ -22,11 +22,13 @@ export interface ResolvedTable {
 
 export type CodeTables = ReadonlyMap<string, ResolvedTable>;
 
-const isCodeSystemId = (s: string): s is CodeSystemId => (CODE_SYSTEM_IDS as readonly string[]).includes(s);
-
-/** A navbridge CodeSystem id becomes its canonical URL; anything else must already be a URL or URN. */
+/**
+ * A bare kebab-case id names a navbridge CodeSystem (CODE_SYSTEM_IDS in src/fhir/canonical.ts, or one
+ * generated from the assessment tools such as `assessment-priority`; `mappings check` verifies it exists)
+ * and becomes its canonical URL; anything else must already be an absolute URL or URN.
+ */
 export function resolveSystem(ref: string): string | undefined {
-  if (isCodeSystemId(ref)) return codeSystemUrl(ref);
+  if (/^[a-z][a-z0-9-]*$/.test(ref)) return `${CANONICAL_BASE}/CodeSystem/${ref}`;
   if (/^(https?:\/\/|urn:)/.test(ref)) return ref;
   return undefined;
 }
