@@ -2,7 +2,7 @@
 // teams' systems. `--check` exits 1 when the committed files differ from what would be written.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { RECORD_SCHEMAS } from '../src/records/check.js';
 import { RECORD_TYPES } from '../src/records/codes.js';
@@ -54,4 +54,7 @@ function main(argv: string[]): number {
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+// Run only as a script, so tests can import renderSchema without writing files.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  process.exitCode = main(process.argv.slice(2));
+}

@@ -101,7 +101,8 @@ export function toOutcomeIssues(issues: readonly z.core.$ZodIssue[]): OperationO
     const where = formatPath(iss.path);
     let code: IssueType = 'invalid';
     let errorCode = 'REC_BAD_REQUEST';
-    if (iss.code === 'invalid_type' && input === undefined) code = 'required';
+    // reportInput is on, so an undefined input means the field is absent (enums report invalid_value).
+    if (input === undefined) code = 'required';
     else if (iss.code === 'invalid_union' && isMissingDiscriminator(iss, input)) code = 'required';
     else if (iss.code === 'too_big' && iss.origin === 'string') {
       code = 'too-long';
