@@ -1,0 +1,152 @@
+// The validator every resource passes before it leaves navbridge (and, later, on receipt): medplum's
+// structural validation against the profile snapshot, plus what medplum lacks — required bindings,
+// calendar dates, each Bundle entry against its own meta.profile, and QuestionnaireResponses against
+// their Questionnaire. Pure: build once with createValidator(conformance) and reuse (indexing is slow).
+import type {
+  Bundle,
+  OperationOutcomeIssue,
+  Questionnaire,
+  QuestionnaireResponse,
+  Resource,
+  StructureDefinition,
+} from 'fhir/r4.js';
+import { CANONICAL_BASE } from './canonical.js';
+import { issue } from './outcome.js';
+import { checkUrnReferences, prefixIssues } from './validation-bundle.js';
+import { checkCalendarDate } from './validation-dates.js';
+import { indexDefinitions, runMedplum, tryGetSchema } from './validation-medplum.js';
+import { checkQuestionnaireResponse } from './validation-questionnaire.js';
+import { checkRequiredBinding, Terminology } from './validation-terminology.js';
+import { type Conformance, isJsonObject, type JsonObject, type Validator } from './validation-types.js';
+import { walkResource } from './validation-walk.js';
+
+export type { Conformance, Validator } from './validation-types.js';
+
+const stripVersion = (url: string): string => url.split('|')[0] ?? url;
+
+export function createValidator(conformance: Conformance): Validator {
+  indexDefinitions(conformance.structureDefinitions);
+  const profiles = new Map<string, StructureDefinition>(
+    conformance.structureDefinitions.map((sd) => [sd.url, sd]),
+  );
+  const questionnaires = new Map<string, Questionnaire>();
+  for (const q of conformance.questionnaires) if (q.url) questionnaires.set(q.url, q);
+  const terminology = new Terminology(conformance.codeSystems, conformance.valueSets);
+
+  /** Everything medplum lacks, walking the resource with the profile's (or base type's) schema. */
+  function extraChecks(resource: JsonObject, type: string, profileUrl?: string): OperationOutcomeIssue[] {
+    const schema = tryGetSchema(type, profileUrl);
+    if (!schema) return [];
+    const issues: OperationOutcomeIssue[] = [];
+    walkResource(resource, schema, profileUrl, (v) => {
+      issues.push(...checkRequiredBinding(terminology, v), ...checkCalendarDate(v));
+    });
+    return issues;
+  }
+
+  function checkAgainstQuestionnaire(resource: JsonObject): OperationOutcomeIssue[] {
+    const qr = resource as unknown as QuestionnaireResponse;
+    if (!qr.questionnaire) return [];
+    const q = questionnaires.get(stripVersion(qr.questionnaire));
+    if (q) return checkQuestionnaireResponse(qr, q.item ?? [], terminology);
+    // Only our own Questionnaires must be known; others cannot be checked here.
+    if (!qr.questionnaire.startsWith(`${CANONICAL_BASE}/`)) return [];
+    return [
+      issue({
+        diagnostics: 'Questionnaire is not one navbridge publishes',
+        expression: 'QuestionnaireResponse.questionnaire',
+      }),
+    ];
+  }
+
+  function validateOne(
+    resource: JsonObject,
+    type: string,
+    profileUrl: string | undefined,
+  ): OperationOutcomeIssue[] {
+    const sd = profileUrl ? profiles.get(profileUrl) : undefined;
+    if (profileUrl && !sd) {
+      return [issue({ code: 'not-found', diagnostics: `Unknown profile ${profileUrl}`, expression: type })];
+    }
+    if (sd && sd.type !== type) {
+      return [
+        issue({ diagnostics: `Profile ${sd.url} constrains ${sd.type}, not ${type}`, expression: type }),
+      ];
+    }
+    const structural = runMedplum(resource as unknown as Resource, sd);
+    // A value medplum already rejected (e.g. by format) needs no second issue from our checks.
+    const reported = new Set(structural.flatMap((i) => i.expression ?? []));
+    const extra = extraChecks(resource, type, sd?.url).filter(
+      (i) => !i.expression?.some((e) => reported.has(e)),
+    );
+    return [...structural, ...extra];
+  }
+
+  function validateResource(resource: Resource, profileUrl?: string): OperationOutcomeIssue[] {
+    const r: unknown = resource;
+    if (!isJsonObject(r) || typeof r.resourceType !== 'string') {
+      return [
+        issue({
+          code: 'structure',
+          diagnostics: 'Not a FHIR resource: resourceType is missing',
+          expression: 'resourceType',
+        }),
+      ];
+    }
+    const type = r.resourceType;
+    const issues: OperationOutcomeIssue[] = [];
+    let targets: (string | undefined)[];
+    if (profileUrl) {
+      targets = [stripVersion(profileUrl)];
+    } else {
+      const declared = (resource.meta?.profile ?? []).map(stripVersion);
+      targets = declared.filter((u) => profiles.has(u));
+      for (const unknown of declared.filter((u) => !profiles.has(u))) {
+        issues.push(
+          issue({
+            severity: 'warning',
+            code: 'not-found',
+            diagnostics: `Profile ${unknown} is not known: not checked`,
+            expression: `${type}.meta.profile`,
+          }),
+        );
+      }
+      if (targets.length === 0) targets = [undefined];
+    }
+    for (const target of targets) issues.push(...validateOne(r, type, target));
+    if (type === 'QuestionnaireResponse') issues.push(...checkAgainstQuestionnaire(r));
+    return dedupe(issues);
+  }
+
+  function validateBundle(bundle: Bundle): OperationOutcomeIssue[] {
+    const entries = bundle.entry ?? [];
+    // The Bundle's own rules (bdl-*); issues inside entry resources come from validating each entry below.
+    const issues = validateOne(bundle as unknown as JsonObject, 'Bundle', undefined).filter(
+      (i) => !(i.expression ?? []).some((e) => /^Bundle\.entry\[\d+\]\.resource\b/.test(e)),
+    );
+    entries.forEach((entry, i) => {
+      if (!entry.resource) return;
+      issues.push(
+        ...prefixIssues(
+          validateResource(entry.resource),
+          entry.resource.resourceType,
+          `Bundle.entry[${i}].resource`,
+        ),
+      );
+    });
+    issues.push(...checkUrnReferences(bundle));
+    return issues;
+  }
+
+  return { validateResource, validateBundle };
+}
+
+function dedupe(issues: OperationOutcomeIssue[]): OperationOutcomeIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = JSON.stringify([i.severity, i.code, i.diagnostics, i.expression]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
