@@ -1,0 +1,205 @@
+// Sends one exchange's payload to a partner FHIR server in the partner's delivery mode, through
+// fhir-kit-client with our own classification and retry policy (fhir-kit-client has none).
+import type { Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4.js';
+import { Client } from 'fhir-kit-client';
+import type { PartnerConfig } from '../config/app-config.js';
+import type { AuthProvider } from './partner-auth.js';
+import { classifyStatus, PartnerError, parseRetryAfter } from './errors.js';
+import { silenceClientDebugLogging } from './quiet.js';
+
+silenceClientDebugLogging();
+
+export interface EtagStore {
+  get(resourceType: string, resourceId: string): Promise<string | undefined>;
+  set(resourceType: string, resourceId: string, serverId: string, etag: string | undefined): Promise<void>;
+}
+
+export interface SendRequest {
+  exchangeId: string;
+  payload: Bundle;
+  requestId: string;
+  correlationId: string;
+}
+
+export interface SendResult {
+  httpStatus: number;
+  /** Small summary of the partner's answer, stored with the attempt (no payload echo). */
+  response: unknown;
+}
+
+type FhirClient = InstanceType<typeof Client>;
+
+interface HttpAnswer {
+  status: number;
+  body: unknown;
+  headers: Headers | undefined;
+}
+
+const REC_CONFLICT = 'REC_CONFLICT';
+
+function isRecConflict(body: unknown): boolean {
+  const oo = body as OperationOutcome | undefined;
+  return (
+    oo?.resourceType === 'OperationOutcome' &&
+    (oo.issue ?? []).some((i) => (i.details?.coding ?? []).some((c) => c.code === REC_CONFLICT))
+  );
+}
+
+function base64Json(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
+}
+
+export class PartnerClient {
+  private readonly client: FhirClient;
+
+  constructor(
+    private readonly partner: PartnerConfig,
+    private readonly auth: AuthProvider,
+    private readonly etags: EtagStore,
+  ) {
+    this.client = new Client({ baseUrl: partner.baseUrl.replace(/\/$/, '') });
+  }
+
+  private async headers(req: SendRequest, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+    const h: Record<string, string> = {
+      accept: 'application/fhir+json',
+      'content-type': 'application/fhir+json',
+      'x-request-id': req.requestId,
+      'x-correlation-id': req.correlationId,
+      ...extra,
+    };
+    const authz = await this.auth.header();
+    if (authz) h.authorization = authz;
+    return h;
+  }
+
+  /** One HTTP call; never throws for an HTTP status, only for network failure or timeout. */
+  private async call(method: 'GET' | 'POST' | 'PUT', url: string, headers: Record<string, string>, body?: unknown) {
+    const signal = AbortSignal.timeout(this.partner.timeoutMs);
+    try {
+      const result = await this.client.request(url, {
+        method,
+        options: { headers, signal },
+        ...(body === undefined ? {} : { body }),
+      });
+      const http = Client.httpFor(result as never) as { response?: Response } | undefined;
+      return { status: http?.response?.status ?? 200, body: result, headers: http?.response?.headers } as HttpAnswer;
+    } catch (err) {
+      const e = err as { name?: string; response?: { status?: number; data?: unknown }; config?: { headers?: Headers } };
+      if (e.response?.status) return { status: e.response.status, body: e.response.data, headers: e.config?.headers };
+      if (e.name === 'TimeoutError' || e.name === 'AbortError')
+        throw new PartnerError('retry', 'timeout', `no answer within ${this.partner.timeoutMs} ms`);
+      throw new PartnerError('retry', 'network', 'partner unreachable');
+    }
+  }
+
+  private fail(answer: HttpAnswer, what: string): never {
+    const kind = classifyStatus(answer.status);
+    const oo = (answer.body as Resource | undefined)?.resourceType === 'OperationOutcome' ? (answer.body as OperationOutcome) : undefined;
+    throw new PartnerError(
+      kind,
+      `http-${answer.status}`,
+      `${what} answered ${answer.status}`,
+      answer.status,
+      oo,
+      parseRetryAfter(answer.headers?.get('retry-after')),
+    );
+  }
+
+  async send(req: SendRequest): Promise<SendResult> {
+    switch (this.partner.mode) {
+      case 'transaction':
+        return this.sendBundle('', req);
+      case 'message':
+        return this.sendMessage(req);
+      case 'document':
+        return req.payload.type === 'transaction' ? this.sendBundle('', req) : this.sendDocument(req);
+      case 'rest':
+        return this.sendRest(req);
+    }
+  }
+
+  private async sendBundle(path: string, req: SendRequest): Promise<SendResult> {
+    const answer = await this.call('POST', path, await this.headers(req), req.payload);
+    if (answer.status >= 300) this.fail(answer, 'transaction');
+    const entries = ((answer.body as Bundle | undefined)?.entry ?? []).map((e) => e.response?.status ?? '');
+    return { httpStatus: answer.status, response: { entries } };
+  }
+
+  private async sendMessage(req: SendRequest): Promise<SendResult> {
+    const extra: Record<string, string> = {};
+    if (this.partner.dosServiceId) {
+      extra['nhsd-target-identifier'] = base64Json({
+        value: this.partner.dosServiceId,
+        system: 'https://fhir.nhs.uk/Id/dos-service-id',
+      });
+    }
+    extra['nhsd-requesting-software'] = base64Json({ name: 'navbridge' });
+    const answer = await this.call('POST', '$process-message', await this.headers(req, extra), req.payload);
+    // BaRS: a message already processed is answered 409 REC_CONFLICT — it arrived, so it is delivered.
+    if (answer.status === 409 && isRecConflict(answer.body)) return { httpStatus: 409, response: { duplicate: true } };
+    if (answer.status >= 300) this.fail(answer, '$process-message');
+    return { httpStatus: answer.status, response: { messageResponse: true } };
+  }
+
+  private async sendDocument(req: SendRequest): Promise<SendResult> {
+    const ident = req.payload.identifier;
+    const extra: Record<string, string> = ident?.system && ident.value ? { 'if-none-exist': `identifier=${ident.system}|${ident.value}` } : {};
+    const answer = await this.call('POST', 'Bundle', await this.headers(req, extra), req.payload);
+    if (answer.status >= 300) this.fail(answer, 'document');
+    return { httpStatus: answer.status, response: { location: answer.headers?.get('location') ?? null } };
+  }
+
+  /** rest mode: each entry as its own conditional request, with If-Match on the last ETag we saw. */
+  private async sendRest(req: SendRequest): Promise<SendResult> {
+    const statuses: number[] = [];
+    for (const entry of req.payload.entry ?? []) {
+      statuses.push(await this.sendEntry(req, entry));
+    }
+    return { httpStatus: 200, response: { entries: statuses } };
+  }
+
+  private async sendEntry(req: SendRequest, entry: BundleEntry): Promise<number> {
+    const resource = entry.resource;
+    const request = entry.request;
+    if (!resource?.id || !request) throw new PartnerError('dead', 'invalid-payload', 'rest entry without resource or request');
+    const type = resource.resourceType;
+    const extra: Record<string, string> = {};
+    if (request.ifNoneExist) extra['if-none-exist'] = request.ifNoneExist;
+    let etag = request.method === 'PUT' ? await this.etags.get(type, resource.id) : undefined;
+    for (let tryNo = 0; tryNo < 2; tryNo++) {
+      const headers = await this.headers(req, etag ? { ...extra, 'if-match': etag } : extra);
+      const answer = await this.call(request.method as 'PUT' | 'POST', request.url, headers, resource);
+      if (answer.status < 300) {
+        const serverId = (answer.body as Resource | undefined)?.id ?? '';
+        await this.etags.set(type, resource.id, serverId, answer.headers?.get('etag') ?? undefined);
+        return answer.status;
+      }
+      if (answer.status === 412 && tryNo === 0) {
+        // Someone else changed it since our last write: re-read the current version and retry once.
+        etag = await this.currentEtag(req, request.url);
+        continue;
+      }
+      this.fail(answer, `${request.method} ${type}`);
+    }
+    throw new PartnerError('dead', 'http-412', `${type} precondition failed twice`, 412);
+  }
+
+  private async currentEtag(req: SendRequest, conditionalUrl: string): Promise<string | undefined> {
+    const answer = await this.call('GET', conditionalUrl, await this.headers(req));
+    if (answer.status >= 300) this.fail(answer, 'read for If-Match');
+    const match = (answer.body as Bundle | undefined)?.entry?.[0]?.resource;
+    const versionId = match?.meta?.versionId;
+    return versionId ? `W/"${versionId}"` : undefined;
+  }
+
+  /** Circuit-breaker probe: is the partner answering at all? */
+  async probe(): Promise<boolean> {
+    try {
+      const answer = await this.call('GET', 'metadata', { accept: 'application/fhir+json' });
+      return answer.status < 500;
+    } catch {
+      return false;
+    }
+  }
+}
