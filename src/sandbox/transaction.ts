@@ -2,7 +2,13 @@
 // resolves urn:uuid references and conditional entries) but MemoryRepository cannot roll back, and
 // medplum's strict mode refuses conditional transactions of more than 8 entries: we run the Bundle
 // as a batch, roll the store back if any entry failed, and answer with that entry's outcome.
-import { badRequest, getStatus, normalizeOperationOutcome, OperationOutcomeError } from '@medplum/core';
+import {
+  badRequest,
+  created,
+  getStatus,
+  normalizeOperationOutcome,
+  OperationOutcomeError,
+} from '@medplum/core';
 import type { FhirRouter } from '@medplum/fhir-router';
 import { processBatch } from '@medplum/fhir-router';
 import type { Bundle, BundleEntry, OperationOutcome } from '@medplum/fhirtypes';
@@ -18,7 +24,8 @@ export type TransactionResult =
  * would reject "create by update" with an id. Rewriting the entry to `PUT Type/id` makes medplum do an
  * update (or update-as-create) of the resolved resource; urn:uuid references still resolve via fullUrl.
  */
-async function prepareEntries(repo: SandboxRepository, bundle: Bundle): Promise<void> {
+async function prepareEntries(repo: SandboxRepository, bundle: Bundle): Promise<Set<number>> {
+  const createdWithId = new Set<number>();
   for (const [index, entry] of (bundle.entry ?? []).entries()) {
     const request = entry.request;
     const resource = entry.resource;
@@ -27,6 +34,7 @@ async function prepareEntries(repo: SandboxRepository, bundle: Bundle): Promise<
     try {
       const target = await resolveConditionalPut(repo, resourceType, query, resource.id);
       if (target.kind !== 'create') request.url = `${resourceType}/${target.id}`;
+      if (target.kind === 'create-with-id') createdWithId.add(index);
       if (target.kind === 'create-with-id' && parseIfMatch(request.ifMatch)) {
         throw new OperationOutcomeError(badRequest('If-Match on a resource that does not exist'));
       }
@@ -36,6 +44,7 @@ async function prepareEntries(repo: SandboxRepository, bundle: Bundle): Promise<
       throw new OperationOutcomeError(outcome);
     }
   }
+  return createdWithId;
 }
 
 /** Adds what real servers return per entry and medplum leaves out: ETag, Last-Modified, versioned Location. */
@@ -60,7 +69,7 @@ export async function runTransaction(
   const bundle = structuredClone(input);
   const snapshot = repo.snapshot();
   try {
-    await prepareEntries(repo, bundle);
+    const createdWithId = await prepareEntries(repo, bundle);
     const request = { method: 'POST' as const, url: '', pathname: '', body: bundle, params: {}, query: {} };
     // transactions:false = medplum's batch semantics (no 8-entry limit); atomicity comes from the snapshot.
     const result = await processBatch({ ...request, config: { transactions: false } }, repo, router, bundle);
@@ -71,6 +80,11 @@ export async function runTransaction(
       const outcome = entries[failed]?.response?.outcome ?? badRequest('Transaction entry failed');
       for (const issue of outcome.issue ?? []) issue.expression ??= [`Bundle.entry[${failed}]`];
       return { ok: false, status: getStatus(outcome), outcome };
+    }
+    // medplum answers an update-as-create of PUT Type/id with 200; it did create the resource.
+    for (const index of createdWithId) {
+      const response = entries[index]?.response;
+      if (response) Object.assign(response, { status: '201', outcome: created });
     }
     decorateResponses(entries);
     return { ok: true, bundle: { ...result, type: 'transaction-response' } };

@@ -1,5 +1,5 @@
 // Real HTTP against a sandbox partner server (node fetch to 127.0.0.1).
-import type { Resource } from 'fhir/r4.js';
+import type { Bundle, OperationOutcome, Resource } from 'fhir/r4.js';
 
 export interface FhirReply<T = Resource> {
   status: number;
@@ -28,3 +28,7 @@ export async function fhir<T = Resource>(
 }
 
 export const SYS = 'https://fhir.navbridge.org.uk/Id/test';
+
+/** A reply that is a Bundle on success and an OperationOutcome on failure. */
+export type BundleOrOutcome = Omit<Bundle, 'resourceType'> &
+  Partial<Pick<OperationOutcome, 'issue'>> & { resourceType: string };

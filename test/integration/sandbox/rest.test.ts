@@ -3,7 +3,7 @@
 import type { Bundle, CarePlan, OperationOutcome, Patient } from 'fhir/r4.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
-import { fhir, SYS } from './helpers.js';
+import { type FhirReply, fhir, SYS } from './helpers.js';
 
 let server: PartnerServer;
 beforeAll(async () => {
@@ -81,7 +81,7 @@ describe('search', () => {
     expect(res.body.type).toBe('searchset');
     expect(res.body.total).toBe(1);
     const entry = res.body.entry?.[0];
-    expect((entry?.resource as CarePlan).identifier?.[0]?.value).toBe('b');
+    expect((entry?.resource as CarePlan | undefined)?.identifier?.[0]?.value).toBe('b');
     expect(entry?.fullUrl).toBe(`${server.url}/CarePlan/${entry?.resource?.id}`);
     expect((await server.search('CarePlan', { identifier: `${SYS}|a` })).length).toBe(1);
   });
@@ -92,7 +92,7 @@ describe('search', () => {
     let next: string | undefined = `${server.url}/CarePlan?_count=2`;
     let pages = 0;
     while (next) {
-      const res = await fhir<Bundle>(next, '');
+      const res: FhirReply<Bundle> = await fhir<Bundle>(next, '');
       expect(res.body.total).toBe(5);
       seen.push(...(res.body.entry ?? []).map((e) => (e.resource as CarePlan).identifier?.[0]?.value ?? ''));
       next = res.body.link?.find((l) => l.relation === 'next')?.url;
