@@ -60,10 +60,16 @@ export function createAuthProvider(partner: PartnerConfig, env: Env): AuthProvid
       }
       if (!res.ok) {
         const kind = res.status >= 500 || res.status === 429 ? 'retry' : 'dead';
-        throw new PartnerError(kind, `auth-http-${res.status}`, `token endpoint answered ${res.status}`, res.status);
+        throw new PartnerError(
+          kind,
+          `auth-http-${res.status}`,
+          `token endpoint answered ${res.status}`,
+          res.status,
+        );
       }
       const json = (await res.json()) as { access_token?: string; expires_in?: number };
-      if (!json.access_token) throw new PartnerError('dead', 'auth-invalid', 'token endpoint gave no access_token');
+      if (!json.access_token)
+        throw new PartnerError('dead', 'auth-invalid', 'token endpoint gave no access_token');
       cached = { value: json.access_token, expiresAt: Date.now() + (json.expires_in ?? 300) * 1000 };
       return `Bearer ${cached.value}`;
     },

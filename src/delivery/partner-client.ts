@@ -3,8 +3,8 @@
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4.js';
 import { Client } from 'fhir-kit-client';
 import type { PartnerConfig } from '../config/app-config.js';
-import type { AuthProvider } from './partner-auth.js';
 import { classifyStatus, PartnerError, parseRetryAfter } from './errors.js';
+import type { AuthProvider } from './partner-auth.js';
 import { silenceClientDebugLogging } from './quiet.js';
 
 silenceClientDebugLogging();
@@ -60,7 +60,10 @@ export class PartnerClient {
     this.client = new Client({ baseUrl: partner.baseUrl.replace(/\/$/, '') });
   }
 
-  private async headers(req: SendRequest, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  private async headers(
+    req: SendRequest,
+    extra: Record<string, string> = {},
+  ): Promise<Record<string, string>> {
     const h: Record<string, string> = {
       accept: 'application/fhir+json',
       'content-type': 'application/fhir+json',
@@ -74,7 +77,12 @@ export class PartnerClient {
   }
 
   /** One HTTP call; never throws for an HTTP status, only for network failure or timeout. */
-  private async call(method: 'GET' | 'POST' | 'PUT', url: string, headers: Record<string, string>, body?: unknown) {
+  private async call(
+    method: 'GET' | 'POST' | 'PUT',
+    url: string,
+    headers: Record<string, string>,
+    body?: unknown,
+  ) {
     const signal = AbortSignal.timeout(this.partner.timeoutMs);
     try {
       const result = await this.client.request(url, {
@@ -83,10 +91,19 @@ export class PartnerClient {
         ...(body === undefined ? {} : { body }),
       });
       const http = Client.httpFor(result as never) as { response?: Response } | undefined;
-      return { status: http?.response?.status ?? 200, body: result, headers: http?.response?.headers } as HttpAnswer;
+      return {
+        status: http?.response?.status ?? 200,
+        body: result,
+        headers: http?.response?.headers,
+      } as HttpAnswer;
     } catch (err) {
-      const e = err as { name?: string; response?: { status?: number; data?: unknown }; config?: { headers?: Headers } };
-      if (e.response?.status) return { status: e.response.status, body: e.response.data, headers: e.config?.headers };
+      const e = err as {
+        name?: string;
+        response?: { status?: number; data?: unknown };
+        config?: { headers?: Headers };
+      };
+      if (e.response?.status)
+        return { status: e.response.status, body: e.response.data, headers: e.config?.headers };
       if (e.name === 'TimeoutError' || e.name === 'AbortError')
         throw new PartnerError('retry', 'timeout', `no answer within ${this.partner.timeoutMs} ms`);
       throw new PartnerError('retry', 'network', 'partner unreachable');
@@ -95,7 +112,10 @@ export class PartnerClient {
 
   private fail(answer: HttpAnswer, what: string): never {
     const kind = classifyStatus(answer.status);
-    const oo = (answer.body as Resource | undefined)?.resourceType === 'OperationOutcome' ? (answer.body as OperationOutcome) : undefined;
+    const oo =
+      (answer.body as Resource | undefined)?.resourceType === 'OperationOutcome'
+        ? (answer.body as OperationOutcome)
+        : undefined;
     throw new PartnerError(
       kind,
       `http-${answer.status}`,
@@ -137,14 +157,16 @@ export class PartnerClient {
     extra['nhsd-requesting-software'] = base64Json({ name: 'navbridge' });
     const answer = await this.call('POST', '$process-message', await this.headers(req, extra), req.payload);
     // BaRS: a message already processed is answered 409 REC_CONFLICT — it arrived, so it is delivered.
-    if (answer.status === 409 && isRecConflict(answer.body)) return { httpStatus: 409, response: { duplicate: true } };
+    if (answer.status === 409 && isRecConflict(answer.body))
+      return { httpStatus: 409, response: { duplicate: true } };
     if (answer.status >= 300) this.fail(answer, '$process-message');
     return { httpStatus: answer.status, response: { messageResponse: true } };
   }
 
   private async sendDocument(req: SendRequest): Promise<SendResult> {
     const ident = req.payload.identifier;
-    const extra: Record<string, string> = ident?.system && ident.value ? { 'if-none-exist': `identifier=${ident.system}|${ident.value}` } : {};
+    const extra: Record<string, string> =
+      ident?.system && ident.value ? { 'if-none-exist': `identifier=${ident.system}|${ident.value}` } : {};
     const answer = await this.call('POST', 'Bundle', await this.headers(req, extra), req.payload);
     if (answer.status >= 300) this.fail(answer, 'document');
     return { httpStatus: answer.status, response: { location: answer.headers?.get('location') ?? null } };
@@ -162,7 +184,8 @@ export class PartnerClient {
   private async sendEntry(req: SendRequest, entry: BundleEntry): Promise<number> {
     const resource = entry.resource;
     const request = entry.request;
-    if (!resource?.id || !request) throw new PartnerError('dead', 'invalid-payload', 'rest entry without resource or request');
+    if (!resource?.id || !request)
+      throw new PartnerError('dead', 'invalid-payload', 'rest entry without resource or request');
     const type = resource.resourceType;
     const extra: Record<string, string> = {};
     if (request.ifNoneExist) extra['if-none-exist'] = request.ifNoneExist;

@@ -1,12 +1,19 @@
 // Delivery workers: one BullMQ Worker per partner queue. A job only names an exchange; PostgreSQL
 // decides whether it may run (claim with lease and token) and records every attempt and outcome.
-import type { Bundle } from 'fhir/r4.js';
+
 import { type Job, Worker } from 'bullmq';
+import type { Bundle } from 'fhir/r4.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PartnerConfig } from '../config/app-config.js';
 import type { Env } from '../config/load-app-config.js';
-import { type AttemptResult, claimExchange, finishAttempt, findQueuedHeads, releaseExpiredLeases } from '../store/claims.js';
+import {
+  type AttemptResult,
+  claimExchange,
+  findQueuedHeads,
+  finishAttempt,
+  releaseExpiredLeases,
+} from '../store/claims.js';
 import type { Db } from '../store/db.js';
 import { partnerResourceStore } from '../store/partner-resources.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -42,7 +49,11 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
   const breakers = new Map<string, CircuitBreaker>();
 
   for (const partner of opts.partners) {
-    const client = new PartnerClient(partner, createAuthProvider(partner, opts.env), partnerResourceStore(db, partner.id));
+    const client = new PartnerClient(
+      partner,
+      createAuthProvider(partner, opts.env),
+      partnerResourceStore(db, partner.id),
+    );
     const log = logger.child({ partner: partner.id });
     const breaker = new CircuitBreaker(partner.circuitBreaker, {
       open: async () => {
@@ -66,17 +77,25 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
       const started = performance.now();
       let result: AttemptResult;
       try {
-        if (!claim.exchange.payload) throw new PartnerError('dead', 'invalid-payload', 'exchange has no payload');
+        if (!claim.exchange.payload)
+          throw new PartnerError('dead', 'invalid-payload', 'exchange has no payload');
         const sent = await client.send({
           exchangeId: claim.exchange.id,
           payload: claim.exchange.payload as Bundle,
           requestId: claim.requestId,
           correlationId: claim.exchange.correlationId,
         });
-        result = { outcome: 'delivered', httpStatus: sent.httpStatus, response: sent.response, durationMs: performance.now() - started };
+        result = {
+          outcome: 'delivered',
+          httpStatus: sent.httpStatus,
+          response: sent.response,
+          durationMs: performance.now() - started,
+        };
         breaker.recordSuccess();
       } catch (err) {
-        const pe = isPartnerError(err) ? err : new PartnerError('retry', 'internal', 'unexpected delivery failure');
+        const pe = isPartnerError(err)
+          ? err
+          : new PartnerError('retry', 'internal', 'unexpected delivery failure');
         const durationMs = performance.now() - started;
         const exhausted = claim.attemptNo >= partner.retry.maxAttempts;
         if (pe.kind === 'retry' && !exhausted) {
@@ -93,7 +112,8 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
         } else {
           result = {
             outcome: 'dead',
-            errorClass: exhausted && pe.kind === 'retry' ? `${pe.errorClass}-retries-exhausted` : pe.errorClass,
+            errorClass:
+              exhausted && pe.kind === 'retry' ? `${pe.errorClass}-retries-exhausted` : pe.errorClass,
             error: failureOutcome(pe),
             durationMs,
             ...(pe.httpStatus ? { httpStatus: pe.httpStatus } : {}),
@@ -102,11 +122,19 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
       }
       const done = await finishAttempt(db, claim, result);
       if (!done) {
-        log.warn({ exchange: claim.exchange.id, event: 'claim-lost' }, 'lease lost before the outcome was recorded');
+        log.warn(
+          { exchange: claim.exchange.id, event: 'claim-lost' },
+          'lease lost before the outcome was recorded',
+        );
         return 'claim-lost';
       }
       log.info(
-        { exchange: claim.exchange.id, attempt: claim.attemptNo, outcome: result.outcome, status: result.httpStatus },
+        {
+          exchange: claim.exchange.id,
+          attempt: claim.attemptNo,
+          outcome: result.outcome,
+          status: result.httpStatus,
+        },
         'delivery attempt',
       );
       await queues.enqueue(done.jobs);
@@ -119,7 +147,9 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
       connection,
       prefix: opts.prefix,
       concurrency: partner.concurrency,
-      ...(partner.rateLimit ? { limiter: { max: partner.rateLimit.max, duration: partner.rateLimit.durationMs } } : {}),
+      ...(partner.rateLimit
+        ? { limiter: { max: partner.rateLimit.max, duration: partner.rateLimit.durationMs } }
+        : {}),
       // The PostgreSQL lease is the authority; a stalled job is simply retried (claim decides).
       maxStalledCount: 100,
       lockDuration: Math.max(30_000, partner.timeoutMs * 2),

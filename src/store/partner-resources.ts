@@ -11,7 +11,12 @@ export function partnerResourceStore(db: Db, partnerId: string) {
       );
       return rows[0]?.etag ?? undefined;
     },
-    async set(resourceType: string, resourceId: string, serverId: string, etag: string | undefined): Promise<void> {
+    async set(
+      resourceType: string,
+      resourceId: string,
+      serverId: string,
+      etag: string | undefined,
+    ): Promise<void> {
       await db.query(
         `INSERT INTO partner_resources (partner_id, resource_type, resource_id, server_id, etag)
          VALUES ($1, $2, $3, $4, $5)
