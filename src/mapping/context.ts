@@ -110,8 +110,11 @@ export const mappingContextSchema = z
   })
   .strict();
 export type MappingContext = z.infer<typeof mappingContextSchema>;
-/** What a `--context file.json` may hold: any context field; the caller fills the rest. */
-export const contextFileSchema = mappingContextSchema.partial();
+/**
+ * What a `--context file.json` (or a golden's `<name>.context.json`) may hold: any context field but
+ * `site`, which always comes from the site's site.yaml; the caller fills the rest.
+ */
+export const contextFileSchema = mappingContextSchema.omit({ site: true }).partial();
 export type ContextFile = z.infer<typeof contextFileSchema>;
 
 type PersonLike = {

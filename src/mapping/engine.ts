@@ -7,7 +7,7 @@ import { createBindings } from './bindings.js';
 import type { CompiledMapping, CompiledResource } from './compile.js';
 import type { MappingContext } from './context.js';
 import { prune } from './prune.js';
-import { type CompiledExpression, evaluationIssue, mappingIssue } from './sandbox.js';
+import { type CompiledExpression, type ExpressionOrigin, evaluationIssue, mappingIssue } from './sandbox.js';
 
 /** Any record of the navbridge record format (the engine reads only these three fields itself). */
 export type MappableRecord = { id: string; site: string; version: number; [field: string]: unknown };
@@ -91,6 +91,21 @@ export async function mapRecord(
   record: MappableRecord,
   context: MappingContext,
 ): Promise<Bundle> {
+  return (await mapRecordTraced(compiled, record, context)).bundle;
+}
+
+/** Which mapping expression produced each Bundle entry (same order), to point validation issues at it. */
+export interface MappedBundle {
+  bundle: Bundle;
+  origins: ExpressionOrigin[];
+}
+
+/** mapRecord, also returning the origin of every entry. */
+export async function mapRecordTraced(
+  compiled: CompiledMapping,
+  record: MappableRecord,
+  context: MappingContext,
+): Promise<MappedBundle> {
   const origin = { file: compiled.files[0] ?? 'mapping', field: 'site' };
   if (record.site !== context.site.id) {
     throw new NavbridgeError('MAPPING_ERROR', [
@@ -106,6 +121,7 @@ export async function mapRecord(
   });
   const issues: OperationOutcomeIssue[] = [];
   const entries: BundleEntry[] = [];
+  const origins: ExpressionOrigin[] = [];
   const seen = new Map<string, string>();
   for (const res of compiled.resources) {
     try {
@@ -121,6 +137,7 @@ export async function mapRecord(
         }
         seen.set(id, res.name);
         entries.push({ fullUrl: urnUuid(id), resource });
+        origins.push(res.patch ?? res.expression);
       }
     } catch (err) {
       if (err instanceof ResourceFailure) issues.push(err.issue);
@@ -128,11 +145,12 @@ export async function mapRecord(
     }
   }
   if (issues.length > 0) throw new NavbridgeError('MAPPING_ERROR', issues);
-  return {
+  const bundle: Bundle = {
     resourceType: 'Bundle',
     id: bundleId(record.site, compiled.recordType, record.id, record.version),
     type: 'collection',
     timestamp: context.now,
     entry: entries,
   };
+  return { bundle, origins: origins.map((o) => ({ file: o.file, field: o.field })) };
 }

@@ -1,0 +1,120 @@
+// `navbridge map` and `navbridge validate`.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Bundle, Resource } from 'fhir/r4.js';
+import { PROFILES } from '../fhir/canonical.js';
+import { hasErrors, issue, outcome } from '../fhir/outcome.js';
+import { contextFileSchema, MAPPED_RECORD_TYPES, type MappedRecordType } from '../mapping/index.js';
+import { getConformance } from './conformance.js';
+import { type CliIo, EXIT, UsageError } from './io.js';
+import type { CliFlags } from './main.js';
+import { Pipeline, readInputs } from './pipeline.js';
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export function readTextFile(cwd: string, file: string): string {
+  try {
+    return readFileSync(path.resolve(cwd, file), 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new UsageError(
+      `cannot read ${file}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`,
+    );
+  }
+}
+
+function readJson(cwd: string, file: string): unknown {
+  const text = readTextFile(cwd, file);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`${file} is not valid JSON`);
+  }
+}
+
+function recordTypeArg(value: string | undefined): MappedRecordType {
+  if (value && (MAPPED_RECORD_TYPES as readonly string[]).includes(value)) return value as MappedRecordType;
+  throw new UsageError(value ? `unknown record type '${value}'` : 'missing record type', [
+    `record types: ${MAPPED_RECORD_TYPES.join(', ')}`,
+  ]);
+}
+
+export async function runMap(args: string[], flags: CliFlags, io: CliIo): Promise<number> {
+  const [typeArg, file, extra] = args;
+  const recordType = recordTypeArg(typeArg);
+  if (!file)
+    throw new UsageError('missing input file', ['usage: navbridge map <record-type> <input.json|input.csv>']);
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
+  if (flags.now !== undefined && (!ISO_INSTANT.test(flags.now) || Number.isNaN(Date.parse(flags.now)))) {
+    throw new UsageError('--now must be an ISO 8601 instant with an offset, e.g. 2026-03-02T09:00:00Z');
+  }
+  let context: ReturnType<typeof contextFileSchema.parse> = {};
+  if (flags.context) {
+    const parsed = contextFileSchema.safeParse(readJson(io.cwd, flags.context));
+    if (!parsed.success) {
+      throw new UsageError(
+        `${flags.context} is not a valid mapping context`,
+        parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+      );
+    }
+    context = parsed.data;
+  }
+  const { now: contextNow, ...contextRest } = context;
+  // The only clock read in navbridge's mapping path: explicit --now, then the context file, then now.
+  const now = flags.now ?? contextNow ?? new Date().toISOString();
+  const inputs = readInputs(recordType, file, readTextFile(io.cwd, file));
+  const validator = flags.skipValidation ? undefined : getConformance(flags.profilesDir).validator;
+  const pipeline = new Pipeline({
+    mappingsDir: flags.mappingsDir,
+    now,
+    ...(flags.site ? { site: flags.site } : {}),
+    context: contextRest,
+    ...(validator ? { validator } : {}),
+  });
+  // Map everything before printing, so a usage error (say, a row without a site) prints nothing else.
+  const results = [];
+  for (const raw of inputs) results.push(await pipeline.run(recordType, raw));
+  let code: number = EXIT.ok;
+  for (const r of results) {
+    if (r.kind === 'bundle') {
+      io.stdout.write(`${JSON.stringify(r.bundle)}\n`);
+      for (const w of r.warnings) io.stderr.write(`navbridge: warning: ${w.diagnostics ?? w.code}\n`);
+    } else {
+      io.stderr.write(`${JSON.stringify(r.outcome)}\n`);
+      code = EXIT.failed;
+    }
+  }
+  return code;
+}
+
+export async function runValidate(args: string[], flags: CliFlags, io: CliIo): Promise<number> {
+  const [file, extra] = args;
+  if (!file)
+    throw new UsageError('missing resource file', [
+      'usage: navbridge validate <resource.json> [--profile URL]',
+    ]);
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
+  const resource = readJson(io.cwd, file);
+  if (
+    typeof resource !== 'object' ||
+    resource === null ||
+    typeof (resource as Resource).resourceType !== 'string'
+  ) {
+    throw new UsageError(`${file} is not a FHIR resource (no resourceType)`);
+  }
+  const profile = flags.profile
+    ? (PROFILES[flags.profile as keyof typeof PROFILES] ?? flags.profile)
+    : undefined;
+  const { validator } = getConformance(flags.profilesDir);
+  const r = resource as Resource;
+  const issues =
+    r.resourceType === 'Bundle' && !profile
+      ? validator.validateBundle(r as Bundle)
+      : validator.validateResource(r, profile);
+  const list =
+    issues.length > 0
+      ? issues
+      : [issue({ severity: 'information', code: 'informational', diagnostics: 'valid' })];
+  io.stdout.write(`${JSON.stringify(outcome(list), null, 2)}\n`);
+  return hasErrors(issues) ? EXIT.failed : EXIT.ok;
+}

@@ -1,0 +1,118 @@
+// `navbridge mappings test`: maps every golden example and compares it with its expected file.
+// Goldens are stable because `now` comes from `<name>.context.json` or the fixed GOLDEN_NOW.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { findGoldenExamples, type GoldenExample } from '../config/mappings.js';
+import type { Validator } from '../fhir/validate.js';
+import { contextFileSchema } from '../mapping/index.js';
+import { describeError, UsageError } from './io.js';
+import { jsonDiff } from './json-diff.js';
+import { Pipeline, type RecordResult, readInputs } from './pipeline.js';
+
+/** The mapping time of goldens whose context file gives none. */
+export const GOLDEN_NOW = '2026-03-02T09:00:00Z';
+
+export interface GoldenResult {
+  example: GoldenExample;
+  status: 'passed' | 'failed' | 'updated';
+  /** Why it failed: the first differences, or the mapping/validation problem. */
+  detail: string[];
+}
+
+/** What `map` would print for the example: a Bundle or a structural OperationOutcome (per row for CSV). */
+function printable(result: RecordResult): unknown {
+  return result.kind === 'bundle' ? result.bundle : result.outcome;
+}
+
+export const formatJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+function readContext(file: string): ReturnType<typeof contextFileSchema.parse> {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new UsageError(`${file} is not valid JSON`);
+  }
+  const parsed = contextFileSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new UsageError(
+      `${file} is not a valid mapping context`,
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  return parsed.data;
+}
+
+async function runExample(
+  example: GoldenExample,
+  mappingsDir: string,
+  validator: Validator | undefined,
+  update: boolean,
+): Promise<GoldenResult> {
+  const { now, ...context } = example.context ? readContext(example.context) : {};
+  const pipeline = new Pipeline({
+    mappingsDir,
+    now: now ?? GOLDEN_NOW,
+    ...(example.site ? { site: example.site } : {}),
+    context,
+    ...(validator ? { validator } : {}),
+  });
+  const inputs = readInputs(example.recordType, example.input, readFileSync(example.input, 'utf8'));
+  const results: RecordResult[] = [];
+  for (const raw of inputs) results.push(await pipeline.run(example.recordType, raw));
+  const failed = results.filter((r) => r.kind === 'failed');
+  if (failed.length > 0) {
+    const detail = failed.flatMap((r) =>
+      r.kind === 'failed' ? r.outcome.issue.map((i) => i.diagnostics ?? i.code) : [],
+    );
+    return { example, status: 'failed', detail };
+  }
+  const multi = example.format === 'csv' || inputs.some((i) => i.row !== undefined);
+  const actual = multi ? results.map(printable) : printable(results[0]!);
+  if (update) {
+    const text = formatJson(actual);
+    const same = existsSync(example.expected) && readFileSync(example.expected, 'utf8') === text;
+    if (!same) writeFileSync(example.expected, text);
+    return { example, status: same ? 'passed' : 'updated', detail: [] };
+  }
+  if (!existsSync(example.expected)) {
+    return {
+      example,
+      status: 'failed',
+      detail: ['no expected file (run `navbridge mappings test --update`)'],
+    };
+  }
+  let expected: unknown;
+  try {
+    expected = JSON.parse(readFileSync(example.expected, 'utf8'));
+  } catch {
+    return { example, status: 'failed', detail: ['the expected file is not valid JSON'] };
+  }
+  // Compare the serialised form: goldens promise byte-identical output, member order included.
+  const diff = formatJson(expected) === formatJson(actual) ? [] : jsonDiff(expected, actual);
+  return { example, status: diff.length === 0 ? 'passed' : 'failed', detail: diff };
+}
+
+export interface GoldenRunOptions {
+  mappingsDir: string;
+  validator?: Validator;
+  update?: boolean;
+  /** Only examples whose label contains this text. */
+  filter?: string;
+}
+
+/** Runs every golden example (base and site-specific) in a stable order. */
+export async function runGoldens(opts: GoldenRunOptions): Promise<GoldenResult[]> {
+  const examples = findGoldenExamples(opts.mappingsDir).filter(
+    (e) => !opts.filter || e.label.includes(opts.filter),
+  );
+  const out: GoldenResult[] = [];
+  for (const example of examples) {
+    try {
+      out.push(await runExample(example, opts.mappingsDir, opts.validator, opts.update ?? false));
+    } catch (err) {
+      const { message, detail } = describeError(err);
+      out.push({ example, status: 'failed', detail: [message, ...detail] });
+    }
+  }
+  return out;
+}

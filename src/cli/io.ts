@@ -1,0 +1,40 @@
+// What a CLI command may touch besides files: its output streams, working directory and environment.
+// Tests pass their own; the bin script uses the process's.
+
+export interface CliWriter {
+  write(text: string): unknown;
+}
+
+export interface CliIo {
+  stdout: CliWriter;
+  stderr: CliWriter;
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** A usage or file problem: exit 2 with a one-line message and optional detail lines. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  constructor(
+    message: string,
+    readonly detail: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** A one-line message and detail lines for any error, without a stack trace. */
+export function describeError(err: unknown): { message: string; detail: string[] } {
+  if (err instanceof UsageError) return { message: err.message, detail: err.detail };
+  const nav = err as { name?: string; code?: string; outcome?: { issue?: { diagnostics?: string }[] } };
+  if (err instanceof Error && nav.name === 'NavbridgeError' && nav.outcome) {
+    const what = nav.code === 'CONFIG_ERROR' ? 'configuration error' : (nav.code ?? 'error');
+    return { message: what, detail: (nav.outcome.issue ?? []).map((i) => i.diagnostics ?? '') };
+  }
+  return {
+    message: `unexpected error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    detail: [],
+  };
+}

@@ -1,0 +1,132 @@
+// The `navbridge` CLI: `main(argv, io)` parses the command line, runs a command and returns the exit
+// code (0 ok, 1 rejected/invalid/failed, 2 usage or file error). Never prints a stack trace.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
+import { runMap, runValidate } from './commands-records.js';
+import { type CliIo, describeError, EXIT, UsageError } from './io.js';
+
+export const USAGE = `navbridge — FHIR R4 adapter for Mental Health Navigation services
+
+Usage:
+  navbridge map <record-type> <input.json|input.csv> [--site S] [--context file.json] [--now ISO]
+                [--mappings DIR] [--profiles DIR] [--skip-validation]
+      Map records (referral, assessment, support-plan, event) to FHIR: one Bundle per record on
+      stdout (NDJSON). A structurally invalid record prints an OperationOutcome on stderr (exit 1).
+  navbridge validate <resource.json> [--profile URL|name] [--profiles DIR]
+      Validate a resource or Bundle; prints an OperationOutcome (exit 0 valid, 1 invalid).
+  navbridge mappings test [--update] [--filter TEXT] [--mappings DIR] [--profiles DIR]
+      Run every golden example in mappings/ (--update rewrites the expected files).
+  navbridge mappings check [--mappings DIR] [--profiles DIR]
+      Check that expressions compile, profiles and codes exist and no disabled function is used.
+  navbridge help
+
+Exit codes: 0 ok, 1 rejected/invalid/failed, 2 usage or file error.
+Environment: NAVBRIDGE_MAPPINGS, NAVBRIDGE_PROFILES (defaults: ./mappings and ./profiles, else the
+package's own).
+`;
+
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Flag > environment > ./<name> in the working directory > the package's own. */
+function resolveDir(
+  flag: string | undefined,
+  envValue: string | undefined,
+  name: string,
+  cwd: string,
+): string {
+  if (flag) return path.resolve(cwd, flag);
+  if (envValue) return path.resolve(cwd, envValue);
+  const local = path.join(cwd, name);
+  return existsSync(local) ? local : path.join(PACKAGE_ROOT, name);
+}
+
+const OPTIONS = {
+  site: { type: 'string' },
+  context: { type: 'string' },
+  now: { type: 'string' },
+  mappings: { type: 'string' },
+  profiles: { type: 'string' },
+  profile: { type: 'string' },
+  update: { type: 'boolean' },
+  filter: { type: 'string' },
+  'skip-validation': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export type CliFlags = {
+  site?: string;
+  context?: string;
+  now?: string;
+  profile?: string;
+  update?: boolean;
+  filter?: string;
+  skipValidation?: boolean;
+  mappingsDir: string;
+  profilesDir: string;
+};
+
+function defaultIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env };
+}
+
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  try {
+    let parsed: ReturnType<
+      typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>
+    >;
+    try {
+      parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new UsageError((err as Error).message.split('\n')[0] ?? 'invalid arguments', [
+        'see `navbridge help`',
+      ]);
+    }
+    const { values, positionals } = parsed;
+    const [command, ...rest] = positionals;
+    if (values.help || command === 'help') {
+      io.stdout.write(USAGE);
+      return EXIT.ok;
+    }
+    if (command === undefined) {
+      io.stderr.write(USAGE);
+      return EXIT.usage;
+    }
+    const flags: CliFlags = {
+      ...(values.site !== undefined ? { site: values.site } : {}),
+      ...(values.context !== undefined ? { context: values.context } : {}),
+      ...(values.now !== undefined ? { now: values.now } : {}),
+      ...(values.profile !== undefined ? { profile: values.profile } : {}),
+      ...(values.filter !== undefined ? { filter: values.filter } : {}),
+      update: values.update ?? false,
+      skipValidation: values['skip-validation'] ?? false,
+      mappingsDir: resolveDir(values.mappings, io.env.NAVBRIDGE_MAPPINGS, 'mappings', io.cwd),
+      profilesDir: resolveDir(values.profiles, io.env.NAVBRIDGE_PROFILES, 'profiles', io.cwd),
+    };
+    switch (command) {
+      case 'map':
+        return await runMap(rest, flags, io);
+      case 'validate':
+        return await runValidate(rest, flags, io);
+      case 'mappings': {
+        const [sub, ...more] = rest;
+        if (more.length > 0) throw new UsageError(`unexpected argument '${more[0]}'`);
+        if (sub === 'test') return await runMappingsTest(flags, io);
+        if (sub === 'check') return await runMappingsCheck(flags, io);
+        throw new UsageError(`unknown command 'mappings ${sub ?? ''}'`.trim(), [
+          'use `mappings test` or `mappings check`',
+        ]);
+      }
+      default:
+        throw new UsageError(`unknown command '${command}'`, ['see `navbridge help`']);
+    }
+  } catch (err) {
+    const { message, detail } = describeError(err);
+    io.stderr.write(`navbridge: ${message}\n${detail.map((d) => `  ${d}\n`).join('')}`);
+    return err instanceof UsageError || (err as { code?: string }).code === 'CONFIG_ERROR'
+      ? EXIT.usage
+      : EXIT.failed;
+  }
+}
