@@ -1,9 +1,9 @@
 // Structural rules of the referral record: every problem at once, exact paths, no echoed values.
 import { describe, expect, it } from 'vitest';
-import { checkRecord, fillSite } from '../../../src/records/index.js';
+import { checkRecord, fillSite, type RecordCheckOptions } from '../../../src/records/index.js';
 import { errorCodeOf, expectNoEcho, fixture, issueAt, NOW, OPTS } from './helpers.js';
 
-const check = (input: unknown, opts = OPTS) => checkRecord('referral', input, opts);
+const check = (input: unknown, opts: RecordCheckOptions = OPTS) => checkRecord('referral', input, opts);
 
 describe('checkRecord(referral)', () => {
   it('accepts the fixture and returns it unchanged (Unicode and offsets kept)', () => {
