@@ -1,5 +1,5 @@
 // Valid example resources, one per navbridge profile, for the validator tests (not a test file).
-import type { Bundle, QuestionnaireResponse, Resource } from 'fhir/r4.js';
+import type { Bundle, FhirResource, QuestionnaireResponse, Resource } from 'fhir/r4.js';
 import {
   codeSystemUrl,
   IDENTIFIER_SYSTEMS,
@@ -7,6 +7,9 @@ import {
   type ProfileName,
   QUESTIONNAIRES,
 } from '../../../src/fhir/canonical.js';
+
+/** Loosely typed so tests can break any element of an example. */
+export type ExampleResource = Resource & { [key: string]: unknown };
 
 const NS = 'https://example-navigators.org.uk/id';
 const meta = (name: ProfileName) => ({ profile: [PROFILES[name]] });
@@ -16,7 +19,7 @@ const cc = (id: Parameters<typeof codeSystemUrl>[0], code: string) => ({
   coding: [{ system: codeSystemUrl(id), code }],
 });
 
-export function validExamples(): Record<ProfileName, Resource> {
+export function validExamples(): Record<ProfileName, ExampleResource> {
   return {
     'navbridge-patient': {
       resourceType: 'Patient',
@@ -130,7 +133,7 @@ export function validExamples(): Record<ProfileName, Resource> {
   };
 }
 
-export function validAssessment(): QuestionnaireResponse {
+export function validAssessment(): QuestionnaireResponse & ExampleResource {
   return {
     resourceType: 'QuestionnaireResponse',
     meta: meta('navbridge-needs-assessment'),
@@ -188,7 +191,7 @@ export function validBundle(): Bundle {
     type: 'collection',
     entry: (Object.keys(ex) as ProfileName[]).map((name, i) => ({
       fullUrl: `urn:uuid:${ids[name] ?? `00000000-0000-5000-8000-0000000001${String(i).padStart(2, '0')}`}`,
-      resource: ex[name],
+      resource: ex[name] as unknown as FhirResource,
     })),
   };
 }

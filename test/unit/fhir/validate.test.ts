@@ -96,7 +96,7 @@ describe('required bindings', () => {
   });
 
   it('rejects a businessStatus outside business-status', () => {
-    const task = clone(validExamples()['navbridge-referral-task']) as Resource & { businessStatus: unknown };
+    const task = clone(validExamples()['navbridge-referral-task']);
     task.businessStatus = {
       coding: [{ system: 'https://fhir.navbridge.org.uk/CodeSystem/business-status', code: 'lost' }],
     };
@@ -104,7 +104,7 @@ describe('required bindings', () => {
   });
 
   it('rejects a code from the right code list but the wrong system', () => {
-    const goal = clone(validExamples()['navbridge-goal']) as Resource & { category: unknown };
+    const goal = clone(validExamples()['navbridge-goal']);
     goal.category = [
       {
         coding: [{ system: 'https://fhir.navbridge.org.uk/CodeSystem/flag-category', code: 'risk-to-self' }],
