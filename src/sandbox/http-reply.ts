@@ -1,5 +1,7 @@
-// HTTP side of sandbox partner responses: FHIR headers (ETag, Last-Modified, Location) and search
-// paging links (self/next/previous with _count/_offset), which medplum's MemoryRepository omits.
+// HTTP side of the sandbox partner: request bodies, FHIR response headers (ETag, Last-Modified,
+// Location) and search paging links (self/next/previous with _count/_offset), which medplum omits.
+import type http from 'node:http';
+import { badRequest } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 
 export interface Reply {
@@ -64,4 +66,34 @@ export function decorateSearchset(
 
 export function jsonBody(body: Resource | undefined): string {
   return body === undefined ? '' : JSON.stringify(body);
+}
+
+export class BodyTooLarge extends Error {}
+
+export function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () =>
+      size > limit ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks).toString('utf8')),
+    );
+    req.on('error', reject);
+  });
+}
+
+export function parseJson(raw: string, contentType: string): { value: unknown } | { error: Reply } {
+  if (raw.trim() === '') return { value: undefined };
+  if (!/json/i.test(contentType)) {
+    return { error: { status: 415, body: badRequest('Content-Type must be application/fhir+json') } };
+  }
+  try {
+    return { value: JSON.parse(raw) };
+  } catch {
+    // The parser's message quotes the input; a partner server would not echo it either.
+    return { error: { status: 400, body: badRequest('Body is not valid JSON') } };
+  }
 }

@@ -19,7 +19,16 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type * as R4 from 'fhir/r4.js';
 import { capabilityStatement } from './capability.js';
 import { conditionalPut } from './conditional.js';
-import { decorateSearchset, jsonBody, type Reply, resourceHeaders, withDefaultCount } from './http-reply.js';
+import {
+  BodyTooLarge,
+  decorateSearchset,
+  jsonBody,
+  parseJson,
+  type Reply,
+  readBody,
+  resourceHeaders,
+  withDefaultCount,
+} from './http-reply.js';
 import { barsOutcome, MessageReceiver, type ProcessedMessage } from './messaging.js';
 import { loadFhirDefinitions, SandboxRepository, Serializer } from './sandbox-repo.js';
 import { runTransaction } from './transaction.js';
@@ -275,34 +284,4 @@ export async function startPartnerServer(options: PartnerServerOptions): Promise
         server.closeAllConnections();
       }),
   };
-}
-
-class BodyTooLarge extends Error {}
-
-function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    req.on('end', () =>
-      size > limit ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks).toString('utf8')),
-    );
-    req.on('error', reject);
-  });
-}
-
-function parseJson(raw: string, contentType: string): { value: unknown } | { error: Reply } {
-  if (raw.trim() === '') return { value: undefined };
-  if (!/json/i.test(contentType)) {
-    return { error: { status: 415, body: badRequest('Content-Type must be application/fhir+json') } };
-  }
-  try {
-    return { value: JSON.parse(raw) };
-  } catch {
-    // The parser's message quotes the input; a partner server would not echo it either.
-    return { error: { status: 400, body: badRequest('Body is not valid JSON') } };
-  }
 }

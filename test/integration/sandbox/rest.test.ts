@@ -208,6 +208,54 @@ describe('If-Match', () => {
   });
 });
 
+describe('more of what partners do', () => {
+  it('creates once under concurrent conditional creates', async () => {
+    const headers = { 'if-none-exist': `identifier=${SYS}|race` };
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        fhir<CarePlan>(server.url, '/CarePlan', { body: plan('race'), headers }),
+      ),
+    );
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
+    expect(new Set(replies.map((r) => r.body.id)).size).toBe(1);
+    expect(server.readAll('CarePlan')).toHaveLength(1);
+  });
+
+  it('honours Prefer: return=minimal, and supports vread, history, JSON Patch and delete', async () => {
+    const minimal = await fhir(server.url, '/CarePlan', {
+      body: plan('a'),
+      headers: { prefer: 'return=minimal' },
+    });
+    expect(minimal.status).toBe(201);
+    expect(minimal.body).toBeUndefined();
+    const location = minimal.headers.get('location') ?? '';
+    const id = location.split('/').at(-3) ?? '';
+    const patched = await fhir<CarePlan>(server.url, `/CarePlan/${id}`, {
+      method: 'PATCH',
+      body: [{ op: 'replace', path: '/status', value: 'on-hold' }],
+      headers: { 'content-type': 'application/json-patch+json' },
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body.status).toBe('on-hold');
+    expect((await fhir<CarePlan>(server.url, `/CarePlan/${id}/_history/1`)).body.status).toBe('active');
+    const history = await fhir<Bundle>(server.url, `/CarePlan/${id}/_history`);
+    expect(history.body.entry?.map((e) => e.resource?.meta?.versionId)).toEqual(['2', '1']);
+    expect((await fhir(server.url, `/CarePlan/${id}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await fhir(server.url, `/CarePlan/${id}`)).status).toBe(404);
+  });
+
+  it('answers 413 to an oversized body', async () => {
+    const small = await startPartnerServer({ name: 'small', maxBodyBytes: 1000 });
+    try {
+      const big = { ...plan('a'), description: 'x'.repeat(2000) };
+      expect((await fhir(small.url, '/CarePlan', { body: big })).status).toBe(413);
+      expect(small.readAll('CarePlan')).toHaveLength(0);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe('server plumbing', () => {
   it('serves a CapabilityStatement, logs requests and injects faults', async () => {
     const meta = await fhir<{ resourceType: string; fhirVersion: string }>(server.url, '/metadata');
