@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../../src/api/app.js';
+import { claimExchange, finishAttempt } from '../../../src/store/claims.js';
+import { inTransaction } from '../../../src/store/db.js';
+import { getExchange, insertOutbound, type QueueJob } from '../../../src/store/exchanges.js';
+import { createTestDb, type TestDb } from '../../support/db.js';
+
+const TOKEN = 'admin-token-for-tests-0123456789';
+const OO = { resourceType: 'OperationOutcome' as const, issue: [] };
+
+describe('admin API', () => {
+  let t: TestDb;
+  const enqueued: QueueJob[] = [];
+  let app: ReturnType<typeof buildApp>;
+  let personId: string;
+
+  beforeAll(async () => {
+    t = await createTestDb();
+    app = buildApp({
+      db: t.db,
+      redis: { ping: async () => 'PONG' },
+      logger: pino({ level: 'silent' }),
+      adminToken: TOKEN,
+      enqueue: async (jobs) => {
+        enqueued.push(...jobs);
+      },
+    });
+    personId = randomUUID();
+    await t.db.query('INSERT INTO persons (id) VALUES ($1)', [personId]);
+  });
+  afterAll(async () => t.close());
+
+  async function deadExchange(partnerId = 'trust-a'): Promise<string> {
+    const { exchange, jobs } = await inTransaction(t.db, (c) =>
+      insertOutbound(c, {
+        partnerId,
+        site: 'leeds-north',
+        recordType: 'event',
+        sourceId: randomUUID(),
+        version: 1,
+        referralId: 'ref-1',
+        personId,
+        payload: { resourceType: 'Bundle', type: 'transaction' },
+      }),
+    );
+    if (jobs[0]) {
+      const claim = await claimExchange(t.db, exchange.id, jobs[0].token, 60_000);
+      await finishAttempt(t.db, claim!, {
+        outcome: 'dead',
+        httpStatus: 422,
+        errorClass: 'http-422',
+        error: OO,
+        durationMs: 1,
+      });
+    }
+    return exchange.id;
+  }
+
+  const auth = { Authorization: `Bearer ${TOKEN}` };
+
+  it('GET /health reports both services', async () => {
+    const res = await request(app).get('/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok', postgres: 'ok', redis: 'ok' });
+  });
+
+  it('refuses admin calls without or with a wrong credential (401, OperationOutcome)', async () => {
+    const none = await request(app).get('/admin/dead-letters');
+    expect(none.status).toBe(401);
+    expect(none.body.resourceType).toBe('OperationOutcome');
+    const wrong = await request(app).get('/admin/dead-letters').set('Authorization', 'Bearer nope');
+    expect(wrong.status).toBe(401);
+  });
+
+  it('lists dead letters by filter, without payloads', async () => {
+    const id = await deadExchange();
+    const res = await request(app).get('/admin/dead-letters?partner=trust-a&reason=http-422').set(auth);
+    expect(res.status).toBe(200);
+    const row = res.body.deadLetters.find((d: { id: string }) => d.id === id);
+    expect(row).toMatchObject({ partnerId: 'trust-a', reason: 'http-422', attempts: 1 });
+    expect(row.payload).toBeUndefined();
+    const other = await request(app).get('/admin/dead-letters?partner=gp-b').set(auth);
+    expect(other.body.deadLetters).toEqual([]);
+  });
+
+  it('rejects bad filters with every problem and its path', async () => {
+    const res = await request(app).get('/admin/dead-letters?limit=0&from=yesterday&colour=red').set(auth);
+    expect(res.status).toBe(400);
+    const exprs = res.body.issue.map((i: { expression: string[] }) => i.expression[0]).sort();
+    expect(exprs).toEqual(['query', 'query.from', 'query.limit']);
+  });
+
+  it('shows a payload only to an admin, and audits the view', async () => {
+    const id = await deadExchange();
+    const res = await request(app).get(`/admin/exchanges/${id}`).set(auth);
+    expect(res.status).toBe(200);
+    expect(res.body.payload.resourceType).toBe('Bundle');
+    expect(res.body.queueToken).toBeUndefined();
+    const { rows } = await t.db.query(`SELECT action FROM audit_log WHERE target_id = $1`, [id]);
+    expect(rows.map((r) => r.action)).toEqual(['view-payload']);
+    expect((await request(app).get(`/admin/exchanges/${randomUUID()}`).set(auth)).status).toBe(404);
+  });
+
+  it('replays one dead letter (queued again, audited) and refuses to replay what is not dead', async () => {
+    const id = await deadExchange('trust-r');
+    enqueued.length = 0;
+    const res = await request(app).post(`/admin/dead-letters/${id}/replay`).set(auth).send({});
+    expect(res.status).toBe(200);
+    expect(enqueued.map((j) => j.exchangeId)).toEqual([id]);
+    expect((await getExchange(t.db, id))?.status).toBe('pending');
+    const again = await request(app).post(`/admin/dead-letters/${id}/replay`).set(auth).send({});
+    expect(again.status).toBe(500);
+  });
+
+  it('discards with a reason', async () => {
+    const id = await deadExchange('trust-d');
+    const res = await request(app)
+      .post(`/admin/dead-letters/${id}/discard`)
+      .set(auth)
+      .send({ reason: 'wrong partner' });
+    expect(res.status).toBe(200);
+    expect((await getExchange(t.db, id))?.status).toBe('discarded');
+    const bad = await request(app).post(`/admin/dead-letters/${id}/discard`).set(auth).send({});
+    expect(bad.status).toBe(400);
+  });
+});
