@@ -42,7 +42,10 @@ export const eventSchema = z.discriminatedUnion('type', [
   /** Withdrawn by the referrer. */
   event('withdrawn', { detail: text.optional() }),
   /** Retracts a record sent in error. */
-  event('entered-in-error', { recordType: code(RECORD_TYPES), recordId: sourceId }),
+  event('entered-in-error', {
+    recordType: code(RECORD_TYPES).describe('Type of the record sent in error.'),
+    recordId: sourceId.describe('Source id of the record sent in error.'),
+  }),
 ]);
 
 /** The type-independent fields, checked on their own when `type` is missing or unknown. */

@@ -71,7 +71,7 @@ export const staffSchema = z
 
 /** Fields every record carries. `site` is required once checked: callers fill it first (see check.ts). */
 export const commonFields = {
-  id: sourceId,
-  site: siteId,
-  version,
+  id: sourceId.describe('Source id: unique per site and record type.'),
+  site: siteId.describe('Kebab-case id of the navigator site (mappings/sites/<site>).'),
+  version: version.describe('Increases with each changed resend of the record.'),
 };

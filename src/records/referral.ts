@@ -58,7 +58,7 @@ export const referrerSchema = z
 
 export const personSchema = z
   .object({
-    nhsNumber: tenDigits.optional(),
+    nhsNumber: tenDigits.optional().describe('10 digits with a modulus-11 check digit.'),
     identifiers: z.array(personIdentifierSchema).max(10).optional(),
     name: z
       .object({
@@ -96,15 +96,18 @@ export const personSchema = z
 export const referralSchema = z
   .object({
     ...commonFields,
-    referralDate: isoDate,
-    receivedAt: isoInstant,
+    referralDate: isoDate.describe('Date the referral was made (not after today in Europe/London).'),
+    receivedAt: isoInstant.describe('When the navigator service received it; the offset is kept as sent.'),
     /** true = given, false = refused, absent = not known (triage holds the referral). */
-    consentToRefer: z.boolean().optional(),
+    consentToRefer: z
+      .boolean()
+      .optional()
+      .describe('true = consent given, false = refused, absent = not known (the referral is held).'),
     referrer: referrerSchema,
     route: code(ROUTES),
     person: personSchema,
     reason: requiredText,
-    supportNeeded: codeList(NEED_DOMAINS),
+    supportNeeded: codeList(NEED_DOMAINS).describe('Need domains the person wants support with.'),
     risks: z
       .object({
         toSelf: z.boolean(),
@@ -114,18 +117,22 @@ export const referralSchema = z
       })
       .strict(),
     /** A re-referral names the earlier referral's source id. */
-    previousReferralId: sourceId.optional(),
+    previousReferralId: sourceId.optional().describe('Source id of the earlier referral (re-referral).'),
     /** Agreement to share assessment and plan content; absent = not agreed (status updates still go). */
     sharing: z
       .object({
         /** Status updates to the referrer and GP are direct care: false only when the person objected. */
-        statusUpdates: z.boolean().default(true),
+        statusUpdates: z
+          .boolean()
+          .default(true)
+          .describe('Status updates to the referrer and GP (direct care); false when the person objected.'),
         withReferrer: z.boolean().default(false),
         withGp: z.boolean().default(false),
         withOnwardServices: z.boolean().default(false),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('Agreement to share assessment and plan content; absent = not agreed.'),
   })
   .strict();
 

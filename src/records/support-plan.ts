@@ -62,7 +62,10 @@ export const supportPlanSchema = z
     navigator: staffSchema,
     /** Same shape as the site's crisis contacts (site.yaml), so a site's list can be copied in. */
     crisisContacts: z.array(crisisContactSchema).max(20),
-    goals: z.array(goalSchema).max(50),
+    goals: z
+      .array(goalSchema)
+      .max(50)
+      .describe('A goal present in the previous version and absent here is cancelled, not forgotten.'),
     onwardReferrals: z.array(onwardReferralSchema).max(50),
   })
   .strict();
