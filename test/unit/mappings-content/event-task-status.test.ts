@@ -4,7 +4,7 @@ import type { Task } from 'fhir/r4.js';
 import { describe, expect, it } from 'vitest';
 import { resourceId } from '../../../src/fhir/ids.js';
 import type { ReferralIdentity } from '../../../src/mapping/index.js';
-import { type ContextPatch, mapWith, only, SITE } from './helpers.js';
+import { type ContextPatch, mapWith, only, SITE, validationErrors } from './helpers.js';
 
 const REFERRAL_ID = 'REF-77';
 const AT = '2026-02-20T10:30:00+00:00';
@@ -180,6 +180,7 @@ describe('event mapping: referral Task status table', () => {
     expect(task.businessStatus?.coding?.[0]?.code).toBe(row.businessStatus);
     expect(task.statusReason?.coding?.[0]?.code).toBe(row.statusReason);
     expect(task.lastModified).toBe(AT);
+    expect(validationErrors(bundle)).toEqual([]);
     expect(task.focus?.reference).toBe(
       `ServiceRequest/${resourceId(SITE.id, 'ServiceRequest', REFERRAL_ID, '')}`,
     );

@@ -3,7 +3,9 @@
 import path from 'node:path';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { loadMapping } from '../../../src/config/mappings.js';
+import { loadConformance } from '../../../src/config/profiles.js';
 import { type SiteSettings, siteSettingsSchema } from '../../../src/config/site.js';
+import { createValidator, type Validator } from '../../../src/fhir/validate.js';
 import {
   type CompiledMapping,
   defaultContext,
@@ -103,4 +105,14 @@ export function only<T extends FhirResource['resourceType']>(
   return resources(bundle).filter(
     (r): r is Extract<FhirResource, { resourceType: T }> => r.resourceType === type,
   );
+}
+
+let validator: Validator | undefined;
+/** Error issues of validating the Bundle and each entry against its profile (as `path: message`). */
+export function validationErrors(bundle: Bundle): string[] {
+  validator ??= createValidator(loadConformance(path.resolve(import.meta.dirname, '../../../profiles')));
+  return validator
+    .validateBundle(bundle)
+    .filter((i) => i.severity === 'error' || i.severity === 'fatal')
+    .map((i) => `${String(i.expression)}: ${i.diagnostics}`);
 }

@@ -3,7 +3,7 @@
 import type { Goal } from 'fhir/r4.js';
 import { describe, expect, it } from 'vitest';
 import { resourceId, urnUuid } from '../../../src/fhir/ids.js';
-import { mapWith, only, SITE } from './helpers.js';
+import { mapWith, only, SITE, validationErrors } from './helpers.js';
 
 const goal = (id: string, status: string, extra: Record<string, unknown> = {}) => ({
   id,
@@ -50,6 +50,7 @@ describe('support-plan mapping: goals across versions', () => {
         },
       },
     );
+    expect(validationErrors(bundle)).toEqual([]);
     const goals = only(bundle, 'Goal');
     expect(goals.map((g) => [g.id, g.lifecycleStatus])).toEqual([
       [goalId('G1'), 'active'],
@@ -98,6 +99,7 @@ describe('support-plan mapping: goals across versions', () => {
       'support-plan',
       plan(1, [goal('G1', status, { steps: [{ id: 'S1', description: 'Phone', owner: 'person' }] })]),
     );
+    expect(validationErrors(bundle)).toEqual([]);
     const g = only(bundle, 'Goal')[0];
     expect(g?.lifecycleStatus).toBe(lifecycle);
     expect(g?.achievementStatus?.coding?.[0]?.code).toBe(achievement);
