@@ -61,7 +61,13 @@ export interface RequestLogEntry {
 }
 
 /** One canned answer for the next request (metadata excluded): a status, or a dropped connection. */
-export type Fault = { status: number; retryAfterSeconds?: number } | { dropConnection: true };
+export type Fault =
+  | { status: number; retryAfterSeconds?: number; outcome?: R4.OperationOutcome }
+  | { dropConnection: true };
+
+/** BaRS error code for an injected status when the fault names no outcome of its own. */
+const faultCode = (status: number): string =>
+  status === 429 ? 'SEND_TOO_MANY_REQUESTS' : status >= 500 ? 'SERVICE_UNAVAILABLE' : 'REC_BAD_REQUEST';
 
 export interface PartnerServer {
   readonly name: string;
@@ -119,7 +125,8 @@ export async function startPartnerServer(options: PartnerServerOptions): Promise
       const text = `Injected fault ${fault.status}`;
       return {
         status: fault.status,
-        body: barsOutcome('SERVICE_UNAVAILABLE', 'processing', text),
+        body:
+          (fault.outcome as Resource | undefined) ?? barsOutcome(faultCode(fault.status), 'processing', text),
         ...(retry ? { headers: retry } : {}),
       };
     }

@@ -272,6 +272,17 @@ describe('server plumbing', () => {
     expect(server.readAll('Patient')).toHaveLength(1);
     expect(server.requestLog().map((e) => e.status)).toEqual([200, 503, 429, 201]);
 
+    const own = {
+      resourceType: 'OperationOutcome' as const,
+      issue: [{ severity: 'error' as const, code: 'invalid' as const }],
+    };
+    server.injectFaults({ status: 422, outcome: own });
+    const rejected = await fhir<OperationOutcome>(server.url, '/Patient', {
+      body: { resourceType: 'Patient' },
+    });
+    expect(rejected.status).toBe(422);
+    expect(rejected.body).toEqual(own);
+
     server.injectFaults({ dropConnection: true });
     await expect(fetch(`${server.url}/Patient`)).rejects.toThrow();
   });
