@@ -1,6 +1,11 @@
 // Shared fixtures for mapping engine tests: a site and a small in-memory mapping.
 import { type SiteSettings, siteSettingsSchema } from '../../../src/config/site.js';
-import { compileMapping, type MappingContext, type SourceFile } from '../../../src/mapping/index.js';
+import {
+  compileMapping,
+  type MappingContext,
+  type SandboxLimits,
+  type SourceFile,
+} from '../../../src/mapping/index.js';
 
 export const SITE: SiteSettings = siteSettingsSchema.parse({
   id: 'test-site',
@@ -31,7 +36,10 @@ export const TABLES: SourceFile = {
   },
 };
 
-export function compile(resources: unknown[], extra: { override?: unknown[]; siteTables?: unknown } = {}) {
+export function compile(
+  resources: unknown[],
+  extra: { override?: unknown[]; siteTables?: unknown; limits?: SandboxLimits } = {},
+) {
   return compileMapping({
     mapping: { file: 'mappings/test/mapping.yaml', data: { recordType: 'event', resources } },
     ...(extra.override
@@ -48,6 +56,7 @@ export function compile(resources: unknown[], extra: { override?: unknown[]; sit
         ? [{ file: 'mappings/sites/test-site/code-tables.yaml', data: extra.siteTables }]
         : []),
     ],
+    ...(extra.limits ? { limits: extra.limits } : {}),
   });
 }
 

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { isNavbridgeError } from '../../../src/fhir/outcome.js';
+import { checkMapping, mapRecord } from '../../../src/mapping/index.js';
+import { compile, context, record } from './helpers.js';
+
+// Small limits keep the runaway cases quick; the defaults are larger but of the same kind.
+const limits = { timeoutMs: 300, maxDepth: 200, maxSequence: 10_000 };
+
+const single = (expression: string) =>
+  compile([{ name: 'patient', resourceType: 'Patient', profile: 'navbridge-patient', expression }], {
+    limits,
+  });
+
+async function failure(expression: string): Promise<string> {
+  try {
+    await mapRecord(single(expression), record(), context());
+  } catch (err) {
+    if (!isNavbridgeError(err)) throw err;
+    expect(err.code).toBe('MAPPING_ERROR');
+    expect(err.outcome.resourceType).toBe('OperationOutcome');
+    expect(err.outcome.issue[0]?.expression).toEqual(['resources[patient].expression']);
+    return err.outcome.issue[0]?.diagnostics ?? '';
+  }
+  throw new Error('expected a MAPPING_ERROR');
+}
+
+describe('JSONata sandbox', () => {
+  it.each(['eval', 'now', 'millis'])('refuses $%s', async (fn) => {
+    const call = fn === 'eval' ? '$eval("1 + 1")' : `$${fn}()`;
+    expect(await failure(`{"x": ${call}}`)).toContain(`$${fn}() is disabled in mappings`);
+  });
+
+  it('refuses a disabled function passed as a value', async () => {
+    expect(await failure('{"x": $map(["1"], $eval)}')).toContain('$eval() is disabled');
+  });
+
+  it('stops infinite tail recursion (a loop) with an evaluation limit error', async () => {
+    expect(await failure('{"x": ($f := function($x){ $f($x) }; $f(1))}')).toMatch(
+      /JSONata D1012 .*evaluation limit/,
+    );
+  });
+
+  it('stops non-tail runaway recursion by stack depth', async () => {
+    expect(await failure('{"x": ($f := function($x){ 1 + $f($x) }; $f(1))}')).toMatch(
+      /JSONata D1011 .*evaluation limit/,
+    );
+  });
+
+  it('stops a huge loop', async () => {
+    expect(
+      await failure('{"x": $count($map([1..9999], function($i){ $map([1..9999], function($j){ $j }) }))}'),
+    ).toMatch(/JSONata D10(11|12) .*evaluation limit/);
+  });
+
+  it('refuses to allocate huge sequences', async () => {
+    expect(await failure('{"x": $count([1..5000000])}')).toMatch(/JSONata D2015 .*evaluation limit/);
+  });
+
+  it('reports a syntax error at compile time with file, field and position', () => {
+    try {
+      single('{"x": }');
+      throw new Error('expected a compile error');
+    } catch (err) {
+      if (!isNavbridgeError(err)) throw err;
+      expect(err.code).toBe('CONFIG_ERROR');
+      expect(err.outcome.issue[0]?.diagnostics).toMatch(
+        /^mappings\/test\/mapping\.yaml resources\[patient\]\.expression: does not compile: JSONata S\d+ at position \d+/,
+      );
+    }
+  });
+
+  it('mappings check flags uses of disabled functions', () => {
+    const c = compile([
+      { name: 'patient', resourceType: 'Patient', profile: 'navbridge-patient', expression: '{"x": $now()}' },
+      {
+        name: 'goal',
+        resourceType: 'Goal',
+        profile: 'navbridge-goal',
+        when: '$millis() > 0',
+        expression: '{"y": $map(["a"], $eval)}',
+      },
+    ]);
+    const diags = checkMapping(c).map((i) => i.diagnostics);
+    expect(diags).toEqual([
+      'mappings/test/mapping.yaml resources[patient].expression: uses $now, which is disabled in mappings',
+      'mappings/test/mapping.yaml resources[goal].when: uses $millis, which is disabled in mappings',
+      'mappings/test/mapping.yaml resources[goal].expression: uses $eval, which is disabled in mappings',
+    ]);
+  });
+});
