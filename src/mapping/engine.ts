@@ -43,7 +43,7 @@ async function mapResource(
   res: CompiledResource,
   record: MappableRecord,
   bindings: Record<string, unknown>,
-): Promise<FhirResource[]> {
+): Promise<{ resource: FhirResource; identity: ResourceIdentity }[]> {
   if (res.when) {
     const ok = await run(res.when, record, bindings);
     if (ok !== undefined && typeof ok !== 'boolean') {
@@ -57,7 +57,7 @@ async function mapResource(
     const arr = list === undefined ? [] : Array.isArray(list) ? [...list] : [list];
     items = arr.map((item, index) => ({ item, index }));
   }
-  const out: FhirResource[] = [];
+  const out: { resource: FhirResource; identity: ResourceIdentity }[] = [];
   for (const { item, index } of items) {
     const b = res.forEach ? { ...bindings, item, index } : bindings;
     const subId = res.key ? asSubId(res.key, await run(res.key, record, b)) : res.subId;
@@ -77,7 +77,10 @@ async function mapResource(
       meta: { ...(isPlainObject(meta) ? meta : {}), profile: [res.profileUrl] },
       ...rest,
     };
-    out.push(resource as FhirResource);
+    out.push({
+      resource: resource as FhirResource,
+      identity: { resourceType: res.resourceType, owner, subId },
+    });
   }
   return out;
 }
@@ -94,10 +97,19 @@ export async function mapRecord(
   return (await mapRecordTraced(compiled, record, context)).bundle;
 }
 
+/** The inputs of a resource's UUIDv5 id: (site,) resource type, owning record id, sub-id. */
+export interface ResourceIdentity {
+  resourceType: string;
+  owner: string;
+  subId: string;
+}
+
 /** Which mapping expression produced each Bundle entry (same order), to point validation issues at it. */
 export interface MappedBundle {
   bundle: Bundle;
   origins: ExpressionOrigin[];
+  /** What each entry's id was made from (same order): lets callers retract a record's resources later. */
+  identities: ResourceIdentity[];
 }
 
 /** mapRecord, also returning the origin of every entry. */
@@ -122,10 +134,11 @@ export async function mapRecordTraced(
   const issues: OperationOutcomeIssue[] = [];
   const entries: BundleEntry[] = [];
   const origins: ExpressionOrigin[] = [];
+  const identities: ResourceIdentity[] = [];
   const seen = new Map<string, string>();
   for (const res of compiled.resources) {
     try {
-      for (const resource of await mapResource(res, record, bindings)) {
+      for (const { resource, identity } of await mapResource(res, record, bindings)) {
         const id = resource.id!;
         const clash = seen.get(id);
         if (clash !== undefined) {
@@ -138,6 +151,7 @@ export async function mapRecordTraced(
         seen.set(id, res.name);
         entries.push({ fullUrl: urnUuid(id), resource });
         origins.push(res.patch ?? res.expression);
+        identities.push(identity);
       }
     } catch (err) {
       if (err instanceof ResourceFailure) issues.push(err.issue);
@@ -152,5 +166,5 @@ export async function mapRecordTraced(
     timestamp: context.now,
     entry: entries,
   };
-  return { bundle, origins: origins.map((o) => ({ file: o.file, field: o.field })) };
+  return { bundle, origins: origins.map((o) => ({ file: o.file, field: o.field })), identities };
 }

@@ -18,6 +18,12 @@ export {
   patientIdentifiers,
   type ReferralIdentity,
 } from './context.js';
-export { type MappableRecord, type MappedBundle, mapRecord, mapRecordTraced } from './engine.js';
+export {
+  type MappableRecord,
+  type MappedBundle,
+  mapRecord,
+  mapRecordTraced,
+  type ResourceIdentity,
+} from './engine.js';
 export { DEFAULT_LIMITS, DISABLED_FUNCTIONS, type ExpressionOrigin, type SandboxLimits } from './sandbox.js';
 export { MAPPED_RECORD_TYPES, type MappedRecordType } from './schema.js';
