@@ -1,7 +1,6 @@
 // The `support-plan` record: goals, steps and onward referrals agreed with the person. Goal, step and
 // onward-referral ids are unique within the plan (rules.ts): they key the FHIR Goal/activity ids.
 import { z } from 'zod';
-import { crisisContactSchema } from '../config/site.js';
 import { GOAL_DOMAINS, GOAL_STATUSES, ONWARD_SERVICE_TYPES, PLAN_STATUSES, STEP_OWNERS } from './codes.js';
 import {
   code,
@@ -10,10 +9,24 @@ import {
   isoInstant,
   label,
   odsCode,
+  phone,
   requiredText,
   sourceId,
   staffSchema,
 } from './primitives.js';
+
+/** Same shape as the site's crisis contacts (site.yaml), so a site's list can be copied in; capped. */
+export const planCrisisContactSchema = z
+  .object({
+    name: label,
+    phone: phone.optional(),
+    url: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .max(500)
+      .optional(),
+    hours: label.optional(),
+  })
+  .strict();
 
 export const stepSchema = z
   .object({
@@ -60,8 +73,7 @@ export const supportPlanSchema = z
     agreedAt: isoInstant,
     reviewDate: isoDate.optional(),
     navigator: staffSchema,
-    /** Same shape as the site's crisis contacts (site.yaml), so a site's list can be copied in. */
-    crisisContacts: z.array(crisisContactSchema).max(20),
+    crisisContacts: z.array(planCrisisContactSchema).max(20),
     goals: z
       .array(goalSchema)
       .max(50)

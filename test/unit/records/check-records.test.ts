@@ -133,6 +133,16 @@ describe('checkRecord(support-plan)', () => {
     ).toBe('DATE_IN_FUTURE');
   });
 
+  it('accepts only capped http(s) URLs for crisis contacts', () => {
+    const input = fixture('support-plan');
+    input.crisisContacts[0].url = 'javascript:alert(1)';
+    input.crisisContacts[1].url = `https://example.org/${'a'.repeat(500)}`;
+    const { issues } = checkRecord('support-plan', input, OPTS);
+    expect(issueAt(issues, 'crisisContacts[0].url').code).toBe('invalid');
+    expect(issueAt(issues, 'crisisContacts[1].url').code).toBe('too-long');
+    expectNoEcho(issues, 'javascript');
+  });
+
   it('uses exact array paths for nested problems', () => {
     const input = fixture('support-plan');
     input.goals[0].steps[1].owner = 'mum';
