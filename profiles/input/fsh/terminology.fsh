@@ -157,6 +157,9 @@ Description: "Outcome measures whose scores are recorded (the tools' items are l
 * #recovery-star "Recovery Star"
 * #wemwbs "Warwick-Edinburgh Mental Wellbeing Scale"
 * #swemwbs "Short Warwick-Edinburgh Mental Wellbeing Scale"
+* #core-10 "CORE-10"
+* #phq-9 "PHQ-9"
+* #gad-7 "GAD-7"
 * #other "Other"
 
 ValueSet: OutcomeMeasureVS
