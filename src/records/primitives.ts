@@ -43,6 +43,14 @@ export const phone = z
   .string()
   .max(MAX.phone)
   .regex(/^\+?[0-9 ()-]{6,}$/, 'must be a phone number (digits, spaces, "+", "(", ")", "-")');
+/** A service's number: short national ones (`111`, `999`, `116 123`) are valid, so 3+ digits suffice. */
+export const servicePhone = z
+  .string()
+  .max(MAX.phone)
+  .regex(
+    /^\+?(?:[ ()-]*[0-9]){3}[0-9 ()-]*$/,
+    'must be a phone number with at least 3 digits (digits, spaces, "+", "(", ")", "-")',
+  );
 export const email = z.email({ error: 'must be an email address' }).max(MAX.email);
 export const odsCode = z
   .string()

@@ -9,8 +9,8 @@ import {
   isoInstant,
   label,
   odsCode,
-  phone,
   requiredText,
+  servicePhone,
   sourceId,
   staffSchema,
 } from './primitives.js';
@@ -19,7 +19,7 @@ import {
 export const planCrisisContactSchema = z
   .object({
     name: label,
-    phone: phone.optional(),
+    phone: servicePhone.optional(),
     url: z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
       .max(500)

@@ -143,6 +143,24 @@ describe('checkRecord(support-plan)', () => {
     expectNoEcho(issues, 'javascript');
   });
 
+  it('accepts short service numbers for crisis contacts, but not for the person', () => {
+    for (const phone of ['111', '999', '116 123', '+44 (0)800-123']) {
+      const input = fixture('support-plan');
+      input.crisisContacts[0].phone = phone;
+      expect(checkRecord('support-plan', input, OPTS).issues, phone).toEqual([]);
+    }
+    for (const phone of ['12', '1 2', '---', '  ', '999#', 'ext 111']) {
+      const input = fixture('support-plan');
+      input.crisisContacts[0].phone = phone;
+      const { issues } = checkRecord('support-plan', input, OPTS);
+      expect(issueAt(issues, 'crisisContacts[0].phone').code, phone).toBe('invalid');
+      expectNoEcho(issues, phone);
+    }
+    const referral = fixture('referral');
+    referral.person.phone = '111';
+    expect(issueAt(checkRecord('referral', referral, OPTS).issues, 'person.phone').code).toBe('invalid');
+  });
+
   it('uses exact array paths for nested problems', () => {
     const input = fixture('support-plan');
     input.goals[0].steps[1].owner = 'mum';
