@@ -13,6 +13,8 @@ export interface StoredRecord<T = unknown> {
   personId: string | null;
   payload: T;
   mappingVersion: string | null;
+  /** The resources this version's mapping produced (type, owner, sub-id). */
+  resources: { resourceType: string; owner: string; subId: string }[];
   receivedAt: Date;
 }
 
@@ -31,6 +33,7 @@ const toRecord = (r: Record<string, unknown>): StoredRecord => ({
   personId: (r.person_id as string | null) ?? null,
   payload: r.payload,
   mappingVersion: (r.mapping_version as string | null) ?? null,
+  resources: (r.resources as StoredRecord['resources'] | null) ?? [],
   receivedAt: r.received_at as Date,
 });
 
@@ -41,7 +44,10 @@ const toRecord = (r: Record<string, unknown>): StoredRecord => ({
  */
 export async function saveRecord(
   client: pg.PoolClient,
-  rec: Omit<StoredRecord, 'receivedAt' | 'mappingVersion'> & { mappingVersion?: string | null },
+  rec: Omit<StoredRecord, 'receivedAt' | 'mappingVersion' | 'resources'> & {
+    mappingVersion?: string | null;
+    resources?: StoredRecord['resources'];
+  },
 ): Promise<SaveResult> {
   await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
     `rec|${rec.site}|${rec.recordType}|${rec.sourceId}`,
@@ -61,8 +67,9 @@ export async function saveRecord(
     [rec.site, rec.recordType, rec.sourceId],
   );
   await client.query(
-    `INSERT INTO records (site, record_type, source_id, version, referral_id, person_id, payload, mapping_version)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    `INSERT INTO records (site, record_type, source_id, version, referral_id, person_id, payload, mapping_version,
+        resources)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [
       rec.site,
       rec.recordType,
@@ -72,6 +79,7 @@ export async function saveRecord(
       rec.personId,
       JSON.stringify(rec.payload),
       rec.mappingVersion ?? null,
+      JSON.stringify(rec.resources ?? []),
     ],
   );
   const max = latest.rows[0]?.v as number | null;

@@ -1,0 +1,101 @@
+// The referral's current state: what the navigator API lists and what the next record's mapping
+// context reads (task status, business status, on hold, has a plan).
+import type pg from 'pg';
+import type { Db } from './db.js';
+
+export type ReferralStatus = 'new' | 'open' | 'closed';
+
+export interface ReferralRow {
+  site: string;
+  referralId: string;
+  personId: string | null;
+  sourcePartnerId: string | null;
+  status: ReferralStatus;
+  triage: unknown;
+  taskStatus: string;
+  businessStatus: string;
+  onHold: boolean;
+  hasPlan: boolean;
+  receivedAt: Date;
+  updatedAt: Date;
+}
+
+const toRow = (r: Record<string, unknown>): ReferralRow => ({
+  site: r.site as string,
+  referralId: r.referral_id as string,
+  personId: (r.person_id as string | null) ?? null,
+  sourcePartnerId: (r.source_partner_id as string | null) ?? null,
+  status: r.status as ReferralStatus,
+  triage: r.triage,
+  taskStatus: (r.task_status as string | null) ?? 'requested',
+  businessStatus: (r.business_status as string | null) ?? 'received',
+  onHold: r.on_hold as boolean,
+  hasPlan: r.has_plan as boolean,
+  receivedAt: r.received_at as Date,
+  updatedAt: r.updated_at as Date,
+});
+
+export async function getReferralRow(
+  db: Db | pg.PoolClient,
+  site: string,
+  referralId: string,
+): Promise<ReferralRow | undefined> {
+  const { rows } = await db.query('SELECT * FROM referrals WHERE site = $1 AND referral_id = $2', [
+    site,
+    referralId,
+  ]);
+  return rows[0] ? toRow(rows[0]) : undefined;
+}
+
+/** Task status → referral state: new (not yet accepted or rejected), open, closed. */
+export function referralStatusOf(taskStatus: string): ReferralStatus {
+  if (['accepted', 'in-progress', 'on-hold', 'ready'].includes(taskStatus)) return 'open';
+  if (['rejected', 'cancelled', 'completed', 'failed', 'entered-in-error'].includes(taskStatus))
+    return 'closed';
+  return 'new';
+}
+
+export interface ReferralUpdate {
+  site: string;
+  referralId: string;
+  personId: string | null;
+  sourcePartnerId?: string | null;
+  triage?: unknown;
+  taskStatus: string;
+  businessStatus: string;
+  hasPlan?: boolean;
+  receivedAt: Date;
+}
+
+export async function upsertReferralRow(client: pg.PoolClient, u: ReferralUpdate): Promise<ReferralRow> {
+  const { rows } = await client.query(
+    `INSERT INTO referrals (site, referral_id, person_id, source_partner_id, status, triage, task_status,
+        business_status, on_hold, has_plan, received_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, false), $11)
+     ON CONFLICT (site, referral_id) DO UPDATE SET
+        person_id = COALESCE(referrals.person_id, EXCLUDED.person_id),
+        source_partner_id = COALESCE(referrals.source_partner_id, EXCLUDED.source_partner_id),
+        status = EXCLUDED.status,
+        triage = COALESCE(EXCLUDED.triage, referrals.triage),
+        task_status = EXCLUDED.task_status,
+        business_status = EXCLUDED.business_status,
+        on_hold = EXCLUDED.on_hold,
+        has_plan = referrals.has_plan OR COALESCE($10, false),
+        updated_at = now()
+     RETURNING *`,
+    [
+      u.site,
+      u.referralId,
+      u.personId,
+      u.sourcePartnerId ?? null,
+      referralStatusOf(u.taskStatus),
+      u.triage === undefined ? null : JSON.stringify(u.triage),
+      u.taskStatus,
+      u.businessStatus,
+      u.taskStatus === 'on-hold',
+      u.hasPlan ?? null,
+      u.receivedAt,
+    ],
+  );
+  return toRow(rows[0]);
+}
