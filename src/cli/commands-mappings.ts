@@ -4,8 +4,7 @@ import { hasErrors } from '../fhir/outcome.js';
 import { checkMapping } from '../mapping/index.js';
 import { getConformance } from './conformance.js';
 import { runGoldens } from './golden.js';
-import { type CliIo, describeError, EXIT } from './io.js';
-import type { CliFlags } from './main.js';
+import { type CliFlags, type CliIo, describeError, EXIT } from './io.js';
 
 export async function runMappingsTest(flags: CliFlags, io: CliIo): Promise<number> {
   const { validator } = getConformance(flags.profilesDir);

@@ -6,8 +6,7 @@ import { PROFILES } from '../fhir/canonical.js';
 import { hasErrors, issue, outcome } from '../fhir/outcome.js';
 import { contextFileSchema, MAPPED_RECORD_TYPES, type MappedRecordType } from '../mapping/index.js';
 import { getConformance } from './conformance.js';
-import { type CliIo, EXIT, UsageError } from './io.js';
-import type { CliFlags } from './main.js';
+import { type CliFlags, type CliIo, EXIT, UsageError } from './io.js';
 import { Pipeline, readInputs } from './pipeline.js';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;

@@ -23,6 +23,19 @@ export class UsageError extends Error {
   }
 }
 
+/** Parsed command-line options shared by the commands. */
+export type CliFlags = {
+  site?: string;
+  context?: string;
+  now?: string;
+  profile?: string;
+  update?: boolean;
+  filter?: string;
+  skipValidation?: boolean;
+  mappingsDir: string;
+  profilesDir: string;
+};
+
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** A one-line message and detail lines for any error, without a stack trace. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
 import { runMap, runValidate } from './commands-records.js';
-import { type CliIo, describeError, EXIT, UsageError } from './io.js';
+import { type CliFlags, type CliIo, describeError, EXIT, UsageError } from './io.js';
 
 export const USAGE = `navbridge — FHIR R4 adapter for Mental Health Navigation services
 
@@ -55,18 +55,6 @@ const OPTIONS = {
   'skip-validation': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-export type CliFlags = {
-  site?: string;
-  context?: string;
-  now?: string;
-  profile?: string;
-  update?: boolean;
-  filter?: string;
-  skipValidation?: boolean;
-  mappingsDir: string;
-  profilesDir: string;
-};
 
 function defaultIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env };
