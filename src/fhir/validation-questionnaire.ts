@@ -1,6 +1,8 @@
 // Checks a QuestionnaireResponse against its Questionnaire, which medplum does not do: unknown linkIds,
 // answer types, choice answers among the options, repeats, and required items (a required child only
-// when its group is present). enableWhen is not evaluated: navbridge's Questionnaires do not use it.
+// when its group is present; only for a completed or amended response, as R4 says: an in-progress or
+// entered-in-error one may lack answers). enableWhen is not evaluated: navbridge's Questionnaires do not
+// use it.
 import type {
   OperationOutcomeIssue,
   QuestionnaireItem,
@@ -11,6 +13,16 @@ import type {
 import { issue } from './outcome.js';
 import type { Terminology } from './validation-terminology.js';
 import { isJsonObject } from './validation-types.js';
+
+/** Statuses whose responses must answer every required item (R4 Questionnaire.item.required). */
+const REQUIRED_ENFORCED: ReadonlySet<string> = new Set(['completed', 'amended']);
+
+/** What every level of the walk shares. */
+interface Walk {
+  terminology: Terminology;
+  enforceRequired: boolean;
+  issues: OperationOutcomeIssue[];
+}
 
 /** Which `answer.value[x]` each item type takes (R4 Questionnaire item-type). */
 const ANSWER_KEYS: Record<string, readonly string[]> = {
@@ -36,18 +48,18 @@ export function checkQuestionnaireResponse(
   terminology: Terminology,
   root = 'QuestionnaireResponse',
 ): OperationOutcomeIssue[] {
-  const issues: OperationOutcomeIssue[] = [];
-  checkLevel(definition, qr.item ?? [], root, terminology, issues);
-  return issues;
+  const walk: Walk = { terminology, enforceRequired: REQUIRED_ENFORCED.has(qr.status), issues: [] };
+  checkLevel(definition, qr.item ?? [], root, walk);
+  return walk.issues;
 }
 
 function checkLevel(
   defs: readonly QuestionnaireItem[],
   items: readonly QuestionnaireResponseItem[],
   path: string,
-  terminology: Terminology,
-  issues: OperationOutcomeIssue[],
+  walk: Walk,
 ): void {
+  const { issues } = walk;
   const byLinkId = new Map(defs.map((d) => [d.linkId, d]));
   const seen = new Set<string>();
   items.forEach((item, i) => {
@@ -72,11 +84,12 @@ function checkLevel(
           issue({ diagnostics: `Group '${def.linkId}' cannot have answers`, expression: `${p}.answer` }),
         );
       }
-      checkLevel(def.item ?? [], item.item ?? [], p, terminology, issues);
+      checkLevel(def.item ?? [], item.item ?? [], p, walk);
       return;
     }
-    checkAnswers(def, item.answer ?? [], p, terminology, issues);
+    checkAnswers(def, item.answer ?? [], p, walk);
   });
+  if (!walk.enforceRequired) return;
   for (const def of defs) {
     if (!def.required || def.type === 'display') continue;
     const present = items.some(
@@ -98,9 +111,9 @@ function checkAnswers(
   def: QuestionnaireItem,
   answers: readonly QuestionnaireResponseItemAnswer[],
   path: string,
-  terminology: Terminology,
-  issues: OperationOutcomeIssue[],
+  walk: Walk,
 ): void {
+  const { issues, terminology } = walk;
   if (answers.length > 1 && !def.repeats) {
     issues.push(
       issue({ diagnostics: `Item '${def.linkId}' takes one answer`, expression: `${path}.answer` }),
@@ -128,7 +141,7 @@ function checkAnswers(
         }),
       );
     }
-    if (answer.item?.length) checkLevel(def.item ?? [], answer.item, a, terminology, issues);
+    if (answer.item?.length) checkLevel(def.item ?? [], answer.item, a, walk);
   });
 }
 

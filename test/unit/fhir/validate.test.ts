@@ -1,4 +1,4 @@
-import type { Bundle, OperationOutcomeIssue, Resource } from 'fhir/r4.js';
+import type { Bundle, OperationOutcomeIssue, QuestionnaireResponse, Resource } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConformance } from '../../../src/config/profiles.js';
 import { PROFILES, type ProfileName } from '../../../src/fhir/canonical.js';
@@ -253,6 +253,32 @@ describe('QuestionnaireResponse against its Questionnaire', () => {
     expect(issues.map((i) => [i.expression?.[0], i.diagnostics])).toEqual([
       ['QuestionnaireResponse.item[1].item', "Required item 'benefits.need-identified' is missing"],
       ['QuestionnaireResponse.item', "Required item 'consent' is missing"],
+    ]);
+  });
+
+  it('enforces required items on completed and amended responses only (R4)', () => {
+    const missingConsent = (status: QuestionnaireResponse['status']) => {
+      const r = qr();
+      r.status = status;
+      r.item = r.item?.filter((i) => i.linkId !== 'consent');
+      return errors(validator.validateResource(r)).map((i) => i.diagnostics);
+    };
+    for (const status of ['completed', 'amended'] as const) {
+      expect(missingConsent(status), status).toEqual(["Required item 'consent' is missing"]);
+    }
+    for (const status of ['in-progress', 'entered-in-error', 'stopped'] as const) {
+      expect(missingConsent(status), status).toEqual([]);
+    }
+  });
+
+  it('still checks the answers of a response that is not completed', () => {
+    const r = qr();
+    r.status = 'in-progress';
+    const need = r.item?.[2]?.item?.[0];
+    if (!need) throw new Error('fixture');
+    need.answer = [{ valueString: 'yes' }];
+    expect(exprs(validator.validateResource(r))).toEqual([
+      'QuestionnaireResponse.item[2].item[0].answer[0].valueString',
     ]);
   });
 
