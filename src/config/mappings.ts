@@ -32,7 +32,7 @@ export function loadYamlFile(abs: string, name: string): SourceFile {
   } catch {
     throw configError(`${name}: cannot read the file`);
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new NavbridgeError(
       'CONFIG_ERROR',
