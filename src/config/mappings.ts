@@ -39,8 +39,10 @@ export function loadYamlFile(abs: string, name: string): SourceFile {
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
         const where = pos ? ` line ${pos.line} column ${pos.col}` : '';
+        // Only the first line, without its own position: the rest is a snippet of the file.
+        const message = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
         return issue({
-          diagnostics: `${name}${where}: ${e.code} ${e.message.split('\n')[0]}`,
+          diagnostics: `${name}${where}: ${e.code} ${message}`,
           errorCode: 'CONFIG_ERROR',
         });
       }),
