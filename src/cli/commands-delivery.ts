@@ -42,8 +42,10 @@ export async function runMigrate(io: CliIo): Promise<number> {
 
 export async function runSubmit(args: string[], flags: DeliveryFlags, io: CliIo): Promise<number> {
   const [recordType, file, ...extra] = args;
-  if (!recordType || !file || extra.length) throw new UsageError('usage: navbridge submit <record-type> <file.json|file.csv> [--site S]');
-  if (!RECORD_TYPES.includes(recordType as RecordType)) throw new UsageError(`unknown record type '${recordType}'`, [`one of: ${RECORD_TYPES.join(', ')}`]);
+  if (!recordType || !file || extra.length)
+    throw new UsageError('usage: navbridge submit <record-type> <file.json|file.csv> [--site S]');
+  if (!RECORD_TYPES.includes(recordType as RecordType))
+    throw new UsageError(`unknown record type '${recordType}'`, [`one of: ${RECORD_TYPES.join(', ')}`]);
   let text: string;
   try {
     text = readFileSync(path.resolve(io.cwd, file), 'utf8');
@@ -57,13 +59,23 @@ export async function runSubmit(args: string[], flags: DeliveryFlags, io: CliIo)
     const service = rt.service();
     for (const raw of inputs) {
       try {
-        if (raw.input === undefined) throw new UsageError(`row ${raw.row}: unreadable`, raw.issues.map((i) => i.diagnostics ?? ''));
-        const result = await service.submit(recordType as RecordType, raw.input, flags.site ? { site: flags.site } : {});
+        if (raw.input === undefined)
+          throw new UsageError(
+            `row ${raw.row}: unreadable`,
+            raw.issues.map((i) => i.diagnostics ?? ''),
+          );
+        const result = await service.submit(
+          recordType as RecordType,
+          raw.input,
+          flags.site ? { site: flags.site } : {},
+        );
         io.stdout.write(`${JSON.stringify({ ...(raw.row ? { row: raw.row } : {}), ...result })}\n`);
       } catch (err) {
         if (!isNavbridgeError(err)) throw err;
         failed += 1;
-        io.stderr.write(`${JSON.stringify({ ...(raw.row ? { row: raw.row } : {}), code: err.code, outcome: err.outcome })}\n`);
+        io.stderr.write(
+          `${JSON.stringify({ ...(raw.row ? { row: raw.row } : {}), code: err.code, outcome: err.outcome })}\n`,
+        );
       }
     }
   } finally {
@@ -88,7 +100,10 @@ export async function runWorker(io: CliIo, signal: AbortSignal): Promise<number>
     sweepIntervalMs: rt.config.worker.sweepIntervalMs,
     requeueAfterMs: rt.config.worker.requeueAfterMs,
   });
-  rt.logger.info({ event: 'worker-started', partners: rt.config.partners.map((p) => p.id) }, 'worker started');
+  rt.logger.info(
+    { event: 'worker-started', partners: rt.config.partners.map((p) => p.id) },
+    'worker started',
+  );
   await workers.sweep();
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
@@ -106,7 +121,9 @@ export async function runServe(flags: DeliveryFlags, io: CliIo, signal: AbortSig
     db: rt.db,
     redis: rt.redis!,
     logger: rt.logger,
-    ...(io.env[rt.config.secrets.adminTokenEnv] ? { adminToken: io.env[rt.config.secrets.adminTokenEnv] } : {}),
+    ...(io.env[rt.config.secrets.adminTokenEnv]
+      ? { adminToken: io.env[rt.config.secrets.adminTokenEnv] }
+      : {}),
     enqueue: (jobs) => rt.queues!.enqueue(jobs),
   });
   const port = Number(flags.port ?? io.env.PORT ?? 8080);
@@ -154,7 +171,8 @@ export async function runDeadLetters(args: string[], flags: DeliveryFlags, io: C
   try {
     switch (sub) {
       case 'list': {
-        for (const d of await listDeadLetters(rt.db, filterFrom(flags))) io.stdout.write(`${JSON.stringify(d)}\n`);
+        for (const d of await listDeadLetters(rt.db, filterFrom(flags)))
+          io.stdout.write(`${JSON.stringify(d)}\n`);
         return EXIT.ok;
       }
       case 'show': {
@@ -175,13 +193,16 @@ export async function runDeadLetters(args: string[], flags: DeliveryFlags, io: C
       }
       case 'discard': {
         const reason = rest.join(' ') || flags.reason;
-        if (!id || !reason) throw new UsageError('usage: navbridge dead-letters discard <exchange-id> --reason TEXT');
+        if (!id || !reason)
+          throw new UsageError('usage: navbridge dead-letters discard <exchange-id> --reason TEXT');
         await rt.queues!.enqueue(await discardDeadLetter(rt.db, id, actor, reason));
         io.stdout.write(`discarded ${id}\n`);
         return EXIT.ok;
       }
       default:
-        throw new UsageError(`unknown command 'dead-letters ${sub ?? ''}'`.trim(), ['use list, show, replay or discard']);
+        throw new UsageError(`unknown command 'dead-letters ${sub ?? ''}'`.trim(), [
+          'use list, show, replay or discard',
+        ]);
     }
   } finally {
     await rt.close();

@@ -45,6 +45,22 @@ function isRecConflict(body: unknown): boolean {
   );
 }
 
+/**
+ * FHIR R4 conditional update answers 400 when the one match has another id than the body's. A partner
+ * may already hold the resource under its own id (e.g. an Organization by ODS code), so conditional
+ * writes carry no id: the business identifier is the key, and urn:uuid fullUrls still link entries.
+ */
+export function withoutConditionalIds(bundle: Bundle): Bundle {
+  return {
+    ...bundle,
+    entry: (bundle.entry ?? []).map((e) => {
+      if (!e.resource || !e.request?.url.includes('?')) return e;
+      const { id: _id, ...rest } = e.resource;
+      return { ...e, resource: rest as Resource };
+    }),
+  };
+}
+
 function base64Json(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
 }
@@ -140,7 +156,7 @@ export class PartnerClient {
   }
 
   private async sendBundle(path: string, req: SendRequest): Promise<SendResult> {
-    const answer = await this.call('POST', path, await this.headers(req), req.payload);
+    const answer = await this.call('POST', path, await this.headers(req), withoutConditionalIds(req.payload));
     if (answer.status >= 300) this.fail(answer, 'transaction');
     const entries = ((answer.body as Bundle | undefined)?.entry ?? []).map((e) => e.response?.status ?? '');
     return { httpStatus: answer.status, response: { entries } };
@@ -192,7 +208,9 @@ export class PartnerClient {
     let etag = request.method === 'PUT' ? await this.etags.get(type, resource.id) : undefined;
     for (let tryNo = 0; tryNo < 2; tryNo++) {
       const headers = await this.headers(req, etag ? { ...extra, 'if-match': etag } : extra);
-      const answer = await this.call(request.method as 'PUT' | 'POST', request.url, headers, resource);
+      const { id: _ours, ...body } = resource;
+      const sent = request.url.includes('?') ? body : resource;
+      const answer = await this.call(request.method as 'PUT' | 'POST', request.url, headers, sent);
       if (answer.status < 300) {
         const serverId = (answer.body as Resource | undefined)?.id ?? '';
         await this.etags.set(type, resource.id, serverId, answer.headers?.get('etag') ?? undefined);

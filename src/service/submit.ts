@@ -1,0 +1,384 @@
+// submitRecord: one navigator record stored, mapped, validated, routed and queued — the function
+// behind `navbridge submit` and (later) POST /api/v1/records. One PostgreSQL transaction; queue jobs
+// are added after commit (the sweeper repairs a crash in between).
+import { createHash } from 'node:crypto';
+import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource, Task } from 'fhir/r4.js';
+import type { PartnerConfig } from '../config/app-config.js';
+import { loadMapping, loadSiteSettings } from '../config/mappings.js';
+import type { SiteSettings } from '../config/site.js';
+import { buildPayload } from '../fhir/delivery-forms.js';
+import { bundleId, resourceId } from '../fhir/ids.js';
+import { hasErrors, issue, NavbridgeError } from '../fhir/outcome.js';
+import type { Validator } from '../fhir/validate.js';
+import {
+  type CompiledMapping,
+  type MappableRecord,
+  type MappingContext,
+  mapRecordTraced,
+} from '../mapping/index.js';
+import { checkRecord, fillSite, type NavEvent, type Referral } from '../records/index.js';
+import { routeBundle } from '../routing/index.js';
+import { type Db, inTransaction } from '../store/db.js';
+import { insertOutbound, type QueueJob, supersedeReferral } from '../store/exchanges.js';
+import { type PersonIdentifier, resolvePerson } from '../store/persons.js';
+import { saveRecord, VersionConflictError } from '../store/records.js';
+import { upsertReferralRow } from '../store/referrals.js';
+import { type TriageDecision, triageReferral } from '../triage/index.js';
+import { contextFromStore, type RecordType, unknownReferral } from './context-from-store.js';
+
+export interface ServiceDeps {
+  db: Db;
+  mappingsDir: string;
+  enabledSites: readonly string[];
+  partners: readonly PartnerConfig[];
+  validator: Validator;
+  personKeySecret: string;
+  enqueue(jobs: readonly QueueJob[]): Promise<void>;
+  /** The only clock: injected so tests and replays are deterministic. */
+  now(): Date;
+}
+
+export interface SubmitOptions {
+  /** Fills the record's `site` where absent. */
+  site?: string;
+  /** The partner a referral came from (inbound FHIR/BaRS), when not the navigator itself. */
+  sourcePartnerId?: string;
+}
+
+export interface SubmittedExchange {
+  id: string;
+  partnerId: string | null;
+  status: string;
+  reason: string | null;
+}
+
+export interface SubmitResult {
+  outcome: 'accepted' | 'duplicate' | 'stale';
+  recordType: RecordType;
+  site: string;
+  id: string;
+  version: number;
+  triage?: TriageDecision;
+  exchanges: SubmittedExchange[];
+  warnings: OperationOutcomeIssue[];
+}
+
+const badRequest = (issues: OperationOutcomeIssue[]) => new NavbridgeError('REC_BAD_REQUEST', issues);
+
+function mappingVersionOf(m: CompiledMapping): string {
+  const src = m.resources.map((r) => [
+    r.name,
+    r.expression.source,
+    r.when?.source ?? '',
+    r.patch?.source ?? '',
+  ]);
+  return createHash('sha256')
+    .update(JSON.stringify([m.files, src, m.codeTables]))
+    .digest('hex')
+    .slice(0, 12);
+}
+
+function personIdentifiers(ref: Referral): PersonIdentifier[] {
+  const out: PersonIdentifier[] = [];
+  const systems: Record<string, string> = {
+    'nhs-number': 'https://fhir.nhs.uk/Id/nhs-number',
+    chi: 'urn:oid:2.16.840.1.113883.2.1.3.2.4.16.53',
+    'hc-number': 'https://fhir.nhs.uk/Id/hsc-number',
+  };
+  if (ref.person.nhsNumber)
+    out.push({ system: systems['nhs-number']!, value: ref.person.nhsNumber, verified: true });
+  for (const i of ref.person.identifiers ?? []) {
+    if (i.system === 'local') continue;
+    out.push({ system: systems[i.system]!, value: i.value, verified: i.verified !== false });
+  }
+  return out;
+}
+
+export class NavigatorService {
+  private readonly sites = new Map<string, SiteSettings>();
+  private readonly mappings = new Map<string, { compiled: CompiledMapping; version: string }>();
+
+  constructor(private readonly deps: ServiceDeps) {}
+
+  site(id: string): SiteSettings {
+    if (!this.deps.enabledSites.includes(id)) {
+      throw new NavbridgeError('REC_UNPROCESSABLE_ENTITY', [
+        issue({
+          code: 'not-supported',
+          diagnostics: 'site: not a site enabled in this navbridge',
+          expression: 'site',
+          errorCode: 'REC_UNPROCESSABLE_ENTITY',
+        }),
+      ]);
+    }
+    let s = this.sites.get(id);
+    if (!s) {
+      s = loadSiteSettings(this.deps.mappingsDir, id);
+      this.sites.set(id, s);
+    }
+    return s;
+  }
+
+  mapping(recordType: RecordType, site: string): { compiled: CompiledMapping; version: string } {
+    const key = `${recordType}|${site}`;
+    let m = this.mappings.get(key);
+    if (!m) {
+      const compiled = loadMapping(this.deps.mappingsDir, recordType, site);
+      m = { compiled, version: mappingVersionOf(compiled) };
+      this.mappings.set(key, m);
+    }
+    return m;
+  }
+
+  async submit(recordType: RecordType, input: unknown, opts: SubmitOptions = {}): Promise<SubmitResult> {
+    const filled = fillSite(input, opts.site);
+    const siteId = (filled as { site?: unknown } | null)?.site;
+    const now = this.deps.now();
+    if (typeof siteId !== 'string') {
+      const check = checkRecord(recordType, filled, { now, nhsNumberCheck: 'error' });
+      throw badRequest(
+        check.issues.length
+          ? check.issues
+          : [
+              issue({
+                code: 'required',
+                diagnostics: 'site: is required',
+                expression: 'site',
+                errorCode: 'REC_BAD_REQUEST',
+              }),
+            ],
+      );
+    }
+    const site = this.site(siteId);
+    const check = checkRecord(recordType, filled, { now, nhsNumberCheck: site.nhsNumberCheck.navigator });
+    if (!check.record) throw badRequest(check.issues);
+    const record = check.record as unknown as MappableRecord;
+    const { jobs, result } = await inTransaction(this.deps.db, (client) =>
+      this.process(client, recordType, record, site, now, opts, check.issues),
+    );
+    await this.deps.enqueue(jobs);
+    return result;
+  }
+
+  private async process(
+    client: import('pg').PoolClient,
+    recordType: RecordType,
+    record: MappableRecord,
+    site: SiteSettings,
+    now: Date,
+    opts: SubmitOptions,
+    warnings: OperationOutcomeIssue[],
+  ): Promise<{ jobs: QueueJob[]; result: SubmitResult }> {
+    const nowIso = now.toISOString();
+    const referralId = recordType === 'referral' ? record.id : String(record.referralId);
+    const base = { recordType, site: site.id, id: record.id, version: record.version, warnings };
+
+    // Person first: the referral record carries the identifiers; others follow their referral.
+    let personId: string;
+    if (recordType === 'referral') {
+      personId = await resolvePerson(
+        client,
+        this.deps.personKeySecret,
+        personIdentifiers(record as unknown as Referral),
+      );
+    } else {
+      const { rows } = await client.query(
+        'SELECT person_id FROM referrals WHERE site = $1 AND referral_id = $2',
+        [site.id, referralId],
+      );
+      if (!rows[0]) throw unknownReferral();
+      personId = rows[0].person_id;
+    }
+
+    const triage =
+      recordType === 'referral' ? triageReferral(record as unknown as Referral, site) : undefined;
+    const { context, referralRecord } = await contextFromStore(
+      client,
+      recordType,
+      record,
+      site,
+      nowIso,
+      triage,
+    );
+    const { compiled, version: mappingVersion } = this.mapping(recordType, site.id);
+    const mapped = await mapRecordTraced(compiled, record, context);
+    const bundle = await this.completeDischarge(recordType, record, mapped.bundle, site, context);
+    const problems = this.deps.validator.validateBundle(bundle);
+    if (hasErrors(problems)) throw new NavbridgeError('MAPPING_ERROR', problems);
+
+    let saved: Awaited<ReturnType<typeof saveRecord>>;
+    try {
+      saved = await saveRecord(client, {
+        site: site.id,
+        recordType,
+        sourceId: record.id,
+        version: record.version,
+        referralId,
+        personId,
+        payload: record,
+        mappingVersion,
+        resources: mapped.identities,
+      });
+    } catch (err) {
+      if (err instanceof VersionConflictError) {
+        throw new NavbridgeError('REC_CONFLICT', [
+          issue({
+            code: 'conflict',
+            diagnostics:
+              'version: this version was already received with different content; send a higher version',
+            expression: 'version',
+            errorCode: 'REC_CONFLICT',
+          }),
+        ]);
+      }
+      throw err;
+    }
+    if (saved !== 'inserted') {
+      const { rows } = await client.query(
+        `SELECT id, partner_id, status, status_reason FROM exchanges WHERE site = $1 AND record_type = $2 AND source_id = $3 AND version = $4 ORDER BY seq`,
+        [site.id, recordType, record.id, record.version],
+      );
+      const exchanges = rows.map((r) => ({
+        id: r.id,
+        partnerId: r.partner_id,
+        status: r.status,
+        reason: r.status_reason,
+      }));
+      return { jobs: [], result: { ...base, outcome: saved, exchanges } };
+    }
+
+    // The referral's state follows its Task as mapped (one source of truth: the Task status table).
+    const taskId = resourceId(site.id, 'Task', referralId);
+    const task = bundle.entry
+      ?.map((e) => e.resource)
+      .find((r): r is Task => r?.resourceType === 'Task' && r.id === taskId);
+    if (task) {
+      await upsertReferralRow(client, {
+        site: site.id,
+        referralId,
+        personId,
+        sourcePartnerId: opts.sourcePartnerId ?? null,
+        ...(triage ? { triage } : {}),
+        taskStatus: task.status,
+        businessStatus: task.businessStatus?.coding?.[0]?.code ?? task.status,
+        hasPlan:
+          recordType === 'support-plan' ||
+          (recordType === 'event' && (record as unknown as NavEvent).type === 'plan-agreed'),
+        receivedAt: now,
+      });
+    }
+
+    const jobs: QueueJob[] = [];
+    const exchanges: SubmittedExchange[] = [];
+    const routes = routeBundle({
+      recordType,
+      record: record as never,
+      bundle,
+      referral: referralRecord as never,
+      sourcePartnerId: opts.sourcePartnerId ?? (await this.sourcePartner(client, site.id, referralId)),
+      partners: this.deps.partners,
+    });
+    for (const route of routes) {
+      const partner = route.partnerId ? this.deps.partners.find((p) => p.id === route.partnerId) : undefined;
+      const payload: Bundle =
+        partner && route.decision === 'send'
+          ? buildPayload(partner.mode, route.resources, {
+              partner,
+              site: site.id,
+              recordType,
+              sourceId: record.id,
+              version: record.version,
+              exchangeKey: `${site.id}|${recordType}|${record.id}|${record.version}|${partner.id}`,
+              now: nowIso,
+              bundleId: bundleId(site.id, recordType, `${record.id}|${partner.id}`, record.version),
+            })
+          : {
+              resourceType: 'Bundle',
+              type: 'collection',
+              entry: route.resources.map((r): BundleEntry => ({ fullUrl: `urn:uuid:${r.id}`, resource: r })),
+            };
+      const { exchange, jobs: j } = await insertOutbound(client, {
+        partnerId: route.partnerId,
+        site: site.id,
+        recordType,
+        sourceId: record.id,
+        version: record.version,
+        referralId,
+        personId,
+        stateKey: route.stateKey,
+        deliveryMode: partner?.mode ?? null,
+        payload,
+        ...(route.decision === 'send' ? {} : { unsent: { status: route.decision, reason: route.reason } }),
+      });
+      jobs.push(...j);
+      exchanges.push({
+        id: exchange.id,
+        partnerId: exchange.partnerId,
+        status: exchange.status,
+        reason: exchange.statusReason,
+      });
+    }
+
+    // A withdrawn or retracted referral: nothing more about it leaves, except this acknowledgement.
+    const ev = recordType === 'event' ? (record as unknown as NavEvent) : undefined;
+    if (ev && (ev.type === 'withdrawn' || (ev.type === 'entered-in-error' && ev.recordType === 'referral'))) {
+      jobs.push(
+        ...(await supersedeReferral(
+          client,
+          site.id,
+          referralId,
+          `referral ${ev.type}`,
+          exchanges.map((x) => x.id),
+        )),
+      );
+    }
+    return { jobs, result: { ...base, outcome: 'accepted', ...(triage ? { triage } : {}), exchanges } };
+  }
+
+  private async sourcePartner(
+    client: import('pg').PoolClient,
+    site: string,
+    referralId: string,
+  ): Promise<string | undefined> {
+    const { rows } = await client.query(
+      'SELECT source_partner_id FROM referrals WHERE site = $1 AND referral_id = $2',
+      [site, referralId],
+    );
+    return rows[0]?.source_partner_id ?? undefined;
+  }
+
+  /**
+   * A discharge completes the support plan. The event mapping emits a minimal CarePlan; a partner that
+   * replaces the whole resource would lose the plan's goals and activities, so the full plan is re-mapped
+   * from the latest plan record with status completed and put in its place.
+   */
+  private async completeDischarge(
+    recordType: RecordType,
+    record: MappableRecord,
+    bundle: Bundle,
+    site: SiteSettings,
+    context: MappingContext,
+  ): Promise<Bundle> {
+    const latestPlan = context.latestPlan;
+    if (recordType !== 'event' || (record as unknown as NavEvent).type !== 'discharged' || !latestPlan)
+      return bundle;
+    const plan = { ...latestPlan, status: 'completed' } as unknown as MappableRecord;
+    const planMapping = this.mapping('support-plan', site.id).compiled;
+    const { latestPlan: _l, target: _t, previousPlan: _p, ...planContext } = context;
+    const planBundle = await mapRecordTraced(planMapping, plan, planContext);
+    const planEntries = planBundle.bundle.entry ?? [];
+    const full = planEntries.find((e) => e.resource?.resourceType === 'CarePlan');
+    if (!full?.resource) return bundle;
+    const present = new Set((bundle.entry ?? []).map((e) => e.fullUrl));
+    // The full CarePlan references its Goals and onward referrals: they travel with it.
+    const extra = planEntries.filter(
+      (e) => e.resource?.resourceType !== 'CarePlan' && !present.has(e.fullUrl),
+    );
+    const entry = (bundle.entry ?? []).map((e) =>
+      e.resource?.resourceType === 'CarePlan' && e.resource.id === full.resource?.id
+        ? { ...e, resource: full.resource as Resource }
+        : e,
+    );
+    return { ...bundle, entry: [...entry, ...extra] };
+  }
+}

@@ -1,0 +1,238 @@
+// A navigator journey through the service, store, queues and workers to two real partner FHIR servers:
+// a trust (transaction mode, the referrer) and a GP practice (document mode).
+import { readFileSync } from 'node:fs';
+import type { Bundle, CarePlan, Goal, QuestionnaireResponse, Task } from 'fhir/r4.js';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PartnerConfig, partnerSchema } from '../../../src/config/app-config.js';
+import { loadConformance } from '../../../src/config/profiles.js';
+import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
+import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
+import { createValidator } from '../../../src/fhir/validate.js';
+import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
+import { NavigatorService } from '../../../src/service/submit.js';
+import { createTestDb, type TestDb } from '../../support/db.js';
+import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
+import { waitFor } from '../../support/wait.js';
+
+const fixture = (name: string) => JSON.parse(readFileSync(`test/fixtures/records/${name}.json`, 'utf8'));
+const TRUST_ODS = 'RGD';
+/** Another person: a different NHS number everywhere the fixture carries one. */
+function asPerson(referral: Record<string, any>, nhsNumber: string): void {
+  referral.person.nhsNumber = nhsNumber;
+  referral.person.identifiers = (referral.person.identifiers ?? []).filter(
+    (i: { system: string }) => i.system !== 'nhs-number',
+  );
+}
+const validator = createValidator(loadConformance('profiles'));
+
+describe('journey through the delivery engine', () => {
+  let t: TestDb;
+  let trust: PartnerServer;
+  let gp: PartnerServer;
+  let partners: PartnerConfig[];
+  const redis = connectRedis();
+  const prefix = randomPrefix();
+  let queues: QueueSet;
+  let workers: DeliveryWorkers;
+  let service: NavigatorService;
+  let clock = new Date('2025-06-10T12:00:00Z');
+
+  beforeAll(async () => {
+    t = await createTestDb();
+    [trust, gp] = await Promise.all([
+      startPartnerServer({ name: 'trust' }),
+      startPartnerServer({ name: 'gp' }),
+    ]);
+    partners = [
+      partnerSchema.parse({
+        id: 'leeds-trust',
+        name: 'Leeds trust',
+        kind: 'trust',
+        odsCodes: [TRUST_ODS],
+        baseUrl: trust.url,
+        mode: 'transaction',
+        receives: [
+          'referral-status',
+          'assessment',
+          'support-plan',
+          'onward-referral',
+          'discharge',
+          'escalation',
+          'outcome',
+        ],
+        retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 100 },
+      }),
+      partnerSchema.parse({
+        id: 'chapel-allerton-gp',
+        name: 'Chapel Allerton Medical Centre',
+        kind: 'gp-practice',
+        odsCodes: ['B86016'],
+        baseUrl: gp.url,
+        mode: 'document',
+        receives: ['referral-status', 'assessment', 'support-plan', 'discharge'],
+        retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 100 },
+      }),
+    ];
+    queues = createQueues(
+      redis,
+      prefix,
+      partners.map((p) => p.id),
+    );
+    service = new NavigatorService({
+      db: t.db,
+      mappingsDir: 'mappings',
+      enabledSites: ['leeds-north', 'cardiff-vale'],
+      partners,
+      validator,
+      personKeySecret: 'journey-test-person-key-0123456789',
+      enqueue: (jobs) => queues.enqueue(jobs),
+      now: () => clock,
+    });
+    workers = startDeliveryWorkers({
+      db: t.db,
+      connect: () => connectRedis(),
+      queues,
+      partners,
+      env: {},
+      logger: pino({ level: 'silent' }),
+      prefix,
+      leaseMs: 10_000,
+      sweepIntervalMs: 500,
+      requeueAfterMs: 1_000,
+    });
+  });
+
+  afterAll(async () => {
+    await workers.close();
+    await queues.close();
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+    await Promise.all([trust.close(), gp.close()]);
+    await t.close();
+  });
+
+  const settled = () =>
+    waitFor(
+      async () => {
+        const { rows } = await t.db.query(
+          `SELECT count(*)::int AS n FROM exchanges WHERE status IN ('pending', 'in-flight', 'failed')`,
+        );
+        return rows[0].n === 0;
+      },
+      { what: 'all exchanges settled', timeoutMs: 30_000 },
+    );
+
+  it('delivers referral, contact, assessment, plan versions and discharge once each, where sharing allows', async () => {
+    const referral = fixture('referral');
+    referral.referrer.odsCode = TRUST_ODS;
+    const accepted = await service.submit('referral', referral);
+    expect(accepted.triage).toEqual({ outcome: 'accept' });
+    expect(accepted.exchanges.map((x) => [x.partnerId, x.status]).sort()).toEqual(
+      [
+        ['chapel-allerton-gp', 'pending'],
+        ['leeds-trust', 'pending'],
+      ].sort(),
+    );
+    await service.submit('event', fixture('event-contacted'));
+    await service.submit('assessment', fixture('assessment-hna'));
+    const plan = fixture('support-plan');
+    await service.submit('support-plan', { ...plan, version: 1 });
+    // Version 2 drops the last goal: it must arrive as cancelled.
+    const dropped = plan.goals.at(-1).id;
+    await service.submit('support-plan', { ...plan, version: 2, goals: plan.goals.slice(0, -1) });
+    clock = new Date('2025-06-10T13:00:00Z');
+    await service.submit('event', fixture('event-discharged'));
+    await settled();
+
+    const { rows: statuses } = await t.db.query(
+      `SELECT partner_id, status, count(*)::int AS n FROM exchanges GROUP BY 1, 2 ORDER BY 1, 2`,
+    );
+    expect(statuses.filter((r) => !['delivered', 'superseded'].includes(r.status))).toEqual([]);
+
+    const tasks = trust.readAll<Task>('Task');
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]?.status).toBe('completed');
+    const history = (await trust.history<Task>('Task', tasks[0]!.id!))
+      .map((h) => h.businessStatus?.coding?.[0]?.code)
+      .reverse();
+    expect(history[0]).toBe('accepted');
+    expect(history.at(-1)).toBe('discharged');
+    expect(history.indexOf('contacted')).toBeLessThan(history.indexOf('discharged'));
+
+    expect(trust.readAll<QuestionnaireResponse>('QuestionnaireResponse')).toHaveLength(1);
+    const careplans = trust.readAll<CarePlan>('CarePlan');
+    expect(careplans).toHaveLength(1);
+    expect(careplans[0]?.status).toBe('completed');
+    const goals = trust.readAll<Goal>('Goal');
+    expect(goals).toHaveLength(plan.goals.length);
+    const cancelled = goals.filter((g) => g.lifecycleStatus === 'cancelled');
+    expect(cancelled.map((g) => g.identifier?.[0]?.value ?? '').join()).toContain(dropped);
+
+    const docs = gp.readAll<Bundle>('Bundle');
+    expect(docs.length).toBeGreaterThan(0);
+    expect(
+      docs.every((d) => d.type === 'document' && d.entry?.[0]?.resource?.resourceType === 'Composition'),
+    ).toBe(true);
+    expect(gp.readAll('Task')).toHaveLength(0);
+  });
+
+  it('a rejected crisis referral answers the referrer with the crisis pathway and nothing else', async () => {
+    const referral = fixture('referral');
+    referral.id = 'REF-CRISIS-1';
+    referral.referrer.odsCode = TRUST_ODS;
+    referral.risks.inCrisis = true;
+    asPerson(referral, '9434765870');
+    const r = await service.submit('referral', referral);
+    expect(r.triage).toEqual({ outcome: 'reject', reason: 'in-crisis' });
+    await settled();
+    const [task] = await trust.search<Task>('Task', {
+      identifier: 'https://fhir.navbridge.org.uk/Id/leeds-north/referral-task|REF-CRISIS-1',
+    });
+    expect(task?.status).toBe('rejected');
+    expect(task?.statusReason?.coding?.[0]?.code).toBe('in-crisis');
+    // The crisis pathway travels with the rejection.
+    expect(JSON.stringify(task?.note ?? [])).toContain('116 123');
+  });
+
+  it('content is withheld from a recipient without consent, visibly, and never sent', async () => {
+    const referral = fixture('referral');
+    referral.id = 'REF-NOSHARE-1';
+    asPerson(referral, '4857773457');
+    referral.referrer.odsCode = TRUST_ODS;
+    referral.sharing = { statusUpdates: true, withReferrer: true };
+    await service.submit('referral', referral);
+    const asm = { ...fixture('assessment-hna'), id: 'ASM-NOSHARE-1', referralId: 'REF-NOSHARE-1' };
+    const res = await service.submit('assessment', asm);
+    const gpExchange = res.exchanges.find((x) => x.partnerId === 'chapel-allerton-gp');
+    expect(gpExchange?.status).toBe('withheld-no-consent');
+    await settled();
+    const { rows } = await t.db.query(
+      `SELECT count(*)::int AS n FROM exchange_attempts WHERE exchange_id = $1`,
+      [gpExchange!.id],
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('answers a resend of the same version as a duplicate, and a changed same version as a conflict', async () => {
+    const ev = fixture('event-contact-attempted');
+    const first = await service.submit('event', ev);
+    const again = await service.submit('event', ev);
+    expect(again.outcome).toBe('duplicate');
+    expect(again.exchanges.map((x) => x.id)).toEqual(first.exchanges.map((x) => x.id));
+    await expect(service.submit('event', { ...ev, method: 'email' })).rejects.toMatchObject({
+      code: 'REC_CONFLICT',
+    });
+  });
+
+  it('rejects structurally invalid records with every problem and stores nothing', async () => {
+    const before = await t.db.query('SELECT count(*)::int AS n FROM records');
+    await expect(
+      service.submit('event', { id: 'X', site: 'leeds-north', version: 0, type: 'nope' }),
+    ).rejects.toMatchObject({
+      code: 'REC_BAD_REQUEST',
+    });
+    const after = await t.db.query('SELECT count(*)::int AS n FROM records');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+});
