@@ -31,9 +31,10 @@ Id: navbridge-support-plan
 Title: "navbridge support plan"
 Description: "The support plan agreed with the person: goals, and steps as activities."
 * identifier MS
-// R4 CarePlan.basedOn may only reference a CarePlan (an earlier plan); the referral ServiceRequest is
-// linked from the plan's activities and the referral Task instead.
+// R4 CarePlan.basedOn may only reference a CarePlan (an earlier plan); the referral ServiceRequest the
+// plan answers is referenced from supportingInfo (Reference(Any)).
 * basedOn MS
+* supportingInfo MS
 * status MS
 * intent = #plan
 * subject MS
