@@ -18,7 +18,10 @@ import { waitFor } from '../../support/wait.js';
 const fixture = (name: string) => JSON.parse(readFileSync(`test/fixtures/records/${name}.json`, 'utf8'));
 const TRUST_ODS = 'RGD';
 /** Another person: a different NHS number everywhere the fixture carries one. */
-function asPerson(referral: Record<string, any>, nhsNumber: string): void {
+function asPerson(
+  referral: { person: { nhsNumber?: string; identifiers?: { system: string }[] } },
+  nhsNumber: string,
+): void {
   referral.person.nhsNumber = nhsNumber;
   referral.person.identifiers = (referral.person.identifiers ?? []).filter(
     (i: { system: string }) => i.system !== 'nhs-number',
