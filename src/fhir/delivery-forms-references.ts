@@ -1,7 +1,7 @@
 // Reference plumbing shared by routing and the delivery forms: finding `urn:uuid:` references,
 // turning them into logical (identifier) references, and ordering resources dependencies-first.
 import type { Identifier, Reference, Resource } from 'fhir/r4.js';
-import { IDENTIFIER_SYSTEMS } from './canonical.js';
+import { IDENTIFIER_SYSTEMS, PROFILES } from './canonical.js';
 
 type Json = unknown;
 type Ident = { system: string; value: string };
@@ -119,4 +119,17 @@ export function dependencyOrder<R extends Resource>(resources: readonly R[]): R[
   };
   for (const r of resources) visit(r);
   return out;
+}
+
+/** An onward referral made by a support plan (as opposed to the referral into the navigator service). */
+export function isOnwardReferral(resource: Resource): boolean {
+  if (resource.resourceType !== 'ServiceRequest') return false;
+  if (resource.meta?.profile?.includes(PROFILES['navbridge-onward-referral'])) return true;
+  return identifierList(resource).some((i) => i.system?.endsWith('/support-plan-onward-referral') === true);
+}
+
+/** `system|value` for a search URL: reserved query characters escaped, `:` and `/` kept readable. */
+export function identifierToken(ident: { system: string; value: string }): string {
+  const enc = (s: string) => encodeURIComponent(s).replace(/%3A/gi, ':').replace(/%2F/gi, '/');
+  return `${enc(ident.system)}|${enc(ident.value)}`;
 }

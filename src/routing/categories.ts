@@ -2,7 +2,7 @@
 // only travel with others (Patient, Organization, PractitionerRole, Flag, the inbound referral).
 import type { Resource } from 'fhir/r4.js';
 import { RECEIVES, type Receives } from '../config/app-config.js';
-import { PROFILES } from '../fhir/canonical.js';
+import { isOnwardReferral } from '../fhir/delivery-forms-references.js';
 
 /** Category order: the order routes and reasons list categories in. */
 export const CATEGORY_ORDER: readonly Receives[] = RECEIVES;
@@ -10,19 +10,10 @@ export const CATEGORY_ORDER: readonly Receives[] = RECEIVES;
 /** Resource types that never route on their own: they go where a routed resource references them. */
 export const SUPPORTING_TYPES = ['Patient', 'Organization', 'PractitionerRole', 'Flag'] as const;
 
-const ONWARD_IDENTIFIER_SUFFIX = '/support-plan-onward-referral';
-
 function identifiers(resource: Resource): { system?: string; value?: string }[] {
   const ident = (resource as { identifier?: unknown }).identifier;
   if (Array.isArray(ident)) return ident as { system?: string; value?: string }[];
   return ident && typeof ident === 'object' ? [ident as { system?: string; value?: string }] : [];
-}
-
-/** An onward referral made by a support plan (as opposed to the referral into the navigator service). */
-export function isOnwardReferral(resource: Resource): boolean {
-  if (resource.resourceType !== 'ServiceRequest') return false;
-  if (resource.meta?.profile?.includes(PROFILES['navbridge-onward-referral'])) return true;
-  return identifiers(resource).some((i) => i.system?.endsWith(ONWARD_IDENTIFIER_SUFFIX) === true);
 }
 
 function communicationCategory(resource: Resource): Receives {
@@ -60,3 +51,4 @@ export function resourceCategory(resource: Resource): Receives | null {
 }
 
 export const businessIdentifiers = identifiers;
+export { isOnwardReferral };

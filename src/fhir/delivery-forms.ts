@@ -1,0 +1,205 @@
+// The exact body sent to a partner, per delivery mode (docs/delivery.md "Payloads per delivery mode"):
+// transaction, rest, BaRS message or document. Pure and deterministic: ids from `exchangeKey`, time `now`.
+import type { Bundle, BundleEntry, MessageHeader, Reference, Resource } from 'fhir/r4.js';
+import { v5 as uuidv5 } from 'uuid';
+import type { PartnerConfig } from '../config/app-config.js';
+import { CANONICAL_BASE } from './canonical.js';
+import {
+  bestPatientIdentifier,
+  businessIdentifier,
+  dependencyOrder,
+  fullUrlOf,
+  identifierToken,
+  isOnwardReferral,
+  logicalReference,
+  rewriteUrnReferences,
+  urnReferences,
+} from './delivery-forms-references.js';
+import { buildDocument, buildDocumentReference, type DocumentOptions } from './document-bundle.js';
+import { NAVBRIDGE_NAMESPACE } from './ids.js';
+
+export { identifierToken } from './delivery-forms-references.js';
+
+export type DeliveryMode = PartnerConfig['mode'];
+
+export interface PayloadOptions {
+  partner: PartnerConfig;
+  site: string;
+  recordType: string;
+  sourceId: string;
+  version: number;
+  /** Stable per exchange (not per attempt): message and document identifiers derive from it. */
+  exchangeKey: string;
+  /** ISO instant: Bundle timestamp, Composition/DocumentReference date. */
+  now: string;
+  bundleId: string;
+  /** MessageHeader.source.endpoint (default: `${CANONICAL_BASE}/Endpoint/<site>`). */
+  sourceEndpoint?: string;
+  /** Composition/DocumentReference author (default: the Task owner or Communication sender). */
+  authorDisplay?: string;
+}
+
+/** A UUID fixed by (exchangeKey, part): a resend builds the same message and document identifiers. */
+export function exchangeUuid(exchangeKey: string, part: string): string {
+  return uuidv5(JSON.stringify(['exchange', exchangeKey, part]), NAVBRIDGE_NAMESPACE);
+}
+
+/**
+ * Applies the partner's patient rule. `reference-only`: no Patient leaves navbridge; every reference to
+ * one becomes a logical reference by NHS / CHI / H&C number (GP and trust systems own the record).
+ */
+export function applyPatientRule(resources: readonly Resource[], partner: PartnerConfig): Resource[] {
+  if (partner.patients !== 'reference-only') return [...resources];
+  const patients = new Map(
+    resources.filter((r) => r.resourceType === 'Patient').map((p) => [fullUrlOf(p), p]),
+  );
+  if (patients.size === 0) return [...resources];
+  return resources
+    .filter((r) => r.resourceType !== 'Patient')
+    .map((r) =>
+      rewriteUrnReferences(r, (urn) => {
+        const patient = patients.get(urn);
+        return patient ? logicalReference(patient) : undefined;
+      }),
+    );
+}
+
+/** Conditional create/update entry: PUT on the business identifier, Patients POST with ifNoneExist. */
+function requestEntry(resource: Resource): BundleEntry {
+  const type = resource.resourceType;
+  const fullUrl = fullUrlOf(resource);
+  if (type === 'Patient') {
+    const ident = bestPatientIdentifier(resource);
+    return {
+      fullUrl,
+      resource,
+      request: {
+        method: 'POST',
+        url: type,
+        ...(ident ? { ifNoneExist: `identifier=${identifierToken(ident)}` } : {}),
+      },
+    };
+  }
+  const ident = businessIdentifier(resource);
+  return {
+    fullUrl,
+    resource,
+    request: ident
+      ? { method: 'PUT', url: `${type}?identifier=${identifierToken(ident)}` }
+      : { method: 'POST', url: type },
+  };
+}
+
+function transaction(resources: readonly Resource[], opts: PayloadOptions): Bundle {
+  return {
+    resourceType: 'Bundle',
+    id: opts.bundleId,
+    type: 'transaction',
+    timestamp: opts.now,
+    entry: dependencyOrder(resources).map(requestEntry),
+  };
+}
+
+/** REST: no transaction resolves urn:uuids, so every reference becomes `{type, identifier}`. */
+function rest(resources: readonly Resource[], opts: PayloadOptions): Bundle {
+  const byUrl = new Map(resources.map((r) => [fullUrlOf(r), r]));
+  const logical = resources.map((r) =>
+    rewriteUrnReferences(r, (urn, ref) => {
+      const target = byUrl.get(urn);
+      return target ? logicalReference(target, ref) : undefined;
+    }),
+  );
+  return transaction(logical, opts);
+}
+
+const SUPPORTING = new Set(['Patient', 'Organization', 'PractitionerRole', 'Flag']);
+
+/** The resources a message or document is about: those nothing else in the payload references. */
+export function mainResources(resources: readonly Resource[]): Resource[] {
+  const referenced = new Set(resources.flatMap((r) => urnReferences(r)));
+  const roots = resources.filter((r) => !SUPPORTING.has(r.resourceType) && !referenced.has(fullUrlOf(r)));
+  return roots.length > 0 ? roots : resources.slice(0, 1);
+}
+
+const BARS_EVENTS = 'https://fhir.nhs.uk/CodeSystem/message-events-bars';
+const BARS_REASONS = 'https://fhir.nhs.uk/CodeSystem/message-reason-bars';
+const DOS_SERVICE_ID = 'https://fhir.nhs.uk/Id/dos-service-id';
+const RFC4122 = 'https://tools.ietf.org/html/rfc4122';
+
+/**
+ * BaRS message. An onward referral is a new request to the receiving service
+ * (`servicerequest-request`); everything else answers the referral navbridge received — status,
+ * assessment, plan, discharge — so it is a `servicerequest-response` (the only other BaRS events are
+ * bookings). Patients follow the partner's rule like every mode: BaRS receivers store the message's
+ * resources, so a Patient in a message to a reference-only partner would create one there.
+ */
+function message(resources: readonly Resource[], opts: PayloadOptions): Bundle {
+  const main = mainResources(resources);
+  const isRequest = main.some(isOnwardReferral);
+  const event = isRequest ? 'servicerequest-request' : 'servicerequest-response';
+  const headerId = exchangeUuid(opts.exchangeKey, 'MessageHeader');
+  const { partner } = opts;
+  const header: MessageHeader = {
+    resourceType: 'MessageHeader',
+    id: headerId,
+    eventCoding: { system: BARS_EVENTS, code: event },
+    destination: [
+      {
+        name: partner.name,
+        endpoint: partner.dosServiceId ? `${DOS_SERVICE_ID}|${partner.dosServiceId}` : partner.baseUrl,
+      },
+    ],
+    source: { name: 'navbridge', endpoint: opts.sourceEndpoint ?? `${CANONICAL_BASE}/Endpoint/${opts.site}` },
+    reason: { coding: [{ system: BARS_REASONS, code: opts.version <= 1 ? 'new' : 'update' }] },
+    focus: main.map((r): Reference => ({ reference: fullUrlOf(r) })),
+    definition: `https://fhir.nhs.uk/MessageDefinition/bars-message-${event}-referral`,
+  };
+  return {
+    resourceType: 'Bundle',
+    id: opts.bundleId,
+    identifier: { system: RFC4122, value: exchangeUuid(opts.exchangeKey, 'Bundle') },
+    type: 'message',
+    timestamp: opts.now,
+    entry: [
+      { fullUrl: `urn:uuid:${headerId}`, resource: header },
+      ...resources.map((r): BundleEntry => ({ fullUrl: fullUrlOf(r), resource: r })),
+    ],
+  };
+}
+
+/**
+ * The exact body to send for `mode`, from a route's resources (never changed: every form works on
+ * copies). Patients follow the partner's rule (applyPatientRule) in every mode.
+ */
+export function buildPayload(
+  mode: DeliveryMode,
+  resources: readonly Resource[],
+  opts: PayloadOptions,
+): Bundle {
+  const prepared = applyPatientRule(structuredClone([...resources]), opts.partner);
+  switch (mode) {
+    case 'transaction':
+      return transaction(prepared, opts);
+    case 'rest':
+      return rest(prepared, opts);
+    case 'message':
+      return message(prepared, opts);
+    case 'document': {
+      const docOpts: DocumentOptions = {
+        partner: opts.partner,
+        site: opts.site,
+        now: opts.now,
+        bundleId: opts.bundleId,
+        uuid: (part) => exchangeUuid(opts.exchangeKey, part),
+        ...(opts.authorDisplay ? { authorDisplay: opts.authorDisplay } : {}),
+      };
+      const document = buildDocument(prepared, docOpts);
+      return opts.partner.document.transport === 'document-reference'
+        ? buildDocumentReference(document, {
+            ...docOpts,
+            bundleId: exchangeUuid(opts.exchangeKey, 'transaction'),
+          })
+        : document;
+    }
+  }
+}
