@@ -102,7 +102,7 @@ function goals(goalList: Goal[], plans: CarePlan[], content: DocumentContent): S
     return `${e(g.description.text)} — ${e(status)}${due ? `, by ${e(due)}` : ''}${steps.length > 0 ? li(steps) : ''}`;
   });
   const planLines = plans.map(
-    (p) => `<p>Support plan ${e(p.status)}${p.period?.end ? `, review by ${e(p.period.end)}` : ''}.</p>`,
+    (p) => `<p>Support plan ${e(p.status)}${p.period?.end ? `, period ends ${e(p.period.end)}` : ''}.</p>`,
   );
   return {
     title: 'Support plan goals',
