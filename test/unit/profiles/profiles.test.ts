@@ -11,6 +11,7 @@ import {
 } from '../../../src/fhir/canonical.js';
 import { NavbridgeError } from '../../../src/fhir/outcome.js';
 import { ASSESSMENT_TOOLS, DIAGNOSES, PRIORITIES } from '../../../src/records/assessment-tools.js';
+import { OUTCOME_MEASURES } from '../../../src/records/codes.js';
 
 const conformance = loadConformance();
 
@@ -47,6 +48,11 @@ describe('generated profiles', () => {
     expect(codes('assessment-priority')).toEqual([...PRIORITIES]);
   });
 
+  it('lists the outcome measures the event record allows', () => {
+    const cs = conformance.codeSystems.find((c) => c.id === 'outcome-measure');
+    expect(cs?.concept?.map((c) => c.code)).toEqual([...OUTCOME_MEASURES]);
+  });
+
   it.each([
     ['referral-route', 10],
     ['business-status', 11],
@@ -55,7 +61,6 @@ describe('generated profiles', () => {
     ['flag-category', 5],
     ['contact-method', 6],
     ['communication-category', 3],
-    ['outcome-measure', 4],
     ['event-type', 11],
   ] as const)('CodeSystem %s has %i codes', (id, n) => {
     expect(conformance.codeSystems.find((c) => c.id === id)?.concept).toHaveLength(n);
