@@ -49,6 +49,13 @@ module.exports = {
       to: { path: '(^|/)node_modules/express/' },
     },
     {
+      name: 'service-above-store-and-delivery',
+      comment: 'src/service composes store, mapping, routing and delivery; nothing below may use it.',
+      severity: 'error',
+      from: { path: '^src/(config|records|triage|mapping|fhir|routing|util|store|delivery)/' },
+      to: { path: '^src/service/' },
+    },
+    {
       name: 'store-below-delivery-and-api',
       severity: 'error',
       from: { path: '^src/store/' },

@@ -10,6 +10,8 @@ export interface CliIo {
   stderr: CliWriter;
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
+  /** Ends long-running commands (worker, serve); the bin script wires SIGTERM/SIGINT. */
+  signal?: AbortSignal;
 }
 
 /** A usage or file problem: exit 2 with a one-line message and optional detail lines. */

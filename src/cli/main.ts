@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runDeadLetters, runMigrate, runServe, runSubmit, runWorker } from './commands-delivery.js';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
 import { runMap, runValidate } from './commands-records.js';
 import { type CliFlags, type CliIo, describeError, EXIT, UsageError } from './io.js';
@@ -21,11 +22,25 @@ Usage:
       Run every golden example in mappings/ (--update rewrites the expected files).
   navbridge mappings check [--mappings DIR] [--profiles DIR]
       Check that expressions compile, profiles and codes exist and no disabled function is used.
+  navbridge migrate
+      Apply database migrations (also done on start-up by every command that uses the database).
+  navbridge submit <record-type> <file.json|file.csv> [--site S]
+      Store, map, route and queue records for delivery (the service behind POST /api/v1/records).
+  navbridge worker
+      Run the delivery workers for every configured partner until SIGTERM (finishes in-flight work).
+  navbridge serve [--port N]
+      Run the HTTP API (GET /health, the admin API) on PORT (default 8080).
+  navbridge dead-letters list [--partner P] [--site S] [--reason R] [--from T] [--to T] [--limit N]
+  navbridge dead-letters show <exchange-id>
+  navbridge dead-letters replay <exchange-id> | replay [filters]
+  navbridge dead-letters discard <exchange-id> --reason TEXT
+      Inspect and act on dead letters (needs the admin credential in the environment; audited).
   navbridge help
 
 Exit codes: 0 ok, 1 rejected/invalid/failed, 2 usage or file error.
 Environment: NAVBRIDGE_MAPPINGS, NAVBRIDGE_PROFILES (defaults: ./mappings and ./profiles, else the
-package's own).
+package's own); for submit/worker/serve/dead-letters: NAVBRIDGE_CONFIG (default navbridge.config.yaml),
+DATABASE_URL, REDIS_URL and the secrets the configuration names.
 `;
 
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,8 +68,23 @@ const OPTIONS = {
   update: { type: 'boolean' },
   filter: { type: 'string' },
   'skip-validation': { type: 'boolean' },
+  partner: { type: 'string' },
+  reason: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  limit: { type: 'string' },
+  port: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** Aborted on SIGTERM or SIGINT: long-running commands then shut down cleanly. */
+function processSignal(): AbortSignal {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return ac.signal;
+}
 
 function defaultIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env };
@@ -106,6 +136,34 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         throw new UsageError(`unknown command 'mappings ${sub ?? ''}'`.trim(), [
           'use `mappings test` or `mappings check`',
         ]);
+      }
+      case 'migrate':
+        return await runMigrate(io);
+      case 'submit':
+        return await runSubmit(rest, { ...(values.site ? { site: values.site } : {}) }, io);
+      case 'worker':
+        return await runWorker(io, io.signal ?? processSignal());
+      case 'serve':
+        return await runServe(
+          { ...(values.port ? { port: values.port } : {}) },
+          io,
+          io.signal ?? processSignal(),
+        );
+      case 'dead-letters': {
+        const f = values as Record<string, string | undefined>;
+        const pick = (k: string) => (f[k] !== undefined ? { [k]: f[k] } : {});
+        return await runDeadLetters(
+          rest,
+          {
+            ...pick('partner'),
+            ...pick('site'),
+            ...pick('reason'),
+            ...pick('from'),
+            ...pick('to'),
+            ...pick('limit'),
+          },
+          io,
+        );
       }
       default:
         throw new UsageError(`unknown command '${command}'`, ['see `navbridge help`']);

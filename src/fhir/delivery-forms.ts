@@ -3,7 +3,7 @@
 import type { Bundle, BundleEntry, MessageHeader, Reference, Resource } from 'fhir/r4.js';
 import { v5 as uuidv5 } from 'uuid';
 import type { PartnerConfig } from '../config/app-config.js';
-import { CANONICAL_BASE } from './canonical.js';
+import { CANONICAL_BASE, IDENTIFIER_SYSTEMS } from './canonical.js';
 import {
   bestPatientIdentifier,
   businessIdentifier,
@@ -50,18 +50,33 @@ export function exchangeUuid(exchangeKey: string, part: string): string {
  */
 export function applyPatientRule(resources: readonly Resource[], partner: PartnerConfig): Resource[] {
   if (partner.patients !== 'reference-only') return [...resources];
-  const patients = new Map(
-    resources.filter((r) => r.resourceType === 'Patient').map((p) => [fullUrlOf(p), p]),
+  // Partners that own the patient record (GP and trust systems) never get a Patient written, and
+  // never get an Organization known by its ODS code: the national directory owns organisations, and a
+  // conditional update would overwrite the partner's own record of itself or its peers.
+  const owned = new Map(
+    resources
+      .filter(
+        (r) => r.resourceType === 'Patient' || (r.resourceType === 'Organization' && hasOdsIdentifier(r)),
+      )
+      .map((p) => [fullUrlOf(p), p]),
   );
-  if (patients.size === 0) return [...resources];
+  if (owned.size === 0) return [...resources];
   return resources
-    .filter((r) => r.resourceType !== 'Patient')
+    .filter((r) => !owned.has(fullUrlOf(r)))
     .map((r) =>
-      rewriteUrnReferences(r, (urn) => {
-        const patient = patients.get(urn);
-        return patient ? logicalReference(patient) : undefined;
+      rewriteUrnReferences(r, (urn, original) => {
+        const target = owned.get(urn);
+        if (!target) return undefined;
+        const ref = logicalReference(target, original);
+        const name = target.resourceType === 'Organization' ? (target as { name?: string }).name : undefined;
+        return name && !ref.display ? { ...ref, display: name } : ref;
       }),
     );
+}
+
+function hasOdsIdentifier(r: Resource): boolean {
+  const ids = (r as { identifier?: { system?: string }[] }).identifier ?? [];
+  return ids.some((i) => i.system === IDENTIFIER_SYSTEMS.ods);
 }
 
 /** Conditional create/update entry: PUT on the business identifier, Patients POST with ifNoneExist. */

@@ -1,7 +1,7 @@
 // Builds a record's mapping context from what the store holds: the referral's identity and state,
 // the previous plan version (dropped goals become cancelled), the latest plan (discharge) and the
 // target of an entered-in-error.
-import type pg from 'pg';
+
 import type { SiteSettings } from '../config/site.js';
 import { issue, NavbridgeError } from '../fhir/outcome.js';
 import {
@@ -12,6 +12,7 @@ import {
 } from '../mapping/index.js';
 import type { NavEvent, Referral, SupportPlan } from '../records/index.js';
 import { getLatestForReferral, getPreviousVersion, getRecord } from '../store/records.js';
+import type { DbClient } from '../store/db.js';
 import { getReferralRow, type ReferralRow } from '../store/referrals.js';
 import type { TriageDecision } from '../triage/index.js';
 
@@ -55,7 +56,7 @@ export interface StoreContext {
 }
 
 export async function contextFromStore(
-  client: pg.PoolClient,
+  client: DbClient,
   recordType: RecordType,
   record: { id: string; site: string; version: number } & Record<string, unknown>,
   site: SiteSettings,

@@ -18,7 +18,7 @@ import {
 } from '../mapping/index.js';
 import { checkRecord, fillSite, type NavEvent, type Referral } from '../records/index.js';
 import { routeBundle } from '../routing/index.js';
-import { type Db, inTransaction } from '../store/db.js';
+import { type Db, type DbClient, inTransaction } from '../store/db.js';
 import { insertOutbound, type QueueJob, supersedeReferral } from '../store/exchanges.js';
 import { type PersonIdentifier, resolvePerson } from '../store/persons.js';
 import { saveRecord, VersionConflictError } from '../store/records.js';
@@ -161,7 +161,7 @@ export class NavigatorService {
   }
 
   private async process(
-    client: import('pg').PoolClient,
+    client: DbClient,
     recordType: RecordType,
     record: MappableRecord,
     site: SiteSettings,
@@ -336,7 +336,7 @@ export class NavigatorService {
   }
 
   private async sourcePartner(
-    client: import('pg').PoolClient,
+    client: DbClient,
     site: string,
     referralId: string,
   ): Promise<string | undefined> {

@@ -68,3 +68,6 @@ export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Pr
     client.release();
   }
 }
+
+/** A client inside a transaction, for callers above the store that must not import pg themselves. */
+export type DbClient = pg.PoolClient;

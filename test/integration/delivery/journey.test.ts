@@ -163,6 +163,10 @@ describe('journey through the delivery engine', () => {
     expect(history.at(-1)).toBe('discharged');
     expect(history.indexOf('contacted')).toBeLessThan(history.indexOf('discharged'));
 
+    // The trust owns the patient record and the directory owns organisations: neither is written.
+    expect(trust.readAll('Patient')).toHaveLength(0);
+    expect(trust.readAll('Organization')).toHaveLength(0);
+    expect(tasks[0]?.for?.identifier?.system).toBe('https://fhir.nhs.uk/Id/nhs-number');
     expect(trust.readAll<QuestionnaireResponse>('QuestionnaireResponse')).toHaveLength(1);
     const careplans = trust.readAll<CarePlan>('CarePlan');
     expect(careplans).toHaveLength(1);
