@@ -39,7 +39,11 @@ const retrySchema = z
   .object({
     maxAttempts: z.coerce.number().int().min(1).max(100).default(12),
     baseDelayMs: z.coerce.number().int().min(10).default(1_000),
-    maxDelayMs: z.coerce.number().int().min(100).default(15 * 60_000),
+    maxDelayMs: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .default(15 * 60_000),
   })
   .strict();
 
@@ -104,17 +108,26 @@ export const appConfigSchema = z
         sweepIntervalMs: z.coerce.number().int().min(100).default(15_000),
         /** A stored exchange not claimed for this long is re-queued by the sweeper. */
         requeueAfterMs: z.coerce.number().int().min(100).default(60_000),
-        queuePrefix: z.string().regex(/^[a-z][a-z0-9-]*$/).default('navbridge'),
+        queuePrefix: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]*$/)
+          .default('navbridge'),
       })
       .strict()
-      .default({ leaseMs: 120_000, sweepIntervalMs: 15_000, requeueAfterMs: 60_000, queuePrefix: 'navbridge' }),
+      .default({
+        leaseMs: 120_000,
+        sweepIntervalMs: 15_000,
+        requeueAfterMs: 60_000,
+        queuePrefix: 'navbridge',
+      }),
     partners: z.array(partnerSchema).default([]),
   })
   .strict()
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
     cfg.partners.forEach((p, i) => {
-      if (seen.has(p.id)) ctx.addIssue({ code: 'custom', path: ['partners', i, 'id'], message: 'duplicate partner id' });
+      if (seen.has(p.id))
+        ctx.addIssue({ code: 'custom', path: ['partners', i, 'id'], message: 'duplicate partner id' });
       seen.add(p.id);
       if (p.mode === 'message' && !p.dosServiceId)
         ctx.addIssue({

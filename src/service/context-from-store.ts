@@ -11,8 +11,8 @@ import {
   type ReferralIdentity,
 } from '../mapping/index.js';
 import type { NavEvent, Referral, SupportPlan } from '../records/index.js';
-import { getLatestForReferral, getPreviousVersion, getRecord } from '../store/records.js';
 import type { DbClient } from '../store/db.js';
+import { getLatestForReferral, getPreviousVersion, getRecord } from '../store/records.js';
 import { getReferralRow, type ReferralRow } from '../store/referrals.js';
 import type { TriageDecision } from '../triage/index.js';
 

@@ -98,7 +98,7 @@ async function reopen(
   apply: (x: Exchange) => Promise<void>,
 ): Promise<QueueJob[]> {
   const x = await getExchange(client, id);
-  if (!x || x.status !== 'dead') throw new DeadLetterStateError(id, x?.status);
+  if (x?.status !== 'dead') throw new DeadLetterStateError(id, x?.status);
   if (x.partnerId && x.personId) await lockSequence(client, x.partnerId, x.personId);
   await apply(x);
   await audit(client, actor, action, 'exchange', id, detail);
