@@ -155,12 +155,22 @@ interface RecordLike {
   person?: unknown;
   referrer?: unknown;
   sharing?: unknown;
+  type?: unknown;
+  recordType?: unknown;
+  recordId?: unknown;
 }
 
 /**
  * The context the CLI uses without `--context`: for a referral, its own identity; for other records,
  * the referral identity derived from `referralId` with deterministic ids, accepted and not on hold.
  */
+/** The resource each record type certainly produces under its own id (sub-id ''). */
+const MAIN_RESOURCE: Record<string, string> = {
+  referral: 'ServiceRequest',
+  assessment: 'QuestionnaireResponse',
+  'support-plan': 'CarePlan',
+};
+
 export function defaultContext(
   recordType: string,
   record: RecordLike,
@@ -174,6 +184,18 @@ export function defaultContext(
     recordType === 'referral' ? patientIdentifiers(record.person as PersonLike | undefined) : [];
   const odsCode =
     recordType === 'referral' ? (record.referrer as { odsCode?: unknown } | undefined)?.odsCode : undefined;
+  // entered-in-error without a context file: retract the record's main resource, whose id is known
+  // (owner = the target record, sub-id ''). The service passes the exact list it stored instead.
+  if (recordType === 'event' && record.type === 'entered-in-error' && typeof record.recordId === 'string') {
+    const main = MAIN_RESOURCE[String(record.recordType)];
+    if (main) {
+      ctx.target = {
+        recordType: record.recordType as 'referral' | 'assessment' | 'support-plan',
+        id: record.recordId,
+        resources: [{ resourceType: main, subId: '' }],
+      };
+    }
+  }
   ctx.referral = {
     id: referralId,
     site: site.id,

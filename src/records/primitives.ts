@@ -35,10 +35,12 @@ export const isoInstant = z.iso.datetime({
   error: 'must be an instant YYYY-MM-DDThh:mm:ss with an offset or Z',
 });
 
-export const name = z.string().min(1).max(MAX.name);
-export const label = z.string().min(1).max(MAX.label);
-export const text = z.string().max(MAX.text);
-export const requiredText = z.string().min(1).max(MAX.text);
+// FHIR strings must carry non-whitespace content: a blank value is refused, not sent.
+const NOT_BLANK = /\S/;
+export const name = z.string().min(1).max(MAX.name).regex(NOT_BLANK, 'must not be blank');
+export const label = z.string().min(1).max(MAX.label).regex(NOT_BLANK, 'must not be blank');
+export const text = z.string().max(MAX.text).regex(NOT_BLANK, 'must not be blank');
+export const requiredText = z.string().min(1).max(MAX.text).regex(NOT_BLANK, 'must not be blank');
 export const phone = z
   .string()
   .max(MAX.phone)

@@ -49,7 +49,8 @@ export const UNICODE_NAMES = [
 const capped = (max: number, min = 1) =>
   fc
     .string({ unit: 'grapheme', minLength: min, maxLength: Math.min(max, 40) })
-    .filter((s) => s.length >= min && s.length <= max);
+    // FHIR strings need non-whitespace content; the record format refuses blank values.
+    .filter((s) => s.length >= Math.max(min, 1) && s.length <= max && /\S/.test(s));
 export const arbName = (): fc.Arbitrary<string> => fc.oneof(fc.constantFrom(...UNICODE_NAMES), capped(100));
 const arbText = (min = 0) =>
   fc.oneof(capped(5000, min), fc.constantFrom('Feels low 🙁; sister Siobhán helps.', 'Llŷr ☕ café'));
