@@ -39,7 +39,8 @@ export const isoInstant = z.iso.datetime({
 const NOT_BLANK = /\S/;
 export const name = z.string().min(1).max(MAX.name).regex(NOT_BLANK, 'must not be blank');
 export const label = z.string().min(1).max(MAX.label).regex(NOT_BLANK, 'must not be blank');
-export const text = z.string().max(MAX.text).regex(NOT_BLANK, 'must not be blank');
+// Optional free text may be empty (nothing recorded) but not whitespace only.
+export const text = z.string().max(MAX.text).regex(/^$|\S/, 'must not be whitespace only');
 export const requiredText = z.string().min(1).max(MAX.text).regex(NOT_BLANK, 'must not be blank');
 export const phone = z
   .string()
