@@ -124,17 +124,28 @@ export const appConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    const seen = new Set<string>();
-    cfg.partners.forEach((p, i) => {
-      if (seen.has(p.id))
-        ctx.addIssue({ code: 'custom', path: ['partners', i, 'id'], message: 'duplicate partner id' });
-      seen.add(p.id);
-      if (p.mode === 'message' && !p.dosServiceId)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['partners', i, 'dosServiceId'],
-          message: 'message (BaRS) partners need a Directory of Services id',
-        });
-    });
+    for (const p of crossCheckPartners(cfg.partners)) ctx.addIssue({ code: 'custom', ...p });
   });
+
+/**
+ * Rules across partners. Also run on raw input by the loader when the schema fails, because zod skips
+ * refinements of an invalid object and every problem must be reported at once.
+ */
+export function crossCheckPartners(partners: unknown): { path: (string | number)[]; message: string }[] {
+  if (!Array.isArray(partners)) return [];
+  const out: { path: (string | number)[]; message: string }[] = [];
+  const seen = new Set<unknown>();
+  partners.forEach((p: { id?: unknown; mode?: unknown; dosServiceId?: unknown } | null, i) => {
+    if (!p || typeof p !== 'object') return;
+    if (p.id !== undefined && seen.has(p.id))
+      out.push({ path: ['partners', i, 'id'], message: 'duplicate partner id' });
+    seen.add(p.id);
+    if (p.mode === 'message' && !p.dosServiceId)
+      out.push({
+        path: ['partners', i, 'dosServiceId'],
+        message: 'message (BaRS) partners need a Directory of Services id',
+      });
+  });
+  return out;
+}
 export type AppConfig = z.infer<typeof appConfigSchema>;

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { issue, NavbridgeError } from '../fhir/outcome.js';
 import { zodIssues } from '../mapping/compile.js';
-import { type AppConfig, appConfigSchema, type PartnerConfig } from './app-config.js';
+import { type AppConfig, appConfigSchema, crossCheckPartners, type PartnerConfig } from './app-config.js';
 import { loadYamlFile } from './mappings.js';
 
 export const DEFAULT_CONFIG_FILE = 'navbridge.config.yaml';
@@ -34,7 +34,21 @@ export function loadAppConfig(env: Env, cwd = process.cwd()): LoadedConfig {
   }
   const src = loadYamlFile(file, path.basename(file));
   const parsed = appConfigSchema.safeParse(src.data ?? {});
-  if (!parsed.success) throw new NavbridgeError('CONFIG_ERROR', zodIssues(src.file, parsed.error, src.data));
+  if (!parsed.success) {
+    const issues = zodIssues(src.file, parsed.error, src.data);
+    const raw = (src.data ?? {}) as { partners?: unknown };
+    const known = new Set(issues.map((i) => i.diagnostics));
+    for (const c of crossCheckPartners(raw.partners)) {
+      const where = c.path
+        .map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`))
+        .join('')
+        .replace(/^\./, '');
+      const diagnostics = `${src.file} ${where}: ${c.message}`;
+      if (!known.has(diagnostics))
+        issues.push(issue({ code: 'invalid', diagnostics, expression: where, errorCode: 'CONFIG_ERROR' }));
+    }
+    throw new NavbridgeError('CONFIG_ERROR', issues);
+  }
   const dir = path.dirname(file);
   return Object.freeze({
     ...parsed.data,
