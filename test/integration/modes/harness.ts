@@ -1,0 +1,170 @@
+// Test harness for the delivery-mode suites: a fresh PostgreSQL schema, real Redis under a random
+// prefix, the navigator service and delivery workers for the given partners (real sandbox servers).
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { type PartnerConfig, partnerSchema } from '../../../src/config/app-config.js';
+import type { Env } from '../../../src/config/load-app-config.js';
+import { loadConformance } from '../../../src/config/profiles.js';
+import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
+import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
+import { createValidator, type Validator } from '../../../src/fhir/validate.js';
+import { NavigatorService } from '../../../src/service/submit.js';
+import { type Exchange, getExchange } from '../../../src/store/exchanges.js';
+import { createTestDb, type TestDb } from '../../support/db.js';
+import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
+import { waitFor } from '../../support/wait.js';
+
+export const TRUST_ODS = 'RGD';
+export const GP_ODS = 'B86016';
+
+let validatorCache: Validator | undefined;
+export function validator(): Validator {
+  validatorCache ??= createValidator(loadConformance('profiles'));
+  return validatorCache;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: fixtures are free-form JSON edited by the tests
+export const fixture = (name: string): any =>
+  JSON.parse(readFileSync(`test/fixtures/records/${name}.json`, 'utf8'));
+
+/** The fixture referral, sent by the trust (referrer ODS = the trust's), to the GP practice. */
+// biome-ignore lint/suspicious/noExplicitAny: fixture JSON
+export function referralFromTrust(): any {
+  const r = fixture('referral');
+  r.referrer.odsCode = TRUST_ODS;
+  return r;
+}
+
+/** A partner with fast retries; `over` wins. */
+export function partner(over: Record<string, unknown>): PartnerConfig {
+  return partnerSchema.parse({
+    name: String(over.id),
+    kind: 'trust',
+    odsCodes: [TRUST_ODS],
+    receives: ['referral-status', 'support-plan'],
+    timeoutMs: 3_000,
+    retry: { maxAttempts: 8, baseDelayMs: 20, maxDelayMs: 200 },
+    circuitBreaker: { failureThreshold: 50, cooldownMs: 200 },
+    ...over,
+  });
+}
+
+export interface Harness {
+  t: TestDb;
+  queues: QueueSet;
+  service: NavigatorService;
+  prefix: string;
+  workers(): DeliveryWorkers | undefined;
+  startWorkers(): DeliveryWorkers;
+  stopWorkers(): Promise<void>;
+  exchange(id: string): Promise<Exchange>;
+  /** Waits until the exchange has the status (and returns it). */
+  waitStatus(id: string, status: Exchange['status'], timeoutMs?: number): Promise<Exchange>;
+  /** Waits until no exchange is pending, in flight or failed. */
+  settled(timeoutMs?: number): Promise<void>;
+  attempts(id: string): Promise<{ outcome: string; error_class: string | null; request_id: string }[]>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  partners: PartnerConfig[],
+  opts: { env?: Env; workers?: boolean; now?: () => Date } = {},
+): Promise<Harness> {
+  const t = await createTestDb();
+  const redis = connectRedis();
+  const prefix = randomPrefix();
+  const queues = createQueues(
+    redis,
+    prefix,
+    partners.map((p) => p.id),
+  );
+  const service = new NavigatorService({
+    db: t.db,
+    mappingsDir: 'mappings',
+    enabledSites: ['leeds-north', 'cardiff-vale'],
+    partners,
+    validator: validator(),
+    personKeySecret: 'modes-test-person-key-0123456789',
+    enqueue: (jobs) => queues.enqueue(jobs),
+    now: opts.now ?? (() => new Date()),
+  });
+  let workers: DeliveryWorkers | undefined;
+  const startWorkers = (): DeliveryWorkers => {
+    workers = startDeliveryWorkers({
+      db: t.db,
+      connect: () => connectRedis(),
+      queues,
+      partners,
+      env: opts.env ?? {},
+      logger: pino({ level: 'silent' }),
+      prefix,
+      leaseMs: 10_000,
+      sweepIntervalMs: 300,
+      requeueAfterMs: 1_000,
+    });
+    return workers;
+  };
+  if (opts.workers !== false) startWorkers();
+  const exchange = async (id: string): Promise<Exchange> => {
+    const x = await getExchange(t.db, id);
+    if (!x) throw new Error(`no exchange ${id}`);
+    return x;
+  };
+  return {
+    t,
+    queues,
+    service,
+    prefix,
+    workers: () => workers,
+    startWorkers,
+    async stopWorkers() {
+      await workers?.close();
+      workers = undefined;
+    },
+    exchange,
+    async waitStatus(id, status, timeoutMs = 20_000) {
+      return waitFor(
+        async () => {
+          const x = await exchange(id);
+          return x.status === status ? x : undefined;
+        },
+        { what: `exchange ${status}`, timeoutMs },
+      );
+    },
+    async settled(timeoutMs = 20_000) {
+      await waitFor(
+        async () => {
+          const { rows } = await t.db.query(
+            `SELECT count(*)::int AS n FROM exchanges WHERE status IN ('pending', 'in-flight', 'failed')`,
+          );
+          return rows[0].n === 0;
+        },
+        { what: 'all exchanges settled', timeoutMs },
+      );
+    },
+    async attempts(id) {
+      const { rows } = await t.db.query(
+        'SELECT outcome, error_class, request_id FROM exchange_attempts WHERE exchange_id = $1 ORDER BY attempt_no',
+        [id],
+      );
+      return rows;
+    },
+    async close() {
+      await workers?.close();
+      await queues.close();
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
+      await t.close();
+    },
+  };
+}
+
+/** The one exchange of a submit result for a partner. */
+export function exchangeFor(
+  result: { exchanges: { id: string; partnerId: string | null }[] },
+  partnerId: string,
+): string {
+  const x = result.exchanges.find((e) => e.partnerId === partnerId);
+  if (!x) throw new Error(`no exchange for ${partnerId}`);
+  return x.id;
+}
