@@ -15,6 +15,7 @@ import {
   replayDeadLetter,
   showExchange,
 } from '../store/dead-letters.js';
+import { getExchange } from '../store/exchanges.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
 import { readInputs } from './pipeline.js';
 import { openRuntime } from './runtime.js';
@@ -23,6 +24,7 @@ const RECORD_TYPES = ['referral', 'assessment', 'support-plan', 'event'] as cons
 type RecordType = (typeof RECORD_TYPES)[number];
 
 export interface DeliveryFlags {
+  remap?: boolean;
   site?: string;
   partner?: string;
   reason?: string;
@@ -125,6 +127,7 @@ export async function runServe(flags: DeliveryFlags, io: CliIo, signal: AbortSig
       ? { adminToken: io.env[rt.config.secrets.adminTokenEnv] }
       : {}),
     enqueue: (jobs) => rt.queues!.enqueue(jobs),
+    remap: (x) => rt.service().remapExchange(x),
   });
   const port = Number(flags.port ?? io.env.PORT ?? 8080);
   const server: Server = await new Promise((resolve) => {
@@ -186,7 +189,12 @@ export async function runDeadLetters(args: string[], flags: DeliveryFlags, io: C
       case 'replay': {
         const ids = id ? [id] : (await listDeadLetters(rt.db, filterFrom(flags))).map((d) => d.id);
         for (const one of ids) {
-          await rt.queues!.enqueue(await replayDeadLetter(rt.db, one, actor));
+          let opts = {};
+          if (flags.remap) {
+            const x = await getExchange(rt.db, one);
+            if (x) opts = await rt.service().remapExchange(x);
+          }
+          await rt.queues!.enqueue(await replayDeadLetter(rt.db, one, actor, opts));
           io.stdout.write(`replayed ${one}\n`);
         }
         return EXIT.ok;

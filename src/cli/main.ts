@@ -32,7 +32,7 @@ Usage:
       Run the HTTP API (GET /health, the admin API) on PORT (default 8080).
   navbridge dead-letters list [--partner P] [--site S] [--reason R] [--from T] [--to T] [--limit N]
   navbridge dead-letters show <exchange-id>
-  navbridge dead-letters replay <exchange-id> | replay [filters]
+  navbridge dead-letters replay <exchange-id> | replay [filters]   [--remap]
   navbridge dead-letters discard <exchange-id> --reason TEXT
       Inspect and act on dead letters (needs the admin credential in the environment; audited).
   navbridge help
@@ -74,6 +74,7 @@ const OPTIONS = {
   to: { type: 'string' },
   limit: { type: 'string' },
   port: { type: 'string' },
+  remap: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -161,6 +162,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
             ...pick('from'),
             ...pick('to'),
             ...pick('limit'),
+            ...(values.remap ? { remap: true } : {}),
           },
           io,
         );

@@ -64,10 +64,13 @@ export async function openRuntime(io: CliIo, opts: { redis: boolean }): Promise<
   const config = loadAppConfig(io.env, io.cwd);
   const logger = pino({ level: io.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
   const dbUrl = databaseUrl(io.env);
-  const db = createDb({ databaseUrl: dbUrl });
+  // NAVBRIDGE_DB_SCHEMA: navbridge's tables in another schema than `public` (tests run worker
+  // processes against a schema of their own); the pool and the migrations use the same one.
+  const schema = io.env.NAVBRIDGE_DB_SCHEMA ? { schema: io.env.NAVBRIDGE_DB_SCHEMA } : {};
+  const db = createDb({ databaseUrl: dbUrl, ...schema });
   try {
     await checkPostgres(db, dbUrl);
-    await migrate({ databaseUrl: dbUrl });
+    await migrate({ databaseUrl: dbUrl, ...schema });
   } catch (err) {
     await db.end();
     throw err;

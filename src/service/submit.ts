@@ -19,9 +19,9 @@ import {
 import { checkRecord, fillSite, type NavEvent, type Referral } from '../records/index.js';
 import { routeBundle } from '../routing/index.js';
 import { type Db, type DbClient, inTransaction } from '../store/db.js';
-import { insertOutbound, type QueueJob, supersedeReferral } from '../store/exchanges.js';
+import { type Exchange, insertOutbound, type QueueJob, supersedeReferral } from '../store/exchanges.js';
 import { type PersonIdentifier, resolvePerson } from '../store/persons.js';
-import { saveRecord, VersionConflictError } from '../store/records.js';
+import { getRecord, saveRecord, VersionConflictError } from '../store/records.js';
 import { upsertReferralRow } from '../store/referrals.js';
 import { type TriageDecision, triageReferral } from '../triage/index.js';
 import { contextFromStore, type RecordType, unknownReferral } from './context-from-store.js';
@@ -192,7 +192,7 @@ export class NavigatorService {
 
     const triage =
       recordType === 'referral' ? triageReferral(record as unknown as Referral, site) : undefined;
-    const { context, referralRecord } = await contextFromStore(
+    const { bundle, identities, referralRecord, mappingVersion } = await this.mapValidated(
       client,
       recordType,
       record,
@@ -200,11 +200,6 @@ export class NavigatorService {
       nowIso,
       triage,
     );
-    const { compiled, version: mappingVersion } = this.mapping(recordType, site.id);
-    const mapped = await mapRecordTraced(compiled, record, context);
-    const bundle = await this.completeDischarge(recordType, record, mapped.bundle, site, context);
-    const problems = this.deps.validator.validateBundle(bundle);
-    if (hasErrors(problems)) throw new NavbridgeError('MAPPING_ERROR', problems);
 
     let saved: Awaited<ReturnType<typeof saveRecord>>;
     try {
@@ -217,7 +212,7 @@ export class NavigatorService {
         personId,
         payload: record,
         mappingVersion,
-        resources: mapped.identities,
+        resources: identities,
       });
     } catch (err) {
       if (err instanceof VersionConflictError) {
@@ -282,16 +277,7 @@ export class NavigatorService {
       const partner = route.partnerId ? this.deps.partners.find((p) => p.id === route.partnerId) : undefined;
       const payload: Bundle =
         partner && route.decision === 'send'
-          ? buildPayload(partner.mode, route.resources, {
-              partner,
-              site: site.id,
-              recordType,
-              sourceId: record.id,
-              version: record.version,
-              exchangeKey: `${site.id}|${recordType}|${record.id}|${record.version}|${partner.id}`,
-              now: nowIso,
-              bundleId: bundleId(site.id, recordType, `${record.id}|${partner.id}`, record.version),
-            })
+          ? this.payloadFor(partner, route.resources, recordType, record, site.id, nowIso)
           : {
               resourceType: 'Bundle',
               type: 'collection',
@@ -333,6 +319,96 @@ export class NavigatorService {
       );
     }
     return { jobs, result: { ...base, outcome: 'accepted', ...(triage ? { triage } : {}), exchanges } };
+  }
+
+  /** Context from the store → mapping → (discharge completion) → validation. Errors never reach a partner. */
+  private async mapValidated(
+    client: DbClient,
+    recordType: RecordType,
+    record: MappableRecord,
+    site: SiteSettings,
+    nowIso: string,
+    triage: TriageDecision | undefined,
+  ) {
+    const { context, referralRecord } = await contextFromStore(
+      client,
+      recordType,
+      record,
+      site,
+      nowIso,
+      triage,
+    );
+    const { compiled, version: mappingVersion } = this.mapping(recordType, site.id);
+    const mapped = await mapRecordTraced(compiled, record, context);
+    const bundle = await this.completeDischarge(recordType, record, mapped.bundle, site, context);
+    const problems = this.deps.validator.validateBundle(bundle);
+    if (hasErrors(problems)) throw new NavbridgeError('MAPPING_ERROR', problems);
+    return { bundle, identities: mapped.identities, referralRecord, mappingVersion };
+  }
+
+  private payloadFor(
+    partner: PartnerConfig,
+    resources: Resource[],
+    recordType: RecordType,
+    record: MappableRecord,
+    site: string,
+    nowIso: string,
+  ): Bundle {
+    return buildPayload(partner.mode, resources, {
+      partner,
+      site,
+      recordType,
+      sourceId: record.id,
+      version: record.version,
+      exchangeKey: `${site}|${recordType}|${record.id}|${record.version}|${partner.id}`,
+      now: nowIso,
+      bundleId: bundleId(site, recordType, `${record.id}|${partner.id}`, record.version),
+    });
+  }
+
+  /**
+   * Re-runs the mapping of a dead exchange's record (that version) with the current mapping files and
+   * the referral's current state, for a replay after a mapping fix. Only the payload changes; the
+   * exchange keeps its place in the person's sequence and its correlation id.
+   */
+  async remapExchange(x: Exchange): Promise<{ payload: Bundle; mappingVersion: string }> {
+    const fail = (diagnostics: string) =>
+      new NavbridgeError('REC_UNPROCESSABLE_ENTITY', [
+        issue({ code: 'processing', diagnostics, errorCode: 'REC_UNPROCESSABLE_ENTITY' }),
+      ]);
+    const partner = this.deps.partners.find((p) => p.id === x.partnerId);
+    if (!partner) throw fail('the exchange has no configured partner');
+    const site = this.site(x.site);
+    const recordType = x.recordType as RecordType;
+    return inTransaction(this.deps.db, async (client) => {
+      const stored = await getRecord(client, x.site, recordType, x.sourceId, x.version);
+      if (!stored) throw fail('the record of this exchange is not stored');
+      const record = stored.payload as MappableRecord;
+      const triage =
+        recordType === 'referral' ? triageReferral(record as unknown as Referral, site) : undefined;
+      const nowIso = this.deps.now().toISOString();
+      const { bundle, referralRecord, mappingVersion } = await this.mapValidated(
+        client,
+        recordType,
+        record,
+        site,
+        nowIso,
+        triage,
+      );
+      const route = routeBundle({
+        recordType,
+        record: record as never,
+        bundle,
+        referral: referralRecord as never,
+        sourcePartnerId: await this.sourcePartner(client, x.site, stored.referralId),
+        partners: this.deps.partners,
+      }).find((r) => r.partnerId === partner.id && r.decision === 'send');
+      if (!route) throw fail('after remapping, this partner no longer receives this record');
+      return {
+        payload: this.payloadFor(partner, route.resources, recordType, record, x.site, nowIso),
+        mappingVersion,
+      };
+    });
   }
 
   private async sourcePartner(
