@@ -75,6 +75,25 @@ export const partnerSchema = z
     concurrency: z.coerce.number().int().min(1).max(200).default(8),
     timeoutMs: z.coerce.number().int().min(100).max(300_000).default(15_000),
     retry: retrySchema.default({ maxAttempts: 12, baseDelayMs: 1_000, maxDelayMs: 15 * 60_000 }),
+    /** How the partner calls navbridge (inbound referrals and reads of its own referrals). */
+    inbound: z
+      .object({
+        /** JWT `iss` and `sub` (SMART Backend Services client id). */
+        clientId: z.string().min(1).max(200),
+        /** Where the partner publishes its public keys… */
+        jwksUrl: z.string().url().optional(),
+        /** …or an environment variable holding a JWKS JSON document. */
+        publicKeysEnv: envName.optional(),
+        /** The site for referrals whose ServiceRequest names no performer. */
+        defaultSite: id.optional(),
+        /** Inverse mapping under mappings/inbound/<name>/. */
+        mapping: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('fhir-referral'),
+      })
+      .strict()
+      .refine((v) => v.jwksUrl !== undefined || v.publicKeysEnv !== undefined, {
+        message: 'give jwksUrl or publicKeysEnv',
+      })
+      .optional(),
     circuitBreaker: z
       .object({
         failureThreshold: z.coerce.number().int().min(1).default(5),
@@ -121,6 +140,18 @@ export const appConfigSchema = z
         queuePrefix: 'navbridge',
       }),
     partners: z.array(partnerSchema).default([]),
+    /** Navigator case systems' API keys (X-API-Key), stored only as SHA-256 hex digests. */
+    apiKeys: z
+      .array(
+        z
+          .object({
+            id,
+            site: id,
+            sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 digest of the key'),
+          })
+          .strict(),
+      )
+      .default([]),
   })
   .strict()
   .superRefine((cfg, ctx) => {
