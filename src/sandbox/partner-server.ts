@@ -60,10 +60,15 @@ export interface RequestLogEntry {
   body?: unknown;
 }
 
-/** One canned answer for the next request (metadata excluded): a status, or a dropped connection. */
+/**
+ * One canned answer for the next request (metadata excluded): a status, a dropped connection, or a
+ * slow answer — the request is processed as usual, then its answer is held for `delayMs` (or until the
+ * client goes away): a partner that applied a write whose sender may die before hearing of it.
+ */
 export type Fault =
   | { status: number; retryAfterSeconds?: number; outcome?: R4.OperationOutcome }
-  | { dropConnection: true };
+  | { dropConnection: true }
+  | { delayMs: number };
 
 /** BaRS error code for an injected status when the fault names no outcome of its own. */
 const faultCode = (status: number): string =>
@@ -93,6 +98,17 @@ export interface PartnerServer {
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** Waits `ms`, or less if the client disconnects (a killed sender) or the server closes. */
+function holdAnswer(res: http.ServerResponse, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    res.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 export async function startPartnerServer(options: PartnerServerOptions): Promise<PartnerServer> {
   loadFhirDefinitions();
   const basePath = (options.basePath ?? '/fhir').replace(/\/$/, '');
@@ -112,11 +128,11 @@ export async function startPartnerServer(options: PartnerServerOptions): Promise
     query: URLSearchParams,
     body: unknown,
     headers: http.IncomingHttpHeaders,
+    fault: Exclude<Fault, { delayMs: number }> | undefined,
   ): Promise<Reply> {
     const segments = rel.split('/').filter(Boolean);
     const [first = '', second] = segments;
-    if (rel !== '/metadata' && faults.length > 0) {
-      const fault = faults.shift()!;
+    if (fault) {
       if ('dropConnection' in fault) return { status: 0, destroy: true };
       const retry =
         fault.retryAfterSeconds !== undefined
@@ -227,6 +243,7 @@ export async function startPartnerServer(options: PartnerServerOptions): Promise
     };
     log.push(entry);
     let reply: Reply;
+    let holdMs = 0;
     try {
       const raw = await readBody(req, maxBodyBytes);
       const parsed = parseJson(raw, String(req.headers['content-type'] ?? ''));
@@ -234,9 +251,13 @@ export async function startPartnerServer(options: PartnerServerOptions): Promise
         reply = parsed.error;
       } else {
         if (parsed.value !== undefined) entry.body = structuredClone(parsed.value);
-        reply = await serializer.run(() =>
-          dispatch(method, rel, url.searchParams, parsed.value, req.headers),
-        );
+        reply = await serializer.run(() => {
+          // Faults are taken in request order; a delay's hold happens outside the serializer.
+          const fault = rel !== '/metadata' ? faults.shift() : undefined;
+          if (fault && 'delayMs' in fault) holdMs = fault.delayMs;
+          const canned = fault && !('delayMs' in fault) ? fault : undefined;
+          return dispatch(method, rel, url.searchParams, parsed.value, req.headers, canned);
+        });
       }
     } catch (err) {
       if (err instanceof BodyTooLarge) {
@@ -247,6 +268,7 @@ export async function startPartnerServer(options: PartnerServerOptions): Promise
       }
     }
     entry.status = reply.status;
+    if (holdMs > 0) await holdAnswer(res, holdMs);
     send(reply);
   }
 

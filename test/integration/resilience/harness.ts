@@ -1,0 +1,205 @@
+// Shared rig for the resilience tests: a fresh PostgreSQL schema, queues on a real Redis, a worker
+// configuration file, `navbridge worker` processes pointed at both, and exchanges submitted the way
+// the service does (insertOutbound in a transaction, then enqueue). Each person's Task carries the
+// step number in businessStatus, so the partner's version history shows the order of arrival.
+import { randomUUID } from 'node:crypto';
+import type { Bundle, Task } from 'fhir/r4.js';
+import type { Redis } from 'ioredis';
+import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
+import type { PartnerServer } from '../../../src/sandbox/partner-server.js';
+import { inTransaction } from '../../../src/store/db.js';
+import { insertOutbound } from '../../../src/store/exchanges.js';
+import { createTestDb, TEST_DATABASE_URL, type TestDb } from '../../support/db.js';
+import {
+  REPO_ROOT,
+  spawnWorker,
+  type TempConfig,
+  type WorkerProcess,
+  writeTempConfig,
+} from '../../support/processes.js';
+import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
+import { waitFor } from '../../support/wait.js';
+
+export const SYSTEM = 'https://navigator.example.org.uk/Id/referral-task';
+
+export function taskBundle(personIdx: number, step: number): Bundle {
+  const id = randomUUID();
+  const task: Task = {
+    resourceType: 'Task',
+    id,
+    identifier: [{ system: SYSTEM, value: `ref-${personIdx}` }],
+    status: 'in-progress',
+    intent: 'order',
+    businessStatus: { text: `step-${step}` },
+  };
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      {
+        fullUrl: `urn:uuid:${id}`,
+        resource: task,
+        request: { method: 'PUT', url: `Task?identifier=${SYSTEM}|ref-${personIdx}` },
+      },
+    ],
+  };
+}
+
+/** A partner entry of navbridge.config.yaml (transaction mode, receives referral status). */
+export function partnerEntry(id: string, baseUrl: string, extra: Record<string, unknown> = {}) {
+  return {
+    id,
+    name: `Partner ${id}`,
+    kind: 'trust',
+    baseUrl,
+    mode: 'transaction',
+    receives: ['referral-status'],
+    concurrency: 4,
+    timeoutMs: 2_500,
+    retry: { maxAttempts: 50, baseDelayMs: 50, maxDelayMs: 400 },
+    circuitBreaker: { failureThreshold: 100, cooldownMs: 500 },
+    ...extra,
+  };
+}
+
+export interface RigOptions {
+  partners: ReturnType<typeof partnerEntry>[];
+  redisUrl: string;
+  worker?: { leaseMs?: number; sweepIntervalMs?: number; requeueAfterMs?: number };
+}
+
+export interface Rig {
+  t: TestDb;
+  redis: Redis;
+  prefix: string;
+  queues: QueueSet;
+  persons: string[];
+  config: TempConfig;
+  /** Inserts one exchange (Task step for a person) and queues what the store says to queue. */
+  submit(partnerId: string, personIdx: number, step: number): Promise<string>;
+  worker(name: string): WorkerProcess;
+  /** Starts a worker process and waits until it has started its workers. */
+  startWorker(name: string): Promise<WorkerProcess>;
+  close(): Promise<void>;
+}
+
+export async function openRig(opts: RigOptions, personCount: number): Promise<Rig> {
+  const t = await createTestDb();
+  const prefix = randomPrefix();
+  const redis = connectRedis(opts.redisUrl);
+  const queues = createQueues(
+    redis,
+    prefix,
+    opts.partners.map((p) => p.id),
+  );
+  const persons: string[] = [];
+  for (let i = 0; i < personCount; i++) persons.push(randomUUID());
+  await t.db.query('INSERT INTO persons (id) SELECT unnest($1::uuid[])', [persons]);
+  const config = writeTempConfig({
+    mappingsDir: `${REPO_ROOT}/mappings`,
+    profilesDir: `${REPO_ROOT}/profiles`,
+    sites: ['leeds-north'],
+    worker: {
+      leaseMs: 3_000,
+      sweepIntervalMs: 300,
+      requeueAfterMs: 500,
+      ...opts.worker,
+      queuePrefix: prefix,
+    },
+    partners: opts.partners,
+  });
+  const env = {
+    NAVBRIDGE_CONFIG: config.file,
+    DATABASE_URL: TEST_DATABASE_URL,
+    NAVBRIDGE_DB_SCHEMA: t.schema,
+    NAVBRIDGE_PERSON_KEY: 'resilience-test-person-key-0123456789',
+    REDIS_URL: opts.redisUrl,
+  };
+  const worker = (name: string) => spawnWorker(name, env);
+  return {
+    t,
+    redis,
+    prefix,
+    queues,
+    persons,
+    config,
+    worker,
+    async startWorker(name) {
+      const w = worker(name);
+      await w.waitForLog((l) => l.event === 'worker-started', 'worker started', 30_000);
+      return w;
+    },
+    async submit(partnerId, personIdx, step) {
+      const { exchange, jobs } = await inTransaction(t.db, (c) =>
+        insertOutbound(c, {
+          partnerId,
+          site: 'leeds-north',
+          recordType: 'event',
+          sourceId: `ev-${personIdx}-${step}-${randomUUID()}`,
+          version: 1,
+          referralId: `ref-${personIdx}`,
+          personId: persons[personIdx]!,
+          payload: taskBundle(personIdx, step),
+        }),
+      );
+      await queues.enqueue(jobs);
+      return exchange.id;
+    },
+    async close() {
+      await queues.close().catch(() => {});
+      await deletePrefix(redis, prefix).catch(() => {});
+      redis.disconnect();
+      config.remove();
+      await t.close();
+    },
+  };
+}
+
+/** The person's Task steps as the partner saw them, oldest first, and how many Tasks match. */
+export async function stepsSeen(
+  partner: PartnerServer,
+  personIdx: number,
+): Promise<{ tasks: number; steps: string[] }> {
+  const tasks = await partner.search<Task>('Task', { identifier: `${SYSTEM}|ref-${personIdx}` });
+  if (tasks.length !== 1 || !tasks[0]?.id) return { tasks: tasks.length, steps: [] };
+  const history = await partner.history<Task>('Task', tasks[0].id);
+  return { tasks: 1, steps: history.map((h) => h.businessStatus?.text ?? '').reverse() };
+}
+
+export const stepNames = (n: number): string[] => Array.from({ length: n }, (_, i) => `step-${i + 1}`);
+
+/** Consecutive repeats collapsed: a resend of the same state after a crash leaves an equal version. */
+export const collapseRepeats = (steps: string[]): string[] => steps.filter((s, i) => s !== steps[i - 1]);
+
+export async function deliveredCount(t: TestDb, ids: readonly string[]): Promise<number> {
+  const { rows } = await t.db.query(
+    `SELECT count(*)::int AS n FROM exchanges WHERE id = ANY($1) AND status = 'delivered'`,
+    [ids],
+  );
+  return rows[0].n;
+}
+
+export function waitDelivered(t: TestDb, ids: readonly string[], what: string, timeoutMs = 30_000) {
+  return waitFor(async () => (await deliveredCount(t, ids)) === ids.length, { what, timeoutMs });
+}
+
+export interface AttemptRow {
+  exchange_id: string;
+  attempt_no: number;
+  request_id: string;
+  outcome: string | null;
+  error_class: string | null;
+}
+
+export async function attemptsOf(t: TestDb, ids: readonly string[]): Promise<AttemptRow[]> {
+  const { rows } = await t.db.query(
+    `SELECT exchange_id, attempt_no, request_id, outcome, error_class FROM exchange_attempts
+      WHERE exchange_id = ANY($1) ORDER BY exchange_id, attempt_no`,
+    [ids],
+  );
+  return rows as AttemptRow[];
+}
+
+/** Transaction POSTs the partner received (metadata probes excluded). */
+export const transactionPosts = (partner: PartnerServer) =>
+  partner.requestLog().filter((e) => e.method === 'POST' && e.path === '/');
