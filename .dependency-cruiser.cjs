@@ -1,6 +1,6 @@
 // Layering of ../shared/STYLE.md: config → records/triage/mapping/fhir (pure) → store → delivery → api, cli.
 /** @type {import('dependency-cruiser').IConfiguration} */
-const PURE = '^src/(records|triage|mapping|fhir|routing|util)/';
+const PURE = '^src/(records|triage|mapping|fhir|routing|clock|util)/';
 const IO_MODULES = '^(node:)?(fs|fs/promises|net|http|https|http2|dgram|child_process|cluster|worker_threads)$';
 module.exports = {
   forbidden: [
