@@ -87,7 +87,10 @@ export const partnerSchema = z
         /** The site for referrals whose ServiceRequest names no performer. */
         defaultSite: id.optional(),
         /** Inverse mapping under mappings/inbound/<name>/. */
-        mapping: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('fhir-referral'),
+        mapping: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9-]*$/)
+          .default('fhir-referral'),
       })
       .strict()
       .refine((v) => v.jwksUrl !== undefined || v.publicKeysEnv !== undefined, {
