@@ -1,25 +1,55 @@
 // buildApp(deps): the express app without a port (tests drive it directly; entry points listen).
-// GET /health is open; /admin needs the admin credential. Later milestones add /fhir and /api/v1.
-import express, { type Express } from 'express';
+// Open: GET /health, GET /api/openapi.json (and GET /fhir/metadata). Everything else authenticates
+// (src/api/auth.ts): /admin for the admin, /api/v1 for navigator sites (and the admin), /fhir for partners.
+import express, { type Express, type RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { LoadedConfig } from '../config/load-app-config.js';
+import { issue, NavbridgeError } from '../fhir/outcome.js';
+import type { Validator } from '../fhir/validate.js';
+import type { NavigatorService } from '../service/submit.js';
 import { type AdminDeps, adminRouter } from './admin.js';
-import { requireAdmin } from './admin-auth.js';
+import { type AuthDeps, authenticate, requireKind } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { navigatorRouter } from './navigator/router.js';
+import { openApiDocument } from './openapi.js';
 
-export interface AppDeps extends AdminDeps {
+export interface AppDeps extends AdminDeps, AuthDeps {
   redis: Pick<Redis, 'ping'>;
   logger: Logger;
   /** The admin bearer token (from the environment variable the config names). */
   adminToken?: string;
   /** Maximum JSON body size. */
   bodyLimit?: string;
+  /** Partners, sites, API keys; without it only /health, /admin and the OpenAPI document are served. */
+  config?: LoadedConfig;
+  /** The navigator service: /api/v1 (and /fhir) are mounted only with it. */
+  service?: NavigatorService;
+  validator?: Validator;
+  now?: () => Date;
 }
+
+/** POST bodies must be JSON: express 5 leaves the body undefined otherwise, so refuse explicitly. */
+const requireJsonBody: RequestHandler = (req, _res, next) => {
+  if (req.method !== 'POST' || req.is('application/json')) return next();
+  next(
+    new NavbridgeError('REC_UNSUPPORTED_MEDIA_TYPE', [
+      issue({
+        code: 'not-supported',
+        diagnostics: 'the body must be application/json',
+        errorCode: 'REC_UNSUPPORTED_MEDIA_TYPE',
+      }),
+    ]),
+  );
+};
 
 export function buildApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  const now = deps.now ?? (() => new Date());
+  const auth = authenticate({ ...deps, now });
+  const json = express.json({ limit: deps.bodyLimit ?? '1mb' });
 
   app.get('/health', async (_req, res) => {
     const [db, redis] = await Promise.all([
@@ -36,12 +66,27 @@ export function buildApp(deps: AppDeps): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', postgres: db, redis });
   });
 
-  app.use(
-    '/admin',
-    requireAdmin(deps.adminToken),
-    express.json({ limit: deps.bodyLimit ?? '1mb' }),
-    adminRouter(deps),
-  );
+  const openapi = openApiDocument(deps.config?.publicBaseUrl);
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+
+  app.use('/admin', auth, requireKind('admin'), json, adminRouter(deps));
+
+  if (deps.service) {
+    app.use(
+      '/api/v1',
+      auth,
+      requireKind('site', 'admin'),
+      requireJsonBody,
+      json,
+      navigatorRouter({ db: deps.db, service: deps.service, now }),
+    );
+  }
+
+  // FHIR API (/fhir): fhirRouter(deps) from src/api/fhir/router.ts is mounted here once it exists,
+  // behind `auth` except for GET /fhir/metadata (open). See docs/intake.md.
+
   app.use(notFoundHandler);
   app.use(
     errorHandler((err) =>
