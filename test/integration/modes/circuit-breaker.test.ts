@@ -1,0 +1,129 @@
+// Circuit breaker through real workers: a partner answering 503 to everything (nock injects the
+// fault in front of a real sandbox server) gets its BullMQ queue paused; when it recovers the probe
+// closes the breaker, the queue resumes and delayed retries are promoted instead of waiting out backoff.
+import { randomUUID } from 'node:crypto';
+import type { Bundle, Task } from 'fhir/r4.js';
+import nock from 'nock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
+import { inTransaction } from '../../../src/store/db.js';
+import { insertOutbound } from '../../../src/store/exchanges.js';
+import { waitFor } from '../../support/wait.js';
+import { type Harness, partner, startHarness } from './harness.js';
+
+const ID = 'trust-cb';
+const SYSTEM = 'https://navigator.example.org.uk/Id/referral-task';
+
+function taskBundle(n: number): Bundle {
+  const task: Task = {
+    resourceType: 'Task',
+    identifier: [{ system: SYSTEM, value: `cb-${n}` }],
+    status: 'in-progress',
+    intent: 'order',
+  };
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [{ resource: task, request: { method: 'PUT', url: `Task?identifier=${SYSTEM}|cb-${n}` } }],
+  };
+}
+
+describe('circuit breaker (integration)', () => {
+  let trust: PartnerServer;
+  let h: Harness;
+
+  beforeAll(async () => {
+    // Importing nock switches interception on: off until a fault is injected.
+    nock.restore();
+    trust = await startPartnerServer({ name: 'trust' });
+    h = await startHarness([
+      partner({
+        id: ID,
+        baseUrl: trust.url,
+        mode: 'transaction',
+        // Long backoff: only the breaker's promotion of delayed jobs delivers quickly after recovery.
+        retry: { maxAttempts: 10, baseDelayMs: 60_000, maxDelayMs: 120_000 },
+        circuitBreaker: { failureThreshold: 3, cooldownMs: 200 },
+      }),
+    ]);
+  });
+  afterAll(async () => {
+    nock.cleanAll();
+    nock.restore();
+    await h?.close();
+    await trust?.close();
+  });
+
+  it('pauses the queue after repeated 503s and resumes it, promoting delayed retries, on recovery', async () => {
+    const origin = new URL(trust.url).origin;
+    nock.activate();
+    const down = nock(origin)
+      .persist()
+      .post(/.*/)
+      .reply(503, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'transient' }] })
+      .get(/\/metadata$/)
+      .reply(503);
+    const ids: string[] = [];
+    for (let n = 0; n < 4; n++) {
+      const personId = randomUUID();
+      await h.t.db.query('INSERT INTO persons (id) VALUES ($1)', [personId]);
+      const { exchange, jobs } = await inTransaction(h.t.db, (c) =>
+        insertOutbound(c, {
+          partnerId: ID,
+          site: 'leeds-north',
+          recordType: 'event',
+          sourceId: `cb-${n}`,
+          version: 1,
+          referralId: `cb-${n}`,
+          personId,
+          payload: taskBundle(n),
+        }),
+      );
+      await h.queues.enqueue(jobs);
+      ids.push(exchange.id);
+    }
+    const queue = h.queues.queue(ID);
+    await waitFor(() => queue.isPaused(), { what: 'queue paused by the breaker' });
+    // The retries wait as delayed jobs, scheduled a backoff away.
+    const waiting = await waitFor(
+      async () => {
+        const { rows } = await h.t.db.query(
+          `SELECT id, next_attempt_at FROM exchanges WHERE id = ANY($1) AND status = 'failed'`,
+          [ids],
+        );
+        return rows.length >= 3 ? rows : undefined;
+      },
+      { what: 'failed exchanges' },
+    );
+    await waitFor(async () => (await queue.getDelayedCount()) >= 3, { what: 'delayed retries' });
+    expect(trust.requestLog().filter((e) => e.method === 'POST')).toEqual([]);
+
+    // Probes keep failing while the partner is down: the queue stays paused.
+    await waitFor(async () => down.isDone() && (await queue.isPaused()), { what: 'failed probes' });
+
+    // Recovery. (nock 15.0.0 cannot pass an unmatched POST made with fetch through to the real
+    // server — "unusable" body — so nock is switched off entirely rather than left with no interceptors.)
+    nock.cleanAll();
+    nock.restore();
+    await waitFor(async () => !(await queue.isPaused()), { what: 'queue resumed' });
+    await waitFor(
+      async () => {
+        const { rows } = await h.t.db.query(
+          `SELECT count(*)::int AS n FROM exchanges WHERE id = ANY($1) AND status = 'delivered'`,
+          [ids],
+        );
+        return rows[0].n === ids.length;
+      },
+      { what: 'all delivered after recovery' },
+    );
+    // Delivered before the backoff they were scheduled for: the delayed jobs were promoted.
+    for (const w of waiting) {
+      const { rows } = await h.t.db.query(
+        `SELECT started_at FROM exchange_attempts WHERE exchange_id = $1 AND outcome = 'delivered'`,
+        [w.id],
+      );
+      expect(rows[0].started_at.getTime()).toBeLessThan(w.next_attempt_at.getTime());
+    }
+    expect(trust.readAll('Task')).toHaveLength(ids.length);
+  });
+});
