@@ -128,6 +128,11 @@ export async function runServe(flags: DeliveryFlags, io: CliIo, signal: AbortSig
       : {}),
     enqueue: (jobs) => rt.queues!.enqueue(jobs),
     remap: (x) => rt.service().remapExchange(x),
+    config: rt.config,
+    env: io.env,
+    service: rt.service(),
+    validator: rt.validator(),
+    now: () => new Date(),
   });
   const port = Number(flags.port ?? io.env.PORT ?? 8080);
   const server: Server = await new Promise((resolve) => {

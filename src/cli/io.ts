@@ -10,6 +10,8 @@ export interface CliIo {
   stderr: CliWriter;
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
+  /** Standard input, for commands that read a secret (hash-key). */
+  stdin?: AsyncIterable<string | Uint8Array>;
   /** Ends long-running commands (worker, serve); the bin script wires SIGTERM/SIGINT. */
   signal?: AbortSignal;
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runHashKey } from './commands-auth.js';
 import { runDeadLetters, runMigrate, runServe, runSubmit, runWorker } from './commands-delivery.js';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
 import { runMap, runValidate } from './commands-records.js';
@@ -29,12 +30,14 @@ Usage:
   navbridge worker
       Run the delivery workers for every configured partner until SIGTERM (finishes in-flight work).
   navbridge serve [--port N]
-      Run the HTTP API (GET /health, the admin API) on PORT (default 8080).
+      Run the HTTP API (/health, /admin, /api/v1, /fhir, /api/openapi.json) on PORT (default 8080).
   navbridge dead-letters list [--partner P] [--site S] [--reason R] [--from T] [--to T] [--limit N]
   navbridge dead-letters show <exchange-id>
   navbridge dead-letters replay <exchange-id> | replay [filters]   [--remap]
   navbridge dead-letters discard <exchange-id> --reason TEXT
       Inspect and act on dead letters (needs the admin credential in the environment; audited).
+  navbridge hash-key < key.txt
+      Print the SHA-256 hex digest of a navigator API key read on stdin (for apiKeys[].sha256).
   navbridge help
 
 Exit codes: 0 ok, 1 rejected/invalid/failed, 2 usage or file error.
@@ -88,7 +91,13 @@ function processSignal(): AbortSignal {
 }
 
 function defaultIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    cwd: process.cwd(),
+    env: process.env,
+  };
 }
 
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
@@ -138,6 +147,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
           'use `mappings test` or `mappings check`',
         ]);
       }
+      case 'hash-key':
+        return await runHashKey(rest, io);
       case 'migrate':
         return await runMigrate(io);
       case 'submit':

@@ -11,7 +11,7 @@ import {
 } from '../config/load-app-config.js';
 import { loadConformance } from '../config/profiles.js';
 import { createQueues, type QueueSet } from '../delivery/queues.js';
-import { createValidator } from '../fhir/validate.js';
+import { createValidator, type Validator } from '../fhir/validate.js';
 import { NavigatorService } from '../service/submit.js';
 import { createDb, type Db, migrate } from '../store/db.js';
 import type { CliIo } from './io.js';
@@ -27,6 +27,8 @@ export interface Runtime {
   queues?: QueueSet;
   connectRedis(): Redis;
   service(): NavigatorService;
+  /** The profile validator (loaded once, shared with the service). */
+  validator(): Validator;
   close(): Promise<void>;
 }
 
@@ -110,6 +112,11 @@ export async function openRuntime(io: CliIo, opts: { redis: boolean }): Promise<
     );
   }
   let service: NavigatorService | undefined;
+  let validator: Validator | undefined;
+  const getValidator = () => {
+    validator ??= createValidator(loadConformance(config.profilesDirAbs));
+    return validator;
+  };
   return {
     config,
     db,
@@ -126,7 +133,7 @@ export async function openRuntime(io: CliIo, opts: { redis: boolean }): Promise<
           mappingsDir: config.mappingsDirAbs,
           enabledSites: config.sites,
           partners: config.partners,
-          validator: createValidator(loadConformance(config.profilesDirAbs)),
+          validator: getValidator(),
           personKeySecret: requireSecret(
             io.env,
             config.secrets.personKeyEnv,
@@ -139,6 +146,7 @@ export async function openRuntime(io: CliIo, opts: { redis: boolean }): Promise<
       }
       return service;
     },
+    validator: getValidator,
     async close() {
       await queues?.close();
       await redis?.quit().catch(() => redis?.disconnect());
