@@ -27,51 +27,59 @@ export function createAuthProvider(partner: PartnerConfig, env: Env): AuthProvid
   if (!pem) throw new Error(`partner ${partner.id}: environment variable ${auth.privateKeyEnv} is not set`);
   let cached: { value: string; expiresAt: number } | undefined;
   let keyPromise: ReturnType<typeof importPKCS8> | undefined;
+  // Concurrent deliveries share one token request instead of each asking the token endpoint.
+  let pending: Promise<string> | undefined;
+  const fetchToken = async (signal?: AbortSignal): Promise<string> => {
+    keyPromise ??= importPKCS8(pem.replaceAll('\\n', '\n'), auth.algorithm);
+    const key = await keyPromise;
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: auth.algorithm, kid: auth.keyId, typ: 'JWT' })
+      .setIssuer(auth.clientId)
+      .setSubject(auth.clientId)
+      .setAudience(auth.tokenUrl)
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(key);
+    const body = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: assertion,
+      ...(auth.scope ? { scope: auth.scope } : {}),
+    });
+    let res: Response;
+    try {
+      res = await fetch(auth.tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body,
+        ...(signal ? { signal } : {}),
+      });
+    } catch {
+      throw new PartnerError('retry', 'auth-network', 'token endpoint unreachable');
+    }
+    if (!res.ok) {
+      const kind = res.status >= 500 || res.status === 429 ? 'retry' : 'dead';
+      throw new PartnerError(
+        kind,
+        `auth-http-${res.status}`,
+        `token endpoint answered ${res.status}`,
+        res.status,
+      );
+    }
+    const json = (await res.json()) as { access_token?: string; expires_in?: number };
+    if (!json.access_token)
+      throw new PartnerError('dead', 'auth-invalid', 'token endpoint gave no access_token');
+    cached = { value: json.access_token, expiresAt: Date.now() + (json.expires_in ?? 300) * 1000 };
+    return `Bearer ${cached.value}`;
+  };
   return {
     async header(signal) {
       if (cached && cached.expiresAt - TOKEN_EARLY_REFRESH_MS > Date.now()) return `Bearer ${cached.value}`;
-      keyPromise ??= importPKCS8(pem.replaceAll('\\n', '\n'), auth.algorithm);
-      const key = await keyPromise;
-      const assertion = await new SignJWT({})
-        .setProtectedHeader({ alg: auth.algorithm, kid: auth.keyId, typ: 'JWT' })
-        .setIssuer(auth.clientId)
-        .setSubject(auth.clientId)
-        .setAudience(auth.tokenUrl)
-        .setJti(randomUUID())
-        .setIssuedAt()
-        .setExpirationTime('5m')
-        .sign(key);
-      const body = new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_assertion_type: ASSERTION_TYPE,
-        client_assertion: assertion,
-        ...(auth.scope ? { scope: auth.scope } : {}),
+      pending ??= fetchToken(signal).finally(() => {
+        pending = undefined;
       });
-      let res: Response;
-      try {
-        res = await fetch(auth.tokenUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-          body,
-          ...(signal ? { signal } : {}),
-        });
-      } catch {
-        throw new PartnerError('retry', 'auth-network', 'token endpoint unreachable');
-      }
-      if (!res.ok) {
-        const kind = res.status >= 500 || res.status === 429 ? 'retry' : 'dead';
-        throw new PartnerError(
-          kind,
-          `auth-http-${res.status}`,
-          `token endpoint answered ${res.status}`,
-          res.status,
-        );
-      }
-      const json = (await res.json()) as { access_token?: string; expires_in?: number };
-      if (!json.access_token)
-        throw new PartnerError('dead', 'auth-invalid', 'token endpoint gave no access_token');
-      cached = { value: json.access_token, expiresAt: Date.now() + (json.expires_in ?? 300) * 1000 };
-      return `Bearer ${cached.value}`;
+      return pending;
     },
   };
 }
