@@ -22,7 +22,7 @@ import { type Db, type DbClient, inTransaction } from '../store/db.js';
 import { type Exchange, insertOutbound, type QueueJob, supersedeReferral } from '../store/exchanges.js';
 import { type PersonIdentifier, resolvePerson } from '../store/persons.js';
 import { getRecord, saveRecord, VersionConflictError } from '../store/records.js';
-import { upsertReferralRow } from '../store/referrals.js';
+import { type ReferralRequester, upsertReferralRow } from '../store/referrals.js';
 import { type TriageDecision, triageReferral } from '../triage/index.js';
 import { contextFromStore, type RecordType, unknownReferral } from './context-from-store.js';
 
@@ -43,6 +43,10 @@ export interface SubmitOptions {
   site?: string;
   /** The partner a referral came from (inbound FHIR/BaRS), when not the navigator itself. */
   sourcePartnerId?: string;
+  /** The referrer's own ServiceRequest identity (inbound referrals): kept with the referral, mapped into it. */
+  requester?: ReferralRequester;
+  /** Check-digit failures: defaults to the site's `nhsNumberCheck.navigator` (inbound uses `.partner`). */
+  nhsNumberCheck?: 'error' | 'warn';
 }
 
 export interface SubmittedExchange {
@@ -150,7 +154,10 @@ export class NavigatorService {
       );
     }
     const site = this.site(siteId);
-    const check = checkRecord(recordType, filled, { now, nhsNumberCheck: site.nhsNumberCheck.navigator });
+    const check = checkRecord(recordType, filled, {
+      now,
+      nhsNumberCheck: opts.nhsNumberCheck ?? site.nhsNumberCheck.navigator,
+    });
     if (!check.record) throw badRequest(check.issues);
     const record = check.record as unknown as MappableRecord;
     const { jobs, result } = await inTransaction(this.deps.db, (client) =>
@@ -199,6 +206,7 @@ export class NavigatorService {
       site,
       nowIso,
       triage,
+      recordType === 'referral' ? opts.requester : undefined,
     );
 
     let saved: Awaited<ReturnType<typeof saveRecord>>;
@@ -260,6 +268,7 @@ export class NavigatorService {
           recordType === 'support-plan' ||
           (recordType === 'event' && (record as unknown as NavEvent).type === 'plan-agreed'),
         receivedAt: now,
+        ...(recordType === 'referral' && opts.requester ? { requester: opts.requester } : {}),
       });
     }
 
@@ -329,8 +338,9 @@ export class NavigatorService {
     site: SiteSettings,
     nowIso: string,
     triage: TriageDecision | undefined,
+    requester?: ReferralRequester,
   ) {
-    const { context, referralRecord } = await contextFromStore(
+    const { context, referralRecord, referralRow } = await contextFromStore(
       client,
       recordType,
       record,
@@ -338,6 +348,9 @@ export class NavigatorService {
       nowIso,
       triage,
     );
+    // The referrer's ServiceRequest identity: this referral's (inbound), else the one kept with it.
+    const kept = requester ?? referralRow?.requester ?? undefined;
+    if (kept && context.referral) context.referral = { ...context.referral, requester: kept };
     const { compiled, version: mappingVersion } = this.mapping(recordType, site.id);
     const mapped = await mapRecordTraced(compiled, record, context);
     const bundle = await this.completeDischarge(recordType, record, mapped.bundle, site, context);

@@ -18,6 +18,14 @@ export interface ReferralRow {
   hasPlan: boolean;
   receivedAt: Date;
   updatedAt: Date;
+  /** The referrer's own ServiceRequest identity (inbound FHIR/BaRS), when it sent one. */
+  requester?: ReferralRequester | null;
+}
+
+export interface ReferralRequester {
+  odsCode?: string;
+  serviceRequestIdentifier?: { system: string; value: string };
+  serviceRequestUrl?: string;
 }
 
 const toRow = (r: Record<string, unknown>): ReferralRow => ({
@@ -33,6 +41,7 @@ const toRow = (r: Record<string, unknown>): ReferralRow => ({
   hasPlan: r.has_plan as boolean,
   receivedAt: r.received_at as Date,
   updatedAt: r.updated_at as Date,
+  requester: (r.requester as ReferralRequester | null) ?? null,
 });
 
 export async function getReferralRow(
@@ -65,13 +74,14 @@ export interface ReferralUpdate {
   businessStatus: string;
   hasPlan?: boolean;
   receivedAt: Date;
+  requester?: ReferralRequester;
 }
 
 export async function upsertReferralRow(client: pg.PoolClient, u: ReferralUpdate): Promise<ReferralRow> {
   const { rows } = await client.query(
     `INSERT INTO referrals (site, referral_id, person_id, source_partner_id, status, triage, task_status,
-        business_status, on_hold, has_plan, received_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, false), $11)
+        business_status, on_hold, has_plan, received_at, requester)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, false), $11, $12)
      ON CONFLICT (site, referral_id) DO UPDATE SET
         person_id = COALESCE(referrals.person_id, EXCLUDED.person_id),
         source_partner_id = COALESCE(referrals.source_partner_id, EXCLUDED.source_partner_id),
@@ -81,6 +91,7 @@ export async function upsertReferralRow(client: pg.PoolClient, u: ReferralUpdate
         business_status = EXCLUDED.business_status,
         on_hold = EXCLUDED.on_hold,
         has_plan = referrals.has_plan OR COALESCE($10, false),
+        requester = COALESCE(EXCLUDED.requester, referrals.requester),
         updated_at = now()
      RETURNING *`,
     [
@@ -95,6 +106,7 @@ export async function upsertReferralRow(client: pg.PoolClient, u: ReferralUpdate
       u.taskStatus === 'on-hold',
       u.hasPlan ?? null,
       u.receivedAt,
+      u.requester ? JSON.stringify(u.requester) : null,
     ],
   );
   return toRow(rows[0]);

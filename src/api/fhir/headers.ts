@@ -1,0 +1,64 @@
+// BaRS request headers: X-Request-Id (unique per partner), X-Correlation-Id (kept and echoed), and the
+// Base64-encoded JSON NHSD-* headers, decoded tolerantly (standard or URL-safe alphabet, padding optional).
+import type { Request } from 'express';
+import { issue, NavbridgeError } from '../../fhir/outcome.js';
+
+/** BaRS headers whose value is Base64-encoded JSON. */
+export const BASE64_HEADERS = [
+  'nhsd-target-identifier',
+  'nhsd-end-user-organisation',
+  'nhsd-requesting-practitioner',
+  'nhsd-requesting-software',
+] as const;
+
+export interface BarsHeaders {
+  requestId?: string;
+  correlationId?: string;
+  /** Decoded NHSD-* headers by lower-case name. */
+  nhsd: Record<string, unknown>;
+}
+
+const HEADER_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function decodeBase64Json(value: string): unknown {
+  const trimmed = value.trim();
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) throw new Error('not base64');
+  const text = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
+  return JSON.parse(text);
+}
+
+export function readBarsHeaders(req: Request): BarsHeaders {
+  const bad = (name: string, rule: string) =>
+    new NavbridgeError('REC_BAD_REQUEST', [
+      issue({
+        code: 'structure',
+        diagnostics: `${name}: ${rule}`,
+        expression: name,
+        errorCode: 'REC_BAD_REQUEST',
+      }),
+    ]);
+  const requestId = req.get('x-request-id');
+  const correlationId = req.get('x-correlation-id');
+  if (requestId !== undefined && !HEADER_ID.test(requestId))
+    throw bad('X-Request-Id', 'must be an id (e.g. a UUID)');
+  if (correlationId !== undefined && !HEADER_ID.test(correlationId))
+    throw bad('X-Correlation-Id', 'must be an id (e.g. a UUID)');
+  const nhsd: Record<string, unknown> = {};
+  for (const name of BASE64_HEADERS) {
+    const v = req.get(name);
+    if (v === undefined) continue;
+    const display = name
+      .replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => `${d}${c.toUpperCase()}`)
+      .replace('Nhsd', 'NHSD');
+    try {
+      nhsd[name] = decodeBase64Json(v);
+    } catch {
+      throw bad(display, 'must be Base64-encoded JSON');
+    }
+  }
+  return {
+    ...(requestId ? { requestId } : {}),
+    ...(correlationId ? { correlationId } : {}),
+    nhsd,
+  };
+}

@@ -1,0 +1,157 @@
+// What the FHIR API answers: the BaRS response message, the transaction-response Bundle, the
+// CapabilityStatement (only what is implemented), and searchset Bundles.
+import { randomUUID } from 'node:crypto';
+import type {
+  Bundle,
+  BundleEntry,
+  CapabilityStatement,
+  MessageHeader,
+  OperationOutcome,
+  OperationOutcomeIssue,
+  Resource,
+} from 'fhir/r4.js';
+import { BARS_EVENT_SYSTEM } from '../../intake/index.js';
+
+export function barsResponseMessage(opts: {
+  requestMessageId: string;
+  baseUrl: string;
+  now: Date;
+  serviceRequestId?: string;
+  issues: OperationOutcomeIssue[];
+}): Bundle {
+  const outcomeId = randomUUID();
+  const headerId = randomUUID();
+  const withOutcome = opts.issues.length > 0;
+  const header: MessageHeader = {
+    resourceType: 'MessageHeader',
+    id: headerId,
+    eventCoding: { system: BARS_EVENT_SYSTEM, code: 'servicerequest-response' },
+    source: { endpoint: opts.baseUrl, software: 'navbridge' },
+    response: {
+      identifier: opts.requestMessageId,
+      code: 'ok',
+      ...(withOutcome ? { details: { reference: `urn:uuid:${outcomeId}` } } : {}),
+    },
+    ...(opts.serviceRequestId
+      ? { focus: [{ reference: `${opts.baseUrl}/ServiceRequest/${opts.serviceRequestId}` }] }
+      : {}),
+  };
+  const entry: BundleEntry[] = [{ fullUrl: `urn:uuid:${headerId}`, resource: header }];
+  if (withOutcome) {
+    const outcome: OperationOutcome = { resourceType: 'OperationOutcome', id: outcomeId, issue: opts.issues };
+    entry.push({ fullUrl: `urn:uuid:${outcomeId}`, resource: outcome });
+  }
+  return {
+    resourceType: 'Bundle',
+    id: randomUUID(),
+    type: 'message',
+    timestamp: opts.now.toISOString(),
+    entry,
+  };
+}
+
+export function transactionResponse(
+  request: Bundle,
+  serviceRequestLocation: string,
+  issues: OperationOutcomeIssue[],
+): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction-response',
+    entry: (request.entry ?? []).map((e) =>
+      e.resource?.resourceType === 'ServiceRequest'
+        ? {
+            response: {
+              status: '201 Created',
+              location: serviceRequestLocation,
+              ...(issues.length
+                ? { outcome: { resourceType: 'OperationOutcome', issue: issues } as OperationOutcome }
+                : {}),
+            },
+          }
+        : // Supporting resources are read into the referral, not stored as themselves.
+          { response: { status: '200 OK' } },
+    ),
+  };
+}
+
+export function searchset(resources: Resource[], baseUrl: string, selfUrl: string): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: resources.length,
+    link: [{ relation: 'self', url: selfUrl }],
+    entry: resources.map((r) => ({
+      fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`,
+      resource: r,
+      search: { mode: 'match' },
+    })),
+  };
+}
+
+export function capabilityStatement(baseUrl: string, now: Date): CapabilityStatement {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: now.toISOString().slice(0, 10),
+    publisher: 'navbridge',
+    kind: 'instance',
+    software: { name: 'navbridge' },
+    implementation: {
+      description: 'navbridge inbound FHIR API (referrals in, referral status out)',
+      url: baseUrl,
+    },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'application/json'],
+    rest: [
+      {
+        mode: 'server',
+        security: {
+          service: [
+            {
+              coding: [
+                {
+                  system: 'http://terminology.hl7.org/CodeSystem/restful-security-service',
+                  code: 'SMART-on-FHIR',
+                },
+              ],
+              text: 'SMART Backend Services: bearer JWT (RS256/ES256) signed by the partner, aud = this base URL',
+            },
+          ],
+        },
+        resource: [
+          {
+            type: 'ServiceRequest',
+            interaction: [{ code: 'create' }, { code: 'read' }],
+            documentation: 'create: a referral with its Patient contained or referenced within the request',
+          },
+          {
+            type: 'Task',
+            interaction: [{ code: 'read' }, { code: 'search-type' }],
+            searchParam: [
+              {
+                name: 'focus',
+                type: 'reference',
+                documentation: 'ServiceRequest/<id> (the Location of a referral)',
+              },
+            ],
+          },
+        ],
+        interaction: [
+          {
+            code: 'transaction',
+            documentation: 'a ServiceRequest with its Patient and supporting resources',
+          },
+        ],
+        operation: [
+          {
+            name: 'process-message',
+            definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message',
+            documentation:
+              'BaRS servicerequest-request (new, update, delete) and servicerequest-response to our messages',
+          },
+        ],
+      },
+    ],
+  };
+}

@@ -1,0 +1,178 @@
+// Inbound intake storage: X-Request-Id claims per partner (a repeat is refused, stored once), the
+// inbound exchange row, links between referrals of one person, and partner-scoped reads of the
+// resources navbridge produced for a referral (from the exchanges that carried them).
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { Db } from './db.js';
+
+/** Claims a request id for a partner; false when the partner already used it. */
+export async function claimRequestId(
+  db: Db,
+  partnerId: string,
+  requestId: string,
+  correlationId: string | undefined,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO inbound_requests (partner_id, request_id, correlation_id) VALUES ($1, $2, $3)
+     ON CONFLICT (partner_id, request_id) DO NOTHING`,
+    [partnerId, requestId, correlationId ?? null],
+  );
+  return rowCount === 1;
+}
+
+/** Releases a claim whose request failed, so that a corrected resend with the same id is processed. */
+export async function releaseRequestId(db: Db, partnerId: string, requestId: string): Promise<void> {
+  await db.query('DELETE FROM inbound_requests WHERE partner_id = $1 AND request_id = $2', [
+    partnerId,
+    requestId,
+  ]);
+}
+
+export interface InboundExchange {
+  partnerId: string;
+  site: string;
+  recordType: string;
+  sourceId: string;
+  version: number;
+  referralId: string;
+  requestId?: string;
+  correlationId?: string;
+  /** The request as received (canonical form). */
+  payload: unknown;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Stores the inbound request as an exchange (direction inbound, status received); returns its id. */
+export async function insertInboundExchange(db: Db, x: InboundExchange): Promise<string> {
+  const id = randomUUID();
+  const { rows } = await db.query('SELECT person_id FROM referrals WHERE site = $1 AND referral_id = $2', [
+    x.site,
+    x.referralId,
+  ]);
+  await db.query(
+    `INSERT INTO exchanges (id, direction, partner_id, site, record_type, source_id, version, referral_id,
+        person_id, payload, status, correlation_id, request_id)
+     VALUES ($1, 'inbound', $2, $3, $4, $5, $6, $7, $8, $9, 'received', $10, $11)`,
+    [
+      id,
+      x.partnerId,
+      x.site,
+      x.recordType,
+      x.sourceId,
+      x.version,
+      x.referralId,
+      rows[0]?.person_id ?? null,
+      JSON.stringify(x.payload),
+      x.correlationId && UUID.test(x.correlationId) ? x.correlationId : randomUUID(),
+      x.requestId && UUID.test(x.requestId) ? x.requestId : null,
+    ],
+  );
+  if (x.requestId) {
+    await db.query(
+      `UPDATE inbound_requests SET exchange_id = $3, site = $4, referral_id = $5
+        WHERE partner_id = $1 AND request_id = $2`,
+      [x.partnerId, x.requestId, id, x.site, x.referralId],
+    );
+  }
+  return id;
+}
+
+/** Appends to the audit log (structural failures leave only this). Detail never holds patient data. */
+export async function auditInbound(
+  db: Db,
+  actor: string,
+  action: string,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO audit_log (actor, action, target_type, target_id, detail) VALUES ($1, $2, 'inbound-request', $3, $4)`,
+    [actor, action, (detail.requestId as string | undefined) ?? null, JSON.stringify(detail)],
+  );
+}
+
+/**
+ * Links a new referral to the person's other open referrals at the site (status new or open), so the
+ * navigator sees them together. Returns the linked referral ids.
+ */
+export async function linkOpenReferrals(db: Db, site: string, referralId: string): Promise<string[]> {
+  const { rows } = await db.query(
+    `SELECT o.referral_id FROM referrals r JOIN referrals o
+        ON o.site = r.site AND o.person_id = r.person_id AND o.referral_id <> r.referral_id
+      WHERE r.site = $1 AND r.referral_id = $2 AND r.person_id IS NOT NULL AND o.status IN ('new', 'open')
+      ORDER BY o.received_at`,
+    [site, referralId],
+  );
+  const ids = rows.map((r) => r.referral_id as string);
+  for (const other of ids) {
+    await db.query(
+      `INSERT INTO referral_links (site, referral_id, linked_referral_id, reason)
+       VALUES ($1, $2, $3, 'open-referral-same-person') ON CONFLICT DO NOTHING`,
+      [site, referralId, other],
+    );
+  }
+  return ids;
+}
+
+export async function linkedReferrals(
+  db: Db | pg.PoolClient,
+  site: string,
+  referralId: string,
+): Promise<string[]> {
+  const { rows } = await db.query(
+    `SELECT linked_referral_id AS id FROM referral_links WHERE site = $1 AND referral_id = $2
+     UNION SELECT referral_id FROM referral_links WHERE site = $1 AND linked_referral_id = $2`,
+    [site, referralId],
+  );
+  return rows.map((r) => r.id as string);
+}
+
+/** Whether one of our outbound exchanges to this partner carried a message with this id (BaRS response). */
+export async function isOurMessage(db: Db, partnerId: string, messageId: string): Promise<boolean> {
+  const { rows } = await db.query(
+    `SELECT 1 FROM exchanges WHERE direction = 'outbound' AND partner_id = $1
+        AND (payload->>'id' = $2 OR payload->'entry'->0->'resource'->>'id' = $2
+             OR payload->'entry'->0->>'fullUrl' = 'urn:uuid:' || $2)
+      LIMIT 1`,
+    [partnerId, messageId],
+  );
+  return rows.length > 0;
+}
+
+export interface PartnerReferral {
+  site: string;
+  referralId: string;
+}
+
+/** The partner's referrals at any site: only those it sent (tenancy). */
+export async function partnerReferrals(db: Db, partnerId: string): Promise<PartnerReferral[]> {
+  const { rows } = await db.query(
+    'SELECT site, referral_id FROM referrals WHERE source_partner_id = $1 ORDER BY received_at',
+    [partnerId],
+  );
+  return rows.map((r) => ({ site: r.site, referralId: r.referral_id }));
+}
+
+/**
+ * The latest copy of a resource navbridge produced for one of the partner's referrals, read from the
+ * exchange payloads that carried it (any delivery form whose entries hold resources). Undefined when
+ * the resource is not the partner's (tenancy: the caller answers 404).
+ */
+export async function latestResource(
+  db: Db,
+  partnerId: string,
+  resourceType: string,
+  id: string,
+): Promise<{ resource: Record<string, unknown>; site: string; referralId: string } | undefined> {
+  const { rows } = await db.query(
+    `SELECT e.site, e.referral_id, r.res
+       FROM exchanges e
+       JOIN referrals f ON f.site = e.site AND f.referral_id = e.referral_id AND f.source_partner_id = $1
+       CROSS JOIN LATERAL jsonb_path_query(e.payload, '$.entry[*].resource ? (@.resourceType == $t && @.id == $i)',
+         jsonb_build_object('t', $2::text, 'i', $3::text)) AS r(res)
+      WHERE e.direction = 'outbound'
+      ORDER BY e.seq DESC LIMIT 1`,
+    [partnerId, resourceType, id],
+  );
+  return rows[0] ? { resource: rows[0].res, site: rows[0].site, referralId: rows[0].referral_id } : undefined;
+}
