@@ -57,7 +57,10 @@ export async function saveRecord(
     [rec.site, rec.recordType, rec.sourceId, rec.version],
   );
   if (existing.rows[0]) {
-    if (isDeepStrictEqual(existing.rows[0].payload, rec.payload)) return 'duplicate';
+    // Compared as stored (JSON): the mapping engine (JSONata) may have tagged the record's arrays with
+    // own properties such as `keepSingleton`, which JSON drops; they are not content.
+    if (isDeepStrictEqual(existing.rows[0].payload, JSON.parse(JSON.stringify(rec.payload))))
+      return 'duplicate';
     throw new VersionConflictError(
       `${rec.recordType} ${rec.sourceId} version ${rec.version} was already received with different content`,
     );

@@ -1,0 +1,206 @@
+// A navbridge app on a real PostgreSQL schema with two sites (leeds-north: calendar clock;
+// cardiff-vale: working days), two partners with JWT client ids (one JWKS in an env var, one served
+// over HTTP), site API keys and an admin token. Queue jobs are collected, not sent.
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import pino from 'pino';
+import { buildApp } from '../../../src/api/app.js';
+import { appConfigSchema } from '../../../src/config/app-config.js';
+import type { LoadedConfig } from '../../../src/config/load-app-config.js';
+import { loadConformance } from '../../../src/config/profiles.js';
+import { createValidator } from '../../../src/fhir/validate.js';
+import { withCheckDigit } from '../../../src/records/identifiers.js';
+import { NavigatorService } from '../../../src/service/submit.js';
+import type { QueueJob } from '../../../src/store/exchanges.js';
+import { createTestDb, type TestDb } from '../../support/db.js';
+
+export const AUDIENCE = 'http://navbridge.test/fhir';
+export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+export const SITE_X_KEY = 'site-x-key-leeds-0123456789abcdef';
+export const SITE_Y_KEY = 'site-y-key-cardiff-0123456789abcdef';
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+export interface PartnerKeys {
+  clientId: string;
+  alg: 'RS256' | 'ES256';
+  keys: KeyPair;
+  kid: string;
+}
+
+const validator = createValidator(loadConformance('profiles'));
+let nhsSeq = 100_000;
+/** A fresh modulus-11-valid NHS number per call. */
+export function nhsNumber(): string {
+  for (;;) {
+    const n = withCheckDigit(`943${String(nhsSeq++).padStart(6, '0')}`);
+    if (n) return n;
+  }
+}
+
+export const fixture = (name: string) =>
+  JSON.parse(readFileSync(`test/fixtures/records/${name}.json`, 'utf8')) as Record<string, unknown>;
+
+/** A referral for a site, with its own id and person (or a given NHS number: the same person). */
+export function referral(
+  site: 'leeds-north' | 'cardiff-vale',
+  over: Record<string, unknown> = {},
+  nhs = nhsNumber(),
+) {
+  const r = fixture('referral') as Record<string, any>;
+  r.id = `REF-${randomUUID().slice(0, 8)}`;
+  r.site = site;
+  r.person.nhsNumber = nhs;
+  r.person.identifiers = [{ system: 'nhs-number', value: nhs, verified: true }];
+  r.person.name.family = `Family${randomUUID().slice(0, 6)}`;
+  if (site === 'cardiff-vale') {
+    r.referrer.odsCode = 'W97001';
+    r.person.gpPracticeOds = 'W97001';
+    r.person.address = { lines: ['1 Queen Street'], city: 'Cardiff', postcode: 'CF10 2BU' };
+  }
+  return { ...r, ...over };
+}
+
+export function event(
+  site: string,
+  referralId: string,
+  type: string,
+  at: string,
+  extra: Record<string, unknown> = {},
+) {
+  return { id: `EV-${randomUUID().slice(0, 8)}`, site, version: 1, referralId, type, at, ...extra };
+}
+
+export interface Harness {
+  t: TestDb;
+  app: ReturnType<typeof buildApp>;
+  jobs: QueueJob[];
+  clock: { now: Date };
+  partnerA: PartnerKeys;
+  partnerB: PartnerKeys;
+  /** A token from a key no partner configured. */
+  stranger: PartnerKeys;
+  sign(
+    p: PartnerKeys,
+    claims?: Record<string, unknown>,
+    opts?: { expIn?: number; omit?: string[] },
+  ): Promise<string>;
+  close(): Promise<void>;
+}
+
+async function partnerKeys(clientId: string, alg: 'RS256' | 'ES256'): Promise<PartnerKeys> {
+  return { clientId, alg, keys: await generateKeyPair(alg, { extractable: true }), kid: randomUUID() };
+}
+
+async function jwk(p: PartnerKeys): Promise<JWK> {
+  return { ...(await exportJWK(p.keys.publicKey)), kid: p.kid, alg: p.alg, use: 'sig' };
+}
+
+export async function startHarness(): Promise<Harness> {
+  const t = await createTestDb();
+  const partnerA = await partnerKeys('gp-a-client', 'RS256');
+  const partnerB = await partnerKeys('gp-b-client', 'ES256');
+  const stranger = await partnerKeys('gp-a-client', 'RS256');
+  const jwksB = JSON.stringify({ keys: [await jwk(partnerB)] });
+  const jwksServer: Server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(jwksB);
+  });
+  await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', () => r()));
+  const jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
+  const parsed = appConfigSchema.parse({
+    sites: ['leeds-north', 'cardiff-vale'],
+    publicBaseUrl: AUDIENCE,
+    partners: [
+      {
+        id: 'gp-a',
+        name: 'Chapel Allerton Medical Centre',
+        kind: 'gp-practice',
+        odsCodes: ['B86016'],
+        baseUrl: 'http://127.0.0.1:9/fhir',
+        mode: 'transaction',
+        receives: ['referral-status', 'assessment', 'support-plan', 'discharge'],
+        inbound: { clientId: partnerA.clientId, publicKeysEnv: 'GP_A_JWKS', defaultSite: 'leeds-north' },
+      },
+      {
+        id: 'gp-b',
+        name: 'Cardiff practice',
+        kind: 'gp-practice',
+        odsCodes: ['W97001'],
+        baseUrl: 'http://127.0.0.1:9/fhir',
+        mode: 'transaction',
+        receives: ['referral-status'],
+        inbound: { clientId: partnerB.clientId, jwksUrl, defaultSite: 'cardiff-vale' },
+      },
+    ],
+    apiKeys: [
+      { id: 'leeds-case-system', site: 'leeds-north', sha256: sha(SITE_X_KEY) },
+      { id: 'cardiff-case-system', site: 'cardiff-vale', sha256: sha(SITE_Y_KEY) },
+    ],
+  });
+  const config: LoadedConfig = {
+    ...parsed,
+    file: 'test.yaml',
+    mappingsDirAbs: 'mappings',
+    profilesDirAbs: 'profiles',
+  };
+  const jobs: QueueJob[] = [];
+  const clock = { now: new Date('2025-03-10T15:00:00Z') };
+  const service = new NavigatorService({
+    db: t.db,
+    mappingsDir: 'mappings',
+    enabledSites: config.sites,
+    partners: config.partners,
+    validator,
+    personKeySecret: 'navigator-api-test-person-key-0123',
+    enqueue: async (j) => {
+      jobs.push(...j);
+    },
+    now: () => clock.now,
+  });
+  const app = buildApp({
+    db: t.db,
+    redis: { ping: async () => 'PONG' },
+    logger: pino({ level: 'silent' }),
+    adminToken: ADMIN_TOKEN,
+    enqueue: async (j) => {
+      jobs.push(...j);
+    },
+    config,
+    env: { GP_A_JWKS: JSON.stringify({ keys: [await jwk(partnerA)] }) },
+    service,
+    validator,
+    now: () => clock.now,
+  });
+  return {
+    t,
+    app,
+    jobs,
+    clock,
+    partnerA,
+    partnerB,
+    stranger,
+    async sign(p, claims = {}, opts = {}) {
+      const nowS = Math.floor(clock.now.getTime() / 1000);
+      const body: Record<string, unknown> = {
+        iss: p.clientId,
+        sub: p.clientId,
+        aud: AUDIENCE,
+        jti: randomUUID(),
+        iat: nowS,
+        exp: nowS + (opts.expIn ?? 240),
+        ...claims,
+      };
+      for (const k of opts.omit ?? []) delete body[k];
+      return new SignJWT(body)
+        .setProtectedHeader({ alg: p.alg, kid: p.kid, typ: 'JWT' })
+        .sign(p.keys.privateKey);
+    },
+    async close() {
+      await new Promise((r) => jwksServer.close(r));
+      await t.close();
+    },
+  };
+}
