@@ -35,7 +35,9 @@ export interface DeliveryFlags {
 }
 
 export async function runMigrate(io: CliIo): Promise<number> {
-  const ran = await migrate({ databaseUrl: databaseUrl(io.env) }).catch(() => {
+  // The same schema as every other command (openRuntime): NAVBRIDGE_DB_SCHEMA, else public.
+  const schema = io.env.NAVBRIDGE_DB_SCHEMA ? { schema: io.env.NAVBRIDGE_DB_SCHEMA } : {};
+  const ran = await migrate({ databaseUrl: databaseUrl(io.env), ...schema }).catch(() => {
     throw new UsageError('PostgreSQL is not reachable', ['start it or set DATABASE_URL']);
   });
   io.stdout.write(ran.length ? `applied: ${ran.join(', ')}\n` : 'database is up to date\n');
