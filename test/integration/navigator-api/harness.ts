@@ -13,6 +13,7 @@ import type { LoadedConfig } from '../../../src/config/load-app-config.js';
 import { loadConformance } from '../../../src/config/profiles.js';
 import { createValidator } from '../../../src/fhir/validate.js';
 import { withCheckDigit } from '../../../src/records/identifiers.js';
+import type { Referral } from '../../../src/records/index.js';
 import { NavigatorService } from '../../../src/service/submit.js';
 import type { QueueJob } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
@@ -50,7 +51,7 @@ export function referral(
   over: Record<string, unknown> = {},
   nhs = nhsNumber(),
 ) {
-  const r = fixture('referral') as Record<string, any>;
+  const r = fixture('referral') as unknown as Referral;
   r.id = `REF-${randomUUID().slice(0, 8)}`;
   r.site = site;
   r.person.nhsNumber = nhs;
@@ -61,7 +62,7 @@ export function referral(
     r.person.gpPracticeOds = 'W97001';
     r.person.address = { lines: ['1 Queen Street'], city: 'Cardiff', postcode: 'CF10 2BU' };
   }
-  return { ...r, ...over };
+  return { ...r, ...over } as Referral;
 }
 
 export function event(

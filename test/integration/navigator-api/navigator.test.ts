@@ -2,6 +2,7 @@
 // and clock filters, referral detail, exchange delivery state — each site only ever seeing its own.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReferralClocks } from '../../../src/clock/index.js';
 import {
   ADMIN_TOKEN,
   event,
@@ -17,7 +18,7 @@ import {
 const X = { 'X-API-Key': SITE_X_KEY };
 const Y = { 'X-API-Key': SITE_Y_KEY };
 const ADMIN = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-type Summary = { id: string; status: string; clocks: any; flags: string[]; site: string };
+type Summary = { id: string; status: string; clocks: ReferralClocks; flags: string[]; site: string };
 
 describe('navigator API', () => {
   let h: Harness;
