@@ -28,7 +28,7 @@ interface TokenEndpoint {
   close(): Promise<void>;
 }
 
-async function startTokenEndpoint(publicKey: CryptoKey): Promise<TokenEndpoint> {
+async function startTokenEndpoint(publicKey: Parameters<typeof jwtVerify>[1]): Promise<TokenEndpoint> {
   const issued: string[] = [];
   const refused: string[] = [];
   let url = '';

@@ -70,7 +70,7 @@ describe('rest delivery mode', () => {
       body: JSON.stringify({ ...current, description: 'edited at the partner' }),
     });
     expect(res.status).toBe(200);
-    const theirs = (await res.json()).meta.versionId;
+    const theirs = ((await res.json()) as CarePlan).meta?.versionId;
     expect(theirs).not.toBe(ours);
     const logFrom = trust.requestLog().length;
 
