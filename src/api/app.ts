@@ -4,6 +4,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { inboundMappingCache } from '../config/inbound-mappings.js';
 import type { LoadedConfig } from '../config/load-app-config.js';
 import { issue, NavbridgeError } from '../fhir/outcome.js';
 import type { Validator } from '../fhir/validate.js';
@@ -11,6 +12,8 @@ import type { NavigatorService } from '../service/submit.js';
 import { type AdminDeps, adminRouter } from './admin.js';
 import { type AuthDeps, authenticate, requireKind } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { fhirRouter } from './fhir/router.js';
+import type { FhirDeps } from './fhir/types.js';
 import { navigatorRouter } from './navigator/router.js';
 import { openApiDocument } from './openapi.js';
 
@@ -23,10 +26,12 @@ export interface AppDeps extends AdminDeps, AuthDeps {
   bodyLimit?: string;
   /** Partners, sites, API keys; without it only /health, /admin and the OpenAPI document are served. */
   config?: LoadedConfig;
-  /** The navigator service: /api/v1 (and /fhir) are mounted only with it. */
+  /** The navigator service: /api/v1 and /fhir are mounted only with it (and /fhir with `config`). */
   service?: NavigatorService;
   validator?: Validator;
   now?: () => Date;
+  /** Inbound mappings by name; default: loaded from the config's mappings directory and cached. */
+  inboundMapping?: FhirDeps['inboundMapping'];
 }
 
 /** POST bodies must be JSON: express 5 leaves the body undefined otherwise, so refuse explicitly. */
@@ -84,8 +89,23 @@ export function buildApp(deps: AppDeps): Express {
     );
   }
 
-  // FHIR API (/fhir): fhirRouter(deps) from src/api/fhir/router.ts is mounted here once it exists,
-  // behind `auth` except for GET /fhir/metadata (open). See docs/intake.md.
+  // FHIR API: GET /fhir/metadata is open; the router runs `auth` before everything else.
+  if (deps.service && deps.config) {
+    app.use(
+      '/fhir',
+      fhirRouter({
+        db: deps.db,
+        service: deps.service,
+        partners: deps.config.partners,
+        sites: deps.config.sites,
+        inboundMapping: deps.inboundMapping ?? inboundMappingCache(deps.config.mappingsDirAbs),
+        publicBaseUrl: deps.config.publicBaseUrl,
+        now,
+        authenticate: auth,
+        ...(deps.bodyLimit ? { bodyLimit: deps.bodyLimit } : {}),
+      }),
+    );
+  }
 
   app.use(notFoundHandler);
   app.use(
