@@ -36,21 +36,34 @@ export function createDb(opts: DbOptions = {}): Db {
   return pool;
 }
 
-/** Applies pending migrations; safe to run concurrently (node-pg-migrate takes an advisory lock). */
+/**
+ * Applies pending migrations. Processes starting together (two workers, a worker and `serve`) all
+ * migrate on start-up: node-pg-migrate's own lock is one key for the whole database and fails at once
+ * when taken, so we wait on a lock of our own per schema instead.
+ */
 export async function migrate(opts: DbOptions = {}): Promise<string[]> {
   const schema = opts.schema ?? 'public';
   assertSchemaName(schema);
-  const ran = await runner({
-    databaseUrl: opts.databaseUrl ?? DEFAULT_DATABASE_URL,
-    dir: MIGRATIONS_DIR,
-    direction: 'up',
-    migrationsTable: 'navbridge_migrations',
-    schema,
-    createSchema: true,
-    checkOrder: true,
-    log: () => {},
-  });
-  return ran.map((m) => m.name);
+  const client = new pg.Client({ connectionString: opts.databaseUrl ?? DEFAULT_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`navbridge-migrate|${schema}`]);
+    const ran = await runner({
+      dbClient: client,
+      noLock: true,
+      dir: MIGRATIONS_DIR,
+      direction: 'up',
+      migrationsTable: 'navbridge_migrations',
+      schema,
+      createSchema: true,
+      checkOrder: true,
+      log: () => {},
+    });
+    return ran.map((m) => m.name);
+  } finally {
+    // Ending the session releases the advisory lock.
+    await client.end();
+  }
 }
 
 /** Runs fn in a transaction on one client; rolls back on any error. */
