@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // README quick start: maps the bundled sample records with the built CLI (dist/) and prints the FHIR.
-// Run `npm run build` first (`npm run demo` does both).
+// Run `npm run build` first (`npm run map-samples` does both).
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,13 +1,18 @@
 // Per-partner circuit breaker: after `failureThreshold` consecutive retryable failures the partner's
-// queue is paused; every `cooldownMs` a probe tests the partner; when it answers, the queue resumes
-// and delayed retries are promoted so recovery does not wait out long backoffs.
+// queue is paused; every `cooldownMs` a probe tests the partner. A probe that answers only half-opens
+// the breaker: the queue resumes and one delayed retry is let through as a trial. A successful real
+// delivery closes it and promotes the other delayed retries; a failed one opens it again. (A partner
+// whose metadata answers while its writes still fail must not burn every exchange's attempts.)
 export interface BreakerActions {
   open(): Promise<void>;
   probe(): Promise<boolean>;
+  /** Resume the queue and let one delayed job run now. */
+  trial(): Promise<void>;
+  /** Promote every delayed job. */
   close(): Promise<void>;
 }
 
-export type BreakerState = 'closed' | 'open';
+export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export class CircuitBreaker {
   private failures = 0;
@@ -25,11 +30,16 @@ export class CircuitBreaker {
 
   recordSuccess(): void {
     this.failures = 0;
+    if (this.stateValue === 'half-open') {
+      this.stateValue = 'closed';
+      void this.actions.close().catch(() => {});
+    }
   }
 
   recordFailure(): void {
     this.failures += 1;
-    if (this.stateValue === 'closed' && this.failures >= this.policy.failureThreshold) {
+    const reopen = this.stateValue === 'half-open';
+    if (reopen || (this.stateValue === 'closed' && this.failures >= this.policy.failureThreshold)) {
       this.stateValue = 'open';
       void this.actions.open().catch(() => {});
       this.schedule();
@@ -37,6 +47,7 @@ export class CircuitBreaker {
   }
 
   private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.tryProbe(), this.policy.cooldownMs);
     this.timer.unref();
   }
@@ -45,9 +56,8 @@ export class CircuitBreaker {
     if (this.stateValue !== 'open') return;
     const ok = await this.actions.probe().catch(() => false);
     if (!ok) return this.schedule();
-    this.stateValue = 'closed';
-    this.failures = 0;
-    await this.actions.close().catch(() => {});
+    this.stateValue = 'half-open';
+    await this.actions.trial().catch(() => {});
   }
 
   stop(): void {

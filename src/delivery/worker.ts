@@ -61,11 +61,16 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
         await queues.queue(partner.id).pause();
       },
       probe: () => client.probe(),
-      close: async () => {
-        log.info({ event: 'circuit-closed' }, 'partner recovered: queue resumed');
+      trial: async () => {
+        log.info({ event: 'circuit-half-open' }, 'partner answers: queue resumed, one retry as a trial');
         const q = queues.queue(partner.id);
         await q.resume();
-        await q.promoteJobs();
+        const [first] = await q.getDelayed(0, 0);
+        await first?.promote().catch(() => {});
+      },
+      close: async () => {
+        log.info({ event: 'circuit-closed' }, 'partner recovered: delayed retries promoted');
+        await queues.queue(partner.id).promoteJobs();
       },
     });
     breakers.set(partner.id, breaker);

@@ -16,6 +16,9 @@ function fakeActions(probes: boolean[] = [true]) {
         calls.push(ok ? 'probe-ok' : 'probe-fail');
         return ok;
       },
+      trial: async () => {
+        calls.push('trial');
+      },
       close: async () => {
         calls.push('close');
       },
@@ -61,17 +64,35 @@ describe('CircuitBreaker', () => {
     b.stop();
   });
 
-  it('probes only after the cooldown and closes on a successful probe', async () => {
+  it('probes only after the cooldown; a good probe half-opens it for one trial, whose success closes it', async () => {
     const { calls, actions } = fakeActions([true]);
     const b = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 1_000 }, actions);
     b.recordFailure();
     await vi.advanceTimersByTimeAsync(999);
     expect(calls).toEqual(['open']);
     await vi.advanceTimersByTimeAsync(1);
-    expect(calls).toEqual(['open', 'probe-ok', 'close']);
+    expect(calls).toEqual(['open', 'probe-ok', 'trial']);
+    expect(b.state).toBe('half-open');
+    b.recordSuccess();
     expect(b.state).toBe('closed');
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(calls).toEqual(['open', 'probe-ok', 'close']);
+    expect(calls).toEqual(['open', 'probe-ok', 'trial', 'close']);
+  });
+
+  it('a failed trial opens it again without promoting the other retries', async () => {
+    const { calls, actions } = fakeActions([true, true]);
+    const b = new CircuitBreaker({ failureThreshold: 3, cooldownMs: 100 }, actions);
+    b.recordFailure();
+    b.recordFailure();
+    b.recordFailure();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(b.state).toBe('half-open');
+    b.recordFailure();
+    expect(b.state).toBe('open');
+    await vi.advanceTimersByTimeAsync(100);
+    b.recordSuccess();
+    expect(calls).toEqual(['open', 'probe-ok', 'trial', 'open', 'probe-ok', 'trial', 'close']);
+    expect(b.state).toBe('closed');
   });
 
   it('stays open while probes fail, probing again every cooldown', async () => {
@@ -85,7 +106,9 @@ describe('CircuitBreaker', () => {
     expect(b.state).toBe('open');
     expect(calls).toEqual(['open', 'probe-fail', 'probe-fail']);
     await vi.advanceTimersByTimeAsync(500);
-    expect(calls).toEqual(['open', 'probe-fail', 'probe-fail', 'probe-ok', 'close']);
+    expect(calls).toEqual(['open', 'probe-fail', 'probe-fail', 'probe-ok', 'trial']);
+    expect(b.state).toBe('half-open');
+    b.recordSuccess();
     expect(b.state).toBe('closed');
   });
 
@@ -107,8 +130,8 @@ describe('CircuitBreaker', () => {
     await vi.advanceTimersByTimeAsync(100);
     expect(b.state).toBe('open');
     await vi.advanceTimersByTimeAsync(100);
-    expect(b.state).toBe('closed');
-    expect(calls).toEqual(['open', 'close']);
+    expect(b.state).toBe('half-open');
+    expect(calls).toEqual(['open', 'trial']);
   });
 
   it('after closing, it needs the full threshold again to reopen', async () => {
@@ -117,12 +140,13 @@ describe('CircuitBreaker', () => {
     b.recordFailure();
     b.recordFailure();
     await vi.advanceTimersByTimeAsync(100);
+    b.recordSuccess();
     expect(b.state).toBe('closed');
     b.recordFailure();
     expect(b.state).toBe('closed');
     b.recordFailure();
     expect(b.state).toBe('open');
-    expect(calls).toEqual(['open', 'probe-ok', 'close', 'open']);
+    expect(calls).toEqual(['open', 'probe-ok', 'trial', 'close', 'open']);
     b.stop();
   });
 
