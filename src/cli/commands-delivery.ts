@@ -223,3 +223,21 @@ export async function runDeadLetters(args: string[], flags: DeliveryFlags, io: C
     await rt.close();
   }
 }
+
+/** `navbridge start` (npm start): the API and a delivery worker in one process, stopped together. */
+export async function runStart(flags: DeliveryFlags, io: CliIo, signal: AbortSignal): Promise<number> {
+  const both = new AbortController();
+  const stop = () => both.abort();
+  if (signal.aborted) stop();
+  signal.addEventListener('abort', stop, { once: true });
+  const guard = (p: Promise<number>) =>
+    p.catch((err) => {
+      stop();
+      throw err;
+    });
+  const [serve, worker] = await Promise.all([
+    guard(runServe(flags, io, both.signal)),
+    guard(runWorker(io, both.signal)),
+  ]);
+  return Math.max(serve, worker);
+}

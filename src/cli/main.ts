@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runHashKey } from './commands-auth.js';
-import { runDeadLetters, runMigrate, runServe, runSubmit, runWorker } from './commands-delivery.js';
+import { runDeadLetters, runMigrate, runServe, runStart, runSubmit, runWorker } from './commands-delivery.js';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
 import { runMap, runValidate } from './commands-records.js';
 import { type CliFlags, type CliIo, describeError, EXIT, UsageError } from './io.js';
@@ -29,6 +29,8 @@ Usage:
       Store, map, route and queue records for delivery (the service behind POST /api/v1/records).
   navbridge worker
       Run the delivery workers for every configured partner until SIGTERM (finishes in-flight work).
+  navbridge start [--port N]
+      Run the HTTP API and a delivery worker together (npm start).
   navbridge serve [--port N]
       Run the HTTP API (/health, /admin, /api/v1, /fhir, /api/openapi.json) on PORT (default 8080).
   navbridge dead-letters list [--partner P] [--site S] [--reason R] [--from T] [--to T] [--limit N]
@@ -155,6 +157,12 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         return await runSubmit(rest, { ...(values.site ? { site: values.site } : {}) }, io);
       case 'worker':
         return await runWorker(io, io.signal ?? processSignal());
+      case 'start':
+        return await runStart(
+          { ...(values.port ? { port: values.port } : {}) },
+          io,
+          io.signal ?? processSignal(),
+        );
       case 'serve':
         return await runServe(
           { ...(values.port ? { port: values.port } : {}) },
