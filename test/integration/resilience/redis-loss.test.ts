@@ -110,12 +110,16 @@ describe('Redis loses its data under a running worker', () => {
       what: 'in-flight delivery recorded',
     });
     await redisServer.start();
+    // BullMQ's worker waits runRetryDelay (15 s, an internal option) after a connection error before
+    // fetching again: recovery can take that long, hence the generous deadline below.
 
-    await waitDelivered(rig.t, ids, 'every exchange after the Redis restart', 40_000);
+    await waitDelivered(rig.t, ids, 'every exchange after the Redis restart', 40_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n${worker.output().slice(-3_000)}`);
+    });
     await expectInOrderOnce([8, 9, 10, 11], ids);
     expect(transactionPosts(partner).length - before).toBe(ids.length);
 
     worker.signal('SIGTERM');
     expect(await worker.exited, worker.output()).toEqual({ code: 0, signal: null });
-  });
+  }, 60_000);
 });
