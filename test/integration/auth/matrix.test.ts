@@ -148,7 +148,7 @@ describe('authorisation matrix', () => {
         .set('Content-Type', FHIR)
         .send(JSON.stringify(transaction(tenant)));
       expect(res.status).toBe(201);
-      const srId = res.get('Location').split('/').pop()!;
+      const srId = String(res.get('Location')).split('/').pop()!;
       ids[`sr${tenant}`] = srId;
       markers[tenant].push(srId);
       const { rows } = await h.t.db.query(

@@ -269,7 +269,7 @@ describe('inbound FHIR API', () => {
       const srOutcome = (res.body as Bundle).entry?.[0]?.response?.outcome as OperationOutcome | undefined;
       if (file === GRAVITY[1]) expect(srOutcome && codes(srOutcome)).toContain('LINKED_REFERRAL');
       // No consent in the request: held, never guessed.
-      const srId = res.get('Location').split('/').pop();
+      const srId = String(res.get('Location')).split('/').pop();
       const tasks = await request(app).get(`/fhir/Task?focus=ServiceRequest/${srId}`);
       expect(((tasks.body as Bundle).entry?.[0]?.resource as Task | undefined)?.status).toBe('on-hold');
     });
@@ -284,7 +284,7 @@ describe('inbound FHIR API', () => {
   it('partners read only their own referrals', async () => {
     as('gravity-trust');
     const res = await post('/', transaction(JSON.parse(read(GRAVITY[0]!))));
-    const srId = res.get('Location').split('/').pop();
+    const srId = String(res.get('Location')).split('/').pop();
     as('yas');
     expect((await request(app).get(`/fhir/ServiceRequest/${srId}`)).status).toBe(404);
     const tasks = await request(app).get(`/fhir/Task?focus=ServiceRequest/${srId}`);
