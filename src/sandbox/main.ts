@@ -1,7 +1,9 @@
 // Runs one sandbox partner FHIR server as its own process (demo, tests):
-//   node --import tsx src/sandbox/main.ts --port 8101 --name trust [--host 127.0.0.1] [--base /fhir]
+//   node --import tsx src/sandbox/main.ts --port 8101 --name trust [--host 127.0.0.1] [--base /fhir] [--control]
 // Prints one JSON line {"ready":true,"name":…,"url":…} when listening; exits 0 on SIGTERM/SIGINT.
+// --control (tests only) adds a fault-injection endpoint on its own port, named in the line as "control".
 import { parseArgs } from 'node:util';
+import { startControlServer } from './control.js';
 import { startPartnerServer } from './partner-server.js';
 
 async function main(): Promise<void> {
@@ -12,6 +14,7 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       base: { type: 'string', default: '/fhir' },
       'page-size': { type: 'string', default: '20' },
+      control: { type: 'boolean', default: false },
     },
   });
   const port = Number(values.port);
@@ -27,9 +30,16 @@ async function main(): Promise<void> {
     basePath: values.base,
     pageSize,
   });
-  process.stdout.write(`${JSON.stringify({ ready: true, name: server.name, url: server.url })}\n`);
+  const control = values.control ? await startControlServer(server, values.host) : undefined;
+  const ready = {
+    ready: true,
+    name: server.name,
+    url: server.url,
+    ...(control ? { control: control.url } : {}),
+  };
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
   const stop = (): void => {
-    void server.close().then(() => process.exit(0));
+    void Promise.all([server.close(), control?.close()]).then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -90,6 +90,8 @@ export interface PartnerServer {
   processedMessages(): ProcessedMessage[];
   requestLog(): RequestLogEntry[];
   injectFaults(...faults: Fault[]): void;
+  /** Drops the faults not yet taken. */
+  clearFaults(): void;
   /** Forget all resources, messages, log entries and pending faults. */
   reset(): void;
   close(): Promise<void>;
@@ -300,6 +302,9 @@ export async function startPartnerServer(options: PartnerServerOptions): Promise
     requestLog: () => [...log],
     injectFaults: (...more) => {
       faults.push(...more);
+    },
+    clearFaults: () => {
+      faults.length = 0;
     },
     reset: () => {
       repo.clear();
