@@ -88,6 +88,7 @@ export async function startRedisServer(): Promise<RedisServer> {
           retryStrategy: () => null,
           maxRetriesPerRequest: 0,
         });
+        probe.on('error', () => {});
         try {
           await probe.connect();
           return (await probe.ping()) === 'PONG';
