@@ -13,6 +13,7 @@ import {
   findQueuedHeads,
   finishAttempt,
   releaseExpiredLeases,
+  renewLease,
 } from '../store/claims.js';
 import type { Db } from '../store/db.js';
 import { partnerResourceStore } from '../store/partner-resources.js';
@@ -80,6 +81,12 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
       const claim = await claimExchange(db, data.exchangeId, data.token, opts.leaseMs);
       if (!claim) return 'stale';
       const started = performance.now();
+      // Keep the lease while the partner is slow: renewed at a third of its length.
+      const heartbeat = setInterval(
+        () => void renewLease(db, claim, opts.leaseMs).catch(() => {}),
+        Math.max(500, Math.floor(opts.leaseMs / 3)),
+      );
+      heartbeat.unref();
       let result: AttemptResult;
       try {
         if (!claim.exchange.payload)
@@ -125,6 +132,7 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
           };
         }
       }
+      clearInterval(heartbeat);
       const done = await finishAttempt(db, claim, result);
       if (!done) {
         log.warn(

@@ -188,3 +188,16 @@ export async function findQueuedHeads(db: Db, olderThanMs: number): Promise<Queu
     notBefore: r.next_attempt_at ?? null,
   }));
 }
+
+/**
+ * Extends the lease of a claim still held (a long delivery must not look like a dead worker's).
+ * Returns false when the claim was lost: the caller then records nothing.
+ */
+export async function renewLease(db: Db, claim: Claim, leaseMs: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE exchanges SET lease_until = now() + ($3::int * interval '1 millisecond')
+      WHERE id = $1 AND claim_token = $2 AND status = 'in-flight'`,
+    [claim.exchange.id, claim.claimToken, leaseMs],
+  );
+  return (rowCount ?? 0) > 0;
+}

@@ -5,6 +5,7 @@ import {
   findQueuedHeads,
   finishAttempt,
   releaseExpiredLeases,
+  renewLease,
 } from '../../../src/store/claims.js';
 import { inTransaction } from '../../../src/store/db.js';
 import { discardDeadLetter, listDeadLetters, replayDeadLetter } from '../../../src/store/dead-letters.js';
@@ -109,6 +110,18 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
       { attempt_no: 1, outcome: 'abandoned' },
       { attempt_no: 2, outcome: null },
     ]);
+  });
+
+  it('a renewed lease is not released by the sweeper; a lost claim cannot be renewed', async () => {
+    const p = await person();
+    const a = await insert(x(p));
+    const c1 = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 50);
+    expect(await renewLease(t.db, c1!, 60_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await releaseExpiredLeases(t.db)).map((j) => j.exchangeId)).not.toContain(a.exchange.id);
+    expect((await getExchange(t.db, a.exchange.id))?.status).toBe('in-flight');
+    await finishAttempt(t.db, c1!, { outcome: 'delivered', durationMs: 1 });
+    expect(await renewLease(t.db, c1!, 60_000)).toBe(false);
   });
 
   it('a transient failure schedules a retry with a new token and the same request id', async () => {
