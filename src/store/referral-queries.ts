@@ -2,7 +2,7 @@
 // and assessments from the records table), linked referrals, and exchanges with delivery attempts.
 import type { Db } from './db.js';
 import { getRecord, type StoredRecord } from './records.js';
-import { getReferralRow, type ReferralRow, type ReferralStatus } from './referrals.js';
+import { getReferralRow, type ReferralRow, type ReferralStatus, toReferralRow } from './referrals.js';
 
 export interface ReferralScope {
   /** Only this site's referrals (a navigator site); absent = every site (admin). */
@@ -16,21 +16,6 @@ export interface ReferralListFilter extends ReferralScope {
   limit?: number;
 }
 
-const rowOf = (r: Record<string, unknown>): ReferralRow => ({
-  site: r.site as string,
-  referralId: r.referral_id as string,
-  personId: (r.person_id as string | null) ?? null,
-  sourcePartnerId: (r.source_partner_id as string | null) ?? null,
-  status: r.status as ReferralStatus,
-  triage: r.triage,
-  taskStatus: (r.task_status as string | null) ?? 'requested',
-  businessStatus: (r.business_status as string | null) ?? 'received',
-  onHold: r.on_hold as boolean,
-  hasPlan: r.has_plan as boolean,
-  receivedAt: r.received_at as Date,
-  updatedAt: r.updated_at as Date,
-});
-
 export async function listReferralRows(db: Db, f: ReferralListFilter): Promise<ReferralRow[]> {
   const { rows } = await db.query(
     `SELECT * FROM referrals
@@ -39,7 +24,7 @@ export async function listReferralRows(db: Db, f: ReferralListFilter): Promise<R
       ORDER BY received_at, site, referral_id LIMIT $4`,
     [f.site ?? null, f.sourcePartnerId ?? null, f.status ?? null, f.limit ?? 1000],
   );
-  return rows.map(rowOf);
+  return rows.map(toReferralRow);
 }
 
 /** The referral row, only when it is within the scope (otherwise: as if it did not exist). */
@@ -67,7 +52,7 @@ export async function findReferralsById(
         AND ($3::text IS NULL OR source_partner_id = $3) ORDER BY site`,
     [referralId, scope.site ?? null, scope.sourcePartnerId ?? null],
   );
-  return rows.map(rowOf);
+  return rows.map(toReferralRow);
 }
 
 /** What the service clocks need of a referral, from the latest version of each of its records. */
@@ -125,7 +110,7 @@ export async function linkedReferrals(db: Db, row: ReferralRow): Promise<Referra
     `SELECT * FROM referrals WHERE site = $1 AND person_id = $2 AND referral_id <> $3 ORDER BY received_at`,
     [row.site, row.personId, row.referralId],
   );
-  return rows.map(rowOf);
+  return rows.map(toReferralRow);
 }
 
 export async function latestReferralRecord(db: Db, row: ReferralRow): Promise<StoredRecord | undefined> {

@@ -28,7 +28,8 @@ export interface ReferralRequester {
   serviceRequestUrl?: string;
 }
 
-const toRow = (r: Record<string, unknown>): ReferralRow => ({
+/** A `referrals` table row as the store's callers see it. */
+export const toReferralRow = (r: Record<string, unknown>): ReferralRow => ({
   site: r.site as string,
   referralId: r.referral_id as string,
   personId: (r.person_id as string | null) ?? null,
@@ -53,7 +54,7 @@ export async function getReferralRow(
     site,
     referralId,
   ]);
-  return rows[0] ? toRow(rows[0]) : undefined;
+  return rows[0] ? toReferralRow(rows[0]) : undefined;
 }
 
 /** Task status → referral state: new (not yet accepted or rejected), open, closed. */
@@ -109,5 +110,5 @@ export async function upsertReferralRow(client: pg.PoolClient, u: ReferralUpdate
       u.requester ? JSON.stringify(u.requester) : null,
     ],
   );
-  return toRow(rows[0]);
+  return toReferralRow(rows[0]);
 }
