@@ -2,17 +2,12 @@
 // with signed JWTs, the navigator works with them through the navigator API, and the trust's server
 // (transaction mode) and the GP's server (document mode) end up holding each update exactly once, and
 // only where the person agreed — also through a withdrawal while the GP is down and faults at the trust.
-import { randomInt, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type {
   Bundle,
   CarePlan,
   Communication,
-  Composition,
   MessageHeader,
-  Organization,
-  Patient,
   Resource,
   ServiceRequest,
   Task,
@@ -20,95 +15,12 @@ import type {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConformance } from '../../src/config/profiles.js';
 import { createValidator } from '../../src/fhir/validate.js';
-import { BARS_EVENT_SYSTEM, BARS_REASON_SYSTEM } from '../../src/intake/envelope.js';
-import { withCheckDigit } from '../../src/records/identifiers.js';
-import { type E2E, GP, type Sandbox, SITE, startE2E, TRUST } from '../support/e2e.js';
+import { type E2E, GP, type Sandbox, startE2E, TRUST } from '../support/e2e.js';
 import { REPO_ROOT } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
+import { barsMessage, IDS, ident, json, loopClient, type Person, person, trustReferral } from './loop.js';
 
-const IDS = `https://fhir.navbridge.org.uk/Id/${SITE}`;
-const ident = (kind: string, value: string) => `${IDS}/${kind}|${value}`;
-const demo = <T>(file: string): T =>
-  JSON.parse(readFileSync(path.join(REPO_ROOT, 'demo', file), 'utf8')) as T;
-const JOURNEY = demo<{ steps: { label: string; recordType: string; record: unknown }[] }>(
-  'navigator-journey.json',
-).steps;
 const validator = createValidator(loadConformance(path.join(REPO_ROOT, 'profiles')));
-const UNSETTLED = ['pending', 'in-flight', 'failed'];
-
-interface Person {
-  tag: string;
-  nhs: string;
-  /** The trust's own referral identifier value. */
-  trustRef: string;
-}
-function person(tag: string): Person {
-  for (;;) {
-    const nhs = withCheckDigit(String(randomInt(100_000_000, 999_999_999)));
-    if (nhs) return { tag, nhs, trustRef: `LYPFT-E2E-${tag}-${randomUUID().slice(0, 8)}` };
-  }
-}
-
-/** The demo's trust referral for this person (contained Patient, consent extension). */
-function trustReferral(p: Person, file = 'trust-referral.json'): ServiceRequest {
-  const sr = demo<ServiceRequest>(file);
-  const patient = sr.contained?.find((r) => r.resourceType === 'Patient') as Patient;
-  patient.identifier![0]!.value = p.nhs;
-  sr.identifier![0]!.value = p.trustRef;
-  return sr;
-}
-
-/** The same referral as a BaRS servicerequest-request message (new / delete). */
-function barsMessage(sr: ServiceRequest, reason: 'new' | 'delete' = 'new'): Bundle {
-  const urn = () => `urn:uuid:${randomUUID()}`;
-  const [srUrl, patientUrl, orgUrl] = [urn(), urn(), urn()];
-  const patient = sr.contained?.find((r) => r.resourceType === 'Patient') as Patient;
-  const org = sr.contained?.find((r) => r.resourceType === 'Organization') as Organization;
-  const { contained: _c, ...bare } = sr;
-  const header: MessageHeader = {
-    resourceType: 'MessageHeader',
-    id: randomUUID(),
-    eventCoding: { system: BARS_EVENT_SYSTEM, code: 'servicerequest-request' },
-    reason: { coding: [{ system: BARS_REASON_SYSTEM, code: reason }] },
-    source: { endpoint: 'https://fhir.lypft.example.nhs.uk/fhir' },
-    focus: [{ reference: srUrl }],
-  };
-  const strip = <T extends Resource>(r: T): T => ({ ...r, id: undefined });
-  return {
-    resourceType: 'Bundle',
-    id: randomUUID(),
-    type: 'message',
-    entry: [
-      { fullUrl: `urn:uuid:${header.id}`, resource: header },
-      {
-        fullUrl: srUrl,
-        resource: {
-          ...(bare as ServiceRequest),
-          subject: { reference: patientUrl },
-          requester: { reference: orgUrl },
-        } as ServiceRequest,
-      },
-      { fullUrl: patientUrl, resource: strip(patient) },
-      { fullUrl: orgUrl, resource: strip(org) },
-    ],
-  };
-}
-
-async function json<T>(res: Response, what: string): Promise<T> {
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${text.slice(0, 2_000)}`);
-  return JSON.parse(text) as T;
-}
-
-interface ExchangeRow {
-  id: string;
-  partner_id: string | null;
-  record_type: string;
-  source_id: string;
-  version: number;
-  status: string;
-  attempts: number;
-}
 
 /** Runs each case's steps; a failure shows every process's output. */
 describe('the closed loop, end to end (sandbox partners, serve and worker as processes)', () => {
@@ -124,99 +36,20 @@ describe('the closed loop, end to end (sandbox partners, serve and worker as pro
     if (ctx.task.result?.state === 'fail' && e) process.stderr.write(`${e.output()}\n`);
   });
 
-  const navigator = async <T>(method: string, url: string, body: unknown, what: string) =>
-    json<T>(await e.asNavigator(method, url, body), what);
-
-  /** The trust's Task for a ServiceRequest of ours, as the trust reads it from navbridge. */
-  async function taskFor(srId: string): Promise<Task> {
-    const bundle = await json<Bundle>(
-      await e.asTrust('GET', `/fhir/Task?focus=ServiceRequest/${srId}`),
-      'Task search',
-    );
-    expect(bundle.entry).toHaveLength(1);
-    return bundle.entry![0]!.resource as Task;
-  }
-  const referralIdOf = (task: Task) =>
-    task.identifier?.find((i) => i.system === `${IDS}/referral-task`)?.value ?? '';
-
-  async function refer(sr: ServiceRequest): Promise<{ srId: string; task: Task; referralId: string }> {
-    const res = await e.asTrust('POST', '/fhir/ServiceRequest', sr);
-    await json(res, 'referral');
-    expect(res.status).toBe(201);
-    const srId = /\/ServiceRequest\/([0-9a-f-]{36})$/.exec(res.headers.get('location') ?? '')?.[1] ?? '';
-    const task = await taskFor(srId);
-    return { srId, task, referralId: referralIdOf(task) };
-  }
-
-  async function agreeSharing(referralId: string, sharing: Record<string, boolean>): Promise<void> {
-    const detail = await navigator<{ record: { payload: Record<string, unknown>; version: number } }>(
-      'GET',
-      `/api/v1/referrals/${encodeURIComponent(referralId)}`,
-      undefined,
-      'referral detail',
-    );
-    const v2 = { ...detail.record.payload, version: detail.record.version + 1, sharing };
-    const r = await navigator<{ outcome: string }>(
-      'POST',
-      '/api/v1/records',
-      { recordType: 'referral', record: v2 },
-      'sharing',
-    );
-    expect(r.outcome).toBe('accepted');
-  }
-
-  /** The demo journey (contact → discharge) with record ids of this person; `upTo` steps only. */
-  async function journey(referralId: string, tag: string, upTo = JOURNEY.length): Promise<void> {
-    for (const step of JOURNEY.slice(0, upTo)) {
-      const record = JSON.parse(
-        JSON.stringify(step.record).replaceAll('{{referralId}}', referralId).replaceAll('DEMO-', `${tag}-`),
-      );
-      const r = await navigator<{ outcome: string }>(
-        'POST',
-        '/api/v1/records',
-        { recordType: step.recordType, record },
-        step.label,
-      );
-      expect(r.outcome, step.label).toBe('accepted');
-    }
-  }
-
-  async function exchanges(referralId: string): Promise<ExchangeRow[]> {
-    const { rows } = await e.t.db.query(
-      `SELECT x.id, x.partner_id, x.record_type, x.source_id, x.version, x.status,
-              (SELECT count(*)::int FROM exchange_attempts a WHERE a.exchange_id = x.id) AS attempts
-         FROM exchanges x WHERE x.direction = 'outbound' AND x.referral_id = $1 ORDER BY x.seq`,
-      [referralId],
-    );
-    return rows as ExchangeRow[];
-  }
-  const settled = (referralId: string, timeoutMs = 45_000) =>
-    waitFor(
-      async () => {
-        const rows = await exchanges(referralId);
-        return rows.length > 0 && rows.every((x) => !UNSETTLED.includes(x.status)) ? rows : undefined;
-      },
-      { what: `exchanges of ${referralId} settled`, timeoutMs, intervalMs: 100 },
-    );
-
-  const countAt = async (server: Sandbox, type: Resource['resourceType'], kind: string, value: string) =>
-    (await server.search(type, { identifier: ident(kind, value) })).length;
-  /** Business statuses of the Task's versions, oldest first, consecutive repeats collapsed. */
-  async function taskHistory(server: Sandbox, referralId: string): Promise<string[]> {
-    const [task] = await server.search<Task>('Task', { identifier: ident('referral-task', referralId) });
-    const versions = (await server.history<Task>('Task', task!.id!)).reverse();
-    const codes = versions.map((v) => v.businessStatus?.coding?.[0]?.code ?? v.status);
-    return codes.filter((c, i) => c !== codes[i - 1]);
-  }
-  /** The GP's documents about this person (Composition subject by NHS number). */
-  async function gpDocuments(nhs: string): Promise<Bundle[]> {
-    const docs = await e.gp.search<Bundle>('Bundle');
-    return docs.filter(
-      (d) => (d.entry?.[0]?.resource as Composition | undefined)?.subject?.identifier?.value === nhs,
-    );
-  }
-  const sectionTitles = (doc: Bundle) =>
-    ((doc.entry?.[0]?.resource as Composition | undefined)?.section ?? []).map((s) => s.title ?? '');
+  const {
+    navigator,
+    taskFor,
+    referralIdOf,
+    refer,
+    agreeSharing,
+    journey,
+    exchanges,
+    settled,
+    countAt,
+    taskHistory,
+    gpDocuments,
+    sectionTitles,
+  } = loopClient(() => e);
 
   /** Everything the trust and GP must hold after a full journey with sharing agreed with both. */
   async function assertFullJourney(p: Person, referralId: string): Promise<void> {
