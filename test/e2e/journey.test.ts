@@ -271,7 +271,7 @@ describe('the closed loop, end to end (sandbox partners, serve and worker as pro
     const p = person('E');
     // The trust's next requests (the worker's) fail in turn: 503, connection dropped before it is
     // processed, then processed with the answer held past the client's timeout.
-    await e.trust.injectFaults({ status: 503 }, { dropConnection: true }, { delayMs: 10_000 });
+    await e.trust.injectFaults({ status: 503 }, { dropConnection: true }, { delayMs: 20_000 });
     const { referralId } = await refer(trustReferral(p));
     let rows = await settled(referralId);
     const ack = rows.find((x) => x.partner_id === TRUST.id && x.record_type === 'referral');

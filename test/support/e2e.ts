@@ -2,8 +2,10 @@
 // transaction mode, a GP practice in document mode), `navbridge serve` and `navbridge worker` — each a
 // child process of the built code in dist/, on a fresh PostgreSQL schema and a random Redis queue
 // prefix, with an ES256 key the trust signs its JWTs with and an API key for the navigator's site.
+// The processes run dist/ (the built code), so `npm run build` must follow any change to src/.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4.js';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -184,6 +186,10 @@ export interface E2E {
 
 /** Starts everything; on failure, stops what was started and rethrows with the processes' output. */
 export async function startE2E(): Promise<E2E> {
+  // The processes run the built code (as `npm test` and `npm run demo` do): build first after changes.
+  for (const built of ['dist/cli/run.js', 'dist/sandbox/main.js']) {
+    if (!existsSync(path.join(REPO_ROOT, built))) throw new Error(`${built} is missing: run npm run build`);
+  }
   const t = await createTestDb();
   const prefix = randomPrefix();
   const started: Child[] = [];
@@ -227,7 +233,7 @@ export async function startE2E(): Promise<E2E> {
           ],
           // Long enough that a busy machine never times out a normal write; short enough for the
           // slow-answer fault.
-          timeoutMs: 3_000,
+          timeoutMs: 5_000,
           retry: { maxAttempts: 20, baseDelayMs: 100, maxDelayMs: 500 },
           circuitBreaker: { failureThreshold: 20, cooldownMs: 500 },
           inbound: { clientId: TRUST.clientId, publicKeysEnv: 'E2E_TRUST_JWKS', defaultSite: SITE },
