@@ -92,8 +92,12 @@ export async function finishAttempt(
   return inTransaction(db, async (client) => {
     const x = claim.exchange;
     if (x.partnerId && x.personId) await lockSequence(client, x.partnerId, x.personId);
-    const retryToken = result.outcome === 'retry' ? newToken() : null;
-    const status = result.outcome === 'retry' ? 'failed' : result.outcome;
+    // A referral withdrawn while this attempt was on the wire: a failure ends the exchange here.
+    const marked = await client.query('SELECT supersede_on_failure FROM exchanges WHERE id = $1', [x.id]);
+    const supersede: string | null =
+      result.outcome !== 'delivered' ? (marked.rows[0]?.supersede_on_failure ?? null) : null;
+    const retryToken = result.outcome === 'retry' && !supersede ? newToken() : null;
+    const status = supersede ? 'superseded' : result.outcome === 'retry' ? 'failed' : result.outcome;
     const { rows } = await client.query(
       `UPDATE exchanges SET status = $3, claim_token = NULL, lease_until = NULL, queue_token = $4,
               next_attempt_at = $5, last_error = $6, updated_at = now(),
@@ -105,9 +109,9 @@ export async function finishAttempt(
         claim.claimToken,
         status,
         retryToken,
-        result.outcome === 'retry' ? result.retryAt : null,
+        retryToken && result.outcome === 'retry' ? result.retryAt : null,
         result.outcome === 'delivered' ? null : JSON.stringify(result.error),
-        result.outcome === 'delivered' ? null : result.errorClass,
+        supersede ?? (result.outcome === 'delivered' ? null : result.errorClass),
       ],
     );
     if (!rows[0]) return undefined;
@@ -148,23 +152,31 @@ export async function finishAttempt(
 export async function releaseExpiredLeases(db: Db): Promise<QueueJob[]> {
   return inTransaction(db, async (client) => {
     const { rows } = await client.query(
-      `UPDATE exchanges SET status = 'failed', claim_token = NULL, lease_until = NULL,
-              queue_token = 't' || replace(gen_random_uuid()::text, '-', ''),
-              status_reason = 'lease expired', updated_at = now()
+      `UPDATE exchanges SET claim_token = NULL, lease_until = NULL, updated_at = now(),
+              status = CASE WHEN supersede_on_failure IS NULL THEN 'failed' ELSE 'superseded' END,
+              queue_token = CASE WHEN supersede_on_failure IS NULL
+                                 THEN 't' || replace(gen_random_uuid()::text, '-', '') END,
+              status_reason = COALESCE(supersede_on_failure, 'lease expired')
         WHERE status = 'in-flight' AND lease_until < now()
-        RETURNING id, partner_id, queue_token, next_attempt_at`,
+        RETURNING id, status, partner_id, person_id, queue_token, next_attempt_at`,
     );
     await client.query(
       `UPDATE exchange_attempts SET outcome = 'abandoned', finished_at = now()
         WHERE finished_at IS NULL AND exchange_id = ANY($1::uuid[])`,
       [rows.map((r) => r.id)],
     );
-    return rows.map((r) => ({
-      partnerId: r.partner_id,
-      exchangeId: r.id,
-      token: r.queue_token,
-      notBefore: null,
-    }));
+    const jobs: QueueJob[] = [];
+    for (const r of rows) {
+      if (r.status === 'failed') {
+        jobs.push({ partnerId: r.partner_id, exchangeId: r.id, token: r.queue_token, notBefore: null });
+      } else if (r.partner_id && r.person_id) {
+        // Superseded (its referral was withdrawn): the person's next exchange may go.
+        await lockSequence(client, r.partner_id, r.person_id);
+        const next = await promoteHead(client, r.partner_id, r.person_id);
+        if (next) jobs.push(next);
+      }
+    }
+    return jobs;
   });
 }
 

@@ -192,6 +192,12 @@ export async function supersedeReferral(
       RETURNING partner_id, person_id`,
     [site, referralId, reason, exceptIds],
   );
+  // An attempt already on the wire cannot be recalled; if it fails, it is superseded, not retried.
+  await client.query(
+    `UPDATE exchanges SET supersede_on_failure = $3
+      WHERE site = $1 AND referral_id = $2 AND status = 'in-flight' AND NOT (id = ANY($4::uuid[]))`,
+    [site, referralId, reason, exceptIds],
+  );
   const jobs: QueueJob[] = [];
   const seen = new Set<string>();
   for (const r of rows) {

@@ -14,6 +14,7 @@ import {
   insertOutbound,
   type NewOutboundExchange,
   type QueueJob,
+  supersedeReferral,
 } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 
@@ -122,6 +123,28 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     expect((await getExchange(t.db, a.exchange.id))?.status).toBe('in-flight');
     await finishAttempt(t.db, c1!, { outcome: 'delivered', durationMs: 1 });
     expect(await renewLease(t.db, c1!, 60_000)).toBe(false);
+  });
+
+  it('an attempt on the wire when its referral is withdrawn is superseded if it fails, not retried', async () => {
+    const p = await person();
+    const a = await insert(x(p, { referralId: 'ref-wd' }));
+    const b = await insert(x(p, { referralId: 'ref-other' }));
+    const c1 = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
+    await inTransaction(t.db, (c) => supersedeReferral(c, 'leeds-north', 'ref-wd', 'referral withdrawn'));
+    expect((await getExchange(t.db, a.exchange.id))?.status).toBe('in-flight');
+    const res = await finishAttempt(t.db, c1!, {
+      outcome: 'retry',
+      httpStatus: 503,
+      errorClass: 'http-503',
+      error: OO,
+      durationMs: 1,
+      retryAt: new Date(Date.now() + 1000),
+    });
+    const after = await getExchange(t.db, a.exchange.id);
+    expect(after?.status).toBe('superseded');
+    expect(after?.statusReason).toBe('referral withdrawn');
+    // No retry of the withdrawn exchange; the person's next exchange goes instead.
+    expect(res?.jobs.map((j) => j.exchangeId)).toEqual([b.exchange.id]);
   });
 
   it('a transient failure schedules a retry with a new token and the same request id', async () => {
