@@ -103,6 +103,7 @@ export function buildApp(deps: AppDeps): Express {
         now,
         authenticate: auth,
         ...(deps.bodyLimit ? { bodyLimit: deps.bodyLimit } : {}),
+        ...(deps.validator ? { validator: deps.validator } : {}),
       }),
     );
   }

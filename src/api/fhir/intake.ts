@@ -2,10 +2,10 @@
 // service (new version, withdrawal or retraction) → the inbound exchange row. Structural failures
 // store nothing here (the router writes the audit row).
 import { isDeepStrictEqual } from 'node:util';
-import type { OperationOutcomeIssue } from 'fhir/r4.js';
+import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
 import type { PartnerConfig } from '../../config/app-config.js';
 import { resourceId } from '../../fhir/ids.js';
-import { isNavbridgeError, issue, NavbridgeError } from '../../fhir/outcome.js';
+import { ERROR_CODE_SYSTEM, isNavbridgeError, issue, NavbridgeError } from '../../fhir/outcome.js';
 import {
   type InboundKind,
   type InboundMapResult,
@@ -78,6 +78,27 @@ function requesterOf(m: InboundMapResult, srUrl: string | undefined): ReferralRe
   };
 }
 
+/**
+ * Every resource received is validated against base FHIR R4 before it is mapped: structural problems
+ * answer 400, invalid codes 422 (BaRS). Warnings do not stop a referral (real feeds carry many).
+ */
+function assertValidResources(deps: FhirDeps, resources: readonly Resource[]): void {
+  if (!deps.validator) return;
+  const errors = resources.flatMap((r, i) =>
+    deps
+      .validator!.validateResource(r)
+      .filter((x) => x.severity === 'error' || x.severity === 'fatal')
+      .map((x) => ({ ...x, expression: x.expression ?? [`${r.resourceType}[${i}]`] })),
+  );
+  if (errors.length === 0) return;
+  const codesOnly = errors.every((x) => x.code === 'code-invalid');
+  const code = codesOnly ? 'REC_UNPROCESSABLE_ENTITY' : 'REC_BAD_REQUEST';
+  throw new NavbridgeError(
+    code,
+    errors.map((x) => ({ ...x, details: { coding: [{ system: ERROR_CODE_SYSTEM, code }] } })),
+  );
+}
+
 export async function handleIntake(
   deps: FhirDeps,
   partner: PartnerConfig,
@@ -86,6 +107,7 @@ export async function handleIntake(
   headers: BarsHeaders,
 ): Promise<IntakeOutcome> {
   const read = readInbound(kind, body);
+  assertValidResources(deps, read.envelope.resources);
   const message = read.envelope.message;
   if (message?.event === 'servicerequest-response') {
     const answered = message.header.response?.identifier;

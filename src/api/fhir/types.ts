@@ -1,6 +1,7 @@
 // What the FHIR router needs from the app (dependencies passed in, no globals).
 import type { RequestHandler } from 'express';
 import type { PartnerConfig } from '../../config/app-config.js';
+import type { Validator } from '../../fhir/validate.js';
 import type { CompiledInverseMapping } from '../../intake/index.js';
 import type { NavigatorService } from '../../service/submit.js';
 import type { Db } from '../../store/db.js';
@@ -20,4 +21,6 @@ export interface FhirDeps {
   authenticate?: RequestHandler;
   /** Maximum body size (express `limit`), default 1mb. */
   bodyLimit?: string;
+  /** Validates every inbound resource against base FHIR R4 (structure, required codes, dates). */
+  validator?: Validator;
 }

@@ -135,6 +135,7 @@ describe('inbound FHIR API', () => {
         publicBaseUrl: 'http://nav.example/fhir',
         now: () => clock,
         bodyLimit: '200kb',
+        validator,
       }),
     );
     app.use(notFoundHandler);
@@ -246,6 +247,32 @@ describe('inbound FHIR API', () => {
     );
     expect(res.status).toBe(422);
     expect(res.body.issue[0].expression).toEqual(['MessageHeader.response.identifier']);
+  });
+
+  it('validates every inbound resource: a structural error 400, an invalid code 422, both with paths', async () => {
+    as('gravity-trust');
+    const [gravity, patient] = [JSON.parse(read(GRAVITY[0]!)), { resourceType: 'Patient', id: 'pat-53234' }];
+    const tx = (sr: object) => ({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:5a1b1e2c-0d3e-4f50-8a6b-7c8d9e0f1a2b',
+          resource: patient,
+          request: { method: 'POST', url: 'Patient' },
+        },
+        { resource: sr, request: { method: 'POST', url: 'ServiceRequest' } },
+      ],
+    });
+    const badCode = await post('/', tx({ ...gravity, status: 'bogus' }));
+    expect(badCode.status).toBe(422);
+    expect(badCode.body.issue.map((i: { expression?: string[] }) => i.expression?.[0])).toContain(
+      'ServiceRequest.status',
+    );
+    const badShape = await post('/', tx({ ...gravity, authoredOn: 'yesterday', priority: 7 }));
+    expect(badShape.status).toBe(400);
+    expect(JSON.stringify(badShape.body)).not.toContain('yesterday');
+    expect(await count(`SELECT count(*) AS n FROM records WHERE payload::text LIKE '%bogus%'`)).toBe(0);
   });
 
   it('refuses a searchset Bundle posted as a transaction 400', async () => {
