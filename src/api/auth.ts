@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, type JSONWebKeySet, jwtVerify } from 'jose';
-import type { AppConfig, PartnerConfig } from '../config/app-config.js';
+import type { AppConfig } from '../config/app-config.js';
 import { issue, NavbridgeError } from '../fhir/outcome.js';
 
 export type Principal =
@@ -14,7 +14,8 @@ export type PrincipalKind = Principal['kind'];
 
 export interface AuthDeps {
   /** Partners, API keys and the audience; absent → only the admin credential is accepted. */
-  config?: Pick<AppConfig, 'partners' | 'apiKeys' | 'publicBaseUrl'>;
+  config?: Pick<AppConfig, 'partners' | 'apiKeys' | 'publicBaseUrl'> &
+    Partial<Pick<AppConfig, 'siteClients'>>;
   /** Where `inbound.publicKeysEnv` JWKS documents are read from (once, at start-up). */
   env?: Readonly<Record<string, string | undefined>>;
   /** The admin bearer token (from the environment variable the config names). */
@@ -47,8 +48,10 @@ export const forbidden = (diagnostics: string): NavbridgeError =>
 
 type KeySet = Parameters<typeof jwtVerify>[1];
 
-function partnerKeySet(p: PartnerConfig, env: AuthDeps['env']): KeySet | undefined {
-  const inbound = p.inbound;
+function keySetOf(
+  inbound: { jwksUrl?: string | undefined; publicKeysEnv?: string | undefined } | undefined,
+  env: AuthDeps['env'],
+): KeySet | undefined {
   if (!inbound) return undefined;
   if (inbound.jwksUrl) return createRemoteJWKSet(new URL(inbound.jwksUrl));
   const raw = inbound.publicKeysEnv ? env?.[inbound.publicKeysEnv] : undefined;
@@ -66,9 +69,20 @@ export function authenticate(deps: AuthDeps): RequestHandler {
   const adminHash = deps.adminToken ? sha256(deps.adminToken) : undefined;
   const adminActor = adminHash ? `admin:${adminHash.toString('hex').slice(0, 8)}` : 'admin';
   const apiKeys = (deps.config?.apiKeys ?? []).map((k) => ({ ...k, digest: Buffer.from(k.sha256, 'hex') }));
-  const partners = new Map<string, { partner: PartnerConfig; keys: KeySet | undefined }>();
+  // JWT clients by `iss`: partners, and navigator case systems that use JWTs instead of API keys.
+  const clients = new Map<string, { principal: Principal; keys: KeySet | undefined }>();
   for (const p of deps.config?.partners ?? []) {
-    if (p.inbound) partners.set(p.inbound.clientId, { partner: p, keys: partnerKeySet(p, deps.env) });
+    if (p.inbound)
+      clients.set(p.inbound.clientId, {
+        principal: { kind: 'partner', partnerId: p.id },
+        keys: keySetOf(p.inbound, deps.env),
+      });
+  }
+  for (const c of deps.config?.siteClients ?? []) {
+    clients.set(c.clientId, {
+      principal: { kind: 'site', siteId: c.site, keyId: c.id },
+      keys: keySetOf(c, deps.env),
+    });
   }
 
   const siteByKey = (key: string): Principal | undefined => {
@@ -79,16 +93,16 @@ export function authenticate(deps: AuthDeps): RequestHandler {
     return found ? { kind: 'site', siteId: found.site, keyId: found.id } : undefined;
   };
 
-  const partnerByJwt = async (token: string): Promise<Principal | undefined> => {
+  const clientByJwt = async (token: string): Promise<Principal | undefined> => {
     let iss: unknown;
     try {
       iss = decodeJwt(token).iss;
     } catch {
       return undefined;
     }
-    const entry = typeof iss === 'string' ? partners.get(iss) : undefined;
+    const entry = typeof iss === 'string' ? clients.get(iss) : undefined;
     if (!entry?.keys || !deps.config) return undefined;
-    const clientId = entry.partner.inbound!.clientId;
+    const clientId = iss as string;
     try {
       const current = now();
       const { payload } = await jwtVerify(token, entry.keys, {
@@ -103,7 +117,7 @@ export function authenticate(deps: AuthDeps): RequestHandler {
       if (typeof payload.jti !== 'string' || !payload.jti) return undefined;
       const lifetime = (payload.exp ?? 0) - Math.floor(current.getTime() / 1000);
       if (lifetime > MAX_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S) return undefined;
-      return { kind: 'partner', partnerId: entry.partner.id };
+      return entry.principal;
     } catch {
       return undefined;
     }
@@ -127,7 +141,7 @@ export function authenticate(deps: AuthDeps): RequestHandler {
       res.locals.principal = { kind: 'admin', actor: adminActor } satisfies Principal;
       return next();
     }
-    partnerByJwt(token).then((p) => {
+    clientByJwt(token).then((p) => {
       if (!p) return next(unauthorized(res, 'the bearer token is not valid', true));
       res.locals.principal = p;
       next();

@@ -143,6 +143,24 @@ export const appConfigSchema = z
         queuePrefix: 'navbridge',
       }),
     partners: z.array(partnerSchema).default([]),
+    /** Navigator case systems that authenticate with JWTs (as partners do) instead of API keys. */
+    siteClients: z
+      .array(
+        z
+          .object({
+            id,
+            site: id,
+            /** JWT `iss` and `sub`. */
+            clientId: z.string().min(1).max(200),
+            jwksUrl: z.string().url().optional(),
+            publicKeysEnv: envName.optional(),
+          })
+          .strict()
+          .refine((v) => v.jwksUrl !== undefined || v.publicKeysEnv !== undefined, {
+            message: 'give jwksUrl or publicKeysEnv',
+          }),
+      )
+      .default([]),
     /** Navigator case systems' API keys (X-API-Key), stored only as SHA-256 hex digests. */
     apiKeys: z
       .array(

@@ -66,6 +66,22 @@ describe('authentication', () => {
     await expect401('not-a-jwt');
   });
 
+  it('a navigator site may present a JWT instead of an API key: its own site only, never /fhir or /admin', async () => {
+    const token = await h.sign(h.siteX);
+    const list = await asBearer(token);
+    expect(list.status).toBe(200);
+    const other = await request(h.app)
+      .get('/api/v1/referrals?site=cardiff-vale')
+      .set('Authorization', `Bearer ${await h.sign(h.siteX)}`);
+    expect(other.status).toBe(403);
+    const fhir = await request(h.app)
+      .get('/fhir/Task/00000000-0000-4000-8000-000000000000')
+      .set('Authorization', `Bearer ${await h.sign(h.siteX)}`);
+    expect(fhir.status).toBe(403);
+    await expect401(await h.sign(h.siteX, { aud: 'https://elsewhere.example/fhir' }));
+    await expect401(await h.sign({ ...h.stranger, clientId: h.siteX.clientId }));
+  });
+
   it('401 without credentials (no error attribute), with a wrong API key, or a malformed header', async () => {
     const none = await request(h.app).get('/api/v1/referrals');
     expect(none.status).toBe(401);

@@ -84,6 +84,8 @@ export interface Harness {
   partnerB: PartnerKeys;
   /** A token from a key no partner configured. */
   stranger: PartnerKeys;
+  /** The leeds-north case system's JWT client (site JWTs instead of an API key). */
+  siteX: PartnerKeys;
   sign(
     p: PartnerKeys,
     claims?: Record<string, unknown>,
@@ -105,6 +107,7 @@ export async function startHarness(): Promise<Harness> {
   const partnerA = await partnerKeys('gp-a-client', 'RS256');
   const partnerB = await partnerKeys('gp-b-client', 'ES256');
   const stranger = await partnerKeys('gp-a-client', 'RS256');
+  const siteX = await partnerKeys('leeds-case-system-client', 'ES256');
   const jwksB = JSON.stringify({ keys: [await jwk(partnerB)] });
   const jwksServer: Server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(jwksB);
@@ -134,6 +137,14 @@ export async function startHarness(): Promise<Harness> {
         mode: 'transaction',
         receives: ['referral-status'],
         inbound: { clientId: partnerB.clientId, jwksUrl, defaultSite: 'cardiff-vale' },
+      },
+    ],
+    siteClients: [
+      {
+        id: 'leeds-case-system-jwt',
+        site: 'leeds-north',
+        clientId: siteX.clientId,
+        publicKeysEnv: 'SITE_X_JWKS',
       },
     ],
     apiKeys: [
@@ -170,7 +181,10 @@ export async function startHarness(): Promise<Harness> {
       jobs.push(...j);
     },
     config,
-    env: { GP_A_JWKS: JSON.stringify({ keys: [await jwk(partnerA)] }) },
+    env: {
+      GP_A_JWKS: JSON.stringify({ keys: [await jwk(partnerA)] }),
+      SITE_X_JWKS: JSON.stringify({ keys: [await jwk(siteX)] }),
+    },
     service,
     validator,
     now: () => clock.now,
@@ -183,6 +197,7 @@ export async function startHarness(): Promise<Harness> {
     partnerA,
     partnerB,
     stranger,
+    siteX,
     async sign(p, claims = {}, opts = {}) {
       const nowS = Math.floor(clock.now.getTime() / 1000);
       const body: Record<string, unknown> = {
