@@ -58,6 +58,7 @@ async function preflight() {
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
   });
+  redis.on('error', () => {}); // reported below, once, in plain words
   try {
     await redis.connect();
     await redis.ping();
