@@ -78,21 +78,38 @@ export async function openRuntime(io: CliIo, opts: { redis: boolean }): Promise<
     throw err;
   }
   const rUrl = redisUrl(io.env);
-  const connectRedis = () =>
-    new Redis(rUrl, {
-      maxRetriesPerRequest: null,
-      connectTimeout: 3_000,
-      retryStrategy: (n) => Math.min(n * 200, 2_000),
+  // ioredis prints unhandled 'error' events with stacks; report a lost connection once per outage.
+  const quiet = (r: Redis): Redis => {
+    let down = false;
+    r.on('error', (err: Error) => {
+      if (!down)
+        logger.warn({ event: 'redis-unavailable', err: err.name }, 'Redis connection lost; retrying');
+      down = true;
     });
+    r.on('ready', () => {
+      down = false;
+    });
+    return r;
+  };
+  const connectRedis = () =>
+    quiet(
+      new Redis(rUrl, {
+        maxRetriesPerRequest: null,
+        connectTimeout: 3_000,
+        retryStrategy: (n) => Math.min(n * 200, 2_000),
+      }),
+    );
   let redis: Redis | undefined;
   let queues: QueueSet | undefined;
   if (opts.redis) {
-    redis = new Redis(rUrl, {
-      maxRetriesPerRequest: 1,
-      connectTimeout: 3_000,
-      lazyConnect: true,
-      retryStrategy: () => null,
-    });
+    redis = quiet(
+      new Redis(rUrl, {
+        maxRetriesPerRequest: 1,
+        connectTimeout: 3_000,
+        lazyConnect: true,
+        retryStrategy: () => null,
+      }),
+    );
     try {
       await redis.connect();
       await checkRedis(redis, rUrl, logger);
