@@ -1,21 +1,13 @@
 // submitRecord: one navigator record stored, mapped, validated, routed and queued — the function
-// behind `navbridge submit` and (later) POST /api/v1/records. One PostgreSQL transaction; queue jobs
-// are added after commit (the sweeper repairs a crash in between).
-import { createHash } from 'node:crypto';
-import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource, Task } from 'fhir/r4.js';
+// behind `navbridge submit`, POST /api/v1/records and inbound referrals. One PostgreSQL transaction;
+// queue jobs are added after commit (the sweeper repairs a crash in between).
+import type { Bundle, BundleEntry, OperationOutcomeIssue, Task } from 'fhir/r4.js';
 import type { PartnerConfig } from '../config/app-config.js';
-import { loadMapping, loadSiteSettings } from '../config/mappings.js';
 import type { SiteSettings } from '../config/site.js';
-import { buildPayload } from '../fhir/delivery-forms.js';
-import { bundleId, resourceId } from '../fhir/ids.js';
-import { hasErrors, issue, NavbridgeError } from '../fhir/outcome.js';
+import { resourceId } from '../fhir/ids.js';
+import { issue, NavbridgeError } from '../fhir/outcome.js';
 import type { Validator } from '../fhir/validate.js';
-import {
-  type CompiledMapping,
-  type MappableRecord,
-  type MappingContext,
-  mapRecordTraced,
-} from '../mapping/index.js';
+import type { CompiledMapping, MappableRecord } from '../mapping/index.js';
 import { checkRecord, fillSite, type NavEvent, type Referral } from '../records/index.js';
 import { routeBundle } from '../routing/index.js';
 import { type Db, type DbClient, inTransaction } from '../store/db.js';
@@ -24,7 +16,8 @@ import { type PersonIdentifier, resolvePerson } from '../store/persons.js';
 import { getRecord, saveRecord, VersionConflictError } from '../store/records.js';
 import { type ReferralRequester, upsertReferralRow } from '../store/referrals.js';
 import { type TriageDecision, triageReferral } from '../triage/index.js';
-import { contextFromStore, type RecordType, unknownReferral } from './context-from-store.js';
+import { type RecordType, unknownReferral } from './context-from-store.js';
+import { ServiceMapper } from './mapper.js';
 
 export interface ServiceDeps {
   db: Db;
@@ -69,19 +62,6 @@ export interface SubmitResult {
 
 const badRequest = (issues: OperationOutcomeIssue[]) => new NavbridgeError('REC_BAD_REQUEST', issues);
 
-function mappingVersionOf(m: CompiledMapping): string {
-  const src = m.resources.map((r) => [
-    r.name,
-    r.expression.source,
-    r.when?.source ?? '',
-    r.patch?.source ?? '',
-  ]);
-  return createHash('sha256')
-    .update(JSON.stringify([m.files, src, m.codeTables]))
-    .digest('hex')
-    .slice(0, 12);
-}
-
 function personIdentifiers(ref: Referral): PersonIdentifier[] {
   const out: PersonIdentifier[] = [];
   const systems: Record<string, string> = {
@@ -99,39 +79,19 @@ function personIdentifiers(ref: Referral): PersonIdentifier[] {
 }
 
 export class NavigatorService {
-  private readonly sites = new Map<string, SiteSettings>();
-  private readonly mappings = new Map<string, { compiled: CompiledMapping; version: string }>();
+  /** Site settings, compiled mappings, mapping and validation (src/service/mapper.ts). */
+  readonly mapper: ServiceMapper;
 
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: ServiceDeps) {
+    this.mapper = new ServiceMapper(deps);
+  }
 
   site(id: string): SiteSettings {
-    if (!this.deps.enabledSites.includes(id)) {
-      throw new NavbridgeError('REC_UNPROCESSABLE_ENTITY', [
-        issue({
-          code: 'not-supported',
-          diagnostics: 'site: not a site enabled in this navbridge',
-          expression: 'site',
-          errorCode: 'REC_UNPROCESSABLE_ENTITY',
-        }),
-      ]);
-    }
-    let s = this.sites.get(id);
-    if (!s) {
-      s = loadSiteSettings(this.deps.mappingsDir, id);
-      this.sites.set(id, s);
-    }
-    return s;
+    return this.mapper.site(id);
   }
 
   mapping(recordType: RecordType, site: string): { compiled: CompiledMapping; version: string } {
-    const key = `${recordType}|${site}`;
-    let m = this.mappings.get(key);
-    if (!m) {
-      const compiled = loadMapping(this.deps.mappingsDir, recordType, site);
-      m = { compiled, version: mappingVersionOf(compiled) };
-      this.mappings.set(key, m);
-    }
-    return m;
+    return this.mapper.mapping(recordType, site);
   }
 
   async submit(recordType: RecordType, input: unknown, opts: SubmitOptions = {}): Promise<SubmitResult> {
@@ -199,7 +159,7 @@ export class NavigatorService {
 
     const triage =
       recordType === 'referral' ? triageReferral(record as unknown as Referral, site) : undefined;
-    const { bundle, identities, referralRecord, mappingVersion } = await this.mapValidated(
+    const { bundle, identities, referralRecord, mappingVersion } = await this.mapper.mapValidated(
       client,
       recordType,
       record,
@@ -286,7 +246,7 @@ export class NavigatorService {
       const partner = route.partnerId ? this.deps.partners.find((p) => p.id === route.partnerId) : undefined;
       const payload: Bundle =
         partner && route.decision === 'send'
-          ? this.payloadFor(partner, route.resources, recordType, record, site.id, nowIso)
+          ? this.mapper.payloadFor(partner, route.resources, recordType, record, site.id, nowIso)
           : {
               resourceType: 'Bundle',
               type: 'collection',
@@ -330,55 +290,6 @@ export class NavigatorService {
     return { jobs, result: { ...base, outcome: 'accepted', ...(triage ? { triage } : {}), exchanges } };
   }
 
-  /** Context from the store → mapping → (discharge completion) → validation. Errors never reach a partner. */
-  private async mapValidated(
-    client: DbClient,
-    recordType: RecordType,
-    record: MappableRecord,
-    site: SiteSettings,
-    nowIso: string,
-    triage: TriageDecision | undefined,
-    requester?: ReferralRequester,
-  ) {
-    const { context, referralRecord, referralRow } = await contextFromStore(
-      client,
-      recordType,
-      record,
-      site,
-      nowIso,
-      triage,
-    );
-    // The referrer's ServiceRequest identity: this referral's (inbound), else the one kept with it.
-    const kept = requester ?? referralRow?.requester ?? undefined;
-    if (kept && context.referral) context.referral = { ...context.referral, requester: kept };
-    const { compiled, version: mappingVersion } = this.mapping(recordType, site.id);
-    const mapped = await mapRecordTraced(compiled, record, context);
-    const bundle = await this.completeDischarge(recordType, record, mapped.bundle, site, context);
-    const problems = this.deps.validator.validateBundle(bundle);
-    if (hasErrors(problems)) throw new NavbridgeError('MAPPING_ERROR', problems);
-    return { bundle, identities: mapped.identities, referralRecord, mappingVersion };
-  }
-
-  private payloadFor(
-    partner: PartnerConfig,
-    resources: Resource[],
-    recordType: RecordType,
-    record: MappableRecord,
-    site: string,
-    nowIso: string,
-  ): Bundle {
-    return buildPayload(partner.mode, resources, {
-      partner,
-      site,
-      recordType,
-      sourceId: record.id,
-      version: record.version,
-      exchangeKey: `${site}|${recordType}|${record.id}|${record.version}|${partner.id}`,
-      now: nowIso,
-      bundleId: bundleId(site, recordType, `${record.id}|${partner.id}`, record.version),
-    });
-  }
-
   /**
    * Re-runs the mapping of a dead exchange's record (that version) with the current mapping files and
    * the referral's current state, for a replay after a mapping fix. Only the payload changes; the
@@ -400,7 +311,7 @@ export class NavigatorService {
       const triage =
         recordType === 'referral' ? triageReferral(record as unknown as Referral, site) : undefined;
       const nowIso = this.deps.now().toISOString();
-      const { bundle, referralRecord, mappingVersion } = await this.mapValidated(
+      const { bundle, referralRecord, mappingVersion } = await this.mapper.mapValidated(
         client,
         recordType,
         record,
@@ -418,7 +329,7 @@ export class NavigatorService {
       }).find((r) => r.partnerId === partner.id && r.decision === 'send');
       if (!route) throw fail('after remapping, this partner no longer receives this record');
       return {
-        payload: this.payloadFor(partner, route.resources, recordType, record, x.site, nowIso),
+        payload: this.mapper.payloadFor(partner, route.resources, recordType, record, x.site, nowIso),
         mappingVersion,
       };
     });
@@ -434,40 +345,5 @@ export class NavigatorService {
       [site, referralId],
     );
     return rows[0]?.source_partner_id ?? undefined;
-  }
-
-  /**
-   * A discharge completes the support plan. The event mapping emits a minimal CarePlan; a partner that
-   * replaces the whole resource would lose the plan's goals and activities, so the full plan is re-mapped
-   * from the latest plan record with status completed and put in its place.
-   */
-  private async completeDischarge(
-    recordType: RecordType,
-    record: MappableRecord,
-    bundle: Bundle,
-    site: SiteSettings,
-    context: MappingContext,
-  ): Promise<Bundle> {
-    const latestPlan = context.latestPlan;
-    if (recordType !== 'event' || (record as unknown as NavEvent).type !== 'discharged' || !latestPlan)
-      return bundle;
-    const plan = { ...latestPlan, status: 'completed' } as unknown as MappableRecord;
-    const planMapping = this.mapping('support-plan', site.id).compiled;
-    const { latestPlan: _l, target: _t, previousPlan: _p, ...planContext } = context;
-    const planBundle = await mapRecordTraced(planMapping, plan, planContext);
-    const planEntries = planBundle.bundle.entry ?? [];
-    const full = planEntries.find((e) => e.resource?.resourceType === 'CarePlan');
-    if (!full?.resource) return bundle;
-    const present = new Set((bundle.entry ?? []).map((e) => e.fullUrl));
-    // The full CarePlan references its Goals and onward referrals: they travel with it.
-    const extra = planEntries.filter(
-      (e) => e.resource?.resourceType !== 'CarePlan' && !present.has(e.fullUrl),
-    );
-    const entry = (bundle.entry ?? []).map((e) =>
-      e.resource?.resourceType === 'CarePlan' && e.resource.id === full.resource?.id
-        ? { ...e, resource: full.resource as Resource }
-        : e,
-    );
-    return { ...bundle, entry: [...entry, ...extra] };
   }
 }
