@@ -22,6 +22,10 @@ export const siteSettingsSchema = z
     nation: z.enum(['england', 'wales', 'scotland', 'northern-ireland']),
     /** ODS code of the navigator service, when it has one. */
     odsCode: odsCode.optional(),
+    /** NHS Directory of Services ids of the service: a BaRS destination naming one selects this site. */
+    dosServiceIds: z
+      .array(z.string().regex(/^[0-9]{1,20}$/, 'must be a Directory of Services id'))
+      .default([]),
     /** Base of business identifier systems: `${identifierNamespace}/<record-type>`. */
     identifierNamespace: z.string().url(),
     assessmentTool: z.enum(['hna', 'wales-recovery-plan']),

@@ -43,7 +43,10 @@ const forbidden = (diagnostics: string) =>
 /** The performer names a site by its ODS code or id; else the partner's default site; else 422. */
 function chooseSite(deps: FhirDeps, partner: PartnerConfig, performer: readonly string[]): string {
   for (const p of performer) {
-    const site = deps.sites.find((s) => s === p || deps.service.site(s).odsCode === p);
+    const site = deps.sites.find((s) => {
+      const settings = deps.service.site(s);
+      return s === p || settings.odsCode === p || settings.dosServiceIds.includes(p);
+    });
     if (site) return site;
   }
   const fallback = partner.inbound?.defaultSite;

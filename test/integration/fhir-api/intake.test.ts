@@ -375,6 +375,23 @@ describe('inbound FHIR API', () => {
     expect(bad.body.issue[0].diagnostics).toContain('NHSD-Target-Identifier');
   });
 
+  it('a BaRS destination DoS id selects the site that lists it', async () => {
+    as('yas');
+    const msg = JSON.parse(read(BARS_REQUEST));
+    const header = msg.entry[0].resource;
+    header.destination[0].endpoint = 'https://fhir.nhs.uk/Id/dos-service-id|2000099999';
+    const sr = msg.entry.find(
+      (e: { resource: { resourceType: string } }) => e.resource.resourceType === 'ServiceRequest',
+    );
+    sr.resource.identifier = [{ system: 'https://yas.example.nhs.uk/Id/referral', value: 'DOS-ROUTED-1' }];
+    const res = await post('/$process-message', msg, {
+      'X-Request-Id': 'a1b2c3d4-0000-4000-8000-00000000d05e',
+    });
+    expect(res.status).toBe(200);
+    const { rows } = await t.db.query("SELECT site FROM referrals WHERE source_partner_id = 'yas'");
+    expect(rows.map((r) => r.site)).toContain('cardiff-vale');
+  });
+
   it('serves a CapabilityStatement of what is implemented', async () => {
     const res = await request(app).get('/fhir/metadata');
     expect(res.status).toBe(200);
