@@ -15,10 +15,10 @@ import {
   type MappingContext,
   mapRecordTraced,
 } from '../mapping/index.js';
-import type { NavEvent } from '../records/index.js';
+import type { NavEvent, Referral } from '../records/index.js';
 import type { DbClient } from '../store/db.js';
 import type { ReferralRequester } from '../store/referrals.js';
-import type { TriageDecision } from '../triage/index.js';
+import { type TriageDecision, triageReferral } from '../triage/index.js';
 import { contextFromStore, type RecordType } from './context-from-store.js';
 
 export interface MapperDeps {
@@ -83,9 +83,11 @@ export class ServiceMapper {
     record: MappableRecord,
     site: SiteSettings,
     nowIso: string,
-    triage: TriageDecision | undefined,
     requester?: ReferralRequester,
   ) {
+    // Triage is part of mapping a referral: its decision goes into the context (and the Task).
+    const triage: TriageDecision | undefined =
+      recordType === 'referral' ? triageReferral(record as unknown as Referral, site) : undefined;
     const { context, referralRecord, referralRow } = await contextFromStore(
       client,
       recordType,
@@ -102,7 +104,7 @@ export class ServiceMapper {
     const bundle = await this.completeDischarge(recordType, record, mapped.bundle, site, context);
     const problems = this.deps.validator.validateBundle(bundle);
     if (hasErrors(problems)) throw new NavbridgeError('MAPPING_ERROR', problems);
-    return { bundle, identities: mapped.identities, referralRecord, mappingVersion };
+    return { bundle, identities: mapped.identities, referralRecord, mappingVersion, triage };
   }
 
   payloadFor(

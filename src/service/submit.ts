@@ -15,7 +15,7 @@ import { type Exchange, insertOutbound, type QueueJob, supersedeReferral } from 
 import { type PersonIdentifier, resolvePerson } from '../store/persons.js';
 import { getRecord, saveRecord, VersionConflictError } from '../store/records.js';
 import { type ReferralRequester, upsertReferralRow } from '../store/referrals.js';
-import { type TriageDecision, triageReferral } from '../triage/index.js';
+import type { TriageDecision } from '../triage/index.js';
 import { type RecordType, unknownReferral } from './context-from-store.js';
 import { ServiceMapper } from './mapper.js';
 
@@ -157,15 +157,12 @@ export class NavigatorService {
       personId = rows[0].person_id;
     }
 
-    const triage =
-      recordType === 'referral' ? triageReferral(record as unknown as Referral, site) : undefined;
-    const { bundle, identities, referralRecord, mappingVersion } = await this.mapper.mapValidated(
+    const { bundle, identities, referralRecord, mappingVersion, triage } = await this.mapper.mapValidated(
       client,
       recordType,
       record,
       site,
       nowIso,
-      triage,
       recordType === 'referral' ? opts.requester : undefined,
     );
 
@@ -308,8 +305,6 @@ export class NavigatorService {
       const stored = await getRecord(client, x.site, recordType, x.sourceId, x.version);
       if (!stored) throw fail('the record of this exchange is not stored');
       const record = stored.payload as MappableRecord;
-      const triage =
-        recordType === 'referral' ? triageReferral(record as unknown as Referral, site) : undefined;
       const nowIso = this.deps.now().toISOString();
       const { bundle, referralRecord, mappingVersion } = await this.mapper.mapValidated(
         client,
@@ -317,7 +312,6 @@ export class NavigatorService {
         record,
         site,
         nowIso,
-        triage,
       );
       const route = routeBundle({
         recordType,
