@@ -4,7 +4,7 @@
 import { Router } from 'express';
 import type { Bundle } from 'fhir/r4.js';
 import { z } from 'zod';
-import { issue, NavbridgeError } from '../fhir/outcome.js';
+import { issue, NavbridgeError } from '../errors/index.js';
 import type { Db } from '../store/db.js';
 import {
   type DeadLetterFilter,

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { inboundMappingCache } from '../config/inbound-mappings.js';
 import type { LoadedConfig } from '../config/load-app-config.js';
-import { issue, NavbridgeError } from '../fhir/outcome.js';
+import { issue, NavbridgeError } from '../errors/index.js';
 import type { Validator } from '../fhir/validate.js';
 import type { NavigatorService } from '../service/submit.js';
 import { type AdminDeps, adminRouter } from './admin.js';

@@ -3,8 +3,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, type JSONWebKeySet, jwtVerify } from 'jose';
-import type { AppConfig } from '../config/app-config.js';
-import { issue, NavbridgeError } from '../fhir/outcome.js';
+import type { AppConfig } from '../settings/app-config.js';
+import { issue, NavbridgeError } from '../errors/index.js';
 
 export type Principal =
   | { kind: 'partner'; partnerId: string }

@@ -1,7 +1,7 @@
 // The one express error handler: anything thrown becomes an OperationOutcome; the HTTP status comes
 // from the error code. Parser messages are never passed through (Node's JSON errors quote the input).
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { isNavbridgeError, issue, NavbridgeError, outcome } from '../fhir/outcome.js';
+import { isNavbridgeError, issue, NavbridgeError, outcome } from '../errors/index.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 

@@ -1,6 +1,6 @@
 // zod at the HTTP trust boundary: every problem at once, with its path, never echoing the input.
 import type { z } from 'zod';
-import { issue, NavbridgeError } from '../fhir/outcome.js';
+import { issue, NavbridgeError } from '../errors/index.js';
 
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   const r = schema.safeParse(value);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { buildApp } from '../api/app.js';
 import { assertPartnerSecrets, databaseUrl, loadAppConfig } from '../config/load-app-config.js';
 import { startDeliveryWorkers } from '../delivery/worker.js';
-import { isNavbridgeError } from '../fhir/outcome.js';
+import { isNavbridgeError } from '../errors/index.js';
 import { migrate } from '../store/db.js';
 import {
   type DeadLetterFilter,

@@ -1,6 +1,6 @@
 // `navbridge mappings test` (golden examples) and `navbridge mappings check` (static checks).
-import { listMappedRecordTypes, listSites, loadMapping } from '../config/mappings.js';
-import { hasErrors } from '../fhir/outcome.js';
+import { listRecordTypes, listSites, loadMapping } from '../config/mappings.js';
+import { hasErrors } from '../errors/index.js';
 import { checkMapping } from '../mapping/index.js';
 import { getConformance } from './conformance.js';
 import { runGoldens } from './golden.js';
@@ -34,8 +34,8 @@ export async function runMappingsCheck(flags: CliFlags, io: CliIo): Promise<numb
   const codeSystems = new Map(
     conformance.codeSystems.map((cs) => [cs.url ?? '', new Set((cs.concept ?? []).map((c) => c.code))]),
   );
-  const targets: { recordType: ReturnType<typeof listMappedRecordTypes>[number]; site?: string }[] = [];
-  for (const recordType of listMappedRecordTypes(flags.mappingsDir)) {
+  const targets: { recordType: ReturnType<typeof listRecordTypes>[number]; site?: string }[] = [];
+  for (const recordType of listRecordTypes(flags.mappingsDir)) {
     targets.push({ recordType });
     for (const site of listSites(flags.mappingsDir)) targets.push({ recordType, site });
   }

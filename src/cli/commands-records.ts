@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4.js';
 import { PROFILES } from '../fhir/canonical.js';
-import { hasErrors, issue, outcome } from '../fhir/outcome.js';
-import { contextFileSchema, MAPPED_RECORD_TYPES, type MappedRecordType } from '../mapping/index.js';
+import { hasErrors, issue, outcome } from '../errors/index.js';
+import { contextFileSchema, RECORD_TYPES, type RecordType } from '../mapping/index.js';
 import { getConformance } from './conformance.js';
 import { type CliFlags, type CliIo, EXIT, UsageError } from './io.js';
 import { Pipeline, readInputs } from './pipeline.js';
@@ -31,10 +31,10 @@ function readJson(cwd: string, file: string): unknown {
   }
 }
 
-function recordTypeArg(value: string | undefined): MappedRecordType {
-  if (value && (MAPPED_RECORD_TYPES as readonly string[]).includes(value)) return value as MappedRecordType;
+function recordTypeArg(value: string | undefined): RecordType {
+  if (value && (RECORD_TYPES as readonly string[]).includes(value)) return value as RecordType;
   throw new UsageError(value ? `unknown record type '${value}'` : 'missing record type', [
-    `record types: ${MAPPED_RECORD_TYPES.join(', ')}`,
+    `record types: ${RECORD_TYPES.join(', ')}`,
   ]);
 }
 

@@ -2,8 +2,8 @@
 // validation. Shared by `navbridge map` and `navbridge mappings test`, so goldens test what users run.
 import type { Bundle, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
 import { loadMapping, loadSiteSettings } from '../config/mappings.js';
-import type { SiteSettings } from '../config/site.js';
-import { hasErrors, isNavbridgeError, outcome } from '../fhir/outcome.js';
+import type { SiteSettings } from '../settings/site.js';
+import { hasErrors, isNavbridgeError, outcome } from '../errors/index.js';
 import type { Validator } from '../fhir/validate.js';
 import {
   type CompiledMapping,
@@ -11,7 +11,7 @@ import {
   defaultContext,
   type ExpressionOrigin,
   type MappableRecord,
-  type MappedRecordType,
+  type RecordType,
   type MappingContext,
   mappingContextSchema,
   mapRecordTraced,
@@ -36,7 +36,7 @@ export type RecordResult =
   | { kind: 'failed'; row?: number; outcome: OperationOutcome };
 
 /** Parses an input file's text: a JSON record, a JSON array of records, or CSV (referral and event). */
-export function readInputs(recordType: MappedRecordType, fileName: string, text: string): RawInput[] {
+export function readInputs(recordType: RecordType, fileName: string, text: string): RawInput[] {
   if (/\.csv$/i.test(fileName)) {
     if (recordType !== 'referral' && recordType !== 'event') {
       throw new UsageError(`CSV input is only for referral and event records, not ${recordType}`);
@@ -98,7 +98,7 @@ export class Pipeline {
     return s;
   }
 
-  mapping(recordType: MappedRecordType, siteId: string): CompiledMapping {
+  mapping(recordType: RecordType, siteId: string): CompiledMapping {
     const key = `${recordType}\u0000${siteId}`;
     let m = this.mappings.get(key);
     if (!m) {
@@ -109,7 +109,7 @@ export class Pipeline {
   }
 
   private buildContext(
-    recordType: MappedRecordType,
+    recordType: RecordType,
     record: MappableRecord,
     site: SiteSettings,
   ): MappingContext {
@@ -128,7 +128,7 @@ export class Pipeline {
     return parsed.data;
   }
 
-  async run(recordType: MappedRecordType, raw: RawInput): Promise<RecordResult> {
+  async run(recordType: RecordType, raw: RawInput): Promise<RecordResult> {
     const { row } = raw;
     if (raw.input === undefined || hasErrors(raw.issues)) {
       return { kind: 'rejected', ...(row ? { row } : {}), outcome: outcome(rowPrefix(row, raw.issues)) };

@@ -1,32 +1,29 @@
-// Loads inverse mappings from mappings/inbound/<name>/mapping.yaml (compiled once per name) and finds
-// their golden examples (<name>/examples/<example>.input.json + .expected.json).
+// Loads inverse mappings from mappings/inbound/<name>/mapping.yaml (compiled once, at start-up) and
+// finds their golden examples (<name>/examples/<example>.input.json + .expected.json).
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { NavbridgeError } from '../fhir/outcome.js';
-import { type CompiledInverseMapping, compileInverseMapping } from '../intake/inverse-mapping.js';
-import { loadYamlFile } from './mappings.js';
+import { configError } from '../errors/index.js';
+import { type CompiledInverseMapping, compileInverseMapping } from '../intake/index.js';
+import { loadYamlFile } from './yaml.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
 export function loadInboundMapping(mappingsDir: string, name: string): CompiledInverseMapping {
-  if (!NAME.test(name)) throw new NavbridgeError('CONFIG_ERROR', `inbound mapping name: must be kebab-case`);
+  if (!NAME.test(name)) throw configError('inbound mapping name: must be kebab-case');
   const abs = path.join(path.resolve(mappingsDir), 'inbound', name, 'mapping.yaml');
   const file = `mappings/inbound/${name}/mapping.yaml`;
-  if (!existsSync(abs)) throw new NavbridgeError('CONFIG_ERROR', `${file}: no such inbound mapping`);
+  if (!existsSync(abs)) throw configError(`${file}: no such inbound mapping`);
   return compileInverseMapping(name, loadYamlFile(abs, file));
 }
 
-/** A cache so each request does not recompile (mapping files change only with a restart). */
-export function inboundMappingCache(mappingsDir: string): (name: string) => CompiledInverseMapping {
-  const cache = new Map<string, CompiledInverseMapping>();
-  return (name) => {
-    let m = cache.get(name);
-    if (!m) {
-      m = loadInboundMapping(mappingsDir, name);
-      cache.set(name, m);
-    }
-    return m;
-  };
+/** The inverse mappings in `mappings/inbound/` (folders holding a mapping.yaml), sorted. */
+export function listInboundMappings(mappingsDir: string): string[] {
+  const dir = path.join(path.resolve(mappingsDir), 'inbound');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(dir, d.name, 'mapping.yaml')))
+    .map((d) => d.name)
+    .sort();
 }
 
 export interface InboundGolden {

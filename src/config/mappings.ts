@@ -1,54 +1,22 @@
 // Loads mapping files, code tables and site settings from mappings/ (YAML) and compiles them; finds
 // golden examples. Every problem is reported at once, naming the file and the path inside it.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
-import { issue, NavbridgeError } from '../fhir/outcome.js';
-import { type CompiledMapping, compileMapping, type SourceFile, zodIssues } from '../mapping/compile.js';
-import { MAPPED_RECORD_TYPES, type MappedRecordType } from '../mapping/schema.js';
-import { type SiteSettings, siteSettingsSchema } from './site.js';
+import { configError } from '../errors/index.js';
+import {
+  type CompiledMapping,
+  compileMapping,
+  configFileIssues,
+  type SourceFile,
+} from '../mapping/index.js';
+import { RECORD_TYPES, type RecordType } from '../records/index.js';
+import { type SiteSettings, siteSettingsSchema } from '../settings/site.js';
+import { deepFreeze, loadYamlFile } from './yaml.js';
 
 /** How files are named in diagnostics: relative to the parent of the mappings directory (`mappings/…`). */
 function displayName(mappingsDir: string, abs: string): string {
   const rel = path.relative(path.dirname(path.resolve(mappingsDir)), abs);
   return rel.split(path.sep).join('/');
-}
-
-const configError = (diagnostics: string, expression?: string): NavbridgeError =>
-  new NavbridgeError('CONFIG_ERROR', [
-    issue({
-      diagnostics,
-      errorCode: 'CONFIG_ERROR',
-      code: 'processing',
-      ...(expression ? { expression } : {}),
-    }),
-  ]);
-
-/** Reads and parses a YAML (or JSON) file; syntax errors name the file, line and column. */
-export function loadYamlFile(abs: string, name: string): SourceFile {
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch {
-    throw configError(`${name}: cannot read the file`);
-  }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new NavbridgeError(
-      'CONFIG_ERROR',
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        const where = pos ? ` line ${pos.line} column ${pos.col}` : '';
-        // Only the first line, without its own position: the rest is a snippet of the file.
-        const message = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-        return issue({
-          diagnostics: `${name}${where}: ${e.code} ${message}`,
-          errorCode: 'CONFIG_ERROR',
-        });
-      }),
-    );
-  }
-  return { file: name, data: doc.toJS() };
 }
 
 const siteDir = (mappingsDir: string, siteId: string): string =>
@@ -75,16 +43,16 @@ export function loadSiteSettings(mappingsDir: string, siteId: string): SiteSetti
   }
   const src = loadYamlFile(abs, name);
   const parsed = siteSettingsSchema.safeParse(src.data);
-  if (!parsed.success) throw new NavbridgeError('CONFIG_ERROR', zodIssues(name, parsed.error, src.data));
+  if (!parsed.success) throw configError(configFileIssues(name, parsed.error, src.data));
   if (parsed.data.id !== siteId)
-    throw configError(`${name} id: must be '${siteId}' (the directory name)`, 'id');
-  return Object.freeze(parsed.data);
+    throw configError(`${name} id: must be '${siteId}' (the directory name)`, { expression: 'id' });
+  return deepFreeze(parsed.data);
 }
 
 /** Loads the base mapping of a record type with the site's override and code tables, and compiles it. */
 export function loadMapping(
   mappingsDir: string,
-  recordType: MappedRecordType,
+  recordType: RecordType,
   siteId?: string,
 ): CompiledMapping {
   const root = path.resolve(mappingsDir);
@@ -109,14 +77,14 @@ export function loadMapping(
 }
 
 /** Record types that have a `mappings/<type>/mapping.yaml`. */
-export function listMappedRecordTypes(mappingsDir: string): MappedRecordType[] {
-  return MAPPED_RECORD_TYPES.filter((t) =>
+export function listRecordTypes(mappingsDir: string): RecordType[] {
+  return RECORD_TYPES.filter((t) =>
     existsSync(path.join(path.resolve(mappingsDir), t, 'mapping.yaml')),
   );
 }
 
 export interface GoldenExample {
-  recordType: MappedRecordType;
+  recordType: RecordType;
   /** Set for site-specific goldens (mapped with that site's override); else the record's `site`. */
   site?: string;
   name: string;
@@ -130,7 +98,7 @@ export interface GoldenExample {
 
 function examplesIn(
   dir: string,
-  recordType: MappedRecordType,
+  recordType: RecordType,
   mappingsDir: string,
   site?: string,
 ): GoldenExample[] {
@@ -162,10 +130,10 @@ function examplesIn(
 export function findGoldenExamples(mappingsDir: string): GoldenExample[] {
   const root = path.resolve(mappingsDir);
   const out: GoldenExample[] = [];
-  for (const t of MAPPED_RECORD_TYPES)
+  for (const t of RECORD_TYPES)
     out.push(...examplesIn(path.join(root, t, 'examples'), t, mappingsDir));
   for (const site of listSites(mappingsDir)) {
-    for (const t of MAPPED_RECORD_TYPES) {
+    for (const t of RECORD_TYPES) {
       out.push(...examplesIn(path.join(siteDir(mappingsDir, site), 'examples', t), t, mappingsDir, site));
     }
   }

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CodeSystem, Questionnaire, Resource, StructureDefinition, ValueSet } from 'fhir/r4.js';
-import { NavbridgeError } from '../fhir/outcome.js';
+import { configError } from '../errors/index.js';
 import type { Conformance } from '../fhir/validation-types.js';
 
 export type { Conformance } from '../fhir/validation-types.js';
@@ -14,7 +14,7 @@ export const GENERATED_RESOURCES_DIR = path.join('fsh-generated', 'resources');
 export function loadConformance(profilesDir = 'profiles'): Conformance {
   const dir = path.join(profilesDir, GENERATED_RESOURCES_DIR);
   if (!fs.existsSync(dir)) {
-    throw new NavbridgeError('CONFIG_ERROR', `No generated profiles in ${dir} (run npm run profiles:build)`);
+    throw configError(`No generated profiles in ${dir} (run npm run profiles:build)`);
   }
   const out: Conformance = { structureDefinitions: [], codeSystems: [], valueSets: [], questionnaires: [] };
   for (const file of fs
@@ -25,7 +25,7 @@ export function loadConformance(profilesDir = 'profiles'): Conformance {
     try {
       resource = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Resource;
     } catch {
-      throw new NavbridgeError('CONFIG_ERROR', `${path.join(dir, file)} is not valid JSON`);
+      throw configError(`${path.join(dir, file)} is not valid JSON`);
     }
     switch (resource.resourceType) {
       case 'StructureDefinition':

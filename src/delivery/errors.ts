@@ -2,7 +2,7 @@
 // (other 4xx, invalid payload). Checked by name, because errors crossing process boundaries lose
 // their prototype (as BullMQ does with UnrecoverableError).
 import type { OperationOutcome } from 'fhir/r4.js';
-import { issue, outcome } from '../fhir/outcome.js';
+import { issue, outcome } from '../errors/index.js';
 
 export type FailureKind = 'retry' | 'dead';
 

@@ -2,7 +2,7 @@
 // client assertion (SMART Backend Services / NHS application-restricted access), using jose.
 import { randomUUID } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
-import type { PartnerConfig } from '../config/app-config.js';
+import type { PartnerConfig } from '../settings/app-config.js';
 import type { Env } from '../config/load-app-config.js';
 import { PartnerError } from './errors.js';
 

@@ -2,7 +2,7 @@
 // fhir-kit-client with our own classification and retry policy (fhir-kit-client has none).
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4.js';
 import { Client } from 'fhir-kit-client';
-import type { PartnerConfig } from '../config/app-config.js';
+import type { PartnerConfig } from '../settings/app-config.js';
 import { classifyStatus, PartnerError, parseRetryAfter } from './errors.js';
 import type { AuthProvider } from './partner-auth.js';
 import { silenceClientDebugLogging } from './quiet.js';

@@ -5,7 +5,7 @@ import { type Job, Worker } from 'bullmq';
 import type { Bundle } from 'fhir/r4.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { PartnerConfig } from '../config/app-config.js';
+import type { PartnerConfig } from '../settings/app-config.js';
 import type { Env } from '../config/load-app-config.js';
 import {
   type AttemptResult,

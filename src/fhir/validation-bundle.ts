@@ -1,7 +1,7 @@
 // Bundle helpers: re-rooting an entry's issue paths under `Bundle.entry[i].resource`, and checking that
 // every `urn:uuid:` reference resolves to an entry's fullUrl (medplum cannot type such references).
 import type { Bundle, OperationOutcomeIssue } from 'fhir/r4.js';
-import { issue } from './outcome.js';
+import { issue } from '../errors/index.js';
 import { isJsonObject } from './validation-types.js';
 
 /** `Patient.name[0]` → `Bundle.entry[2].resource.name[0]`. */

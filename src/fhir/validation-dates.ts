@@ -1,7 +1,7 @@
 // Calendar validity of date, dateTime and instant values, which medplum checks only by pattern
 // (`2020-02-30` passes it). Values that fail the pattern are left to medplum's own issue.
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
-import { issue } from './outcome.js';
+import { issue } from '../errors/index.js';
 import type { ElementVisit } from './validation-walk.js';
 
 const DATE_TYPES = new Set(['date', 'dateTime', 'instant']);

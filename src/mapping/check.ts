@@ -2,7 +2,7 @@
 // exist, code tables name existing CodeSystems and codes, and no disabled function is used.
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import { CANONICAL_BASE } from '../fhir/canonical.js';
-import { issue } from '../fhir/outcome.js';
+import { issue } from '../errors/index.js';
 import type { CompiledMapping } from './compile.js';
 import { type CompiledExpression, DISABLED_FUNCTIONS, describeOrigin } from './sandbox.js';
 

@@ -1,9 +1,11 @@
 // Mapping source → CompiledMapping: validates the files, lays a site override over the base by
 // resource name, merges code tables and compiles every JSONata expression once.
+import { createHash } from 'node:crypto';
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import type { z } from 'zod';
 import { PROFILES, type ProfileName } from '../fhir/canonical.js';
-import { issue, NavbridgeError } from '../fhir/outcome.js';
+import type { RecordType } from '../records/codes.js';
+import { configError, issue, zodIssues } from '../errors/index.js';
 import { type CodeTables, mergeCodeTables } from './code-tables.js';
 import {
   type CompiledExpression,
@@ -15,7 +17,6 @@ import {
 import {
   type CodeTablesFile,
   codeTablesFileSchema,
-  type MappedRecordType,
   type MappingFile,
   mappingFileSchema,
   mappingOverrideSchema,
@@ -24,8 +25,8 @@ import {
 
 /** A parsed (YAML/JSON) file and the name to report it by, e.g. `mappings/referral/mapping.yaml`. */
 export interface SourceFile {
-  file: string;
-  data: unknown;
+  readonly file: string;
+  readonly data: unknown;
 }
 
 export interface MappingSources {
@@ -54,7 +55,7 @@ export interface CompiledResource {
 }
 
 export interface CompiledMapping {
-  recordType: MappedRecordType;
+  recordType: RecordType;
   description?: string;
   files: string[];
   resources: CompiledResource[];
@@ -62,7 +63,7 @@ export interface CompiledMapping {
 }
 
 /** Record-path style path with resource names instead of indexes: `resources[patient].expression`. */
-function formatPath(path: readonly PropertyKey[], data: unknown): string {
+function namedPath(path: readonly PropertyKey[], data: unknown): string {
   let out = '';
   let node: unknown = data;
   path.forEach((seg, i) => {
@@ -76,25 +77,22 @@ function formatPath(path: readonly PropertyKey[], data: unknown): string {
     }
     node = child;
   });
-  return out || '(root)';
+  return out;
 }
 
-export function zodIssues(file: string, error: z.ZodError, data: unknown): OperationOutcomeIssue[] {
-  return error.issues.map((i) => {
-    const path = formatPath(i.path, data);
-    return issue({
-      code: 'invalid',
-      diagnostics: `${file} ${path}: ${i.message}`,
-      expression: path,
-      errorCode: 'CONFIG_ERROR',
-    });
+/** Problems of a configuration file, named by file and path (`mappings/x.yaml resources[a].when: …`). */
+export function configFileIssues(file: string, error: z.ZodError, data: unknown): OperationOutcomeIssue[] {
+  return zodIssues(error.issues, {
+    errorCode: 'CONFIG_ERROR',
+    file,
+    formatPath: (path) => namedPath(path, data),
   });
 }
 
 function parseWith<T>(schema: z.ZodType<T>, src: SourceFile, issues: OperationOutcomeIssue[]): T | undefined {
   const result = schema.safeParse(src.data);
   if (result.success) return result.data;
-  issues.push(...zodIssues(src.file, result.error, src.data));
+  issues.push(...configFileIssues(src.file, result.error, src.data));
   return undefined;
 }
 
@@ -189,7 +187,7 @@ export function compileMapping(sources: MappingSources): CompiledMapping {
       }),
     );
   }
-  if (!base) throw new NavbridgeError('CONFIG_ERROR', issues);
+  if (!base) throw configError(issues);
   if (override && override.recordType !== base.recordType) {
     issues.push(
       issue({
@@ -239,7 +237,7 @@ export function compileMapping(sources: MappingSources): CompiledMapping {
     }
     resources.push(compiled);
   }
-  if (issues.length > 0) throw new NavbridgeError('CONFIG_ERROR', issues);
+  if (issues.length > 0) throw configError(issues);
   const files = [
     sources.mapping.file,
     ...(sources.override ? [sources.override.file] : []),
@@ -252,4 +250,13 @@ export function compileMapping(sources: MappingSources): CompiledMapping {
     resources,
     codeTables: tables,
   };
+}
+
+/** A short digest of a compiled mapping's sources: stored with each record, so a remap can tell. */
+export function mappingVersion(m: CompiledMapping): string {
+  const src = m.resources.map((r) => [r.name, r.expression.source, r.when?.source ?? '', r.patch?.source ?? '']);
+  return createHash('sha256')
+    .update(JSON.stringify([m.files, src, m.codeTables]))
+    .digest('hex')
+    .slice(0, 12);
 }

@@ -2,7 +2,7 @@
 // The engine owns resource identity (id, meta.profile, fullUrl); expressions own the bodies.
 import type { Bundle, BundleEntry, FhirResource, OperationOutcomeIssue } from 'fhir/r4.js';
 import { bundleId, resourceId, urnUuid } from '../fhir/ids.js';
-import { NavbridgeError } from '../fhir/outcome.js';
+import { mappingError } from '../errors/index.js';
 import { createBindings } from './bindings.js';
 import type { CompiledMapping, CompiledResource } from './compile.js';
 import type { MappingContext } from './context.js';
@@ -120,9 +120,7 @@ export async function mapRecordTraced(
 ): Promise<MappedBundle> {
   const origin = { file: compiled.files[0] ?? 'mapping', field: 'site' };
   if (record.site !== context.site.id) {
-    throw new NavbridgeError('MAPPING_ERROR', [
-      mappingIssue(origin, "the record's site is not the context's site"),
-    ]);
+    throw mappingError([mappingIssue(origin, "the record's site is not the context's site")]);
   }
   const bindings = createBindings({
     site: record.site,
@@ -158,7 +156,7 @@ export async function mapRecordTraced(
       else issues.push(evaluationIssue({ file: res.file, field: `resources[${res.name}]` }, err));
     }
   }
-  if (issues.length > 0) throw new NavbridgeError('MAPPING_ERROR', issues);
+  if (issues.length > 0) throw mappingError(issues);
   const bundle: Bundle = {
     resourceType: 'Bundle',
     id: bundleId(record.site, compiled.recordType, record.id, record.version),

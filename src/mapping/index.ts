@@ -6,6 +6,8 @@ export {
   type CompiledMapping,
   type CompiledResource,
   compileMapping,
+  configFileIssues,
+  mappingVersion,
   type MappingSources,
   type SourceFile,
 } from './compile.js';
@@ -26,4 +28,9 @@ export {
   type ResourceIdentity,
 } from './engine.js';
 export { DEFAULT_LIMITS, DISABLED_FUNCTIONS, type ExpressionOrigin, type SandboxLimits } from './sandbox.js';
-export { MAPPED_RECORD_TYPES, type MappedRecordType } from './schema.js';
+export {
+  type PipelineDeps,
+  type PipelineInput,
+  type PipelineResult,
+  runMappingPipeline,
+} from './pipeline.js';

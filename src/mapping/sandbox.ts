@@ -3,7 +3,7 @@
 
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import jsonata from 'jsonata';
-import { issue } from '../fhir/outcome.js';
+import { issue } from '../errors/index.js';
 
 /** Guardrails per evaluation of one expression. A record mapping never legitimately needs more. */
 export interface SandboxLimits {

@@ -3,8 +3,7 @@
 import { z } from 'zod';
 import { PROFILES, type ProfileName } from '../fhir/canonical.js';
 
-export const MAPPED_RECORD_TYPES = ['referral', 'assessment', 'support-plan', 'event'] as const;
-export type MappedRecordType = (typeof MAPPED_RECORD_TYPES)[number];
+import { RECORD_TYPES } from '../records/codes.js';
 
 const profileNames = Object.keys(PROFILES) as [ProfileName, ...ProfileName[]];
 
@@ -65,7 +64,7 @@ function uniqueNames(resources: readonly { name: string }[], ctx: z.RefinementCt
 
 export const mappingFileSchema = z
   .object({
-    recordType: z.enum(MAPPED_RECORD_TYPES),
+    recordType: z.enum(RECORD_TYPES),
     description: z.string().max(2000).optional(),
     resources: z.array(resourceMappingSchema).min(1),
   })
@@ -102,7 +101,7 @@ export type OverrideEntry = z.infer<typeof overrideEntrySchema>;
 
 export const mappingOverrideSchema = z
   .object({
-    recordType: z.enum(MAPPED_RECORD_TYPES),
+    recordType: z.enum(RECORD_TYPES),
     description: z.string().max(2000).optional(),
     resources: z.array(overrideEntrySchema).min(1),
   })

@@ -2,7 +2,7 @@
 // returned only when no issue is an error (warnings, e.g. a failing NHS check digit under 'warn', stay).
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import type { z } from 'zod';
-import { hasErrors } from '../fhir/outcome.js';
+import { hasErrors } from '../errors/index.js';
 import { type Assessment, assessmentCommonSchema, assessmentSchema } from './assessment.js';
 import type { RecordType } from './codes.js';
 import { eventCommonSchema, eventSchema, type NavEvent } from './event.js';

@@ -4,7 +4,7 @@
 import { parse } from 'csv-parse/sync';
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import { z } from 'zod';
-import { type IssueType, issue } from '../fhir/outcome.js';
+import { type IssueType, issue } from '../errors/index.js';
 import { eventSchema } from './event.js';
 import { referralSchema } from './referral.js';
 

@@ -2,7 +2,7 @@
 // identifier check digits, unique ids. They read the raw input defensively, so they run even when the
 // schema failed and one check reports every problem at once.
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
-import { type IssueType, issue } from '../fhir/outcome.js';
+import { type IssueType, issue } from '../errors/index.js';
 import type { RecordType } from './codes.js';
 import { isCalendarDate, londonDate, londonDateOfInstant } from './dates.js';
 import { hasValidChiDate, isValidModulus11 } from './identifiers.js';

@@ -2,21 +2,12 @@
 // the rule only: inputs are patient data, so no message may echo a value.
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import type { z } from 'zod';
-import { type IssueType, issue } from '../fhir/outcome.js';
+import { type IssueClass, type IssueType, zodIssues } from '../errors/index.js';
 import { isCalendarDate } from './dates.js';
 
 type RawIssue = z.core.$ZodRawIssue;
-type PathKey = PropertyKey;
 
-/** `['goals', 0, 'steps', 1, 'id']` → `goals[0].steps[1].id`. */
-export function formatPath(path: readonly PathKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out;
-}
+export { formatPath } from '../errors/index.js';
 
 const plural = (n: number | bigint, word: string): string => `${n} ${word}${n === 1 || n === 1n ? '' : 's'}`;
 
@@ -79,51 +70,29 @@ function isMissingDiscriminator(iss: z.core.$ZodIssue, input: unknown): boolean 
   );
 }
 
-/** Classify a final zod issue; `input` is read only to tell "missing" and "impossible date" apart. */
-export function toOutcomeIssues(issues: readonly z.core.$ZodIssue[]): OperationOutcomeIssue[] {
-  const out: OperationOutcomeIssue[] = [];
-  for (const iss of issues) {
-    const input = (iss as { input?: unknown }).input;
-    if (iss.code === 'unrecognized_keys') {
-      // One issue per key, at the key's own path, so each unknown field is named exactly.
-      for (const key of iss.keys) {
-        out.push(
-          issue({
-            code: 'structure',
-            diagnostics: `${formatPath([...iss.path, key])}: unknown field`,
-            expression: formatPath([...iss.path, key]),
-            errorCode: 'REC_BAD_REQUEST',
-          }),
-        );
-      }
-      continue;
-    }
-    const where = formatPath(iss.path);
-    let code: IssueType = 'invalid';
-    let errorCode = 'REC_BAD_REQUEST';
-    // reportInput is on, so an undefined input means the field is absent (enums report invalid_value).
-    if (input === undefined) code = 'required';
-    else if (iss.code === 'invalid_union' && isMissingDiscriminator(iss, input)) code = 'required';
-    else if (iss.code === 'too_big' && iss.origin === 'string') {
-      code = 'too-long';
-      errorCode = 'STRING_TOO_LONG';
-    } else if (iss.code === 'invalid_value' || iss.code === 'too_big' || iss.code === 'too_small')
-      code = 'value';
-    else if (iss.code === 'invalid_union' && 'discriminator' in iss) code = 'value';
-    else if (iss.code === 'invalid_format' && (iss.format === 'date' || iss.format === 'datetime')) {
-      code = 'value';
-      const datePart = typeof input === 'string' ? /^(\d{4}-\d{2}-\d{2})/.exec(input)?.[1] : undefined;
-      if (datePart !== undefined && !isCalendarDate(datePart)) errorCode = 'DATE_IMPOSSIBLE';
-    }
-    out.push(
-      issue({
-        code,
-        // A schema's own message (e.g. "must be a calendar date") would mislead for a missing field.
-        diagnostics: `${where || 'record'}: ${code === 'required' ? 'is required' : iss.message}`,
-        ...(where ? { expression: where } : {}),
-        errorCode,
-      }),
-    );
+/** How a record's zod issue is reported: "required", out-of-range values, impossible dates. */
+function classify(iss: z.core.$ZodIssue): IssueClass {
+  const input = (iss as { input?: unknown }).input;
+  let code: IssueType = 'invalid';
+  let errorCode = 'REC_BAD_REQUEST';
+  // reportInput is on, so an undefined input means the field is absent (enums report invalid_value).
+  if (input === undefined) code = 'required';
+  else if (iss.code === 'invalid_union' && isMissingDiscriminator(iss, input)) code = 'required';
+  else if (iss.code === 'too_big' && iss.origin === 'string') {
+    code = 'too-long';
+    errorCode = 'STRING_TOO_LONG';
+  } else if (iss.code === 'invalid_value' || iss.code === 'too_big' || iss.code === 'too_small') code = 'value';
+  else if (iss.code === 'invalid_union' && 'discriminator' in iss) code = 'value';
+  else if (iss.code === 'invalid_format' && (iss.format === 'date' || iss.format === 'datetime')) {
+    code = 'value';
+    const datePart = typeof input === 'string' ? /^(\d{4}-\d{2}-\d{2})/.exec(input)?.[1] : undefined;
+    if (datePart !== undefined && !isCalendarDate(datePart)) errorCode = 'DATE_IMPOSSIBLE';
   }
-  return out;
+  // A schema's own message (e.g. "must be a calendar date") would mislead for a missing field.
+  return { code, errorCode, ...(code === 'required' ? { message: 'is required' } : {}) };
+}
+
+/** A record's zod issues as OperationOutcome issues at record paths (`goals[0].steps[1].id`). */
+export function toOutcomeIssues(issues: readonly z.core.$ZodIssue[]): OperationOutcomeIssue[] {
+  return zodIssues(issues, { errorCode: 'REC_BAD_REQUEST', rootName: 'record', classify });
 }

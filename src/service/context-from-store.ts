@@ -2,8 +2,8 @@
 // the previous plan version (dropped goals become cancelled), the latest plan (discharge) and the
 // target of an entered-in-error.
 
-import type { SiteSettings } from '../config/site.js';
-import { issue, NavbridgeError } from '../fhir/outcome.js';
+import type { SiteSettings } from '../settings/site.js';
+import { issue, NavbridgeError } from '../errors/index.js';
 import {
   defaultContext,
   type MappingContext,

@@ -2,12 +2,12 @@
 // the store, mapping, discharge completion, validation, and each partner's payload.
 import { createHash } from 'node:crypto';
 import type { Bundle, Resource } from 'fhir/r4.js';
-import type { PartnerConfig } from '../config/app-config.js';
+import type { PartnerConfig } from '../settings/app-config.js';
 import { loadMapping, loadSiteSettings } from '../config/mappings.js';
-import type { SiteSettings } from '../config/site.js';
+import type { SiteSettings } from '../settings/site.js';
 import { buildPayload } from '../fhir/delivery-forms.js';
 import { bundleId } from '../fhir/ids.js';
-import { hasErrors, issue, NavbridgeError } from '../fhir/outcome.js';
+import { hasErrors, issue, NavbridgeError } from '../errors/index.js';
 import type { Validator } from '../fhir/validate.js';
 import {
   type CompiledMapping,

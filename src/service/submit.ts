@@ -2,10 +2,10 @@
 // behind `navbridge submit`, POST /api/v1/records and inbound referrals. One PostgreSQL transaction;
 // queue jobs are added after commit (the sweeper repairs a crash in between).
 import type { Bundle, BundleEntry, OperationOutcomeIssue, Task } from 'fhir/r4.js';
-import type { PartnerConfig } from '../config/app-config.js';
-import type { SiteSettings } from '../config/site.js';
+import type { PartnerConfig } from '../settings/app-config.js';
+import type { SiteSettings } from '../settings/site.js';
 import { resourceId } from '../fhir/ids.js';
-import { issue, NavbridgeError } from '../fhir/outcome.js';
+import { issue, NavbridgeError } from '../errors/index.js';
 import type { Validator } from '../fhir/validate.js';
 import type { CompiledMapping, MappableRecord } from '../mapping/index.js';
 import { checkRecord, fillSite, type NavEvent, type Referral } from '../records/index.js';

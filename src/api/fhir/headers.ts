@@ -1,7 +1,7 @@
 // BaRS request headers: X-Request-Id (unique per partner), X-Correlation-Id (kept and echoed), and the
 // Base64-encoded JSON NHSD-* headers, decoded tolerantly (standard or URL-safe alphabet, padding optional).
 import type { Request } from 'express';
-import { issue, NavbridgeError } from '../../fhir/outcome.js';
+import { issue, NavbridgeError } from '../../errors/index.js';
 
 /** BaRS headers whose value is Base64-encoded JSON. */
 export const BASE64_HEADERS = [

@@ -3,9 +3,9 @@
 // store nothing here (the router writes the audit row).
 import { isDeepStrictEqual } from 'node:util';
 import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
-import type { PartnerConfig } from '../../config/app-config.js';
+import type { PartnerConfig } from '../../settings/app-config.js';
 import { resourceId } from '../../fhir/ids.js';
-import { ERROR_CODE_SYSTEM, isNavbridgeError, issue, NavbridgeError } from '../../fhir/outcome.js';
+import { ERROR_CODE_SYSTEM, isNavbridgeError, issue, NavbridgeError } from '../../errors/index.js';
 import {
   type InboundKind,
   type InboundMapResult,

@@ -3,9 +3,9 @@
 // GET /metadata is open; everything else needs a partner principal (res.locals.principal).
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Bundle, Resource } from 'fhir/r4.js';
-import type { PartnerConfig } from '../../config/app-config.js';
+import type { PartnerConfig } from '../../settings/app-config.js';
 import { resourceId } from '../../fhir/ids.js';
-import { isNavbridgeError, issue, NavbridgeError } from '../../fhir/outcome.js';
+import { isNavbridgeError, issue, NavbridgeError } from '../../errors/index.js';
 import type { InboundKind } from '../../intake/index.js';
 import { auditInbound, claimRequestId, latestResource, releaseRequestId } from '../../store/inbound.js';
 import type { Principal } from '../auth.js';

@@ -1,6 +1,6 @@
 // What the FHIR router needs from the app (dependencies passed in, no globals).
 import type { RequestHandler } from 'express';
-import type { PartnerConfig } from '../../config/app-config.js';
+import type { PartnerConfig } from '../../settings/app-config.js';
 import type { Validator } from '../../fhir/validate.js';
 import type { CompiledInverseMapping } from '../../intake/index.js';
 import type { NavigatorService } from '../../service/submit.js';

@@ -3,7 +3,7 @@
 // referrals and exchanges; anything else is answered 404. The admin sees every site.
 import { Router } from 'express';
 import { z } from 'zod';
-import { issue, NavbridgeError } from '../../fhir/outcome.js';
+import { issue, NavbridgeError } from '../../errors/index.js';
 import type { NavigatorService } from '../../service/submit.js';
 import type { Db } from '../../store/db.js';
 import {

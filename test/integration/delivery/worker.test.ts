@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, Task } from 'fhir/r4.js';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerConfig, partnerSchema } from '../../../src/config/app-config.js';
+import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
 import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';

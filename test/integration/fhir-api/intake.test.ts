@@ -7,7 +7,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler, notFoundHandler } from '../../../src/api/errors.js';
 import { fhirRouter } from '../../../src/api/fhir/router.js';
-import { type PartnerConfig, partnerSchema } from '../../../src/config/app-config.js';
+import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { inboundMappingCache } from '../../../src/config/inbound-mappings.js';
 import { loadConformance } from '../../../src/config/profiles.js';
 import { createValidator } from '../../../src/fhir/validate.js';

@@ -3,10 +3,10 @@
 // resend of the same exchange leaves one copy.
 import type { Binary, Bundle, Composition, DocumentReference } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerConfig } from '../../../src/config/app-config.js';
+import type { PartnerConfig } from '../../../src/settings/app-config.js';
 import { createAuthProvider } from '../../../src/delivery/partner-auth.js';
 import { PartnerClient } from '../../../src/delivery/partner-client.js';
-import { hasErrors } from '../../../src/fhir/outcome.js';
+import { hasErrors } from '../../../src/errors/index.js';
 import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { partnerResourceStore } from '../../../src/store/partner-resources.js';
 import {

@@ -2,7 +2,7 @@
 // prefix, the navigator service and delivery workers for the given partners (real sandbox servers).
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import { type PartnerConfig, partnerSchema } from '../../../src/config/app-config.js';
+import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import type { Env } from '../../../src/config/load-app-config.js';
 import { loadConformance } from '../../../src/config/profiles.js';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';

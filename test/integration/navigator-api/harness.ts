@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import pino from 'pino';
 import { buildApp } from '../../../src/api/app.js';
-import { appConfigSchema } from '../../../src/config/app-config.js';
+import { appConfigSchema } from '../../../src/settings/app-config.js';
 import type { LoadedConfig } from '../../../src/config/load-app-config.js';
 import { loadConformance } from '../../../src/config/profiles.js';
 import { createValidator } from '../../../src/fhir/validate.js';

@@ -1,5 +1,5 @@
 // Shared fixtures for mapping engine tests: a site and a small in-memory mapping.
-import { type SiteSettings, siteSettingsSchema } from '../../../src/config/site.js';
+import { type SiteSettings, siteSettingsSchema } from '../../../src/settings/site.js';
 import {
   compileMapping,
   type MappingContext,

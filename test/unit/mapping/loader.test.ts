@@ -8,7 +8,7 @@ import {
   loadMapping,
   loadSiteSettings,
 } from '../../../src/config/mappings.js';
-import { isNavbridgeError } from '../../../src/fhir/outcome.js';
+import { isNavbridgeError } from '../../../src/errors/index.js';
 
 const ROOT_MAPPINGS = path.resolve(import.meta.dirname, '..', '..', '..', 'mappings');
 

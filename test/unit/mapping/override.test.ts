@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isNavbridgeError } from '../../../src/fhir/outcome.js';
+import { isNavbridgeError } from '../../../src/errors/index.js';
 import { checkMapping, compileMapping, mapRecord } from '../../../src/mapping/index.js';
 import { compile, context, record, TABLES } from './helpers.js';
 

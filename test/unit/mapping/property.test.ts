@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../../../src/cli/pipeline.js';
 import { loadConformance } from '../../../src/config/profiles.js';
 import { createValidator } from '../../../src/fhir/validate.js';
-import type { MappedRecordType } from '../../../src/mapping/index.js';
+import type { RecordType } from '../../../src/mapping/index.js';
 import { ARB_NOW, arbAssessment, arbEvent, arbReferral, arbSupportPlan } from '../../support/arbitraries.js';
 
 const validator = createValidator(loadConformance('profiles'));
@@ -12,7 +12,7 @@ const pipeline = new Pipeline({ mappingsDir: 'mappings', now: ARB_NOW.toISOStrin
 const SITES = ['leeds-north', 'cardiff-vale'] as const;
 
 async function assertMapsToValidFhir(
-  recordType: MappedRecordType,
+  recordType: RecordType,
   arb: fc.Arbitrary<object>,
   numRuns: number,
 ) {

@@ -4,12 +4,12 @@ import path from 'node:path';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { loadMapping } from '../../../src/config/mappings.js';
 import { loadConformance } from '../../../src/config/profiles.js';
-import { type SiteSettings, siteSettingsSchema } from '../../../src/config/site.js';
+import { type SiteSettings, siteSettingsSchema } from '../../../src/settings/site.js';
 import { createValidator, type Validator } from '../../../src/fhir/validate.js';
 import {
   type CompiledMapping,
   defaultContext,
-  type MappedRecordType,
+  type RecordType,
   type MappingContext,
   mappingContextSchema,
   mapRecord,
@@ -34,8 +34,8 @@ export const SITE: SiteSettings = siteSettingsSchema.parse({
   },
 });
 
-const compiled = new Map<MappedRecordType, CompiledMapping>();
-export function mappingFor(type: MappedRecordType): CompiledMapping {
+const compiled = new Map<RecordType, CompiledMapping>();
+export function mappingFor(type: RecordType): CompiledMapping {
   let m = compiled.get(type);
   if (!m) {
     m = loadMapping(MAPPINGS_DIR, type);
@@ -50,7 +50,7 @@ export type ContextPatch = Partial<Omit<MappingContext, 'referral'>> & {
 
 /** defaultContext for the record, with `patch` laid over it (referral and its state merged field by field). */
 export function contextFor(
-  type: MappedRecordType,
+  type: RecordType,
   record: { id: string; referralId?: string },
   patch: ContextPatch = {},
 ): MappingContext {
@@ -74,7 +74,7 @@ export function contextFor(
 
 /** Checks the record as the CLI would (so test records stay valid records), then maps it. */
 export async function mapWith(
-  type: MappedRecordType,
+  type: RecordType,
   input: Record<string, unknown>,
   patch: ContextPatch = {},
 ): Promise<Bundle> {

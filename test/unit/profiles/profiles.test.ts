@@ -9,7 +9,7 @@ import {
   QUESTIONNAIRES,
   valueSetUrl,
 } from '../../../src/fhir/canonical.js';
-import { NavbridgeError } from '../../../src/fhir/outcome.js';
+import { NavbridgeError } from '../../../src/errors/index.js';
 import { ASSESSMENT_TOOLS, DIAGNOSES, PRIORITIES } from '../../../src/records/assessment-tools.js';
 import { OUTCOME_MEASURES } from '../../../src/records/codes.js';
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4.js';
-import { type PartnerConfig, partnerSchema } from '../../../src/config/app-config.js';
+import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { mapWith } from '../mappings-content/helpers.js';
 
 const MAPPINGS = path.resolve(import.meta.dirname, '../../../mappings');

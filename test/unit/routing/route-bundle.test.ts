@@ -1,7 +1,7 @@
 import type { Bundle, CarePlan, Resource } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerConfig } from '../../../src/config/app-config.js';
-import { urnReferences } from '../../../src/fhir/delivery-forms-references.js';
+import type { PartnerConfig } from '../../../src/settings/app-config.js';
+import { urnReferences } from '../../../src/payloads/references.js';
 import {
   type Route,
   type RouteInput,

@@ -2,8 +2,8 @@
 // transaction, rest, BaRS message or document. Pure and deterministic: ids from `exchangeKey`, time `now`.
 import type { Bundle, BundleEntry, MessageHeader, Reference, Resource } from 'fhir/r4.js';
 import { v5 as uuidv5 } from 'uuid';
-import type { PartnerConfig } from '../config/app-config.js';
-import { CANONICAL_BASE, IDENTIFIER_SYSTEMS } from './canonical.js';
+import type { PartnerConfig } from '../settings/app-config.js';
+import { CANONICAL_BASE, IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
 import {
   bestPatientIdentifier,
   businessIdentifier,
@@ -14,11 +14,11 @@ import {
   logicalReference,
   rewriteUrnReferences,
   urnReferences,
-} from './delivery-forms-references.js';
+} from './references.js';
 import { buildDocument, buildDocumentReference, type DocumentOptions } from './document-bundle.js';
-import { NAVBRIDGE_NAMESPACE } from './ids.js';
+import { NAVBRIDGE_NAMESPACE } from '../fhir/ids.js';
 
-export { identifierToken } from './delivery-forms-references.js';
+export { identifierToken } from './references.js';
 
 export type DeliveryMode = PartnerConfig['mode'];
 

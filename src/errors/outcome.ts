@@ -1,14 +1,15 @@
 // The one error model: every failure is an OperationOutcome carried by NavbridgeError, with a stable
-// code (BaRS-style) from which the HTTP status is derived in one place.
+// code (BaRS-style) from which the HTTP status is derived in one place. Errors are made only by the
+// builders in ./builders.ts (one per code); this module holds the class, the codes and issue helpers.
 import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
 
+/** Every code navbridge answers with, and its HTTP status (README "Error codes" lists each). */
 export const ERROR_CODES = {
   REC_BAD_REQUEST: 400,
   REC_UNAUTHORIZED: 401,
   REC_FORBIDDEN: 403,
   REC_NOT_FOUND: 404,
   REC_CONFLICT: 409,
-  REC_PRECONDITION_FAILED: 412,
   REC_TOO_LARGE: 413,
   REC_UNSUPPORTED_MEDIA_TYPE: 415,
   REC_UNPROCESSABLE_ENTITY: 422,
@@ -29,7 +30,7 @@ export interface IssueInput {
   /** Human-readable, never containing patient data. */
   diagnostics: string;
   /** FHIRPath or record path of the element at fault. */
-  expression?: string | string[];
+  expression?: string | readonly string[];
   /** Stable error code, e.g. REC_BAD_REQUEST or a rule id. */
   errorCode?: string;
 }
@@ -44,7 +45,7 @@ export function issue(input: IssueInput): OperationOutcomeIssue {
     out.details = { coding: [{ system: ERROR_CODE_SYSTEM, code: input.errorCode }] };
   }
   if (input.expression !== undefined) {
-    out.expression = Array.isArray(input.expression) ? input.expression : [input.expression];
+    out.expression = typeof input.expression === 'string' ? [input.expression] : [...input.expression];
   }
   return out;
 }
@@ -57,19 +58,24 @@ export function hasErrors(issues: readonly OperationOutcomeIssue[]): boolean {
   return issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
 }
 
+/** The stable code an issue carries in `details.coding` (undefined when it carries none). */
+export const issueCode = (i: OperationOutcomeIssue): string | undefined => i.details?.coding?.[0]?.code;
+
+/** The same issues re-labelled with another stable code (e.g. record problems of an inbound request). */
+export function relabel(issues: readonly OperationOutcomeIssue[], errorCode: string): OperationOutcomeIssue[] {
+  return issues.map((i) => ({ ...i, details: { coding: [{ system: ERROR_CODE_SYSTEM, code: errorCode }] } }));
+}
+
 export class NavbridgeError extends Error {
   override readonly name = 'NavbridgeError';
   readonly code: ErrorCode;
   readonly outcome: OperationOutcome;
 
-  constructor(code: ErrorCode, issues: OperationOutcomeIssue[] | string) {
-    const list =
-      typeof issues === 'string'
-        ? [issue({ diagnostics: issues, errorCode: code, code: 'processing' })]
-        : issues;
-    super(list.map((i) => i.diagnostics ?? i.code).join('; '));
+  /** Use the builders in ./builders.ts: one per code, so a throw site is one line. */
+  constructor(code: ErrorCode, issues: OperationOutcomeIssue[]) {
+    super(issues.map((i) => i.diagnostics ?? i.code).join('; '));
     this.code = code;
-    this.outcome = outcome(list);
+    this.outcome = outcome(issues);
   }
 
   get status(): number {
@@ -81,18 +87,3 @@ export class NavbridgeError extends Error {
 export function isNavbridgeError(err: unknown): err is NavbridgeError {
   return err instanceof Error && err.name === 'NavbridgeError' && 'outcome' in err;
 }
-
-export const badRequest = (diagnostics: string, expression?: string): NavbridgeError =>
-  new NavbridgeError('REC_BAD_REQUEST', [
-    issue({ diagnostics, errorCode: 'REC_BAD_REQUEST', ...(expression ? { expression } : {}) }),
-  ]);
-
-export const unprocessable = (diagnostics: string, expression?: string): NavbridgeError =>
-  new NavbridgeError('REC_UNPROCESSABLE_ENTITY', [
-    issue({
-      diagnostics,
-      code: 'processing',
-      errorCode: 'REC_UNPROCESSABLE_ENTITY',
-      ...(expression ? { expression } : {}),
-    }),
-  ]);

@@ -10,9 +10,9 @@ import type {
   Reference,
   Resource,
 } from 'fhir/r4.js';
-import type { PartnerConfig } from '../config/app-config.js';
-import { IDENTIFIER_SYSTEMS } from './canonical.js';
-import { bestPatientIdentifier, fullUrlOf, identifierToken } from './delivery-forms-references.js';
+import type { PartnerConfig } from '../settings/app-config.js';
+import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
+import { bestPatientIdentifier, fullUrlOf, identifierToken } from './references.js';
 import { buildSections } from './document-narrative.js';
 
 export const DOCUMENT_TITLE = 'Mental Health Navigation update';

@@ -15,8 +15,8 @@ import type {
   Task,
 } from 'fhir/r4.js';
 import { ASSESSMENT_TOOLS } from '../records/assessment-tools.js';
-import { QUESTIONNAIRES } from './canonical.js';
-import { fullUrlOf, isOnwardReferral } from './delivery-forms-references.js';
+import { QUESTIONNAIRES } from '../fhir/canonical.js';
+import { fullUrlOf, isOnwardReferral } from './references.js';
 
 export type DocumentContent = 'summary' | 'full';
 

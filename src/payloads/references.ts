@@ -1,7 +1,7 @@
 // Reference plumbing shared by routing and the delivery forms: finding `urn:uuid:` references,
 // turning them into logical (identifier) references, and ordering resources dependencies-first.
 import type { Identifier, Reference, Resource } from 'fhir/r4.js';
-import { IDENTIFIER_SYSTEMS, PROFILES } from './canonical.js';
+import { IDENTIFIER_SYSTEMS, PROFILES } from '../fhir/canonical.js';
 
 type Json = unknown;
 type Ident = { system: string; value: string };

@@ -1,0 +1,78 @@
+// One builder per error code (as Fastify registers each error once): a throw site is one line, and
+// every answer of a code has the same shape. A builder takes one diagnostic (with its path) or the
+// issues already collected (every problem at once).
+import type { OperationOutcomeIssue } from 'fhir/r4.js';
+import { type ErrorCode, type IssueSeverity, type IssueType, issue, NavbridgeError } from './outcome.js';
+
+/** One problem described in words (never patient data), or the issues already built. */
+export type ErrorDetail = string | OperationOutcomeIssue[];
+
+export interface DetailOptions {
+  /** FHIRPath or record path of the element at fault. */
+  expression?: string | readonly string[];
+  /** The FHIR issue type, when more precise than the builder's default. */
+  code?: IssueType;
+  severity?: IssueSeverity;
+}
+
+function build(
+  errorCode: ErrorCode,
+  defaultType: IssueType,
+  detail: ErrorDetail,
+  opts: DetailOptions = {},
+): NavbridgeError {
+  if (typeof detail !== 'string') return new NavbridgeError(errorCode, detail);
+  return new NavbridgeError(errorCode, [
+    issue({
+      code: opts.code ?? defaultType,
+      diagnostics: detail,
+      errorCode,
+      ...(opts.severity ? { severity: opts.severity } : {}),
+      ...(opts.expression !== undefined ? { expression: opts.expression } : {}),
+    }),
+  ]);
+}
+
+/** 400: the request or record is malformed (structure, unknown fields, bad values). */
+export const badRequest = (detail: ErrorDetail, opts?: DetailOptions): NavbridgeError =>
+  build('REC_BAD_REQUEST', 'invalid', detail, opts);
+
+/** 401: no credentials, or credentials that do not verify (the caller sets WWW-Authenticate). */
+export const unauthorized = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_UNAUTHORIZED', 'login', detail, opts);
+
+/** 403: an authenticated caller asking for something its kind or tenancy does not allow. */
+export const forbidden = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_FORBIDDEN', 'forbidden', detail, opts);
+
+/** 404: no such thing, or not the caller's (answered exactly alike). Never echoes the path asked for. */
+export const notFound = (what = 'resource'): NavbridgeError =>
+  build('REC_NOT_FOUND', 'not-found', `no such ${what}`);
+
+/** 409: a duplicate (BaRS REC_CONFLICT) or a version conflict. */
+export const conflict = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_CONFLICT', 'conflict', detail, opts);
+
+/** 413: the body exceeds a limit. */
+export const tooLarge = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_TOO_LARGE', 'too-long', detail, opts);
+
+/** 415: the body's media type (or charset, or encoding) is not one the endpoint takes. */
+export const unsupportedMediaType = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_UNSUPPORTED_MEDIA_TYPE', 'not-supported', detail, opts);
+
+/** 422: well-formed, but a business rule refuses it (unknown site or referral, bad codes). */
+export const unprocessable = (detail: ErrorDetail, opts?: DetailOptions): NavbridgeError =>
+  build('REC_UNPROCESSABLE_ENTITY', 'processing', detail, opts);
+
+/** 500: an internal failure; the details go to the log, never to the caller. */
+export const serverError = (): NavbridgeError =>
+  build('REC_SERVER_ERROR', 'exception', 'internal error', { severity: 'fatal' });
+
+/** A mapping failed or produced FHIR that does not validate: a mapping bug, never the caller's. */
+export const mappingError = (detail: ErrorDetail, opts?: DetailOptions): NavbridgeError =>
+  build('MAPPING_ERROR', 'processing', detail, opts);
+
+/** A configuration, mapping file or secret is missing or invalid (start-up and CLI exit 2). */
+export const configError = (detail: ErrorDetail, opts?: DetailOptions): NavbridgeError =>
+  build('CONFIG_ERROR', 'processing', detail, opts);

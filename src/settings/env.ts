@@ -1,0 +1,115 @@
+// The environment, read in one place through one schema: connection settings, paths and the port
+// (coerced and checked, defaults applied), and the secrets whose variable names the configuration
+// gives. Nothing else in navbridge reads an environment variable.
+import { z } from 'zod';
+import type { AppConfig } from './app-config.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULT_CONFIG_FILE = 'navbridge.config.yaml';
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+/** The person-matching key and the admin token must be long enough not to be guessed. */
+export const PERSON_KEY_MIN_LENGTH = 16;
+
+const nonEmpty = z.string().min(1);
+const dbSchema = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL schema name (a-z, 0-9, _)');
+
+/** Every environment variable navbridge reads by a fixed name (README "Configuration reference"). */
+export const envSchema = z.object({
+  /** The configuration file (relative to the working directory). */
+  NAVBRIDGE_CONFIG: nonEmpty.default(DEFAULT_CONFIG_FILE),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .default(DEFAULT_DATABASE_URL),
+  /** navbridge's tables in another schema than `public` (tests run processes on a schema of their own). */
+  NAVBRIDGE_DB_SCHEMA: dbSchema.optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .default(DEFAULT_REDIS_URL),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Mapping and profile folders of the commands that need no configuration file (map, validate). */
+  NAVBRIDGE_MAPPINGS: nonEmpty.optional(),
+  NAVBRIDGE_PROFILES: nonEmpty.optional(),
+});
+export type EnvSettings = z.infer<typeof envSchema>;
+
+/** Where a connection string is printed, its password is not. */
+export const redactUrl = (url: string): string => url.replace(/\/\/([^@/]*)@/, '//***@');
+
+/**
+ * The secrets the configuration names, read and checked together (every problem at once): the
+ * person-matching key (required where records are stored), the admin token, partner credentials
+ * and the JWKS documents of partners and site clients given in the environment.
+ */
+export interface Secrets {
+  personKey?: string;
+  adminToken?: string;
+  /** Partner auth secrets by partner id: a bearer token or a PEM private key. */
+  partnerAuth: Readonly<Record<string, string>>;
+  /** JWKS JSON documents by environment variable name (`inbound.publicKeysEnv`, `siteClients[].publicKeysEnv`). */
+  jwks: Readonly<Record<string, string>>;
+}
+
+export interface SecretProblem {
+  variable: string;
+  message: string;
+}
+
+export interface SecretNeeds {
+  /** The person key must be set (commands that store records). */
+  personKey: boolean;
+  /** Partner credentials must be set (commands that deliver). */
+  partnerAuth: boolean;
+}
+
+export function readSecrets(
+  env: Env,
+  config: Pick<AppConfig, 'secrets' | 'partners' | 'siteClients'>,
+  needs: SecretNeeds,
+): { secrets: Secrets; problems: SecretProblem[] } {
+  const problems: SecretProblem[] = [];
+  const personKey = env[config.secrets.personKeyEnv];
+  if (needs.personKey && (personKey === undefined || personKey.length < PERSON_KEY_MIN_LENGTH))
+    problems.push({
+      variable: config.secrets.personKeyEnv,
+      message: `person matching key: must be set (at least ${PERSON_KEY_MIN_LENGTH} characters)`,
+    });
+  const partnerAuth: Record<string, string> = {};
+  for (const p of config.partners) {
+    const name =
+      p.auth.type === 'bearer'
+        ? p.auth.tokenEnv
+        : p.auth.type === 'oauth2-client-credentials'
+          ? p.auth.privateKeyEnv
+          : undefined;
+    if (!name) continue;
+    const value = env[name];
+    if (value) partnerAuth[p.id] = value;
+    else if (needs.partnerAuth)
+      problems.push({ variable: name, message: `partners[${p.id}].auth: must be set` });
+  }
+  const jwks: Record<string, string> = {};
+  const jwksNames = [
+    ...config.partners.map((p) => p.inbound?.publicKeysEnv),
+    ...config.siteClients.map((c) => c.publicKeysEnv),
+  ];
+  for (const name of jwksNames) {
+    if (!name) continue;
+    const value = env[name];
+    if (value) jwks[name] = value;
+  }
+  const adminToken = env[config.secrets.adminTokenEnv];
+  return {
+    secrets: {
+      ...(personKey ? { personKey } : {}),
+      ...(adminToken ? { adminToken } : {}),
+      partnerAuth,
+      jwks,
+    },
+    problems,
+  };
+}
