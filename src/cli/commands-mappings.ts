@@ -1,13 +1,13 @@
 // `navbridge mappings test` (golden examples) and `navbridge mappings check` (static checks).
 import { listRecordTypes, listSites, loadMapping } from '../config/mappings.js';
+import { loadProfiles } from '../config/startup.js';
 import { hasErrors } from '../errors/index.js';
 import { checkMapping } from '../mapping/index.js';
-import { getConformance } from './conformance.js';
 import { runGoldens } from './golden.js';
 import { type CliFlags, type CliIo, describeError, EXIT } from './io.js';
 
 export async function runMappingsTest(flags: CliFlags, io: CliIo): Promise<number> {
-  const { validator } = getConformance(flags.profilesDir);
+  const { validator } = loadProfiles(flags.profilesDir);
   const results = await runGoldens({
     mappingsDir: flags.mappingsDir,
     validator,
@@ -29,7 +29,7 @@ export async function runMappingsTest(flags: CliFlags, io: CliIo): Promise<numbe
 }
 
 export async function runMappingsCheck(flags: CliFlags, io: CliIo): Promise<number> {
-  const { conformance } = getConformance(flags.profilesDir);
+  const { conformance } = loadProfiles(flags.profilesDir);
   const profiles = new Set(conformance.structureDefinitions.map((sd) => sd.url));
   const codeSystems = new Map(
     conformance.codeSystems.map((cs) => [cs.url ?? '', new Set((cs.concept ?? []).map((c) => c.code))]),

@@ -2,10 +2,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4.js';
-import { PROFILES } from '../fhir/canonical.js';
+import { lazyMappingSet, loadProfiles } from '../config/startup.js';
 import { hasErrors, issue, outcome } from '../errors/index.js';
-import { contextFileSchema, RECORD_TYPES, type RecordType } from '../mapping/index.js';
-import { getConformance } from './conformance.js';
+import { PROFILES } from '../fhir/canonical.js';
+import { contextFileSchema } from '../mapping/index.js';
+import { RECORD_TYPES, type RecordType } from '../records/index.js';
 import { type CliFlags, type CliIo, EXIT, UsageError } from './io.js';
 import { Pipeline, readInputs } from './pipeline.js';
 
@@ -62,9 +63,9 @@ export async function runMap(args: string[], flags: CliFlags, io: CliIo): Promis
   // The only clock read in navbridge's mapping path: explicit --now, then the context file, then now.
   const now = flags.now ?? contextNow ?? new Date().toISOString();
   const inputs = readInputs(recordType, file, readTextFile(io.cwd, file));
-  const validator = flags.skipValidation ? undefined : getConformance(flags.profilesDir).validator;
+  const validator = flags.skipValidation ? undefined : loadProfiles(flags.profilesDir).validator;
   const pipeline = new Pipeline({
-    mappingsDir: flags.mappingsDir,
+    mappings: lazyMappingSet(flags.mappingsDir),
     now,
     ...(flags.site ? { site: flags.site } : {}),
     context: contextRest,
@@ -104,7 +105,7 @@ export async function runValidate(args: string[], flags: CliFlags, io: CliIo): P
   const profile = flags.profile
     ? (PROFILES[flags.profile as keyof typeof PROFILES] ?? flags.profile)
     : undefined;
-  const { validator } = getConformance(flags.profilesDir);
+  const { validator } = loadProfiles(flags.profilesDir);
   const r = resource as Resource;
   const issues =
     r.resourceType === 'Bundle' && !profile

@@ -2,6 +2,7 @@
 // Goldens are stable because `now` comes from `<name>.context.json` or the fixed GOLDEN_NOW.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { findGoldenExamples, type GoldenExample } from '../config/mappings.js';
+import { lazyMappingSet, type MappingSet } from '../config/startup.js';
 import type { Validator } from '../fhir/validate.js';
 import { contextFileSchema } from '../mapping/index.js';
 import { describeError, UsageError } from './io.js';
@@ -44,13 +45,13 @@ function readContext(file: string): ReturnType<typeof contextFileSchema.parse> {
 
 async function runExample(
   example: GoldenExample,
-  mappingsDir: string,
+  mappings: MappingSet,
   validator: Validator | undefined,
   update: boolean,
 ): Promise<GoldenResult> {
   const { now, ...context } = example.context ? readContext(example.context) : {};
   const pipeline = new Pipeline({
-    mappingsDir,
+    mappings,
     now: now ?? GOLDEN_NOW,
     ...(example.site ? { site: example.site } : {}),
     context,
@@ -106,9 +107,10 @@ export async function runGoldens(opts: GoldenRunOptions): Promise<GoldenResult[]
     (e) => !opts.filter || e.label.includes(opts.filter),
   );
   const out: GoldenResult[] = [];
+  const mappings = lazyMappingSet(opts.mappingsDir);
   for (const example of examples) {
     try {
-      out.push(await runExample(example, opts.mappingsDir, opts.validator, opts.update ?? false));
+      out.push(await runExample(example, mappings, opts.validator, opts.update ?? false));
     } catch (err) {
       const { message, detail } = describeError(err);
       out.push({ example, status: 'failed', detail: [message, ...detail] });

@@ -27,6 +27,22 @@ export class UsageError extends Error {
   }
 }
 
+/** A dependency missing at start-up (service/runtime.ts StartupError), checked by name. */
+export function isStartupError(err: unknown): err is Error & { detail: string[] } {
+  return (
+    err instanceof Error && err.name === 'StartupError' && Array.isArray((err as { detail?: unknown }).detail)
+  );
+}
+
+/** Usage, configuration and start-up problems exit 2; everything else that fails exits 1. */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof UsageError ||
+    isStartupError(err) ||
+    (err as { code?: string }).code === 'CONFIG_ERROR'
+    ? EXIT.usage
+    : EXIT.failed;
+}
+
 /** Parsed command-line options shared by the commands. */
 export type CliFlags = {
   site?: string;
@@ -45,6 +61,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 /** A one-line message and detail lines for any error, without a stack trace. */
 export function describeError(err: unknown): { message: string; detail: string[] } {
   if (err instanceof UsageError) return { message: err.message, detail: err.detail };
+  if (isStartupError(err)) return { message: err.message, detail: err.detail };
   const nav = err as { name?: string; code?: string; outcome?: { issue?: { diagnostics?: string }[] } };
   if (err instanceof Error && nav.name === 'NavbridgeError' && nav.outcome) {
     const what = nav.code === 'CONFIG_ERROR' ? 'configuration error' : (nav.code ?? 'error');

@@ -4,11 +4,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runDeadLetters, runRecords } from './commands-admin.js';
 import { runHashKey } from './commands-auth.js';
-import { runDeadLetters, runMigrate, runServe, runStart, runSubmit, runWorker } from './commands-delivery.js';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
 import { runMap, runValidate } from './commands-records.js';
-import { type CliFlags, type CliIo, describeError, EXIT, UsageError } from './io.js';
+import { runMigrate, runServe, runStart, runWorker } from './commands-run.js';
+import { runSubmit } from './commands-submit.js';
+import { type CliFlags, type CliIo, describeError, EXIT, exitCodeOf, UsageError } from './io.js';
 
 export const USAGE = `navbridge — FHIR R4 adapter for Mental Health Navigation services
 
@@ -38,6 +40,10 @@ Usage:
   navbridge dead-letters replay <exchange-id> | replay [filters]   [--remap]
   navbridge dead-letters discard <exchange-id> --reason TEXT
       Inspect and act on dead letters (needs the admin credential in the environment; audited).
+  navbridge records list [--state mapping-failed|remapped] [--site S] [--limit N]
+  navbridge records remap <id> | remap --site S
+      Records and inbound requests kept because their mapping failed; remap re-runs them with the
+      current mappings (needs the admin credential; audited).
   navbridge hash-key < key.txt
       Print the SHA-256 hex digest of a navigator API key read on stdin (for apiKeys[].sha256).
   navbridge help
@@ -80,6 +86,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   port: { type: 'string' },
   remap: { type: 'boolean' },
+  state: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -169,22 +176,23 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
           io,
           io.signal ?? processSignal(),
         );
-      case 'dead-letters': {
+      case 'dead-letters':
+      case 'records': {
         const f = values as Record<string, string | undefined>;
         const pick = (k: string) => (f[k] !== undefined ? { [k]: f[k] } : {});
-        return await runDeadLetters(
-          rest,
-          {
-            ...pick('partner'),
-            ...pick('site'),
-            ...pick('reason'),
-            ...pick('from'),
-            ...pick('to'),
-            ...pick('limit'),
-            ...(values.remap ? { remap: true } : {}),
-          },
-          io,
-        );
+        const adminFlags = {
+          ...pick('partner'),
+          ...pick('site'),
+          ...pick('reason'),
+          ...pick('from'),
+          ...pick('to'),
+          ...pick('limit'),
+          ...pick('state'),
+          ...(values.remap ? { remap: true } : {}),
+        };
+        return command === 'records'
+          ? await runRecords(rest, adminFlags, io)
+          : await runDeadLetters(rest, adminFlags, io);
       }
       default:
         throw new UsageError(`unknown command '${command}'`, ['see `navbridge help`']);
@@ -192,8 +200,6 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   } catch (err) {
     const { message, detail } = describeError(err);
     io.stderr.write(`navbridge: ${message}\n${detail.map((d) => `  ${d}\n`).join('')}`);
-    return err instanceof UsageError || (err as { code?: string }).code === 'CONFIG_ERROR'
-      ? EXIT.usage
-      : EXIT.failed;
+    return exitCodeOf(err);
   }
 }

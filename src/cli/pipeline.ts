@@ -1,23 +1,19 @@
-// One record through the whole path: site → structural check → triage (referral) → context → mapping →
-// validation. Shared by `navbridge map` and `navbridge mappings test`, so goldens test what users run.
+// One record read from a file through the one mapping path (src/mapping/pipeline.ts): site →
+// structural check → context (from a context file) → triage → mapping → validation. Shared by
+// `navbridge map` and `navbridge mappings test`, so goldens test exactly what users and the service run.
 import type { Bundle, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
-import { loadMapping, loadSiteSettings } from '../config/mappings.js';
-import type { SiteSettings } from '../settings/site.js';
+import type { MappingSet } from '../config/startup.js';
 import { hasErrors, isNavbridgeError, outcome } from '../errors/index.js';
 import type { Validator } from '../fhir/validate.js';
 import {
-  type CompiledMapping,
   type ContextFile,
   defaultContext,
-  type ExpressionOrigin,
-  type MappableRecord,
-  type RecordType,
   type MappingContext,
   mappingContextSchema,
-  mapRecordTraced,
+  runMappingPipeline,
 } from '../mapping/index.js';
-import { checkRecord, fillSite, parseCsvRecords, type Referral } from '../records/index.js';
-import { triageReferral } from '../triage/index.js';
+import { checkRecord, fillSite, parseCsvRecords, type RecordOf, type RecordType } from '../records/index.js';
+import type { SiteSettings } from '../settings/site.js';
 import { UsageError } from './io.js';
 
 /** One record read from an input file, not yet checked. */
@@ -56,7 +52,8 @@ export function readInputs(recordType: RecordType, fileName: string, text: strin
 }
 
 export interface PipelineOptions {
-  mappingsDir: string;
+  /** Site settings and compiled mappings (loaded on first use). */
+  mappings: MappingSet;
   /** The mapping time (ISO instant): `--now`, the context file's `now`, or the clock. */
   now: string;
   /** `--site`: fills the record's `site` where absent. */
@@ -71,53 +68,23 @@ const rowPrefix = (row: number | undefined, issues: OperationOutcomeIssue[]): Op
     ? issues
     : issues.map((i) => ({ ...i, diagnostics: `row ${row}: ${i.diagnostics ?? i.code}` }));
 
-/** Points validation issues at the mapping expression that produced the entry. */
-function annotate(issues: OperationOutcomeIssue[], origins: ExpressionOrigin[]): OperationOutcomeIssue[] {
-  return issues.map((i) => {
-    const m = /^Bundle\.entry\[(\d+)\]/.exec(i.expression?.[0] ?? '');
-    const origin = m ? origins[Number(m[1])] : undefined;
-    return origin
-      ? { ...i, diagnostics: `${i.diagnostics ?? i.code} (produced by ${origin.file} ${origin.field})` }
-      : i;
-  });
-}
-
-/** Maps records with per-site caches of settings and compiled mappings. */
+/** Maps records read from files. */
 export class Pipeline {
-  private readonly sites = new Map<string, SiteSettings>();
-  private readonly mappings = new Map<string, CompiledMapping>();
-
   constructor(private readonly opts: PipelineOptions) {}
 
-  site(id: string): SiteSettings {
-    let s = this.sites.get(id);
-    if (!s) {
-      s = loadSiteSettings(this.opts.mappingsDir, id);
-      this.sites.set(id, s);
-    }
+  private site(id: string): SiteSettings {
+    const s = this.opts.mappings.tryGetSite(id);
+    if (!s) throw new UsageError(`unknown site '${id}'`);
     return s;
   }
 
-  mapping(recordType: RecordType, siteId: string): CompiledMapping {
-    const key = `${recordType}\u0000${siteId}`;
-    let m = this.mappings.get(key);
-    if (!m) {
-      m = loadMapping(this.opts.mappingsDir, recordType, siteId);
-      this.mappings.set(key, m);
-    }
-    return m;
-  }
-
-  private buildContext(
-    recordType: RecordType,
-    record: MappableRecord,
+  private buildContext<T extends RecordType>(
+    recordType: T,
+    record: RecordOf[T],
     site: SiteSettings,
   ): MappingContext {
     const base = defaultContext(recordType, record, site, this.opts.now);
     const merged: Record<string, unknown> = { ...base, ...this.opts.context, now: this.opts.now, site };
-    if (recordType === 'referral' && merged.triage === undefined) {
-      merged.triage = triageReferral(record as unknown as Referral, site);
-    }
     const parsed = mappingContextSchema.safeParse(merged);
     if (!parsed.success) {
       throw new UsageError(
@@ -130,67 +97,57 @@ export class Pipeline {
 
   async run(recordType: RecordType, raw: RawInput): Promise<RecordResult> {
     const { row } = raw;
-    if (raw.input === undefined || hasErrors(raw.issues)) {
-      return { kind: 'rejected', ...(row ? { row } : {}), outcome: outcome(rowPrefix(row, raw.issues)) };
-    }
+    const rejected = (issues: OperationOutcomeIssue[]): RecordResult => ({
+      kind: 'rejected',
+      ...(row ? { row } : {}),
+      outcome: outcome(rowPrefix(row, issues)),
+    });
+    if (raw.input === undefined || hasErrors(raw.issues)) return rejected(raw.issues);
     const input = fillSite(raw.input, this.opts.site);
     const siteId = (input as { site?: unknown } | null)?.site;
     const now = new Date(this.opts.now);
-    let settings: SiteSettings | undefined;
+    let settings: SiteSettings;
     if (typeof siteId === 'string') {
       try {
         settings = this.site(siteId);
       } catch (err) {
         // A malformed or unknown site: report it as a structural problem when the record is also invalid.
         const check = checkRecord(recordType, input, { now, nhsNumberCheck: 'error' });
-        if (!check.record)
-          return {
-            kind: 'rejected',
-            ...(row ? { row } : {}),
-            outcome: outcome(rowPrefix(row, check.issues)),
-          };
+        if (!check.record) return rejected(check.issues);
         throw err;
       }
     } else {
       const check = checkRecord(recordType, input, { now, nhsNumberCheck: 'error' });
       const onlySite = check.issues.every((i) => i.expression?.[0] === 'site');
-      if (!check.record && !onlySite) {
-        return { kind: 'rejected', ...(row ? { row } : {}), outcome: outcome(rowPrefix(row, check.issues)) };
-      }
+      if (!check.record && !onlySite) return rejected(check.issues);
       throw new UsageError(
         `${row ? `row ${row}: ` : ''}the record has no site: give --site <site> or set "site" in the record`,
       );
     }
     const check = checkRecord(recordType, input, { now, nhsNumberCheck: settings.nhsNumberCheck.navigator });
-    if (!check.record)
-      return { kind: 'rejected', ...(row ? { row } : {}), outcome: outcome(rowPrefix(row, check.issues)) };
-    const record = check.record as unknown as MappableRecord;
-    const context = this.buildContext(recordType, record, settings);
+    if (!check.record) return rejected(check.issues);
+    const record = check.record;
     try {
-      const { bundle, origins } = await mapRecordTraced(
-        this.mapping(recordType, settings.id),
-        record,
-        context,
+      const { bundle, warnings } = await runMappingPipeline(
+        {
+          mapping: (t, s) => this.opts.mappings.mapping(t, s).compiled,
+          ...(this.opts.validator ? { validator: this.opts.validator } : {}),
+        },
+        { recordType, record, site: settings, context: this.buildContext(recordType, record, settings) },
       );
-      const problems = this.opts.validator
-        ? annotate(this.opts.validator.validateBundle(bundle), origins)
-        : [];
-      if (hasErrors(problems))
-        return { kind: 'failed', ...(row ? { row } : {}), outcome: outcome(rowPrefix(row, problems)) };
       return {
         kind: 'bundle',
         ...(row ? { row } : {}),
         bundle,
-        warnings: rowPrefix(row, [...check.issues, ...problems]),
+        warnings: rowPrefix(row, [...check.issues, ...warnings]),
       };
     } catch (err) {
-      if (isNavbridgeError(err) && err.code === 'MAPPING_ERROR') {
+      if (isNavbridgeError(err) && err.code === 'MAPPING_ERROR')
         return {
           kind: 'failed',
           ...(row ? { row } : {}),
           outcome: outcome(rowPrefix(row, err.outcome.issue)),
         };
-      }
       throw err;
     }
   }

@@ -3,12 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { configError } from '../errors/index.js';
-import {
-  type CompiledMapping,
-  compileMapping,
-  configFileIssues,
-  type SourceFile,
-} from '../mapping/index.js';
+import { type CompiledMapping, compileMapping, configFileIssues, type SourceFile } from '../mapping/index.js';
 import { RECORD_TYPES, type RecordType } from '../records/index.js';
 import { type SiteSettings, siteSettingsSchema } from '../settings/site.js';
 import { deepFreeze, loadYamlFile } from './yaml.js';
@@ -50,11 +45,7 @@ export function loadSiteSettings(mappingsDir: string, siteId: string): SiteSetti
 }
 
 /** Loads the base mapping of a record type with the site's override and code tables, and compiles it. */
-export function loadMapping(
-  mappingsDir: string,
-  recordType: RecordType,
-  siteId?: string,
-): CompiledMapping {
+export function loadMapping(mappingsDir: string, recordType: RecordType, siteId?: string): CompiledMapping {
   const root = path.resolve(mappingsDir);
   const load = (abs: string): SourceFile => loadYamlFile(abs, displayName(mappingsDir, abs));
   const mappingPath = path.join(root, recordType, 'mapping.yaml');
@@ -78,9 +69,7 @@ export function loadMapping(
 
 /** Record types that have a `mappings/<type>/mapping.yaml`. */
 export function listRecordTypes(mappingsDir: string): RecordType[] {
-  return RECORD_TYPES.filter((t) =>
-    existsSync(path.join(path.resolve(mappingsDir), t, 'mapping.yaml')),
-  );
+  return RECORD_TYPES.filter((t) => existsSync(path.join(path.resolve(mappingsDir), t, 'mapping.yaml')));
 }
 
 export interface GoldenExample {
@@ -130,8 +119,7 @@ function examplesIn(
 export function findGoldenExamples(mappingsDir: string): GoldenExample[] {
   const root = path.resolve(mappingsDir);
   const out: GoldenExample[] = [];
-  for (const t of RECORD_TYPES)
-    out.push(...examplesIn(path.join(root, t, 'examples'), t, mappingsDir));
+  for (const t of RECORD_TYPES) out.push(...examplesIn(path.join(root, t, 'examples'), t, mappingsDir));
   for (const site of listSites(mappingsDir)) {
     for (const t of RECORD_TYPES) {
       out.push(...examplesIn(path.join(siteDir(mappingsDir, site), 'examples', t), t, mappingsDir, site));

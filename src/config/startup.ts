@@ -7,10 +7,7 @@ import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import { configError, isNavbridgeError, issue } from '../errors/index.js';
 import { type Conformance, createValidator, type Validator } from '../fhir/validate.js';
 import type { CompiledInverseMapping } from '../intake/index.js';
-import {
-  type CompiledMapping,
-  mappingVersion,
-} from '../mapping/index.js';
+import { type CompiledMapping, mappingVersion } from '../mapping/index.js';
 import { RECORD_TYPES, type RecordType } from '../records/index.js';
 import type { SiteSettings } from '../settings/site.js';
 import { listInboundMappings, loadInboundMapping } from './inbound-mappings.js';

@@ -3,7 +3,6 @@
 import { randomUUID } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
 import type { PartnerConfig } from '../settings/app-config.js';
-import type { Env } from '../config/load-app-config.js';
 import { PartnerError } from './errors.js';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -15,15 +14,16 @@ export interface AuthProvider {
   header(signal?: AbortSignal): Promise<string | undefined>;
 }
 
-export function createAuthProvider(partner: PartnerConfig, env: Env): AuthProvider {
+/** `secret`: the partner's bearer token or PEM private key (from the environment variable its auth names). */
+export function createAuthProvider(partner: PartnerConfig, secret: string | undefined): AuthProvider {
   const auth = partner.auth;
   if (auth.type === 'none') return { header: async () => undefined };
   if (auth.type === 'bearer') {
-    const token = env[auth.tokenEnv];
+    const token = secret;
     if (!token) throw new Error(`partner ${partner.id}: environment variable ${auth.tokenEnv} is not set`);
     return { header: async () => `Bearer ${token}` };
   }
-  const pem = env[auth.privateKeyEnv];
+  const pem = secret;
   if (!pem) throw new Error(`partner ${partner.id}: environment variable ${auth.privateKeyEnv} is not set`);
   let cached: { value: string; expiresAt: number } | undefined;
   let keyPromise: ReturnType<typeof importPKCS8> | undefined;

@@ -6,7 +6,6 @@ import type { Bundle } from 'fhir/r4.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PartnerConfig } from '../settings/app-config.js';
-import type { Env } from '../config/load-app-config.js';
 import {
   type AttemptResult,
   claimExchange,
@@ -29,7 +28,8 @@ export interface WorkerOptions {
   connect: () => Redis;
   queues: QueueSet;
   partners: readonly PartnerConfig[];
-  env: Env;
+  /** Each partner's auth secret (bearer token or PEM key) by partner id. */
+  partnerAuth: Readonly<Record<string, string>>;
   logger: Logger;
   prefix: string;
   leaseMs: number;
@@ -52,7 +52,7 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
   for (const partner of opts.partners) {
     const client = new PartnerClient(
       partner,
-      createAuthProvider(partner, opts.env),
+      createAuthProvider(partner, opts.partnerAuth[partner.id]),
       partnerResourceStore(db, partner.id),
     );
     const log = logger.child({ partner: partner.id });

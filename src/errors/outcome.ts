@@ -62,7 +62,10 @@ export function hasErrors(issues: readonly OperationOutcomeIssue[]): boolean {
 export const issueCode = (i: OperationOutcomeIssue): string | undefined => i.details?.coding?.[0]?.code;
 
 /** The same issues re-labelled with another stable code (e.g. record problems of an inbound request). */
-export function relabel(issues: readonly OperationOutcomeIssue[], errorCode: string): OperationOutcomeIssue[] {
+export function relabel(
+  issues: readonly OperationOutcomeIssue[],
+  errorCode: string,
+): OperationOutcomeIssue[] {
   return issues.map((i) => ({ ...i, details: { coding: [{ system: ERROR_CODE_SYSTEM, code: errorCode }] } }));
 }
 

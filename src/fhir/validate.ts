@@ -10,8 +10,8 @@ import type {
   Resource,
   StructureDefinition,
 } from 'fhir/r4.js';
-import { CANONICAL_BASE } from './canonical.js';
 import { issue } from '../errors/index.js';
+import { CANONICAL_BASE } from './canonical.js';
 import { checkUrnReferences, prefixIssues } from './validation-bundle.js';
 import { checkCalendarDate } from './validation-dates.js';
 import { indexDefinitions, runMedplum, tryGetSchema } from './validation-medplum.js';

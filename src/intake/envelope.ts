@@ -80,22 +80,34 @@ function resolver(entries: { fullUrl?: string; resource: Resource }[]) {
  */
 export function readEnvelope(kind: InboundKind, body: unknown): InboundEnvelope {
   if (!isResource(body))
-    throw badRequest('the body is not a FHIR resource (no resourceType)', { code: 'structure', expression: 'resourceType' });
+    throw badRequest('the body is not a FHIR resource (no resourceType)', {
+      code: 'structure',
+      expression: 'resourceType',
+    });
   const want = EXPECTED[kind];
   if (body.resourceType !== want.resourceType) {
-    throw badRequest(`resourceType: this endpoint accepts ${want.resourceType} only`, { code: 'structure', expression: 'resourceType' });
+    throw badRequest(`resourceType: this endpoint accepts ${want.resourceType} only`, {
+      code: 'structure',
+      expression: 'resourceType',
+    });
   }
   const entries: { fullUrl?: string; resource: Resource }[] = [];
   if (body.resourceType === 'Bundle') {
     const b = body as Bundle;
     if (b.type !== want.bundleType) {
-      throw badRequest(`Bundle.type: this endpoint accepts a ${want.bundleType} Bundle only`, { code: 'structure', expression: 'Bundle.type' });
+      throw badRequest(`Bundle.type: this endpoint accepts a ${want.bundleType} Bundle only`, {
+        code: 'structure',
+        expression: 'Bundle.type',
+      });
     }
     if (!Array.isArray(b.entry) || b.entry.length === 0)
       throw badRequest('Bundle.entry: is empty', { code: 'structure', expression: 'Bundle.entry' });
     b.entry.forEach((e, i) => {
       if (!isResource(e?.resource))
-        throw badRequest(`Bundle.entry[${i}].resource: is missing`, { code: 'structure', expression: `Bundle.entry[${i}]` });
+        throw badRequest(`Bundle.entry[${i}].resource: is missing`, {
+          code: 'structure',
+          expression: `Bundle.entry[${i}]`,
+        });
       entries.push({
         ...(typeof e.fullUrl === 'string' ? { fullUrl: e.fullUrl } : {}),
         resource: e.resource,
@@ -114,20 +126,34 @@ export function readEnvelope(kind: InboundKind, body: unknown): InboundEnvelope 
   if (kind === 'message') {
     const first = entries[0]!;
     if (first.resource.resourceType !== 'MessageHeader') {
-      throw badRequest('Bundle.entry[0]: a message Bundle starts with its MessageHeader', { code: 'structure', expression: 'Bundle.entry[0]' });
+      throw badRequest('Bundle.entry[0]: a message Bundle starts with its MessageHeader', {
+        code: 'structure',
+        expression: 'Bundle.entry[0]',
+      });
     }
     const header = first.resource as MessageHeader;
     const event = header.eventCoding?.code;
-    if (!event) throw badRequest('MessageHeader.eventCoding: is required', { code: 'structure', expression: 'MessageHeader.eventCoding' });
+    if (!event)
+      throw badRequest('MessageHeader.eventCoding: is required', {
+        code: 'structure',
+        expression: 'MessageHeader.eventCoding',
+      });
     const urnId = first.fullUrl?.startsWith('urn:uuid:') ? first.fullUrl.slice(9) : undefined;
     const id = header.id ?? urnId ?? body.id;
-    if (!id) throw badRequest('MessageHeader.id: the message has no id', { code: 'structure', expression: 'MessageHeader.id' });
+    if (!id)
+      throw badRequest('MessageHeader.id: the message has no id', {
+        code: 'structure',
+        expression: 'MessageHeader.id',
+      });
     const codings = header.reason?.coding ?? [];
     const reason = (codings.find((c) => c.system === BARS_REASON_SYSTEM) ?? codings[0])?.code;
     envelope.message = { header, id, event, ...(reason ? { reason } : {}) };
     if (event === 'servicerequest-response') return envelope;
     if (event !== 'servicerequest-request') {
-      throw unprocessable('MessageHeader.eventCoding: this service accepts servicerequest-request messages (and responses to its own)', { expression: 'MessageHeader.eventCoding', code: 'not-supported' });
+      throw unprocessable(
+        'MessageHeader.eventCoding: this service accepts servicerequest-request messages (and responses to its own)',
+        { expression: 'MessageHeader.eventCoding', code: 'not-supported' },
+      );
     }
   }
 
@@ -138,7 +164,10 @@ export function readEnvelope(kind: InboundKind, body: unknown): InboundEnvelope 
       : srs;
   const chosen = focus.length > 0 ? focus : srs;
   if (chosen.length !== 1) {
-    throw unprocessable(`ServiceRequest: the request must carry exactly one referral ServiceRequest (found ${chosen.length})`, { expression: 'ServiceRequest' });
+    throw unprocessable(
+      `ServiceRequest: the request must carry exactly one referral ServiceRequest (found ${chosen.length})`,
+      { expression: 'ServiceRequest' },
+    );
   }
   envelope.serviceRequest = chosen[0]!.resource as ServiceRequest;
   if (chosen[0]!.fullUrl) envelope.serviceRequestUrl = chosen[0]!.fullUrl;

@@ -3,15 +3,8 @@
 // (same limits and disabled functions as the outbound engine). No ids or meta are built here.
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import { z } from 'zod';
+import { badRequest, configError, issue, mappingError, unprocessable, zodIssues } from '../errors/index.js';
 import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
-import {
-  badRequest,
-  configError,
-  issue,
-  mappingError,
-  unprocessable,
-  zodIssues,
-} from '../errors/index.js';
 import {
   type CompiledExpression,
   compileExpression,

@@ -1,8 +1,8 @@
 // `mappings check`: static checks of a compiled mapping against the loaded conformance — profiles
 // exist, code tables name existing CodeSystems and codes, and no disabled function is used.
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
-import { CANONICAL_BASE } from '../fhir/canonical.js';
 import { issue } from '../errors/index.js';
+import { CANONICAL_BASE } from '../fhir/canonical.js';
 import type { CompiledMapping } from './compile.js';
 import { type CompiledExpression, DISABLED_FUNCTIONS, describeOrigin } from './sandbox.js';
 

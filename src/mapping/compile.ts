@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import type { z } from 'zod';
+import { configError, issue, zodIssues } from '../errors/index.js';
 import { PROFILES, type ProfileName } from '../fhir/canonical.js';
 import type { RecordType } from '../records/codes.js';
-import { configError, issue, zodIssues } from '../errors/index.js';
 import { type CodeTables, mergeCodeTables } from './code-tables.js';
 import {
   type CompiledExpression,
@@ -254,7 +254,12 @@ export function compileMapping(sources: MappingSources): CompiledMapping {
 
 /** A short digest of a compiled mapping's sources: stored with each record, so a remap can tell. */
 export function mappingVersion(m: CompiledMapping): string {
-  const src = m.resources.map((r) => [r.name, r.expression.source, r.when?.source ?? '', r.patch?.source ?? '']);
+  const src = m.resources.map((r) => [
+    r.name,
+    r.expression.source,
+    r.when?.source ?? '',
+    r.patch?.source ?? '',
+  ]);
   return createHash('sha256')
     .update(JSON.stringify([m.files, src, m.codeTables]))
     .digest('hex')

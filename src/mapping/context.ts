@@ -1,10 +1,10 @@
 // The mapping context (docs/architecture.md "Mapping context"): everything a mapping may know
 // besides the record, built by the caller. `now` is the only time a mapping may use.
 import { z } from 'zod';
-import { type SiteSettings, siteSettingsSchema } from '../settings/site.js';
 import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
 import { resourceId } from '../fhir/ids.js';
 import { RECORD_TYPES } from '../records/codes.js';
+import { type SiteSettings, siteSettingsSchema } from '../settings/site.js';
 
 const isoInstant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 instant with an offset' });
 

@@ -1,8 +1,8 @@
 // mapRecord: compiled mapping + record + context → a deterministic Bundle of type collection.
 // The engine owns resource identity (id, meta.profile, fullUrl); expressions own the bodies.
 import type { Bundle, BundleEntry, FhirResource, OperationOutcomeIssue } from 'fhir/r4.js';
-import { bundleId, resourceId, urnUuid } from '../fhir/ids.js';
 import { mappingError } from '../errors/index.js';
+import { bundleId, resourceId, urnUuid } from '../fhir/ids.js';
 import { createBindings } from './bindings.js';
 import type { CompiledMapping, CompiledResource } from './compile.js';
 import type { MappingContext } from './context.js';

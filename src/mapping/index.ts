@@ -7,8 +7,8 @@ export {
   type CompiledResource,
   compileMapping,
   configFileIssues,
-  mappingVersion,
   type MappingSources,
+  mappingVersion,
   type SourceFile,
 } from './compile.js';
 export {
@@ -27,10 +27,10 @@ export {
   mapRecordTraced,
   type ResourceIdentity,
 } from './engine.js';
-export { DEFAULT_LIMITS, DISABLED_FUNCTIONS, type ExpressionOrigin, type SandboxLimits } from './sandbox.js';
 export {
   type PipelineDeps,
   type PipelineInput,
   type PipelineResult,
   runMappingPipeline,
 } from './pipeline.js';
+export { DEFAULT_LIMITS, DISABLED_FUNCTIONS, type ExpressionOrigin, type SandboxLimits } from './sandbox.js';

@@ -2,8 +2,10 @@
 // transaction, rest, BaRS message or document. Pure and deterministic: ids from `exchangeKey`, time `now`.
 import type { Bundle, BundleEntry, MessageHeader, Reference, Resource } from 'fhir/r4.js';
 import { v5 as uuidv5 } from 'uuid';
-import type { PartnerConfig } from '../settings/app-config.js';
 import { CANONICAL_BASE, IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
+import { NAVBRIDGE_NAMESPACE } from '../fhir/ids.js';
+import type { PartnerConfig } from '../settings/app-config.js';
+import { buildDocument, buildDocumentReference, type DocumentOptions } from './document-bundle.js';
 import {
   bestPatientIdentifier,
   businessIdentifier,
@@ -15,8 +17,6 @@ import {
   rewriteUrnReferences,
   urnReferences,
 } from './references.js';
-import { buildDocument, buildDocumentReference, type DocumentOptions } from './document-bundle.js';
-import { NAVBRIDGE_NAMESPACE } from '../fhir/ids.js';
 
 export { identifierToken } from './references.js';
 

@@ -10,10 +10,10 @@ import type {
   Reference,
   Resource,
 } from 'fhir/r4.js';
-import type { PartnerConfig } from '../settings/app-config.js';
 import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
-import { bestPatientIdentifier, fullUrlOf, identifierToken } from './references.js';
+import type { PartnerConfig } from '../settings/app-config.js';
 import { buildSections } from './document-narrative.js';
+import { bestPatientIdentifier, fullUrlOf, identifierToken } from './references.js';
 
 export const DOCUMENT_TITLE = 'Mental Health Navigation update';
 /** LOINC 11506-3 "Progress note": an update from a service already involved in the person's care. */

@@ -14,8 +14,8 @@ import type {
   ServiceRequest,
   Task,
 } from 'fhir/r4.js';
-import { ASSESSMENT_TOOLS } from '../records/assessment-tools.js';
 import { QUESTIONNAIRES } from '../fhir/canonical.js';
+import { ASSESSMENT_TOOLS } from '../records/assessment-tools.js';
 import { fullUrlOf, isOnwardReferral } from './references.js';
 
 export type DocumentContent = 'summary' | 'full';

@@ -81,7 +81,8 @@ function classify(iss: z.core.$ZodIssue): IssueClass {
   else if (iss.code === 'too_big' && iss.origin === 'string') {
     code = 'too-long';
     errorCode = 'STRING_TOO_LONG';
-  } else if (iss.code === 'invalid_value' || iss.code === 'too_big' || iss.code === 'too_small') code = 'value';
+  } else if (iss.code === 'invalid_value' || iss.code === 'too_big' || iss.code === 'too_small')
+    code = 'value';
   else if (iss.code === 'invalid_union' && 'discriminator' in iss) code = 'value';
   else if (iss.code === 'invalid_format' && (iss.format === 'date' || iss.format === 'datetime')) {
     code = 'value';

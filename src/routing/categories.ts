@@ -1,8 +1,8 @@
 // Which delivery category (PartnerConfig.receives) a mapped resource belongs to, and which resources
 // only travel with others (Patient, Organization, PractitionerRole, Flag, the inbound referral).
 import type { Resource } from 'fhir/r4.js';
-import { RECEIVES, type Receives } from '../settings/app-config.js';
 import { isOnwardReferral } from '../payloads/references.js';
+import { RECEIVES, type Receives } from '../settings/app-config.js';
 
 /** Category order: the order routes and reasons list categories in. */
 export const CATEGORY_ORDER: readonly Receives[] = RECEIVES;

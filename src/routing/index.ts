@@ -1,9 +1,9 @@
 // Routing and consent (docs/delivery.md): which partner receives which resources of a mapped Bundle,
 // and what is withheld or unroutable — so every part of a record ends in a visible route. Pure.
 import type { Bundle, Resource } from 'fhir/r4.js';
-import type { PartnerConfig, Receives } from '../settings/app-config.js';
 import { logicalReference, rewriteUrnReferences, urnReferences } from '../payloads/references.js';
 import type { RecordType } from '../records/index.js';
+import type { PartnerConfig, Receives } from '../settings/app-config.js';
 import { CATEGORY_ORDER, resourceCategory } from './categories.js';
 import {
   consentAllows,

@@ -1,9 +1,9 @@
 // Who may receive what: the referrer, GP and onward-service partners of a record, and the consent rule
 // of docs/delivery.md "Routing and consent" for each (category, role).
 import type { Resource } from 'fhir/r4.js';
-import type { PartnerConfig, Receives } from '../settings/app-config.js';
 import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
 import { resourceId } from '../fhir/ids.js';
+import type { PartnerConfig, Receives } from '../settings/app-config.js';
 import { businessIdentifiers } from './categories.js';
 
 export type RouteRole = 'referrer' | 'gp' | 'onward-service';

@@ -13,7 +13,9 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const PERSON_KEY_MIN_LENGTH = 16;
 
 const nonEmpty = z.string().min(1);
-const dbSchema = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL schema name (a-z, 0-9, _)');
+const dbSchema = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL schema name (a-z, 0-9, _)');
 
 /** Every environment variable navbridge reads by a fixed name (README "Configuration reference"). */
 export const envSchema = z.object({

@@ -11,6 +11,7 @@ import {
   type QueueJob,
   toExchange,
 } from './exchanges.js';
+import { sql } from './pg.js';
 
 export interface Claim {
   exchange: Exchange;
@@ -32,7 +33,7 @@ export async function claimExchange(
 ): Promise<Claim | undefined> {
   return inTransaction(db, async (client) => {
     const claimToken = randomUUID();
-    const { rows } = await client.query(
+    const { rows } = await sql(client).query(
       `UPDATE exchanges SET status = 'in-flight', claim_token = $3,
               lease_until = now() + ($4::int * interval '1 millisecond'),
               attempt_count = attempt_count + 1, updated_at = now()
@@ -45,13 +46,13 @@ export async function claimExchange(
     if (!row) return undefined;
     const exchange = toExchange(row);
     // A previous attempt left open was cut short by a crash: the partner may or may not have it.
-    await client.query(
+    await sql(client).query(
       `UPDATE exchange_attempts SET outcome = 'abandoned', finished_at = now()
         WHERE exchange_id = $1 AND finished_at IS NULL`,
       [exchangeId],
     );
     const requestId = exchange.requestId ?? randomUUID();
-    await client.query(
+    await sql(client).query(
       `INSERT INTO exchange_attempts (exchange_id, attempt_no, request_id, claim_token) VALUES ($1, $2, $3, $4)`,
       [exchangeId, exchange.attemptCount, requestId, claimToken],
     );
@@ -93,12 +94,14 @@ export async function finishAttempt(
     const x = claim.exchange;
     if (x.partnerId && x.personId) await lockSequence(client, x.partnerId, x.personId);
     // A referral withdrawn while this attempt was on the wire: a failure ends the exchange here.
-    const marked = await client.query('SELECT supersede_on_failure FROM exchanges WHERE id = $1', [x.id]);
+    const marked = await sql(client).query('SELECT supersede_on_failure FROM exchanges WHERE id = $1', [
+      x.id,
+    ]);
     const supersede: string | null =
       result.outcome !== 'delivered' ? (marked.rows[0]?.supersede_on_failure ?? null) : null;
     const retryToken = result.outcome === 'retry' && !supersede ? newToken() : null;
     const status = supersede ? 'superseded' : result.outcome === 'retry' ? 'failed' : result.outcome;
-    const { rows } = await client.query(
+    const { rows } = await sql(client).query(
       `UPDATE exchanges SET status = $3, claim_token = NULL, lease_until = NULL, queue_token = $4,
               next_attempt_at = $5, last_error = $6, updated_at = now(),
               delivered_at = CASE WHEN $3 = 'delivered' THEN now() ELSE delivered_at END,
@@ -115,7 +118,7 @@ export async function finishAttempt(
       ],
     );
     if (!rows[0]) return undefined;
-    await client.query(
+    await sql(client).query(
       `UPDATE exchange_attempts SET finished_at = now(), outcome = $3, http_status = $4, response = $5,
               error_class = $6, duration_ms = $7
         WHERE exchange_id = $1 AND claim_token = $2`,
@@ -151,7 +154,7 @@ export async function finishAttempt(
  */
 export async function releaseExpiredLeases(db: Db): Promise<QueueJob[]> {
   return inTransaction(db, async (client) => {
-    const { rows } = await client.query(
+    const { rows } = await sql(client).query(
       `UPDATE exchanges SET claim_token = NULL, lease_until = NULL, updated_at = now(),
               status = CASE WHEN supersede_on_failure IS NULL THEN 'failed' ELSE 'superseded' END,
               queue_token = CASE WHEN supersede_on_failure IS NULL
@@ -160,7 +163,7 @@ export async function releaseExpiredLeases(db: Db): Promise<QueueJob[]> {
         WHERE status = 'in-flight' AND lease_until < now()
         RETURNING id, status, partner_id, person_id, queue_token, next_attempt_at`,
     );
-    await client.query(
+    await sql(client).query(
       `UPDATE exchange_attempts SET outcome = 'abandoned', finished_at = now()
         WHERE finished_at IS NULL AND exchange_id = ANY($1::uuid[])`,
       [rows.map((r) => r.id)],
@@ -186,7 +189,7 @@ export async function releaseExpiredLeases(db: Db): Promise<QueueJob[]> {
  * when it is still queued: BullMQ ignores a duplicate job id.
  */
 export async function findQueuedHeads(db: Db, olderThanMs: number): Promise<QueueJob[]> {
-  const { rows } = await db.query(
+  const { rows } = await sql(db).query(
     `SELECT id, partner_id, queue_token, next_attempt_at FROM exchanges
       WHERE status IN ('pending', 'failed') AND queue_token IS NOT NULL AND partner_id IS NOT NULL
         AND updated_at < now() - ($1::int * interval '1 millisecond')
@@ -206,7 +209,7 @@ export async function findQueuedHeads(db: Db, olderThanMs: number): Promise<Queu
  * Returns false when the claim was lost: the caller then records nothing.
  */
 export async function renewLease(db: Db, claim: Claim, leaseMs: number): Promise<boolean> {
-  const { rowCount } = await db.query(
+  const { rowCount } = await sql(db).query(
     `UPDATE exchanges SET lease_until = now() + ($3::int * interval '1 millisecond')
       WHERE id = $1 AND claim_token = $2 AND status = 'in-flight'`,
     [claim.exchange.id, claim.claimToken, leaseMs],

@@ -1,8 +1,12 @@
-// PostgreSQL connection pool and migrations. The only module that opens database connections.
+// PostgreSQL connection pool, transactions and migrations. The only module that opens database
+// connections; the handles it gives out (`Db`, `Tx`) are opaque to the layers above.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
+import { type Db, PgDb, PgTx, type Tx } from './pg.js';
+
+export type { Db, Queryable, Tx } from './pg.js';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
@@ -11,10 +15,9 @@ export interface DbOptions {
   databaseUrl?: string;
   /** PostgreSQL schema holding navbridge's tables (tests use one schema per suite). */
   schema?: string;
+  /** Pool size (connections). */
   max?: number;
 }
-
-export type Db = pg.Pool;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -22,7 +25,10 @@ function assertSchemaName(schema: string): void {
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: must match ${SCHEMA_NAME}`);
 }
 
-export function createDb(opts: DbOptions = {}): Db {
+/** A connection failure is reported by the query that meets it; an idle client's must not crash us. */
+const ignore = (): void => {};
+
+export function openDb(opts: DbOptions = {}): Db {
   const schema = opts.schema ?? 'public';
   assertSchemaName(schema);
   const pool = new pg.Pool({
@@ -31,9 +37,23 @@ export function createDb(opts: DbOptions = {}): Db {
     options: `-c search_path=${schema}`,
     connectionTimeoutMillis: 5_000,
   });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
-  return pool;
+  pool.on('error', ignore);
+  return new PgDb(pool, schema);
+}
+
+export async function closeDb(db: Db): Promise<void> {
+  if (db instanceof PgDb) await db.pool.end();
+}
+
+/** Whether PostgreSQL answers. */
+export async function pingDb(db: Db): Promise<boolean> {
+  if (!(db instanceof PgDb)) return false;
+  try {
+    await db.pool.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -45,6 +65,7 @@ export async function migrate(opts: DbOptions = {}): Promise<string[]> {
   const schema = opts.schema ?? 'public';
   assertSchemaName(schema);
   const client = new pg.Client({ connectionString: opts.databaseUrl ?? DEFAULT_DATABASE_URL });
+  client.on('error', ignore);
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`navbridge-migrate|${schema}`]);
@@ -66,21 +87,27 @@ export async function migrate(opts: DbOptions = {}): Promise<string[]> {
   }
 }
 
-/** Runs fn in a transaction on one client; rolls back on any error. */
-export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await db.connect();
+/** Runs fn in one transaction; rolls back on any error. */
+export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (!(db instanceof PgDb)) throw new TypeError('not a navbridge database handle');
+  const client = await db.pool.connect();
+  // A connection lost while checked out emits 'error' on the client: the statement fails instead,
+  // and the broken client is destroyed rather than returned to the pool.
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
-    const result = await fn(client);
+    const result = await fn(new PgTx(client));
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
+    await client.query('ROLLBACK').catch(ignore);
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }
-
-/** A client inside a transaction, for callers above the store that must not import pg themselves. */
-export type DbClient = pg.PoolClient;

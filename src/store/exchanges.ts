@@ -3,8 +3,7 @@
 // PostgreSQL is the authority; a queue job is only a hint naming (exchange id, queue token).
 import { randomUUID } from 'node:crypto';
 import type { Bundle, OperationOutcome } from 'fhir/r4.js';
-import type pg from 'pg';
-import type { Db } from './db.js';
+import { type Queryable, sql, type Tx } from './pg.js';
 
 export const OPEN_STATUSES = ['pending', 'in-flight', 'failed', 'dead', 'blocked'] as const;
 export type ExchangeStatus =
@@ -107,12 +106,8 @@ export function toExchange(r: Row): Exchange {
 export const newToken = (): string => `t${randomUUID().replaceAll('-', '')}`;
 
 /** Serialises all changes to one (partner, person) sequence inside the current transaction. */
-export async function lockSequence(
-  client: pg.PoolClient,
-  partnerId: string,
-  personId: string,
-): Promise<void> {
-  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+export async function lockSequence(client: Tx, partnerId: string, personId: string): Promise<void> {
+  await sql(client).query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
     `seq|${partnerId}|${personId}`,
   ]);
 }
@@ -122,12 +117,8 @@ export async function lockSequence(
  * queue, if any. A dead head blocks everything behind it; a blocked head whose dead predecessor was
  * replayed or discarded becomes pending again. Must run under lockSequence.
  */
-export async function promoteHead(
-  client: pg.PoolClient,
-  partnerId: string,
-  personId: string,
-): Promise<QueueJob | null> {
-  const { rows } = await client.query(
+export async function promoteHead(client: Tx, partnerId: string, personId: string): Promise<QueueJob | null> {
+  const { rows } = await sql(client).query(
     `SELECT id, seq, status, queue_token, next_attempt_at FROM exchanges
       WHERE partner_id = $1 AND person_id = $2 AND status = ANY($3) ORDER BY seq LIMIT 1`,
     [partnerId, personId, OPEN_STATUSES],
@@ -135,7 +126,7 @@ export async function promoteHead(
   const head = rows[0];
   if (!head) return null;
   if (head.status === 'dead') {
-    await client.query(
+    await sql(client).query(
       `UPDATE exchanges SET status = 'blocked', queue_token = NULL, updated_at = now(),
               status_reason = 'blocked behind dead exchange ' || $3
         WHERE partner_id = $1 AND person_id = $2 AND status = 'pending' AND seq > $4`,
@@ -145,7 +136,7 @@ export async function promoteHead(
   }
   // The dead exchange that blocked this sequence was replayed or discarded: everything up to the next
   // dead one (if any) is pending again, though only the head is queued.
-  await client.query(
+  await sql(client).query(
     `UPDATE exchanges SET status = 'pending', status_reason = NULL, updated_at = now()
       WHERE partner_id = $1 AND person_id = $2 AND status = 'blocked'
         AND seq < COALESCE((SELECT min(seq) FROM exchanges
@@ -155,7 +146,7 @@ export async function promoteHead(
   if (head.status === 'in-flight') return null;
   if ((head.status === 'pending' || head.status === 'failed') && head.queue_token) return null;
   const token = newToken();
-  await client.query(
+  await sql(client).query(
     `UPDATE exchanges SET status = CASE WHEN status = 'blocked' THEN 'pending' ELSE status END,
             status_reason = CASE WHEN status = 'blocked' THEN NULL ELSE status_reason END,
             queue_token = $2, updated_at = now() WHERE id = $1`,
@@ -165,9 +156,9 @@ export async function promoteHead(
 }
 
 /** Older undelivered versions of the same state resource for this partner lose to the newer one. */
-async function supersedeOlder(client: pg.PoolClient, x: NewOutboundExchange, newId: string): Promise<number> {
+async function supersedeOlder(client: Tx, x: NewOutboundExchange, newId: string): Promise<number> {
   if (!x.stateKey || !x.partnerId) return 0;
-  const { rowCount } = await client.query(
+  const { rowCount } = await sql(client).query(
     `UPDATE exchanges SET status = 'superseded', status_reason = 'superseded by ' || $4,
             queue_token = NULL, updated_at = now()
       WHERE partner_id = $1 AND state_key = $2 AND version < $3
@@ -179,13 +170,13 @@ async function supersedeOlder(client: pg.PoolClient, x: NewOutboundExchange, new
 
 /** Supersedes every undelivered exchange of a referral (withdrawn or entered in error). */
 export async function supersedeReferral(
-  client: pg.PoolClient,
+  client: Tx,
   site: string,
   referralId: string,
   reason: string,
   exceptIds: readonly string[] = [],
 ): Promise<QueueJob[]> {
-  const { rows } = await client.query(
+  const { rows } = await sql(client).query(
     `UPDATE exchanges SET status = 'superseded', status_reason = $3, queue_token = NULL, updated_at = now()
       WHERE site = $1 AND referral_id = $2 AND status IN ('pending', 'failed', 'dead', 'blocked')
         AND NOT (id = ANY($4::uuid[]))
@@ -193,7 +184,7 @@ export async function supersedeReferral(
     [site, referralId, reason, exceptIds],
   );
   // An attempt already on the wire cannot be recalled; if it fails, it is superseded, not retried.
-  await client.query(
+  await sql(client).query(
     `UPDATE exchanges SET supersede_on_failure = $3
       WHERE site = $1 AND referral_id = $2 AND status = 'in-flight' AND NOT (id = ANY($4::uuid[]))`,
     [site, referralId, reason, exceptIds],
@@ -213,7 +204,7 @@ export async function supersedeReferral(
 
 /** Stores an outbound exchange and returns what to queue after commit. Call inside a transaction. */
 export async function insertOutbound(
-  client: pg.PoolClient,
+  client: Tx,
   x: NewOutboundExchange,
 ): Promise<{ exchange: Exchange; jobs: QueueJob[] }> {
   const id = randomUUID();
@@ -229,7 +220,7 @@ export async function insertOutbound(
   } else {
     await lockSequence(client, x.partnerId, x.personId);
     if (x.stateKey) {
-      const newer = await client.query(
+      const newer = await sql(client).query(
         `SELECT 1 FROM exchanges WHERE partner_id = $1 AND state_key = $2 AND version > $3
             AND status NOT IN ('superseded', 'discarded') LIMIT 1`,
         [x.partnerId, x.stateKey, x.version],
@@ -240,7 +231,7 @@ export async function insertOutbound(
       }
     }
   }
-  const { rows } = await client.query(
+  const { rows } = await sql(client).query(
     `INSERT INTO exchanges (id, direction, partner_id, site, record_type, source_id, version, referral_id,
         person_id, state_key, delivery_mode, payload, status, status_reason, correlation_id, request_id)
      VALUES ($1, 'outbound', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *`,
@@ -267,11 +258,24 @@ export async function insertOutbound(
     const job = await promoteHead(client, x.partnerId, x.personId);
     if (job) jobs.push(job);
   }
-  const fresh = await client.query('SELECT * FROM exchanges WHERE id = $1', [id]);
+  const fresh = await sql(client).query('SELECT * FROM exchanges WHERE id = $1', [id]);
   return { exchange: toExchange(fresh.rows[0] ?? rows[0]), jobs };
 }
 
-export async function getExchange(db: Db | pg.PoolClient, id: string): Promise<Exchange | undefined> {
-  const { rows } = await db.query('SELECT * FROM exchanges WHERE id = $1', [id]);
+/** The exchanges one version of a record produced, in order (what a duplicate submit answers). */
+export async function recordExchanges(
+  db: Queryable,
+  r: { site: string; recordType: string; sourceId: string; version: number },
+): Promise<Exchange[]> {
+  const { rows } = await sql(db).query(
+    `SELECT * FROM exchanges WHERE site = $1 AND record_type = $2 AND source_id = $3 AND version = $4
+        AND direction = 'outbound' ORDER BY seq`,
+    [r.site, r.recordType, r.sourceId, r.version],
+  );
+  return rows.map(toExchange);
+}
+
+export async function getExchange(db: Queryable, id: string): Promise<Exchange | undefined> {
+  const { rows } = await sql(db).query('SELECT * FROM exchanges WHERE id = $1', [id]);
   return rows[0] ? toExchange(rows[0]) : undefined;
 }

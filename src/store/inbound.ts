@@ -2,17 +2,21 @@
 // inbound exchange row, links between referrals of one person, and partner-scoped reads of the
 // resources navbridge produced for a referral (from the exchanges that carried them).
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
-import type { Db } from './db.js';
+import type { Resource } from 'fhir/r4.js';
+import { type Queryable, sql, type Tx } from './pg.js';
 
-/** Claims a request id for a partner; false when the partner already used it. */
+/**
+ * Claims a request id for a partner inside the intake transaction; false when the partner already
+ * used it. A concurrent claim of the same id waits for the first transaction: it is then refused if
+ * that one committed, or claims it if that one rolled back (a failed request may be resent).
+ */
 export async function claimRequestId(
-  db: Db,
+  db: Tx,
   partnerId: string,
   requestId: string,
   correlationId: string | undefined,
 ): Promise<boolean> {
-  const { rowCount } = await db.query(
+  const { rowCount } = await sql(db).query(
     `INSERT INTO inbound_requests (partner_id, request_id, correlation_id) VALUES ($1, $2, $3)
      ON CONFLICT (partner_id, request_id) DO NOTHING`,
     [partnerId, requestId, correlationId ?? null],
@@ -20,12 +24,13 @@ export async function claimRequestId(
   return rowCount === 1;
 }
 
-/** Releases a claim whose request failed, so that a corrected resend with the same id is processed. */
-export async function releaseRequestId(db: Db, partnerId: string, requestId: string): Promise<void> {
-  await db.query('DELETE FROM inbound_requests WHERE partner_id = $1 AND request_id = $2', [
-    partnerId,
-    requestId,
-  ]);
+/** Whether the partner already used this request id (a request answered 409 whatever its body). */
+export async function requestIdTaken(db: Queryable, partnerId: string, requestId: string): Promise<boolean> {
+  const { rows } = await sql(db).query(
+    'SELECT 1 FROM inbound_requests WHERE partner_id = $1 AND request_id = $2',
+    [partnerId, requestId],
+  );
+  return rows.length > 0;
 }
 
 export interface InboundExchange {
@@ -44,13 +49,13 @@ export interface InboundExchange {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Stores the inbound request as an exchange (direction inbound, status received); returns its id. */
-export async function insertInboundExchange(db: Db, x: InboundExchange): Promise<string> {
+export async function insertInboundExchange(db: Tx, x: InboundExchange): Promise<string> {
   const id = randomUUID();
-  const { rows } = await db.query('SELECT person_id FROM referrals WHERE site = $1 AND referral_id = $2', [
-    x.site,
-    x.referralId,
-  ]);
-  await db.query(
+  const { rows } = await sql(db).query(
+    'SELECT person_id FROM referrals WHERE site = $1 AND referral_id = $2',
+    [x.site, x.referralId],
+  );
+  await sql(db).query(
     `INSERT INTO exchanges (id, direction, partner_id, site, record_type, source_id, version, referral_id,
         person_id, payload, status, correlation_id, request_id)
      VALUES ($1, 'inbound', $2, $3, $4, $5, $6, $7, $8, $9, 'received', $10, $11)`,
@@ -69,7 +74,7 @@ export async function insertInboundExchange(db: Db, x: InboundExchange): Promise
     ],
   );
   if (x.requestId) {
-    await db.query(
+    await sql(db).query(
       `UPDATE inbound_requests SET exchange_id = $3, site = $4, referral_id = $5
         WHERE partner_id = $1 AND request_id = $2`,
       [x.partnerId, x.requestId, id, x.site, x.referralId],
@@ -78,25 +83,12 @@ export async function insertInboundExchange(db: Db, x: InboundExchange): Promise
   return id;
 }
 
-/** Appends to the audit log (structural failures leave only this). Detail never holds patient data. */
-export async function auditInbound(
-  db: Db,
-  actor: string,
-  action: string,
-  detail: Record<string, unknown>,
-): Promise<void> {
-  await db.query(
-    `INSERT INTO audit_log (actor, action, target_type, target_id, detail) VALUES ($1, $2, 'inbound-request', $3, $4)`,
-    [actor, action, (detail.requestId as string | undefined) ?? null, JSON.stringify(detail)],
-  );
-}
-
 /**
  * Links a new referral to the person's other open referrals at the site (status new or open), so the
  * navigator sees them together. Returns the linked referral ids.
  */
-export async function linkOpenReferrals(db: Db, site: string, referralId: string): Promise<string[]> {
-  const { rows } = await db.query(
+export async function linkOpenReferrals(db: Tx, site: string, referralId: string): Promise<string[]> {
+  const { rows } = await sql(db).query(
     `SELECT o.referral_id FROM referrals r JOIN referrals o
         ON o.site = r.site AND o.person_id = r.person_id AND o.referral_id <> r.referral_id
       WHERE r.site = $1 AND r.referral_id = $2 AND r.person_id IS NOT NULL AND o.status IN ('new', 'open')
@@ -105,7 +97,7 @@ export async function linkOpenReferrals(db: Db, site: string, referralId: string
   );
   const ids = rows.map((r) => r.referral_id as string);
   for (const other of ids) {
-    await db.query(
+    await sql(db).query(
       `INSERT INTO referral_links (site, referral_id, linked_referral_id, reason)
        VALUES ($1, $2, $3, 'open-referral-same-person') ON CONFLICT DO NOTHING`,
       [site, referralId, other],
@@ -114,22 +106,9 @@ export async function linkOpenReferrals(db: Db, site: string, referralId: string
   return ids;
 }
 
-export async function linkedReferrals(
-  db: Db | pg.PoolClient,
-  site: string,
-  referralId: string,
-): Promise<string[]> {
-  const { rows } = await db.query(
-    `SELECT linked_referral_id AS id FROM referral_links WHERE site = $1 AND referral_id = $2
-     UNION SELECT referral_id FROM referral_links WHERE site = $1 AND linked_referral_id = $2`,
-    [site, referralId],
-  );
-  return rows.map((r) => r.id as string);
-}
-
 /** Whether one of our outbound exchanges to this partner carried a message with this id (BaRS response). */
-export async function isOurMessage(db: Db, partnerId: string, messageId: string): Promise<boolean> {
-  const { rows } = await db.query(
+export async function isOurMessage(db: Queryable, partnerId: string, messageId: string): Promise<boolean> {
+  const { rows } = await sql(db).query(
     `SELECT 1 FROM exchanges WHERE direction = 'outbound' AND partner_id = $1
         AND (payload->>'id' = $2 OR payload->'entry'->0->'resource'->>'id' = $2
              OR payload->'entry'->0->>'fullUrl' = 'urn:uuid:' || $2)
@@ -139,32 +118,18 @@ export async function isOurMessage(db: Db, partnerId: string, messageId: string)
   return rows.length > 0;
 }
 
-export interface PartnerReferral {
-  site: string;
-  referralId: string;
-}
-
-/** The partner's referrals at any site: only those it sent (tenancy). */
-export async function partnerReferrals(db: Db, partnerId: string): Promise<PartnerReferral[]> {
-  const { rows } = await db.query(
-    'SELECT site, referral_id FROM referrals WHERE source_partner_id = $1 ORDER BY received_at',
-    [partnerId],
-  );
-  return rows.map((r) => ({ site: r.site, referralId: r.referral_id }));
-}
-
 /**
  * The latest copy of a resource navbridge produced for one of the partner's referrals, read from the
  * exchange payloads that carried it (any delivery form whose entries hold resources). Undefined when
  * the resource is not the partner's (tenancy: the caller answers 404).
  */
 export async function latestResource(
-  db: Db,
+  db: Queryable,
   partnerId: string,
   resourceType: string,
   id: string,
-): Promise<{ resource: Record<string, unknown>; site: string; referralId: string } | undefined> {
-  const { rows } = await db.query(
+): Promise<{ resource: Resource; site: string; referralId: string } | undefined> {
+  const { rows } = await sql(db).query(
     `SELECT e.site, e.referral_id, r.res
        FROM exchanges e
        JOIN referrals f ON f.site = e.site AND f.referral_id = e.referral_id AND f.source_partner_id = $1

@@ -2,7 +2,7 @@
 // keyed HMAC of verified national identifiers, never a plain hash: an NHS number's 10 digits are too
 // few for an unkeyed hash to hide them.
 import { createHmac, randomUUID } from 'node:crypto';
-import type pg from 'pg';
+import { sql, type Tx } from './pg.js';
 
 export interface PersonIdentifier {
   system: string;
@@ -22,7 +22,7 @@ export function personKey(secret: string, id: Pick<PersonIdentifier, 'system' | 
  * identifier's key for that person. Call inside a transaction.
  */
 export async function resolvePerson(
-  client: pg.PoolClient,
+  client: Tx,
   secret: string,
   identifiers: readonly PersonIdentifier[],
 ): Promise<string> {
@@ -30,11 +30,11 @@ export async function resolvePerson(
   const keys = identifiers.filter((i) => i.verified).map((i) => personKey(secret, i));
   for (const key of keys) {
     // Serialise concurrent intake of the same person.
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`person|${key}`]);
+    await sql(client).query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`person|${key}`]);
   }
   let personId: string | undefined;
   if (keys.length > 0) {
-    const { rows } = await client.query(
+    const { rows } = await sql(client).query(
       `SELECT k.person_id FROM person_keys k JOIN persons p ON p.id = k.person_id
         WHERE k.key = ANY($1) ORDER BY p.created_at, p.id LIMIT 1`,
       [keys],
@@ -43,10 +43,10 @@ export async function resolvePerson(
   }
   if (!personId) {
     personId = randomUUID();
-    await client.query('INSERT INTO persons (id) VALUES ($1)', [personId]);
+    await sql(client).query('INSERT INTO persons (id) VALUES ($1)', [personId]);
   }
   for (const key of keys) {
-    await client.query(
+    await sql(client).query(
       'INSERT INTO person_keys (key, person_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING',
       [key, personId],
     );

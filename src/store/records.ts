@@ -1,8 +1,7 @@
 // Navigator records stored by version: the source of every mapping context (the referral's state,
 // the previous and latest support plan, the target of an entered-in-error).
 import { isDeepStrictEqual } from 'node:util';
-import type pg from 'pg';
-import type { Db } from './db.js';
+import { type Queryable, sql, type Tx } from './pg.js';
 
 export interface StoredRecord<T = unknown> {
   site: string;
@@ -38,21 +37,29 @@ const toRecord = (r: Record<string, unknown>): StoredRecord => ({
 });
 
 /**
+ * Serialises every change to one record (all its versions) inside the current transaction: a second
+ * transaction on the same record waits here, then reads what the first committed.
+ */
+export async function lockRecord(tx: Tx, site: string, recordType: string, sourceId: string): Promise<void> {
+  await sql(tx).query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+    `rec|${site}|${recordType}|${sourceId}`,
+  ]);
+}
+
+/**
  * Saves one version. The same version resent unchanged is a `duplicate` (nothing to do); the same
  * version with different content is a conflict (a changed record must carry a higher version); a
  * version lower than the latest is `stale` (stored for the record, but it changes nothing).
  */
 export async function saveRecord(
-  client: pg.PoolClient,
+  client: Tx,
   rec: Omit<StoredRecord, 'receivedAt' | 'mappingVersion' | 'resources'> & {
     mappingVersion?: string | null;
     resources?: StoredRecord['resources'];
   },
 ): Promise<SaveResult> {
-  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-    `rec|${rec.site}|${rec.recordType}|${rec.sourceId}`,
-  ]);
-  const existing = await client.query(
+  await lockRecord(client, rec.site, rec.recordType, rec.sourceId);
+  const existing = await sql(client).query(
     'SELECT payload FROM records WHERE site = $1 AND record_type = $2 AND source_id = $3 AND version = $4',
     [rec.site, rec.recordType, rec.sourceId, rec.version],
   );
@@ -65,11 +72,11 @@ export async function saveRecord(
       `${rec.recordType} ${rec.sourceId} version ${rec.version} was already received with different content`,
     );
   }
-  const latest = await client.query(
+  const latest = await sql(client).query(
     'SELECT max(version) AS v FROM records WHERE site = $1 AND record_type = $2 AND source_id = $3',
     [rec.site, rec.recordType, rec.sourceId],
   );
-  await client.query(
+  await sql(client).query(
     `INSERT INTO records (site, record_type, source_id, version, referral_id, person_id, payload, mapping_version,
         resources)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -90,13 +97,13 @@ export async function saveRecord(
 }
 
 export async function getRecord(
-  db: Db | pg.PoolClient,
+  db: Queryable,
   site: string,
   recordType: string,
   sourceId: string,
   version?: number,
 ): Promise<StoredRecord | undefined> {
-  const { rows } = await db.query(
+  const { rows } = await sql(db).query(
     `SELECT * FROM records WHERE site = $1 AND record_type = $2 AND source_id = $3
         AND ($4::int IS NULL OR version = $4) ORDER BY version DESC LIMIT 1`,
     [site, recordType, sourceId, version ?? null],
@@ -106,13 +113,13 @@ export async function getRecord(
 
 /** The latest version strictly below `version` (the previous plan, for cancelled goals). */
 export async function getPreviousVersion(
-  db: Db | pg.PoolClient,
+  db: Queryable,
   site: string,
   recordType: string,
   sourceId: string,
   version: number,
 ): Promise<StoredRecord | undefined> {
-  const { rows } = await db.query(
+  const { rows } = await sql(db).query(
     `SELECT * FROM records WHERE site = $1 AND record_type = $2 AND source_id = $3 AND version < $4
       ORDER BY version DESC LIMIT 1`,
     [site, recordType, sourceId, version],
@@ -122,12 +129,12 @@ export async function getPreviousVersion(
 
 /** The latest version of the newest record of a type for a referral (e.g. its current support plan). */
 export async function getLatestForReferral(
-  db: Db | pg.PoolClient,
+  db: Queryable,
   site: string,
   referralId: string,
   recordType: string,
 ): Promise<StoredRecord | undefined> {
-  const { rows } = await db.query(
+  const { rows } = await sql(db).query(
     `SELECT * FROM records WHERE site = $1 AND referral_id = $2 AND record_type = $3
       ORDER BY received_at DESC, version DESC LIMIT 1`,
     [site, referralId, recordType],

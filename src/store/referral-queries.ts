@@ -1,6 +1,7 @@
 // Read-side queries for the navigator API: referrals in a tenant's scope, their clock history (events
 // and assessments from the records table), linked referrals, and exchanges with delivery attempts.
 import type { Db } from './db.js';
+import { sql } from './pg.js';
 import { getRecord, type StoredRecord } from './records.js';
 import { getReferralRow, type ReferralRow, type ReferralStatus, toReferralRow } from './referrals.js';
 
@@ -17,7 +18,7 @@ export interface ReferralListFilter extends ReferralScope {
 }
 
 export async function listReferralRows(db: Db, f: ReferralListFilter): Promise<ReferralRow[]> {
-  const { rows } = await db.query(
+  const { rows } = await sql(db).query(
     `SELECT * FROM referrals
       WHERE ($1::text IS NULL OR site = $1) AND ($2::text IS NULL OR source_partner_id = $2)
         AND ($3::text IS NULL OR status = $3)
@@ -47,7 +48,7 @@ export async function findReferralsById(
   referralId: string,
   scope: ReferralScope,
 ): Promise<ReferralRow[]> {
-  const { rows } = await db.query(
+  const { rows } = await sql(db).query(
     `SELECT * FROM referrals WHERE referral_id = $1 AND ($2::text IS NULL OR site = $2)
         AND ($3::text IS NULL OR source_partner_id = $3) ORDER BY site`,
     [referralId, scope.site ?? null, scope.sourcePartnerId ?? null],
@@ -74,7 +75,7 @@ export async function referralHistories(
   if (!referrals.length) return out;
   for (const r of referrals)
     out.set(key(r.site, r.referralId), { recordReceivedAt: null, events: [], assessmentsAt: [] });
-  const { rows } = await db.query(
+  const { rows } = await sql(db).query(
     `SELECT DISTINCT ON (site, record_type, source_id) site, referral_id, record_type, source_id, payload
        FROM records WHERE site = ANY($1::text[]) AND referral_id = ANY($2::text[])
       ORDER BY site, record_type, source_id, version DESC`,
@@ -106,7 +107,7 @@ export function historyOf(map: Map<string, ReferralHistory>, r: Pick<ReferralRow
 /** Other referrals of the same person at the same site (re-referrals, duplicates to look at). */
 export async function linkedReferrals(db: Db, row: ReferralRow): Promise<ReferralRow[]> {
   if (!row.personId) return [];
-  const { rows } = await db.query(
+  const { rows } = await sql(db).query(
     `SELECT * FROM referrals WHERE site = $1 AND person_id = $2 AND referral_id <> $3 ORDER BY received_at`,
     [row.site, row.personId, row.referralId],
   );
@@ -170,7 +171,7 @@ const exchangeView = (r: Record<string, unknown>): ExchangeView => ({
 });
 
 export async function referralExchanges(db: Db, site: string, referralId: string): Promise<ExchangeView[]> {
-  const { rows } = await db.query(
+  const { rows } = await sql(db).query(
     `SELECT ${EXCHANGE_COLUMNS} FROM exchanges WHERE site = $1 AND referral_id = $2 ORDER BY seq`,
     [site, referralId],
   );
@@ -181,9 +182,9 @@ export async function exchangeWithAttempts(
   db: Db,
   id: string,
 ): Promise<{ exchange: ExchangeView; attempts: AttemptView[] } | undefined> {
-  const { rows } = await db.query(`SELECT ${EXCHANGE_COLUMNS} FROM exchanges WHERE id = $1`, [id]);
+  const { rows } = await sql(db).query(`SELECT ${EXCHANGE_COLUMNS} FROM exchanges WHERE id = $1`, [id]);
   if (!rows[0]) return undefined;
-  const attempts = await db.query(
+  const attempts = await sql(db).query(
     `SELECT attempt_no, started_at, finished_at, outcome, http_status, error_class, duration_ms
        FROM exchange_attempts WHERE exchange_id = $1 ORDER BY attempt_no`,
     [id],

@@ -1,7 +1,4 @@
-// The referral's current state: what the navigator API lists and what the next record's mapping
-// context reads (task status, business status, on hold, has a plan).
-import type pg from 'pg';
-import type { Db } from './db.js';
+import { type Queryable, sql, type Tx } from './pg.js';
 
 export type ReferralStatus = 'new' | 'open' | 'closed';
 
@@ -46,15 +43,30 @@ export const toReferralRow = (r: Record<string, unknown>): ReferralRow => ({
 });
 
 export async function getReferralRow(
-  db: Db | pg.PoolClient,
+  db: Queryable,
   site: string,
   referralId: string,
 ): Promise<ReferralRow | undefined> {
-  const { rows } = await db.query('SELECT * FROM referrals WHERE site = $1 AND referral_id = $2', [
+  const { rows } = await sql(db).query('SELECT * FROM referrals WHERE site = $1 AND referral_id = $2', [
     site,
     referralId,
   ]);
   return rows[0] ? toReferralRow(rows[0]) : undefined;
+}
+
+/** The person and the referring partner of a referral; undefined when no such referral is stored. */
+export async function referralOwner(
+  db: Queryable,
+  site: string,
+  referralId: string,
+): Promise<{ personId: string | null; sourcePartnerId: string | null } | undefined> {
+  const { rows } = await sql(db).query(
+    'SELECT person_id, source_partner_id FROM referrals WHERE site = $1 AND referral_id = $2',
+    [site, referralId],
+  );
+  return rows[0]
+    ? { personId: rows[0].person_id ?? null, sourcePartnerId: rows[0].source_partner_id ?? null }
+    : undefined;
 }
 
 /** Task status → referral state: new (not yet accepted or rejected), open, closed. */
@@ -78,8 +90,8 @@ export interface ReferralUpdate {
   requester?: ReferralRequester;
 }
 
-export async function upsertReferralRow(client: pg.PoolClient, u: ReferralUpdate): Promise<ReferralRow> {
-  const { rows } = await client.query(
+export async function upsertReferralRow(client: Tx, u: ReferralUpdate): Promise<ReferralRow> {
+  const { rows } = await sql(client).query(
     `INSERT INTO referrals (site, referral_id, person_id, source_partner_id, status, triage, task_status,
         business_status, on_hold, has_plan, received_at, requester)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, false), $11, $12)

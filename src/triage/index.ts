@@ -1,8 +1,9 @@
 // Triage rules for a schema-valid referral (issue 2 §3), and how events move a held referral on.
 // Pure: the site's catchment comes in as settings; nothing here reads the clock or the disk.
-import type { SiteSettings } from '../settings/site.js';
+
 import type { NavEvent } from '../records/event.js';
 import type { Referral } from '../records/referral.js';
+import type { SiteSettings } from '../settings/site.js';
 
 export type TriageDecision =
   | { outcome: 'accept' }

@@ -1,7 +1,7 @@
 // BaRS request headers: X-Request-Id (unique per partner), X-Correlation-Id (kept and echoed), and the
 // Base64-encoded JSON NHSD-* headers, decoded tolerantly (standard or URL-safe alphabet, padding optional).
 import type { Request } from 'express';
-import { issue, NavbridgeError } from '../../errors/index.js';
+import { badRequest } from '../../errors/index.js';
 
 /** BaRS headers whose value is Base64-encoded JSON. */
 export const BASE64_HEADERS = [
@@ -29,14 +29,7 @@ export function decodeBase64Json(value: string): unknown {
 
 export function readBarsHeaders(req: Request): BarsHeaders {
   const bad = (name: string, rule: string) =>
-    new NavbridgeError('REC_BAD_REQUEST', [
-      issue({
-        code: 'structure',
-        diagnostics: `${name}: ${rule}`,
-        expression: name,
-        errorCode: 'REC_BAD_REQUEST',
-      }),
-    ]);
+    badRequest(`${name}: ${rule}`, { code: 'structure', expression: name });
   const requestId = req.get('x-request-id');
   const correlationId = req.get('x-correlation-id');
   if (requestId !== undefined && !HEADER_ID.test(requestId))

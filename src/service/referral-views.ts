@@ -1,7 +1,7 @@
 // JSON views of referrals for the navigator API: state, triage outcome, service clocks and flags.
-import { type ClockSettings, type ReferralClocks, serviceClocks } from '../../clock/index.js';
-import type { ReferralHistory } from '../../store/referral-queries.js';
-import type { ReferralRow } from '../../store/referrals.js';
+import { type ClockSettings, type ReferralClocks, serviceClocks } from '../clock/index.js';
+import type { ReferralHistory } from '../store/referral-queries.js';
+import type { ReferralRow } from '../store/referrals.js';
 
 export interface ReferralSummary {
   id: string;

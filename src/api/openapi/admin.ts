@@ -1,0 +1,109 @@
+// OpenAPI paths of the admin API (/admin).
+import { ADMIN, anyObject, errors, idParam, type Json, json, query } from './common.js';
+
+const deadLetterFilter = ['partner', 'site', 'reason', 'from', 'to', 'limit'].map((n) =>
+  query(n, n === 'limit' ? { type: 'integer' } : { type: 'string' }, `Filter: ${n}`),
+);
+export const admin: Json = {
+  '/admin/dead-letters': {
+    get: {
+      summary: 'List dead letters (no payloads)',
+      tags: ['admin'],
+      security: ADMIN,
+      parameters: deadLetterFilter,
+      responses: { '200': json(anyObject), ...errors(400, 401, 403) },
+    },
+  },
+  '/admin/exchanges/{id}': {
+    get: {
+      summary: 'One exchange with its payload (audited)',
+      tags: ['admin'],
+      security: ADMIN,
+      parameters: [idParam('Exchange id')],
+      responses: { '200': json(anyObject), ...errors(400, 401, 403, 404) },
+    },
+  },
+  '/admin/dead-letters/{id}/replay': {
+    post: {
+      summary: 'Replay one dead letter (optionally re-mapped; audited)',
+      tags: ['admin'],
+      security: ADMIN,
+      parameters: [idParam('Exchange id')],
+      requestBody: {
+        content: {
+          'application/json': { schema: { type: 'object', properties: { remap: { type: 'boolean' } } } },
+        },
+      },
+      responses: { '200': json(anyObject), ...errors(400, 401, 403, 404, 409, 422) },
+    },
+  },
+  '/admin/dead-letters/replay': {
+    post: {
+      summary: 'Replay every dead letter matching a filter, oldest first',
+      tags: ['admin'],
+      security: ADMIN,
+      requestBody: {
+        content: {
+          'application/json': {
+            schema: { type: 'object', properties: { filter: anyObject, remap: { type: 'boolean' } } },
+          },
+        },
+      },
+      responses: { '200': json(anyObject), ...errors(400, 401, 403) },
+    },
+  },
+  '/admin/dead-letters/{id}/discard': {
+    post: {
+      summary: 'Discard a dead letter with a reason (audited)',
+      tags: ['admin'],
+      security: ADMIN,
+      parameters: [idParam('Exchange id')],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: { type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } },
+          },
+        },
+      },
+      responses: { '200': json(anyObject), ...errors(400, 401, 403, 404, 409) },
+    },
+  },
+  '/admin/records': {
+    get: {
+      summary: 'List records and inbound requests kept because their mapping failed (no inputs)',
+      tags: ['admin'],
+      security: ADMIN,
+      parameters: [
+        query('state', { enum: ['mapping-failed', 'remapped'] }, 'Filter: state'),
+        query('site', { type: 'string' }, 'Filter: site'),
+        query('limit', { type: 'integer', minimum: 1, maximum: 1000 }, 'At most this many'),
+      ],
+      responses: { '200': json(anyObject), ...errors(400, 401, 403) },
+    },
+  },
+  '/admin/records/{id}/remap': {
+    post: {
+      summary: 'Re-run a kept failure with the current mappings (resolved when it now succeeds)',
+      tags: ['admin'],
+      security: ADMIN,
+      parameters: [idParam('Failed record id (uuid)')],
+      responses: { '200': json(anyObject), ...errors(400, 401, 403, 404, 409) },
+    },
+  },
+  '/admin/records/remap': {
+    post: {
+      summary: 'Re-run every kept failure (of one site, when given), oldest first',
+      tags: ['admin'],
+      security: ADMIN,
+      requestBody: {
+        content: {
+          'application/json': {
+            schema: { type: 'object', properties: { site: { type: 'string' }, limit: { type: 'integer' } } },
+          },
+        },
+      },
+      responses: { '200': json(anyObject), ...errors(400, 401, 403) },
+    },
+  },
+};

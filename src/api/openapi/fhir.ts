@@ -1,0 +1,84 @@
+// OpenAPI paths of the inbound FHIR API (/fhir).
+import { errors, fhir, fhirResource, idParam, type Json, PARTNER, query } from './common.js';
+
+const fhirBody = (type: string) => ({
+  required: true,
+  content: { 'application/fhir+json': { schema: fhirResource(type) } },
+});
+export const fhirPaths: Json = {
+  '/fhir/metadata': {
+    get: {
+      summary: 'CapabilityStatement (open)',
+      tags: ['fhir'],
+      security: [],
+      responses: { '200': fhir(fhirResource('CapabilityStatement')) },
+    },
+  },
+  '/fhir/ServiceRequest': {
+    post: {
+      summary: 'A referral: ServiceRequest with its Patient contained or referenced',
+      tags: ['fhir'],
+      security: PARTNER,
+      requestBody: fhirBody('ServiceRequest'),
+      responses: {
+        '201': fhir(fhirResource('ServiceRequest'), 'Created (Location header)'),
+        ...errors(400, 401, 403, 409, 413, 415, 422),
+      },
+    },
+  },
+  '/fhir': {
+    post: {
+      summary: 'Transaction Bundle holding a referral',
+      tags: ['fhir'],
+      security: PARTNER,
+      requestBody: fhirBody('Bundle'),
+      responses: {
+        '201': fhir(fhirResource('Bundle'), 'Created (Location header)'),
+        ...errors(400, 401, 403, 409, 413, 415, 422),
+      },
+    },
+  },
+  '/fhir/$process-message': {
+    post: {
+      summary: 'BaRS message Bundle (servicerequest-request: new, update, delete)',
+      tags: ['fhir'],
+      security: PARTNER,
+      parameters: [
+        { name: 'X-Request-Id', in: 'header', required: false, schema: { type: 'string' } },
+        { name: 'X-Correlation-Id', in: 'header', required: false, schema: { type: 'string' } },
+      ],
+      requestBody: fhirBody('Bundle'),
+      responses: {
+        '200': fhir(fhirResource('Bundle'), 'BaRS response message'),
+        ...errors(400, 401, 403, 409, 413, 415, 422),
+      },
+    },
+  },
+  '/fhir/Task': {
+    get: {
+      summary: 'Search the caller’s referral Tasks',
+      tags: ['fhir'],
+      security: PARTNER,
+      parameters: [query('focus', { type: 'string' }, 'The referral ServiceRequest')],
+      responses: { '200': fhir(fhirResource('Bundle'), 'searchset Bundle'), ...errors(400, 401, 403) },
+    },
+  },
+  '/fhir/Task/{id}': {
+    get: {
+      summary: 'One of the caller’s referral Tasks',
+      tags: ['fhir'],
+      security: PARTNER,
+      parameters: [idParam('Task id')],
+      responses: { '200': fhir(fhirResource('Task')), ...errors(401, 403, 404) },
+    },
+  },
+  '/fhir/ServiceRequest/{id}': {
+    get: {
+      summary: 'One of the caller’s referrals',
+      tags: ['fhir'],
+      security: PARTNER,
+      parameters: [idParam('ServiceRequest id')],
+      responses: { '200': fhir(fhirResource('ServiceRequest')), ...errors(401, 403, 404) },
+    },
+  },
+};

@@ -1,0 +1,127 @@
+// The OpenAPI 3.1 description served at /api/openapi.json: the navigator API, the admin API, the
+// FHIR endpoints and /health. Hand-written; a test checks that every route express registers is here.
+import { admin } from './admin.js';
+import { anyObject, fhirResource, type Json, json } from './common.js';
+import { fhirPaths } from './fhir.js';
+import { navigator } from './navigator.js';
+
+const clock = {
+  type: 'object',
+  properties: {
+    dueAt: { type: 'string', format: 'date-time' },
+    metAt: { type: ['string', 'null'], format: 'date-time' },
+    status: { enum: ['running', 'overdue', 'met', 'met-late', 'stopped'] },
+  },
+};
+
+export function openApiDocument(publicBaseUrl?: string): Json {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'navbridge',
+      version: '1',
+      description:
+        'FHIR R4 adapter for Mental Health Navigation services: the navigator API (/api/v1), the admin API (/admin) and the inbound FHIR API (/fhir).',
+    },
+    ...(publicBaseUrl
+      ? { servers: [{ url: new URL('/', publicBaseUrl).toString().replace(/\/$/, '') }] }
+      : {}),
+    security: [],
+    paths: {
+      '/health': {
+        get: {
+          summary: 'PostgreSQL and Redis reachability (open)',
+          tags: ['ops'],
+          security: [],
+          responses: { '200': json(anyObject), '503': json(anyObject, 'Degraded') },
+        },
+      },
+      '/api/openapi.json': {
+        get: {
+          summary: 'This document (open)',
+          tags: ['ops'],
+          security: [],
+          responses: { '200': json(anyObject) },
+        },
+      },
+      ...navigator,
+      ...admin,
+      ...fhirPaths,
+    },
+    components: {
+      securitySchemes: {
+        partnerJwt: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'Partner JWT (RS256/ES256): iss = sub = client id, aud = the FHIR base URL, exp at most 5 minutes ahead, jti',
+        },
+        apiKey: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-API-Key',
+          description: 'Navigator site API key (stored as its SHA-256 digest)',
+        },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'Admin credential' },
+      },
+      schemas: {
+        OperationOutcome: fhirResource('OperationOutcome'),
+        Clock: clock,
+        ReferralSummary: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            site: { type: 'string' },
+            status: { enum: ['new', 'open', 'closed'] },
+            taskStatus: { type: 'string' },
+            businessStatus: { type: 'string' },
+            onHold: { type: 'boolean' },
+            hasPlan: { type: 'boolean' },
+            triage: anyObject,
+            sourcePartnerId: { type: ['string', 'null'] },
+            receivedAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+            clocks: {
+              type: 'object',
+              properties: {
+                mode: { enum: ['calendar', 'working-days'] },
+                receivedAt: { type: 'string', format: 'date-time' },
+                contact: { $ref: '#/components/schemas/Clock' },
+                assessment: { $ref: '#/components/schemas/Clock' },
+                nonEngagement: anyObject,
+              },
+            },
+            flags: { type: 'array', items: { type: 'string' } },
+          },
+        },
+        ReferralDetail: {
+          allOf: [
+            { $ref: '#/components/schemas/ReferralSummary' },
+            {
+              type: 'object',
+              properties: {
+                record: anyObject,
+                linked: { type: 'array', items: anyObject },
+                exchanges: { type: 'array', items: { $ref: '#/components/schemas/Exchange' } },
+              },
+            },
+          ],
+        },
+        Exchange: {
+          type: 'object',
+          properties: {
+            id: { type: 'string', format: 'uuid' },
+            direction: { enum: ['inbound', 'outbound'] },
+            partnerId: { type: ['string', 'null'] },
+            status: { type: 'string' },
+            statusReason: { type: ['string', 'null'] },
+            attemptCount: { type: 'integer' },
+            attempts: { type: 'array', items: anyObject },
+          },
+          additionalProperties: true,
+        },
+      },
+    },
+  };
+}

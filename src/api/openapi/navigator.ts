@@ -1,0 +1,119 @@
+// OpenAPI paths of the navigator API (/api/v1).
+import { anyObject, errors, idParam, type Json, json, query, SITE } from './common.js';
+
+export const navigator: Json = {
+  '/api/v1/referrals': {
+    get: {
+      summary: 'List the caller’s referrals with triage outcome, state and service clocks',
+      tags: ['navigator'],
+      security: SITE,
+      parameters: [
+        query(
+          'status',
+          { enum: ['new', 'open', 'closed'] },
+          'new: not yet accepted or rejected; open: accepted or on hold; closed: discharged, rejected or withdrawn',
+        ),
+        query(
+          'overdue',
+          { enum: ['contact', 'assessment'] },
+          'Only referrals whose first-contact (72 h / 3 working days) or assessment (14 days / 10 working days) clock is breached now',
+        ),
+        query(
+          'due',
+          { enum: ['non-engagement'] },
+          'Only referrals with at least 3 contact attempts and no contact 28 days after the first (for the navigator to decide)',
+        ),
+        query('site', { type: 'string' }, 'Admin: one site only (a site sees only its own)'),
+        query('limit', { type: 'integer', minimum: 1, maximum: 1000 }, 'At most this many'),
+      ],
+      responses: {
+        '200': json({
+          type: 'object',
+          properties: {
+            now: { type: 'string', format: 'date-time' },
+            referrals: { type: 'array', items: { $ref: '#/components/schemas/ReferralSummary' } },
+          },
+        }),
+        ...errors(400, 401, 403),
+      },
+    },
+  },
+  '/api/v1/referrals/{id}': {
+    get: {
+      summary: 'One referral: latest record, triage outcome, flags, linked referrals and every exchange',
+      tags: ['navigator'],
+      security: SITE,
+      parameters: [
+        idParam('The referral’s source id'),
+        query('site', { type: 'string' }, 'Admin: the site, when the id exists at several'),
+      ],
+      responses: {
+        '200': json({ $ref: '#/components/schemas/ReferralDetail' }),
+        ...errors(400, 401, 403, 404),
+      },
+    },
+  },
+  '/api/v1/records': {
+    post: {
+      summary:
+        'Submit a navbridge record (referral, assessment, support-plan, event): validated, mapped, routed and queued',
+      tags: ['navigator'],
+      security: SITE,
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['recordType', 'record'],
+              properties: {
+                recordType: { enum: ['referral', 'assessment', 'support-plan', 'event'] },
+                record: anyObject,
+              },
+              additionalProperties: false,
+            },
+          },
+        },
+      },
+      responses: {
+        '202': json(
+          {
+            type: 'object',
+            properties: {
+              outcome: { enum: ['accepted', 'duplicate', 'stale'] },
+              recordType: { type: 'string' },
+              site: { type: 'string' },
+              id: { type: 'string' },
+              version: { type: 'integer' },
+              triage: anyObject,
+              exchanges: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    id: { type: 'string', format: 'uuid' },
+                    partnerId: { type: ['string', 'null'] },
+                    status: { type: 'string' },
+                    reason: { type: ['string', 'null'] },
+                  },
+                },
+              },
+              warnings: { type: 'array', items: anyObject },
+            },
+          },
+          'Accepted: the exchange ids queued (or withheld / unrouted)',
+        ),
+        ...errors(400, 401, 403, 409, 413, 415, 422),
+      },
+    },
+  },
+  '/api/v1/exchanges/{id}': {
+    get: {
+      summary: 'Delivery state and attempts of one exchange (no payload)',
+      tags: ['navigator'],
+      security: SITE,
+      parameters: [idParam('Exchange id (uuid)')],
+      responses: { '200': json({ $ref: '#/components/schemas/Exchange' }), ...errors(401, 403, 404) },
+    },
+  },
+};

@@ -1,0 +1,91 @@
+// Long-running processes and the database: `migrate`, `serve` (the HTTP API), `worker` (delivery)
+// and `start` (both in one process). They only wire the service runtime to a port or to signals.
+import type { Server } from 'node:http';
+import { buildApp } from '../api/app.js';
+import { migrateDatabase, openRuntime } from '../service/runtime.js';
+import { type CliIo, EXIT, UsageError } from './io.js';
+
+export interface RunFlags {
+  port?: string;
+}
+
+const untilAborted = (signal: AbortSignal): Promise<void> =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+
+export async function runMigrate(io: CliIo): Promise<number> {
+  const ran = await migrateDatabase(io.env);
+  io.stdout.write(ran.length ? `applied: ${ran.join(', ')}\n` : 'database is up to date\n');
+  return EXIT.ok;
+}
+
+/** Runs until SIGTERM/SIGINT: stops taking jobs, finishes in-flight deliveries, closes connections. */
+export async function runWorker(io: CliIo, signal: AbortSignal): Promise<number> {
+  const rt = await openRuntime({
+    env: io.env,
+    cwd: io.cwd,
+    redis: true,
+    needs: { personKey: false, partnerAuth: true },
+  });
+  const workers = rt.startWorkers();
+  rt.logger.info(
+    { event: 'worker-started', partners: rt.config.partners.map((p) => p.id) },
+    'worker started',
+  );
+  await workers.sweep();
+  await untilAborted(signal);
+  rt.logger.info({ event: 'worker-stopping' }, 'stopping: finishing in-flight deliveries');
+  await rt.close();
+  return EXIT.ok;
+}
+
+function portOf(flags: RunFlags, envPort: number): number {
+  if (flags.port === undefined) return envPort;
+  const port = Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new UsageError('--port must be a port number');
+  return port;
+}
+
+export async function runServe(flags: RunFlags, io: CliIo, signal: AbortSignal): Promise<number> {
+  const rt = await openRuntime({
+    env: io.env,
+    cwd: io.cwd,
+    redis: true,
+    needs: { personKey: true, partnerAuth: false },
+  });
+  const app = buildApp({
+    navbridge: rt.navbridge,
+    publicBaseUrl: rt.config.publicBaseUrl,
+    logger: rt.logger,
+  });
+  const port = portOf(flags, rt.env.PORT);
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(port, () => resolve(s));
+  });
+  rt.logger.info({ event: 'listening', port }, 'navbridge API listening');
+  await untilAborted(signal);
+  await new Promise((r) => server.close(r));
+  await rt.close();
+  return EXIT.ok;
+}
+
+/** `navbridge start`: the API and a delivery worker in one process, stopped together. */
+export async function runStart(flags: RunFlags, io: CliIo, signal: AbortSignal): Promise<number> {
+  const both = new AbortController();
+  const stop = () => both.abort();
+  if (signal.aborted) stop();
+  signal.addEventListener('abort', stop, { once: true });
+  const guard = (p: Promise<number>) =>
+    p.catch((err) => {
+      stop();
+      throw err;
+    });
+  const [serve, worker] = await Promise.all([
+    guard(runServe(flags, io, both.signal)),
+    guard(runWorker(io, both.signal)),
+  ]);
+  return Math.max(serve, worker);
+}

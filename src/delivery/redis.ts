@@ -1,0 +1,81 @@
+// Redis connections for the queues: one checked at start-up (reachable, eviction policy), and one
+// per BullMQ Worker. A lost connection is logged once per outage, not as ioredis's unhandled stacks.
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { redactUrl } from '../settings/env.js';
+
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
+}
+
+function quiet(r: Redis, logger: Logger): Redis {
+  let down = false;
+  r.on('error', (err: Error) => {
+    if (!down) logger.warn({ event: 'redis-unavailable', err: err.name }, 'Redis connection lost; retrying');
+    down = true;
+  });
+  r.on('ready', () => {
+    down = false;
+  });
+  return r;
+}
+
+/** A connection for a BullMQ Worker (blocking commands: maxRetriesPerRequest null). */
+export function workerConnection(url: string, logger: Logger): Redis {
+  return quiet(
+    new Redis(url, {
+      maxRetriesPerRequest: null,
+      connectTimeout: 3_000,
+      retryStrategy: (n) => Math.min(n * 200, 2_000),
+    }),
+    logger,
+  );
+}
+
+/**
+ * The process's main connection: must answer at start-up (else RedisUnavailableError), then retries
+ * for ever. Warns when the eviction policy could drop queued jobs (the sweeper would re-queue them).
+ */
+export async function connectRedis(url: string, logger: Logger): Promise<Redis> {
+  const redis = quiet(
+    new Redis(url, {
+      maxRetriesPerRequest: 1,
+      connectTimeout: 3_000,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    }),
+    logger,
+  );
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch {
+    redis.disconnect();
+    throw new RedisUnavailableError(`Redis is not reachable at ${redactUrl(url)}`);
+  }
+  try {
+    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
+    if (policy !== 'noeviction')
+      logger.warn(
+        { event: 'redis-eviction-policy', policy },
+        'Redis maxmemory-policy is not noeviction: queued jobs could be evicted (the sweeper would re-queue them)',
+      );
+  } catch {
+    // CONFIG may be disabled on managed Redis; nothing to check then.
+  }
+  redis.options.maxRetriesPerRequest = null;
+  redis.options.retryStrategy = (n) => Math.min(n * 200, 2_000);
+  return redis;
+}
+
+/** Whether Redis answers a PING. */
+export async function pingRedis(redis: Pick<Redis, 'ping'>): Promise<boolean> {
+  return redis.ping().then(
+    () => true,
+    () => false,
+  );
+}
+
+export async function closeRedis(redis: Redis): Promise<void> {
+  await redis.quit().catch(() => redis.disconnect());
+}

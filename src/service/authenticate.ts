@@ -1,0 +1,127 @@
+// Who is calling: partners (bearer JWTs as in SMART Backend Services), navigator sites (X-API-Key,
+// stored as SHA-256 digests, or JWTs) and the admin (bearer token). The credentials in, a Caller out
+// (or 401: `login` when none were given, `security` when they do not verify).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, type JSONWebKeySet, jwtVerify } from 'jose';
+import { unauthorized } from '../errors/index.js';
+import type { AppConfig } from '../settings/app-config.js';
+import type { Secrets } from '../settings/env.js';
+import type { Caller } from './types.js';
+
+/** A partner's token may live at most this long from now (SMART Backend Services: 5 minutes). */
+export const MAX_TOKEN_LIFETIME_S = 300;
+/** Clock skew tolerated on `exp`/`nbf`/`iat` between the partner and navbridge. */
+const CLOCK_TOLERANCE_S = 30;
+const ALGORITHMS = ['RS256', 'ES256'];
+
+export interface Credentials {
+  /** X-API-Key, when given. */
+  apiKey?: string;
+  /** The token of `Authorization: Bearer <token>`, when given. */
+  bearer?: string;
+}
+
+export interface AuthenticatorDeps {
+  /** Partners, site clients, API keys and the audience (`publicBaseUrl`). */
+  config: Pick<AppConfig, 'partners' | 'apiKeys' | 'publicBaseUrl' | 'siteClients'>;
+  secrets: Pick<Secrets, 'adminToken' | 'jwks'>;
+  now(): Date;
+}
+
+export type Authenticate = (c: Credentials) => Promise<Caller>;
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+type KeySet = Parameters<typeof jwtVerify>[1];
+
+function keySetOf(
+  inbound: { jwksUrl?: string | undefined; publicKeysEnv?: string | undefined } | undefined,
+  jwks: Secrets['jwks'],
+): KeySet | undefined {
+  if (!inbound) return undefined;
+  if (inbound.jwksUrl) return createRemoteJWKSet(new URL(inbound.jwksUrl));
+  const raw = inbound.publicKeysEnv ? jwks[inbound.publicKeysEnv] : undefined;
+  if (!raw) return undefined;
+  try {
+    return createLocalJWKSet(JSON.parse(raw) as JSONWebKeySet);
+  } catch {
+    return undefined;
+  }
+}
+
+export const isAdminToken = (adminToken: string | undefined, presented: string): boolean =>
+  adminToken !== undefined && timingSafeEqual(sha256(presented), sha256(adminToken));
+
+export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
+  const adminHash = deps.secrets.adminToken ? sha256(deps.secrets.adminToken) : undefined;
+  const adminActor = adminHash ? `admin:${adminHash.toString('hex').slice(0, 8)}` : 'admin';
+  const apiKeys = deps.config.apiKeys.map((k) => ({ ...k, digest: Buffer.from(k.sha256, 'hex') }));
+  // JWT clients by `iss`: partners, and navigator case systems that use JWTs instead of API keys.
+  const clients = new Map<string, { caller: Caller; keys: KeySet | undefined }>();
+  for (const p of deps.config.partners) {
+    if (p.inbound)
+      clients.set(p.inbound.clientId, {
+        caller: { kind: 'partner', partnerId: p.id },
+        keys: keySetOf(p.inbound, deps.secrets.jwks),
+      });
+  }
+  for (const c of deps.config.siteClients) {
+    clients.set(c.clientId, {
+      caller: { kind: 'site', siteId: c.site, keyId: c.id },
+      keys: keySetOf(c, deps.secrets.jwks),
+    });
+  }
+
+  const siteByKey = (key: string): Caller | undefined => {
+    const presented = sha256(key);
+    let found: (typeof apiKeys)[number] | undefined;
+    // Every configured digest is compared (no early exit), each in constant time.
+    for (const k of apiKeys) if (timingSafeEqual(presented, k.digest) && !found) found = k;
+    return found ? { kind: 'site', siteId: found.site, keyId: found.id } : undefined;
+  };
+
+  const clientByJwt = async (token: string): Promise<Caller | undefined> => {
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch {
+      return undefined;
+    }
+    const entry = typeof iss === 'string' ? clients.get(iss) : undefined;
+    if (!entry?.keys) return undefined;
+    const clientId = iss as string;
+    try {
+      const current = deps.now();
+      const { payload } = await jwtVerify(token, entry.keys, {
+        algorithms: ALGORITHMS,
+        issuer: clientId,
+        subject: clientId,
+        audience: deps.config.publicBaseUrl,
+        requiredClaims: ['exp', 'jti'],
+        currentDate: current,
+        clockTolerance: CLOCK_TOLERANCE_S,
+      });
+      if (typeof payload.jti !== 'string' || !payload.jti) return undefined;
+      const lifetime = (payload.exp ?? 0) - Math.floor(current.getTime() / 1000);
+      if (lifetime > MAX_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S) return undefined;
+      return entry.caller;
+    } catch {
+      return undefined;
+    }
+  };
+
+  return async ({ apiKey, bearer }) => {
+    if (apiKey === undefined && bearer === undefined)
+      throw unauthorized('credentials are required (bearer token or X-API-Key)');
+    if (apiKey !== undefined) {
+      const site = siteByKey(apiKey);
+      if (!site) throw unauthorized('the API key is not valid', { code: 'security' });
+      return site;
+    }
+    const token = bearer as string;
+    if (adminHash && timingSafeEqual(sha256(token), adminHash)) return { kind: 'admin', actor: adminActor };
+    const caller = await clientByJwt(token);
+    if (!caller) throw unauthorized('the bearer token is not valid', { code: 'security' });
+    return caller;
+  };
+}

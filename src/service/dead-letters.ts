@@ -1,0 +1,156 @@
+// Dead letters, for the admin (API and CLI alike): list, show (an audited view of patient data),
+// replay (optionally re-mapped with today's mappings) and discard. Replay keeps per-person order:
+// it only reopens the exchange; the head-of-line rule decides when it is queued.
+import type { Bundle } from 'fhir/r4.js';
+import { conflict, forbidden, notFound, unprocessable } from '../errors/index.js';
+import { runMappingPipeline } from '../mapping/index.js';
+import type { RecordOf, RecordType } from '../records/index.js';
+import { routeBundle } from '../routing/index.js';
+import { audit } from '../store/audit.js';
+import { inTransaction } from '../store/db.js';
+import {
+  type DeadLetterFilter,
+  type DeadLetterSummary,
+  discardDeadLetter as discardInStore,
+  listDeadLetters as listInStore,
+  type ReopenResult,
+  replayDeadLetter as replayInStore,
+} from '../store/dead-letters.js';
+import { type Exchange, getExchange, type QueueJob } from '../store/exchanges.js';
+import { getRecord } from '../store/records.js';
+import { referralOwner } from '../store/referrals.js';
+import { contextFromStore } from './context.js';
+import { enabledSite, payloadFor } from './submit.js';
+import { actorOf, type Caller, type ServiceDeps } from './types.js';
+
+export type { DeadLetterFilter, DeadLetterSummary } from '../store/dead-letters.js';
+
+/** An exchange as the admin sees it: everything but the queue and claim tokens. */
+export type ExchangeDetail = Omit<Exchange, 'queueToken' | 'claimToken'>;
+
+export function assertAdmin(caller: Caller): void {
+  if (caller.kind !== 'admin')
+    throw forbidden(`this is available to admin callers only, not ${caller.kind} callers`);
+}
+
+export async function listDeadLetters(
+  deps: Pick<ServiceDeps, 'db'>,
+  caller: Caller,
+  filter: DeadLetterFilter,
+): Promise<DeadLetterSummary[]> {
+  assertAdmin(caller);
+  return listInStore(deps.db, filter);
+}
+
+/** One exchange with its payload: the view is audited (patient data). */
+export async function showExchange(
+  deps: Pick<ServiceDeps, 'db'>,
+  caller: Caller,
+  id: string,
+): Promise<ExchangeDetail> {
+  assertAdmin(caller);
+  const x = await inTransaction(deps.db, async (tx) => {
+    const found = await getExchange(tx, id);
+    if (found)
+      await audit(tx, {
+        actor: actorOf(caller),
+        action: 'view-payload',
+        targetType: 'exchange',
+        targetId: id,
+      });
+    return found;
+  });
+  if (!x) throw notFound('exchange');
+  const { queueToken: _q, claimToken: _c, ...visible } = x;
+  return visible;
+}
+
+function reopened(id: string, r: ReopenResult): QueueJob[] {
+  if (r.kind === 'not-found') throw notFound('exchange');
+  if (r.kind === 'not-dead') throw conflict(`exchange ${id} is ${r.status}, not dead`, { expression: 'id' });
+  return r.jobs;
+}
+
+/**
+ * Re-runs the mapping of a dead exchange's record (that version) with the current mapping files and
+ * the referral's current state, for a replay after a mapping fix. Only the payload changes; the
+ * exchange keeps its place in the person's sequence and its correlation id.
+ */
+export async function remapExchange(
+  deps: ServiceDeps,
+  x: Exchange,
+): Promise<{ payload: Bundle; mappingVersion: string }> {
+  const fail = (diagnostics: string) => unprocessable(diagnostics);
+  const partner = deps.partners.find((p) => p.id === x.partnerId);
+  if (!partner) throw fail('the exchange has no configured partner');
+  const site = enabledSite(deps, x.site);
+  const recordType = x.recordType as RecordType;
+  const stored = await getRecord(deps.db, x.site, recordType, x.sourceId, x.version);
+  if (!stored) throw fail('the record of this exchange is not stored');
+  const record = stored.payload as RecordOf[RecordType];
+  const nowIso = deps.now().toISOString();
+  const { context, referralRecord } = await contextFromStore(deps.db, recordType, record, site, nowIso);
+  const mapped = deps.mappings.mapping(recordType, site.id);
+  const { bundle } = await runMappingPipeline(
+    { mapping: (t, s) => deps.mappings.mapping(t, s).compiled, validator: deps.validator },
+    { recordType, record, site, context },
+  );
+  const owner = await referralOwner(deps.db, x.site, stored.referralId);
+  const route = routeBundle({
+    recordType,
+    record,
+    bundle,
+    referral: referralRecord,
+    sourcePartnerId: owner?.sourcePartnerId ?? undefined,
+    partners: deps.partners,
+  }).find((r) => r.partnerId === partner.id && r.decision === 'send');
+  if (!route) throw fail('after remapping, this partner no longer receives this record');
+  return {
+    payload: payloadFor(partner, route.resources, { recordType, record, site }, nowIso),
+    mappingVersion: mapped.version,
+  };
+}
+
+export type ReplayTarget = { id: string } | { filter: DeadLetterFilter };
+
+/** Replays one dead letter, or every one a filter matches (oldest first, so each person's sequence reopens in order). */
+export async function replayDeadLetters(
+  deps: ServiceDeps,
+  caller: Caller,
+  target: ReplayTarget,
+  opts: { remap?: boolean } = {},
+): Promise<{ replayed: string[] }> {
+  assertAdmin(caller);
+  const ids = 'id' in target ? [target.id] : (await listInStore(deps.db, target.filter)).map((d) => d.id);
+  const replayed: string[] = [];
+  for (const id of ids) {
+    let remapped: { payload: Bundle; mappingVersion: string } | undefined;
+    if (opts.remap) {
+      const x = await getExchange(deps.db, id);
+      if (!x) throw notFound('exchange');
+      remapped = await remapExchange(deps, x);
+    }
+    const jobs = reopened(
+      id,
+      await inTransaction(deps.db, (tx) => replayInStore(tx, id, actorOf(caller), remapped ?? {})),
+    );
+    await deps.enqueue(jobs);
+    replayed.push(id);
+  }
+  return { replayed };
+}
+
+export async function discardDeadLetter(
+  deps: ServiceDeps,
+  caller: Caller,
+  id: string,
+  reason: string,
+): Promise<{ discarded: string[] }> {
+  assertAdmin(caller);
+  const jobs = reopened(
+    id,
+    await inTransaction(deps.db, (tx) => discardInStore(tx, id, actorOf(caller), reason)),
+  );
+  await deps.enqueue(jobs);
+  return { discarded: [id] };
+}

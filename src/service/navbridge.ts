@@ -1,0 +1,63 @@
+// The service's one object: every use case, one door each, bound to its dependencies. The API and
+// the CLI hold this and nothing below it; they translate HTTP or argv into these calls and back.
+import type { RecordType } from '../records/index.js';
+import { pingDb } from '../store/db.js';
+import type { Authenticate } from './authenticate.js';
+import {
+  type DeadLetterFilter,
+  discardDeadLetter,
+  listDeadLetters,
+  type ReplayTarget,
+  replayDeadLetters,
+  showExchange,
+} from './dead-letters.js';
+import { type FailureFilter, listFailedRecords, remapFailure, remapFailures } from './failures.js';
+import { type ReadableType, readPartnerResource, searchPartnerTasks } from './partner-reads.js';
+import { auditRefusal, type InboundRequest, receiveReferral } from './receive-referral.js';
+import { listReferrals, type ReferralQuery, showExchangeState, showReferral } from './referrals.js';
+import { type SubmitOptions, submitRecord } from './submit.js';
+import type { Caller, ServiceDeps } from './types.js';
+
+export interface NavbridgeDeps extends ServiceDeps {
+  authenticate: Authenticate;
+  /** Whether Redis answers (health). */
+  pingRedis(): Promise<boolean>;
+}
+
+export function createNavbridge(deps: NavbridgeDeps) {
+  return Object.freeze({
+    authenticate: deps.authenticate,
+    async health(): Promise<{ postgres: boolean; redis: boolean }> {
+      const [postgres, redis] = await Promise.all([pingDb(deps.db), deps.pingRedis()]);
+      return { postgres, redis };
+    },
+    submitRecord: (
+      caller: Caller | undefined,
+      recordType: RecordType,
+      input: unknown,
+      opts?: SubmitOptions,
+    ) => submitRecord(deps, caller, recordType, input, opts),
+    receiveReferral: (caller: Caller, req: InboundRequest) => receiveReferral(deps, caller, req),
+    auditRefusal: (caller: Caller, detail: Parameters<typeof auditRefusal>[2]) =>
+      auditRefusal(deps, caller, detail),
+    readPartnerResource: (caller: Caller, type: ReadableType, id: string) =>
+      readPartnerResource(deps, caller, type, id),
+    searchPartnerTasks: (caller: Caller, focus: unknown) => searchPartnerTasks(deps, caller, focus),
+    listReferrals: (caller: Caller, q: ReferralQuery) => listReferrals(deps, caller, q),
+    showReferral: (caller: Caller, id: string, site?: string) => showReferral(deps, caller, id, site),
+    showExchangeState: (caller: Caller, id: string) => showExchangeState(deps, caller, id),
+    listDeadLetters: (caller: Caller, filter: DeadLetterFilter) => listDeadLetters(deps, caller, filter),
+    showExchange: (caller: Caller, id: string) => showExchange(deps, caller, id),
+    replayDeadLetters: (caller: Caller, target: ReplayTarget, opts?: { remap?: boolean }) =>
+      replayDeadLetters(deps, caller, target, opts),
+    discardDeadLetter: (caller: Caller, id: string, reason: string) =>
+      discardDeadLetter(deps, caller, id, reason),
+    listFailedRecords: (caller: Caller, filter: FailureFilter) => listFailedRecords(deps, caller, filter),
+    remapFailure: (caller: Caller, id: string) => remapFailure(deps, caller, id),
+    remapFailures: (caller: Caller, filter: { site?: string; limit?: number }) =>
+      remapFailures(deps, caller, filter),
+  });
+}
+
+/** The service as the adapters see it. */
+export type Navbridge = ReturnType<typeof createNavbridge>;

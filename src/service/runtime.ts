@@ -1,0 +1,158 @@
+// The composition root of a navbridge process (serve, worker, start, and the commands that use the
+// store): environment, configuration, secrets, every mapping and profile (loaded and compiled now,
+// so a broken file fails at start-up), PostgreSQL (migrated), Redis and the queues, the service.
+import pino, { type Logger } from 'pino';
+import { type LoadedConfig, loadAppConfig, loadSecrets, readEnvironment } from '../config/load-config.js';
+import { loadMappingSet, loadProfiles } from '../config/startup.js';
+import { createQueues, type QueueSet } from '../delivery/queues.js';
+import {
+  closeRedis,
+  connectRedis,
+  pingRedis,
+  RedisUnavailableError,
+  workerConnection,
+} from '../delivery/redis.js';
+import { type DeliveryWorkers, startDeliveryWorkers } from '../delivery/worker.js';
+import { type Env, type EnvSettings, redactUrl, type Secrets } from '../settings/env.js';
+import { closeDb, type Db, migrate, openDb, pingDb } from '../store/db.js';
+import { createAuthenticator, isAdminToken } from './authenticate.js';
+import { createNavbridge, type Navbridge } from './navbridge.js';
+
+/** A dependency that is not there at start-up: a one-line message and how to fix it. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+  constructor(
+    message: string,
+    readonly detail: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export interface RuntimeOptions {
+  env: Env;
+  cwd: string;
+  /** Connect to Redis and the partners' queues (everything that queues or delivers). */
+  redis: boolean;
+  /** Which secrets must be present: the person key (storing records), partner credentials (delivering). */
+  needs: { personKey: boolean; partnerAuth: boolean };
+  /** The logger (default: pino at LOG_LEVEL, JSON on stderr). */
+  logger?: Logger;
+}
+
+export interface Runtime {
+  readonly config: LoadedConfig;
+  readonly env: EnvSettings;
+  readonly logger: Logger;
+  readonly secrets: Secrets;
+  readonly navbridge: Navbridge;
+  /** Whether a presented admin token is the configured one (CLI admin commands). */
+  isAdminToken(token: string): boolean;
+  /** Starts the delivery workers for every partner (needs `redis`). */
+  startWorkers(): DeliveryWorkers;
+  close(): Promise<void>;
+}
+
+async function openDatabase(env: EnvSettings): Promise<Db> {
+  const schema = env.NAVBRIDGE_DB_SCHEMA ? { schema: env.NAVBRIDGE_DB_SCHEMA } : {};
+  const db = openDb({ databaseUrl: env.DATABASE_URL, ...schema });
+  if (!(await pingDb(db))) {
+    await closeDb(db);
+    throw new StartupError(`PostgreSQL is not reachable at ${redactUrl(env.DATABASE_URL)}`, [
+      'start it (pg_ctlcluster <version> main start) or set DATABASE_URL',
+    ]);
+  }
+  try {
+    await migrate({ databaseUrl: env.DATABASE_URL, ...schema });
+  } catch (err) {
+    await closeDb(db);
+    throw err;
+  }
+  return db;
+}
+
+/** Applies pending migrations only (`navbridge migrate`). */
+export async function migrateDatabase(rawEnv: Env): Promise<string[]> {
+  const env = readEnvironment(rawEnv);
+  const schema = env.NAVBRIDGE_DB_SCHEMA ? { schema: env.NAVBRIDGE_DB_SCHEMA } : {};
+  return migrate({ databaseUrl: env.DATABASE_URL, ...schema }).catch(() => {
+    throw new StartupError(`PostgreSQL is not reachable at ${redactUrl(env.DATABASE_URL)}`, [
+      'start it or set DATABASE_URL',
+    ]);
+  });
+}
+
+export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const env = readEnvironment(opts.env);
+  const config = loadAppConfig(env, opts.cwd);
+  const secrets = loadSecrets(opts.env, config, opts.needs);
+  const inboundNames = config.partners.flatMap((p) => (p.inbound ? [p.inbound.mapping] : []));
+  const mappings = loadMappingSet(config.mappingsDirAbs, config.sites, inboundNames);
+  const { validator } = loadProfiles(config.profilesDirAbs);
+  const logger = opts.logger ?? pino({ level: env.LOG_LEVEL }, pino.destination(2));
+
+  const db = await openDatabase(env);
+  let queues: QueueSet | undefined;
+  let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
+  if (opts.redis) {
+    try {
+      redis = await connectRedis(env.REDIS_URL, logger);
+    } catch (err) {
+      await closeDb(db);
+      if (err instanceof RedisUnavailableError)
+        throw new StartupError(err.message, ['start redis-server or set REDIS_URL']);
+      throw err;
+    }
+    queues = createQueues(
+      redis,
+      config.worker.queuePrefix,
+      config.partners.map((p) => p.id),
+    );
+  }
+  const noQueues = async (): Promise<never> => {
+    throw new Error('this command has no queues (opened without Redis)');
+  };
+  const navbridge = createNavbridge({
+    db,
+    mappings,
+    validator,
+    partners: config.partners,
+    personKey: secrets.personKey ?? '',
+    enqueue: queues ? (jobs) => queues.enqueue(jobs) : async (jobs) => (jobs.length ? noQueues() : undefined),
+    now: () => new Date(),
+    authenticate: createAuthenticator({ config, secrets, now: () => new Date() }),
+    pingRedis: () => (redis ? pingRedis(redis) : Promise.resolve(false)),
+  });
+  const workers: DeliveryWorkers[] = [];
+  return {
+    config,
+    env,
+    logger,
+    secrets,
+    navbridge,
+    isAdminToken: (token) => isAdminToken(secrets.adminToken, token),
+    startWorkers() {
+      if (!queues) throw new Error('the delivery workers need Redis');
+      const w = startDeliveryWorkers({
+        db,
+        connect: () => workerConnection(env.REDIS_URL, logger),
+        queues,
+        partners: config.partners,
+        partnerAuth: secrets.partnerAuth,
+        logger,
+        prefix: config.worker.queuePrefix,
+        leaseMs: config.worker.leaseMs,
+        sweepIntervalMs: config.worker.sweepIntervalMs,
+        requeueAfterMs: config.worker.requeueAfterMs,
+      });
+      workers.push(w);
+      return w;
+    },
+    async close() {
+      for (const w of workers.splice(0)) await w.close();
+      await queues?.close();
+      if (redis) await closeRedis(redis);
+      await closeDb(db);
+    },
+  };
+}
