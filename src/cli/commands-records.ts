@@ -7,7 +7,7 @@ import { hasErrors, issue, outcome } from '../errors/index.js';
 import { PROFILES } from '../fhir/canonical.js';
 import { contextFileSchema } from '../mapping/index.js';
 import { RECORD_TYPES, type RecordType } from '../records/index.js';
-import { type CliFlags, type CliIo, EXIT, UsageError } from './io.js';
+import { type CliFlags, type CliIo, EXIT, UsageError, usageDetail } from './io.js';
 import { Pipeline, readInputs } from './pipeline.js';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -52,10 +52,7 @@ export async function runMap(args: string[], flags: CliFlags, io: CliIo): Promis
   if (flags.context) {
     const parsed = contextFileSchema.safeParse(readJson(io.cwd, flags.context));
     if (!parsed.success) {
-      throw new UsageError(
-        `${flags.context} is not a valid mapping context`,
-        parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-      );
+      throw new UsageError(`${flags.context} is not a valid mapping context`, usageDetail(parsed.error));
     }
     context = parsed.data;
   }

@@ -5,7 +5,7 @@ import { findGoldenExamples, type GoldenExample } from '../config/mappings.js';
 import { lazyMappingSet, type MappingSet } from '../config/startup.js';
 import type { Validator } from '../fhir/validate.js';
 import { contextFileSchema } from '../mapping/index.js';
-import { describeError, UsageError } from './io.js';
+import { describeError, UsageError, usageDetail } from './io.js';
 import { jsonDiff } from './json-diff.js';
 import { Pipeline, type RecordResult, readInputs } from './pipeline.js';
 
@@ -35,10 +35,7 @@ function readContext(file: string): ReturnType<typeof contextFileSchema.parse> {
   }
   const parsed = contextFileSchema.safeParse(data);
   if (!parsed.success) {
-    throw new UsageError(
-      `${file} is not a valid mapping context`,
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-    );
+    throw new UsageError(`${file} is not a valid mapping context`, usageDetail(parsed.error));
   }
   return parsed.data;
 }

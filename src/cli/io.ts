@@ -1,5 +1,7 @@
 // What a CLI command may touch besides files: its output streams, working directory and environment.
 // Tests pass their own; the bin script uses the process's.
+import type { z } from 'zod';
+import { zodIssues } from '../errors/index.js';
 
 export interface CliWriter {
   write(text: string): unknown;
@@ -71,4 +73,9 @@ export function describeError(err: unknown): { message: string; detail: string[]
     message: `unexpected error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
     detail: [],
   };
+}
+
+/** A file's zod problems as detail lines of a usage error (the one translator, paths and rules only). */
+export function usageDetail(error: z.ZodError): string[] {
+  return zodIssues(error.issues, { errorCode: 'REC_BAD_REQUEST' }).map((i) => i.diagnostics ?? '');
 }

@@ -14,7 +14,7 @@ import {
 } from '../mapping/index.js';
 import { checkRecord, fillSite, parseCsvRecords, type RecordOf, type RecordType } from '../records/index.js';
 import type { SiteSettings } from '../settings/site.js';
-import { UsageError } from './io.js';
+import { UsageError, usageDetail } from './io.js';
 
 /** One record read from an input file, not yet checked. */
 export interface RawInput {
@@ -87,10 +87,7 @@ export class Pipeline {
     const merged: Record<string, unknown> = { ...base, ...this.opts.context, now: this.opts.now, site };
     const parsed = mappingContextSchema.safeParse(merged);
     if (!parsed.success) {
-      throw new UsageError(
-        'the mapping context is not valid',
-        parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-      );
+      throw new UsageError('the mapping context is not valid', usageDetail(parsed.error));
     }
     return parsed.data;
   }

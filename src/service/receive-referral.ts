@@ -154,11 +154,7 @@ interface Mapped {
 }
 
 /** Pure steps before the transaction: read, validate, map, tenancy, site. */
-async function mapRequest(
-  deps: ServiceDeps,
-  partner: PartnerConfig,
-  read: InboundRead,
-): Promise<Mapped> {
+async function mapRequest(deps: ServiceDeps, partner: PartnerConfig, read: InboundRead): Promise<Mapped> {
   const name = partner.inbound?.mapping ?? 'fhir-referral';
   const mapping = deps.mappings.tryGetInbound(name);
   if (!mapping) throw configError(`mappings/inbound/${name}/mapping.yaml: no such inbound mapping`);

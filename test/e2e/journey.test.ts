@@ -171,7 +171,7 @@ describe('the closed loop, end to end (sandbox partners, serve and worker as pro
     });
     await journey(referralId, p.tag);
     await settled(referralId);
-    const { rows: toGp } = await e.t.db.query(
+    const { rows: toGp } = await e.t.sql.query(
       `SELECT record_type, source_id, status, payload FROM exchanges
         WHERE direction = 'outbound' AND referral_id = $1 AND partner_id = $2 ORDER BY seq`,
       [referralId, GP.id],
@@ -192,7 +192,7 @@ describe('the closed loop, end to end (sandbox partners, serve and worker as pro
       'QuestionnaireResponse',
       'ServiceRequest',
     ]);
-    const { rows: withheldAttempts } = await e.t.db.query(
+    const { rows: withheldAttempts } = await e.t.sql.query(
       `SELECT count(*)::int AS n FROM exchange_attempts a JOIN exchanges x ON x.id = a.exchange_id
         WHERE x.referral_id = $1 AND x.status = 'withheld-no-consent'`,
       [referralId],
@@ -276,7 +276,7 @@ describe('the closed loop, end to end (sandbox partners, serve and worker as pro
     let rows = await settled(referralId);
     const ack = rows.find((x) => x.partner_id === TRUST.id && x.record_type === 'referral');
     expect(ack?.status).toBe('delivered');
-    const { rows: attempts } = await e.t.db.query(
+    const { rows: attempts } = await e.t.sql.query(
       'SELECT request_id, outcome, error_class FROM exchange_attempts WHERE exchange_id = $1 ORDER BY attempt_no',
       [ack!.id],
     );
@@ -375,7 +375,7 @@ describe('the closed loop, end to end (sandbox partners, serve and worker as pro
   }, 90_000);
 
   it('afterwards: every exchange delivered, superseded or visibly not sent; none dead; no Patient or Organization written', async () => {
-    const { rows } = await e.t.db.query(
+    const { rows } = await e.t.sql.query(
       `SELECT direction, status, count(*)::int AS n FROM exchanges GROUP BY 1, 2 ORDER BY 1, 2`,
     );
     for (const r of rows) {

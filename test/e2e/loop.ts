@@ -164,7 +164,7 @@ export function loopClient(e: () => E2E) {
   }
 
   async function exchanges(referralId: string): Promise<ExchangeRow[]> {
-    const { rows } = await e().t.db.query(
+    const { rows } = await e().t.sql.query(
       `SELECT x.id, x.partner_id, x.record_type, x.source_id, x.version, x.status,
               (SELECT count(*)::int FROM exchange_attempts a WHERE a.exchange_id = x.id) AS attempts
          FROM exchanges x WHERE x.direction = 'outbound' AND x.referral_id = $1 ORDER BY x.seq`,

@@ -1,12 +1,15 @@
-// A fresh PostgreSQL schema per test suite on the real server, dropped afterwards.
+// A fresh PostgreSQL schema per test suite on the real server, dropped afterwards. `db` is the store's
+// opaque handle (what the service holds); `sql` is a plain pg pool on the same schema, for a test's
+// own setup and assertions.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createDb, type Db, migrate } from '../../src/store/db.js';
+import { closeDb, type Db, migrate, openDb } from '../../src/store/db.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestDb {
   db: Db;
+  sql: pg.Pool;
   schema: string;
   close(): Promise<void>;
 }
@@ -14,12 +17,20 @@ export interface TestDb {
 export async function createTestDb(): Promise<TestDb> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
   await migrate({ databaseUrl: TEST_DATABASE_URL, schema });
-  const db = createDb({ databaseUrl: TEST_DATABASE_URL, schema });
+  const db = openDb({ databaseUrl: TEST_DATABASE_URL, schema });
+  const sql = new pg.Pool({
+    connectionString: TEST_DATABASE_URL,
+    options: `-c search_path=${schema}`,
+    max: 4,
+  });
+  sql.on('error', () => {});
   return {
     db,
+    sql,
     schema,
     async close() {
-      await db.end();
+      await closeDb(db);
+      await sql.end();
       const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await admin.connect();
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

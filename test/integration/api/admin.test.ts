@@ -29,7 +29,7 @@ describe('admin API', () => {
       },
     });
     personId = randomUUID();
-    await t.db.query('INSERT INTO persons (id) VALUES ($1)', [personId]);
+    await t.sql.query('INSERT INTO persons (id) VALUES ($1)', [personId]);
   });
   afterAll(async () => t.close());
 
@@ -99,7 +99,7 @@ describe('admin API', () => {
     expect(res.status).toBe(200);
     expect(res.body.payload.resourceType).toBe('Bundle');
     expect(res.body.queueToken).toBeUndefined();
-    const { rows } = await t.db.query(`SELECT action FROM audit_log WHERE target_id = $1`, [id]);
+    const { rows } = await t.sql.query(`SELECT action FROM audit_log WHERE target_id = $1`, [id]);
     expect(rows.map((r) => r.action)).toEqual(['view-payload']);
     expect((await request(app).get(`/admin/exchanges/${randomUUID()}`).set(auth)).status).toBe(404);
   });

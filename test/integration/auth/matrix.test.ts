@@ -92,7 +92,7 @@ describe('authorisation matrix', () => {
   async function deadExchange(): Promise<string> {
     // A sequence of its own (partner, person), so this exchange is the head and can be claimed.
     const personId = randomUUID();
-    await h.t.db.query('INSERT INTO persons (id) VALUES ($1)', [personId]);
+    await h.t.sql.query('INSERT INTO persons (id) VALUES ($1)', [personId]);
     const { exchange, jobs } = await inTransaction(h.t.db, (c) =>
       insertOutbound(c, {
         partnerId: 'matrix-partner',
@@ -151,7 +151,7 @@ describe('authorisation matrix', () => {
       const srId = String(res.get('Location')).split('/').pop()!;
       ids[`sr${tenant}`] = srId;
       markers[tenant].push(srId);
-      const { rows } = await h.t.db.query(
+      const { rows } = await h.t.sql.query(
         'SELECT site, referral_id FROM referrals WHERE source_partner_id = $1',
         [tenant === 'A' ? 'gp-a' : 'gp-b'],
       );

@@ -4,13 +4,13 @@ import { readFileSync } from 'node:fs';
 import type { Bundle, CarePlan, Goal, QuestionnaireResponse, Task } from 'fhir/r4.js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { loadConformance } from '../../../src/config/profiles.js';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
 import { createValidator } from '../../../src/fhir/validate.js';
 import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { NavigatorService } from '../../../src/service/submit.js';
+import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
 import { waitFor } from '../../support/wait.js';
@@ -118,7 +118,7 @@ describe('journey through the delivery engine', () => {
   const settled = () =>
     waitFor(
       async () => {
-        const { rows } = await t.db.query(
+        const { rows } = await t.sql.query(
           `SELECT count(*)::int AS n FROM exchanges WHERE status IN ('pending', 'in-flight', 'failed')`,
         );
         return rows[0].n === 0;
@@ -148,7 +148,7 @@ describe('journey through the delivery engine', () => {
     await service.submit('event', fixture('event-discharged'));
     await settled();
 
-    const { rows: statuses } = await t.db.query(
+    const { rows: statuses } = await t.sql.query(
       `SELECT partner_id, status, count(*)::int AS n FROM exchanges GROUP BY 1, 2 ORDER BY 1, 2`,
     );
     expect(statuses.filter((r) => !['delivered', 'superseded'].includes(r.status))).toEqual([]);
@@ -214,7 +214,7 @@ describe('journey through the delivery engine', () => {
     const gpExchange = res.exchanges.find((x) => x.partnerId === 'chapel-allerton-gp');
     expect(gpExchange?.status).toBe('withheld-no-consent');
     await settled();
-    const { rows } = await t.db.query(
+    const { rows } = await t.sql.query(
       `SELECT count(*)::int AS n FROM exchange_attempts WHERE exchange_id = $1`,
       [gpExchange!.id],
     );
@@ -233,13 +233,13 @@ describe('journey through the delivery engine', () => {
   });
 
   it('rejects structurally invalid records with every problem and stores nothing', async () => {
-    const before = await t.db.query('SELECT count(*)::int AS n FROM records');
+    const before = await t.sql.query('SELECT count(*)::int AS n FROM records');
     await expect(
       service.submit('event', { id: 'X', site: 'leeds-north', version: 0, type: 'nope' }),
     ).rejects.toMatchObject({
       code: 'REC_BAD_REQUEST',
     });
-    const after = await t.db.query('SELECT count(*)::int AS n FROM records');
+    const after = await t.sql.query('SELECT count(*)::int AS n FROM records');
     expect(after.rows[0].n).toBe(before.rows[0].n);
   });
 });

@@ -4,10 +4,10 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, Task } from 'fhir/r4.js';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
 import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
+import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { inTransaction } from '../../../src/store/db.js';
 import { getExchange, insertOutbound, type QueueJob } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
@@ -67,7 +67,7 @@ describe('delivery workers', () => {
     queues = createQueues(redis, prefix, [cfg.id]);
     for (let i = 0; i < 4; i++) {
       const id = randomUUID();
-      await t.db.query('INSERT INTO persons (id) VALUES ($1)', [id]);
+      await t.sql.query('INSERT INTO persons (id) VALUES ($1)', [id]);
       persons.push(id);
     }
   });
@@ -118,7 +118,7 @@ describe('delivery workers', () => {
   }
 
   async function allDelivered(ids: string[]): Promise<boolean> {
-    const { rows } = await t.db.query(
+    const { rows } = await t.sql.query(
       `SELECT count(*)::int AS n FROM exchanges WHERE id = ANY($1) AND status = 'delivered'`,
       [ids],
     );
@@ -150,7 +150,7 @@ describe('delivery workers', () => {
       expect(await partner.search('Task', { identifier: `${SYSTEM}|ref-${p}` })).toHaveLength(1);
       expect(await stepsSeen(p)).toEqual(['step-1', 'step-2', 'step-3', 'step-4']);
     }
-    const { rows } = await t.db.query(
+    const { rows } = await t.sql.query(
       `SELECT a.outcome, a.error_class FROM exchange_attempts a WHERE a.exchange_id = ANY($1) AND a.outcome = 'retry'`,
       [ids],
     );

@@ -7,11 +7,11 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler, notFoundHandler } from '../../../src/api/errors.js';
 import { fhirRouter } from '../../../src/api/fhir/router.js';
-import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { inboundMappingCache } from '../../../src/config/inbound-mappings.js';
 import { loadConformance } from '../../../src/config/profiles.js';
 import { createValidator } from '../../../src/fhir/validate.js';
 import { NavigatorService } from '../../../src/service/submit.js';
+import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 
 const EX = '../shared/fhir-examples';
@@ -152,7 +152,7 @@ describe('inbound FHIR API', () => {
     return r.send(typeof body === 'string' ? body : JSON.stringify(body));
   };
   const count = async (sql: string, params: unknown[] = []) =>
-    Number((await t.db.query(sql, params)).rows[0].n);
+    Number((await t.sql.query(sql, params)).rows[0].n);
 
   it('accepts the BaRS servicerequest-request with a warning for the NHS number, and answers a BaRS response', async () => {
     as('yas');
@@ -172,7 +172,7 @@ describe('inbound FHIR API', () => {
     expect(nhs?.severity).toBe('warning');
     expect(JSON.stringify(bundle)).not.toContain('3478526985');
     // Stored: the referral (consent from the BaRS Consent), the inbound exchange, the request id.
-    const row = (await t.db.query("SELECT * FROM referrals WHERE source_partner_id = 'yas'")).rows[0];
+    const row = (await t.sql.query("SELECT * FROM referrals WHERE source_partner_id = 'yas'")).rows[0];
     expect(row.site).toBe('leeds-north');
     // Consent read from the BaRS Consent; the person lives outside the site's catchment: triage rejects.
     expect(row.triage).toEqual({ outcome: 'reject', reason: 'out-of-area' });
@@ -220,7 +220,7 @@ describe('inbound FHIR API', () => {
     // The same person's first referral is closed (rejected): nothing to link.
     expect(await count('SELECT count(*) AS n FROM referral_links')).toBe(0);
     // No Consent resource: consentToRefer is absent (never guessed); out of area is decided first.
-    const stored = await t.db.query(
+    const stored = await t.sql.query(
       "SELECT payload FROM records WHERE record_type = 'referral' AND payload->>'reason' = 'SD Code example'",
     );
     expect(stored.rows).toHaveLength(1);
@@ -303,7 +303,7 @@ describe('inbound FHIR API', () => {
   }
 
   it('a new referral for a person with an open referral at the site is linked and flagged', async () => {
-    const links = await t.db.query('SELECT * FROM referral_links');
+    const links = await t.sql.query('SELECT * FROM referral_links');
     expect(links.rows).toHaveLength(1);
     expect(links.rows[0].reason).toBe('open-referral-same-person');
   });
@@ -323,7 +323,7 @@ describe('inbound FHIR API', () => {
     const sr = { ...JSON.parse(read(GRAVITY[0]!)), status: 'revoked' } as ServiceRequest;
     const res = await post('/ServiceRequest', sr);
     expect(res.status).toBe(201);
-    const rows = await t.db.query(
+    const rows = await t.sql.query(
       "SELECT status FROM referrals WHERE source_partner_id = 'gravity-trust' ORDER BY received_at",
     );
     expect(rows.rows.map((r) => r.status)).toContain('closed');
@@ -388,7 +388,7 @@ describe('inbound FHIR API', () => {
       'X-Request-Id': 'a1b2c3d4-0000-4000-8000-00000000d05e',
     });
     expect(res.status).toBe(200);
-    const { rows } = await t.db.query("SELECT site FROM referrals WHERE source_partner_id = 'yas'");
+    const { rows } = await t.sql.query("SELECT site FROM referrals WHERE source_partner_id = 'yas'");
     expect(rows.map((r) => r.site)).toContain('cardiff-vale');
   });
 

@@ -66,7 +66,7 @@ describe('circuit breaker (integration)', () => {
     const ids: string[] = [];
     for (let n = 0; n < 4; n++) {
       const personId = randomUUID();
-      await h.t.db.query('INSERT INTO persons (id) VALUES ($1)', [personId]);
+      await h.t.sql.query('INSERT INTO persons (id) VALUES ($1)', [personId]);
       const { exchange, jobs } = await inTransaction(h.t.db, (c) =>
         insertOutbound(c, {
           partnerId: ID,
@@ -87,7 +87,7 @@ describe('circuit breaker (integration)', () => {
     // The retries wait as delayed jobs, scheduled a backoff away.
     const waiting = await waitFor(
       async () => {
-        const { rows } = await h.t.db.query(
+        const { rows } = await h.t.sql.query(
           `SELECT id, next_attempt_at FROM exchanges WHERE id = ANY($1) AND status = 'failed'`,
           [ids],
         );
@@ -108,7 +108,7 @@ describe('circuit breaker (integration)', () => {
     await waitFor(async () => !(await queue.isPaused()), { what: 'queue resumed' });
     await waitFor(
       async () => {
-        const { rows } = await h.t.db.query(
+        const { rows } = await h.t.sql.query(
           `SELECT count(*)::int AS n FROM exchanges WHERE id = ANY($1) AND status = 'delivered'`,
           [ids],
         );
@@ -118,7 +118,7 @@ describe('circuit breaker (integration)', () => {
     );
     // Delivered before the backoff they were scheduled for: the delayed jobs were promoted.
     for (const w of waiting) {
-      const { rows } = await h.t.db.query(
+      const { rows } = await h.t.sql.query(
         `SELECT started_at FROM exchange_attempts WHERE exchange_id = $1 AND outcome = 'delivered'`,
         [w.id],
       );

@@ -3,11 +3,11 @@
 // resend of the same exchange leaves one copy.
 import type { Binary, Bundle, Composition, DocumentReference } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerConfig } from '../../../src/settings/app-config.js';
 import { createAuthProvider } from '../../../src/delivery/partner-auth.js';
 import { PartnerClient } from '../../../src/delivery/partner-client.js';
 import { hasErrors } from '../../../src/errors/index.js';
 import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
+import type { PartnerConfig } from '../../../src/settings/app-config.js';
 import { partnerResourceStore } from '../../../src/store/partner-resources.js';
 import {
   fixture,
@@ -74,7 +74,7 @@ describe('document delivery mode', () => {
     await h.service.submit('support-plan', { ...fixture('support-plan'), version: 1 });
     await h.service.submit('event', fixture('event-discharged'));
     await h.settled();
-    const { rows } = await h.t.db.query(
+    const { rows } = await h.t.sql.query(
       `SELECT partner_id, status, count(*)::int AS n FROM exchanges GROUP BY 1, 2 ORDER BY 1, 2`,
     );
     // Parts of a record no partner takes (e.g. an onward referral) are visibly unroutable.
@@ -108,7 +108,7 @@ describe('document delivery mode', () => {
   });
 
   it('a resend of a delivered exchange (same payload, same request id) does not duplicate', async () => {
-    const { rows } = await h.t.db.query(
+    const { rows } = await h.t.sql.query(
       `SELECT x.partner_id, x.payload, x.correlation_id, a.request_id FROM exchanges x
          JOIN exchange_attempts a ON a.exchange_id = x.id AND a.outcome = 'delivered'
         WHERE x.status = 'delivered' AND x.partner_id IN ('gp-docref', 'trust-doc')`,

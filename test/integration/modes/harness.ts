@@ -2,13 +2,13 @@
 // prefix, the navigator service and delivery workers for the given partners (real sandbox servers).
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import type { Env } from '../../../src/config/load-app-config.js';
 import { loadConformance } from '../../../src/config/profiles.js';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
 import { createValidator, type Validator } from '../../../src/fhir/validate.js';
 import { NavigatorService } from '../../../src/service/submit.js';
+import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { type Exchange, getExchange } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
@@ -134,7 +134,7 @@ export async function startHarness(
     async settled(timeoutMs = 20_000) {
       await waitFor(
         async () => {
-          const { rows } = await t.db.query(
+          const { rows } = await t.sql.query(
             `SELECT count(*)::int AS n FROM exchanges WHERE status IN ('pending', 'in-flight', 'failed')`,
           );
           return rows[0].n === 0;
@@ -143,7 +143,7 @@ export async function startHarness(
       );
     },
     async attempts(id) {
-      const { rows } = await t.db.query(
+      const { rows } = await t.sql.query(
         'SELECT outcome, error_class, request_id FROM exchange_attempts WHERE exchange_id = $1 ORDER BY attempt_no',
         [id],
       );

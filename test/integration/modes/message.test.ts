@@ -160,7 +160,7 @@ describe('message delivery mode (BaRS)', () => {
       ['delivered', null],
     ]);
     expect(x.attemptCount).toBe(2);
-    const { rows } = await h.t.db.query(
+    const { rows } = await h.t.sql.query(
       `SELECT http_status, response FROM exchange_attempts WHERE exchange_id = $1 AND outcome = 'delivered'`,
       [id],
     );

@@ -8,13 +8,13 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import pino from 'pino';
 import { buildApp } from '../../../src/api/app.js';
-import { appConfigSchema } from '../../../src/settings/app-config.js';
 import type { LoadedConfig } from '../../../src/config/load-app-config.js';
 import { loadConformance } from '../../../src/config/profiles.js';
 import { createValidator } from '../../../src/fhir/validate.js';
 import { withCheckDigit } from '../../../src/records/identifiers.js';
 import type { Referral } from '../../../src/records/index.js';
 import { NavigatorService } from '../../../src/service/submit.js';
+import { appConfigSchema } from '../../../src/settings/app-config.js';
 import type { QueueJob } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 

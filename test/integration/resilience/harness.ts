@@ -94,7 +94,7 @@ export async function openRig(opts: RigOptions, personCount: number): Promise<Ri
   );
   const persons: string[] = [];
   for (let i = 0; i < personCount; i++) persons.push(randomUUID());
-  await t.db.query('INSERT INTO persons (id) SELECT unnest($1::uuid[])', [persons]);
+  await t.sql.query('INSERT INTO persons (id) SELECT unnest($1::uuid[])', [persons]);
   const config = writeTempConfig({
     mappingsDir: `${REPO_ROOT}/mappings`,
     profilesDir: `${REPO_ROOT}/profiles`,
@@ -176,7 +176,7 @@ export const stepNames = (n: number): string[] => Array.from({ length: n }, (_, 
 export const collapseRepeats = (steps: string[]): string[] => steps.filter((s, i) => s !== steps[i - 1]);
 
 export async function deliveredCount(t: TestDb, ids: readonly string[]): Promise<number> {
-  const { rows } = await t.db.query(
+  const { rows } = await t.sql.query(
     `SELECT count(*)::int AS n FROM exchanges WHERE id = ANY($1) AND status = 'delivered'`,
     [ids],
   );
@@ -196,7 +196,7 @@ export interface AttemptRow {
 }
 
 export async function attemptsOf(t: TestDb, ids: readonly string[]): Promise<AttemptRow[]> {
-  const { rows } = await t.db.query(
+  const { rows } = await t.sql.query(
     `SELECT exchange_id, attempt_no, request_id, outcome, error_class FROM exchange_attempts
       WHERE exchange_id = ANY($1) ORDER BY exchange_id, attempt_no`,
     [ids],

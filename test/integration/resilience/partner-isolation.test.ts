@@ -83,7 +83,7 @@ describe('a failing partner does not delay another', () => {
     const retried = (partner: string, errorClass: string) =>
       waitFor(
         async () => {
-          const { rows } = await rig.t.db.query(
+          const { rows } = await rig.t.sql.query(
             `SELECT count(*)::int AS n FROM exchange_attempts a JOIN exchanges x ON x.id = a.exchange_id
               WHERE x.partner_id = $1 AND a.outcome = 'retry' AND a.error_class = $2`,
             [partner, errorClass],
@@ -94,7 +94,7 @@ describe('a failing partner does not delay another', () => {
       );
     await retried('failing', 'http-503');
     await retried('slow', 'timeout');
-    const { rows } = await rig.t.db.query(
+    const { rows } = await rig.t.sql.query(
       `SELECT partner_id, status, count(*)::int AS n FROM exchanges GROUP BY 1, 2 ORDER BY 1, 2`,
     );
     const unsettled = rows.filter((r) => r.partner_id !== 'healthy');
@@ -103,7 +103,7 @@ describe('a failing partner does not delay another', () => {
     expect(failing.readAll('Task')).toHaveLength(0);
 
     // While the unanswering partner held requests open, healthy deliveries completed.
-    const overlap = await rig.t.db.query(
+    const overlap = await rig.t.sql.query(
       `SELECT count(*)::int AS n FROM exchange_attempts h JOIN exchanges hx ON hx.id = h.exchange_id
         WHERE hx.partner_id = 'healthy' AND h.outcome = 'delivered' AND EXISTS (
           SELECT 1 FROM exchange_attempts s JOIN exchanges sx ON sx.id = s.exchange_id

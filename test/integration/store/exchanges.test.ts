@@ -7,8 +7,13 @@ import {
   releaseExpiredLeases,
   renewLease,
 } from '../../../src/store/claims.js';
-import { inTransaction } from '../../../src/store/db.js';
-import { discardDeadLetter, listDeadLetters, replayDeadLetter } from '../../../src/store/dead-letters.js';
+import { inTransaction, type Tx } from '../../../src/store/db.js';
+import {
+  discardDeadLetter,
+  listDeadLetters,
+  type ReopenResult,
+  replayDeadLetter,
+} from '../../../src/store/dead-letters.js';
 import {
   getExchange,
   insertOutbound,
@@ -29,7 +34,7 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
 
   async function person(): Promise<string> {
     const id = randomUUID();
-    await t.db.query('INSERT INTO persons (id) VALUES ($1)', [id]);
+    await t.sql.query('INSERT INTO persons (id) VALUES ($1)', [id]);
     return id;
   }
 
@@ -48,6 +53,12 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
   }
 
   const insert = (n: NewOutboundExchange) => inTransaction(t.db, (c) => insertOutbound(c, n));
+  /** Replay or discard in a transaction of its own; the jobs, or why nothing was done. */
+  const reopened = async (fn: (tx: Tx) => Promise<ReopenResult>): Promise<QueueJob[]> => {
+    const r = await inTransaction(t.db, fn);
+    if (r.kind !== 'done') throw new Error(r.kind === 'not-dead' ? `${r.status}, not dead` : 'not found');
+    return r.jobs;
+  };
 
   async function deliver(job: QueueJob): Promise<QueueJob[]> {
     const claim = await claimExchange(t.db, job.exchangeId, job.token, 60_000);
@@ -103,7 +114,7 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     const c2 = await claimExchange(t.db, a.exchange.id, mine!.token, 60_000);
     expect(c2?.requestId).toBe(c1?.requestId);
     expect(c2?.attemptNo).toBe(2);
-    const { rows } = await t.db.query(
+    const { rows } = await t.sql.query(
       'SELECT attempt_no, outcome FROM exchange_attempts WHERE exchange_id = $1 ORDER BY attempt_no',
       [a.exchange.id],
     );
@@ -191,7 +202,7 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     expect(row?.blockedBehind).toBe(2);
 
     const before = (await getExchange(t.db, a.exchange.id))!;
-    const jobs = await replayDeadLetter(t.db, a.exchange.id, 'admin-1');
+    const jobs = await reopened((tx) => replayDeadLetter(tx, a.exchange.id, 'admin-1'));
     expect(jobs.map((j) => j.exchangeId)).toEqual([a.exchange.id]);
     const after = (await getExchange(t.db, a.exchange.id))!;
     expect(after.requestId).not.toBe(before.requestId);
@@ -201,7 +212,7 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     expect(n1.map((j) => j.exchangeId)).toEqual([b.exchange.id]);
     const n2 = await deliver(n1[0]!);
     expect(n2.map((j) => j.exchangeId)).toEqual([late.exchange.id]);
-    const { rows } = await t.db.query(`SELECT action, target_id FROM audit_log WHERE target_id = $1`, [
+    const { rows } = await t.sql.query(`SELECT action, target_id FROM audit_log WHERE target_id = $1`, [
       a.exchange.id,
     ]);
     expect(rows).toEqual([{ action: 'replay', target_id: a.exchange.id }]);
@@ -213,10 +224,14 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     const b = await insert(x(p));
     const c = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
     await finishAttempt(t.db, c!, { outcome: 'dead', errorClass: 'http-400', error: OO, durationMs: 1 });
-    const jobs = await discardDeadLetter(t.db, a.exchange.id, 'admin-1', 'sent to wrong partner');
+    const jobs = await reopened((tx) =>
+      discardDeadLetter(tx, a.exchange.id, 'admin-1', 'sent to wrong partner'),
+    );
     expect(jobs.map((j) => j.exchangeId)).toEqual([b.exchange.id]);
     expect((await getExchange(t.db, a.exchange.id))?.status).toBe('discarded');
-    await expect(replayDeadLetter(t.db, a.exchange.id, 'admin-1')).rejects.toThrow(/not dead/);
+    await expect(reopened((tx) => replayDeadLetter(tx, a.exchange.id, 'admin-1'))).rejects.toThrow(
+      /not dead/,
+    );
   });
 
   it('a newer version of a state resource supersedes undelivered older ones; an older arrival is superseded', async () => {

@@ -10,7 +10,7 @@ describe('migrations', () => {
   afterAll(async () => t.close());
 
   it('creates the message store tables', async () => {
-    const { rows } = await t.db.query(
+    const { rows } = await t.sql.query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
       [t.schema],
     );
@@ -31,10 +31,10 @@ describe('migrations', () => {
   });
 
   it('keeps the audit log append-only', async () => {
-    await t.db.query(
+    await t.sql.query(
       `INSERT INTO audit_log (actor, action, target_type) VALUES ('admin', 'view', 'exchange')`,
     );
-    await expect(t.db.query(`UPDATE audit_log SET actor = 'x'`)).rejects.toThrow(/append-only/);
-    await expect(t.db.query(`DELETE FROM audit_log`)).rejects.toThrow(/append-only/);
+    await expect(t.sql.query(`UPDATE audit_log SET actor = 'x'`)).rejects.toThrow(/append-only/);
+    await expect(t.sql.query(`DELETE FROM audit_log`)).rejects.toThrow(/append-only/);
   });
 });

@@ -26,7 +26,7 @@ describe('persons', () => {
     const a = await resolve([{ system: NHS, value: '9434765919', verified: true }]);
     const b = await resolve([{ system: NHS, value: '943 476 5919', verified: true }]);
     expect(b).toBe(a);
-    const { rows } = await t.db.query('SELECT key FROM person_keys WHERE person_id = $1', [a]);
+    const { rows } = await t.sql.query('SELECT key FROM person_keys WHERE person_id = $1', [a]);
     expect(rows.map((r) => r.key)).toEqual([personKey(SECRET, { system: NHS, value: '9434765919' })]);
     expect(JSON.stringify(rows)).not.toContain('9434765919');
   });

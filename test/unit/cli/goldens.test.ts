@@ -2,9 +2,9 @@
 // runner as `navbridge mappings test`, so new goldens are covered without touching this file.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { getConformance } from '../../../src/cli/conformance.js';
 import { runGoldens } from '../../../src/cli/golden.js';
 import { findGoldenExamples } from '../../../src/config/mappings.js';
+import { loadProfiles } from '../../../src/config/startup.js';
 import { ROOT } from './run.js';
 
 const mappingsDir = path.join(ROOT, 'mappings');
@@ -17,7 +17,7 @@ describe('golden examples', () => {
   });
 
   it.each(examples.map((e) => [e.label, e] as const))('%s', async (_label, example) => {
-    const { validator } = getConformance(path.join(ROOT, 'profiles'));
+    const { validator } = loadProfiles(path.join(ROOT, 'profiles'));
     const results = await runGoldens({ mappingsDir, validator, filter: example.label });
     const exact = results.find((r) => r.example.label === example.label);
     expect(exact?.detail ?? ['not run']).toEqual([]);

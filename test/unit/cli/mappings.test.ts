@@ -95,7 +95,7 @@ describe('map with a faulty mapping', () => {
     ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'navbridge: configuration error\n  mappings/referral/mapping.yaml resources[patient]: Unrecognized key: "colour"\n',
+      'navbridge: configuration error\n  mappings/referral/mapping.yaml resources[patient].colour: unknown field\n',
     );
   });
 });

@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertPartnerSecrets, loadAppConfig, requireSecret } from '../../../src/config/load-app-config.js';
+import { loadAppConfig as loadFile, loadSecrets, readEnvironment } from '../../../src/config/load-config.js';
+
+const loadAppConfig = (env: Record<string, string>, cwd: string) => loadFile(readEnvironment(env), cwd);
 
 function withConfig(text: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'nb-config-'));
@@ -27,6 +29,12 @@ describe('navbridge.config.yaml', () => {
     expect(cfg.partners.map((p) => p.mode)).toEqual(['transaction', 'document', 'message', 'rest']);
     expect(cfg.partners[0]?.retry.maxAttempts).toBe(12);
     expect(Object.isFrozen(cfg)).toBe(true);
+    // Deeply: no part of the loaded configuration can be changed at run time.
+    expect(Object.isFrozen(cfg.partners)).toBe(true);
+    expect(Object.isFrozen(cfg.partners[0]?.retry)).toBe(true);
+    expect(() => {
+      (cfg.partners as unknown as unknown[]).push({});
+    }).toThrow();
   });
 
   it('reports every problem at once: unknown keys, bad values, missing fields, duplicates', () => {
@@ -80,18 +88,43 @@ partners:
 
   it('secrets come only from the environment and are checked where needed', () => {
     const cfg = loadAppConfig({ NAVBRIDGE_CONFIG: 'navbridge.config.example.yaml' }, process.cwd());
-    const missing = issues(() => assertPartnerSecrets(cfg, {}));
+    const deliver = { personKey: false, partnerAuth: true };
+    const missing = issues(() => loadSecrets({}, cfg, deliver));
     expect(missing).toHaveLength(3);
     expect(missing.join()).toMatch(/LEEDS_TRUST_PRIVATE_KEY/);
-    expect(() =>
-      assertPartnerSecrets(cfg, {
-        LEEDS_TRUST_PRIVATE_KEY: 'k',
-        CHAPEL_ALLERTON_TOKEN: 't',
-        BARS_TOKEN: 'b',
-      }),
-    ).not.toThrow();
-    expect(issues(() => requireSecret({ K: 'short' }, 'K', 'person matching key', 16))[0]).toMatch(
-      /at least 16/,
+    const secrets = loadSecrets(
+      { LEEDS_TRUST_PRIVATE_KEY: 'k', CHAPEL_ALLERTON_TOKEN: 't', BARS_TOKEN: 'b' },
+      cfg,
+      deliver,
     );
+    expect(secrets.partnerAuth['leeds-trust']).toBe('k');
+    expect(Object.isFrozen(secrets)).toBe(true);
+    expect(
+      issues(() =>
+        loadSecrets({ NAVBRIDGE_PERSON_KEY: 'short' }, cfg, { personKey: true, partnerAuth: false }),
+      )[0],
+    ).toMatch(/at least 16.*NAVBRIDGE_PERSON_KEY/);
+  });
+});
+
+describe('the environment', () => {
+  it('is read through one schema: defaults, coercion, and every bad value named at once', () => {
+    const env = readEnvironment({ PORT: '9090' });
+    expect(env.PORT).toBe(9090);
+    expect(env.DATABASE_URL).toMatch(/^postgres:/);
+    expect(env.NAVBRIDGE_CONFIG).toBe('navbridge.config.yaml');
+    const found = issues(() =>
+      readEnvironment({
+        PORT: 'eighty',
+        LOG_LEVEL: 'loud',
+        NAVBRIDGE_DB_SCHEMA: 'Bad-Schema',
+        REDIS_URL: 'x',
+      }),
+    );
+    expect(found.join('\n')).toMatch(/PORT/);
+    expect(found.join('\n')).toMatch(/LOG_LEVEL/);
+    expect(found.join('\n')).toMatch(/NAVBRIDGE_DB_SCHEMA/);
+    expect(found.join('\n')).toMatch(/REDIS_URL/);
+    expect(found).toHaveLength(4);
   });
 });

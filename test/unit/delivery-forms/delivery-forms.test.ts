@@ -12,12 +12,12 @@ import type {
   Task,
 } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerConfig } from '../../../src/settings/app-config.js';
 import { loadConformance } from '../../../src/config/profiles.js';
+import { createValidator, type Validator } from '../../../src/fhir/validate.js';
 import { buildPayload, type PayloadOptions } from '../../../src/payloads/delivery-forms.js';
 import { urnReferences } from '../../../src/payloads/references.js';
-import { createValidator, type Validator } from '../../../src/fhir/validate.js';
 import { routeBundle } from '../../../src/routing/index.js';
+import type { PartnerConfig } from '../../../src/settings/app-config.js';
 import { ALL_CATEGORIES, golden, partner, recordFixture, referralBundle } from '../routing/fixtures.js';
 
 const NOW = '2026-03-02T09:00:00Z';

@@ -3,9 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { isPartnerError } from '../../../src/delivery/errors.js';
 import { createAuthProvider } from '../../../src/delivery/partner-auth.js';
+import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 
 describe('createAuthProvider', () => {
   let server: http.Server;

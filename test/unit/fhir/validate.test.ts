@@ -1,8 +1,8 @@
 import type { Bundle, OperationOutcomeIssue, QuestionnaireResponse, Resource } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConformance } from '../../../src/config/profiles.js';
-import { PROFILES, type ProfileName } from '../../../src/fhir/canonical.js';
 import { hasErrors } from '../../../src/errors/index.js';
+import { PROFILES, type ProfileName } from '../../../src/fhir/canonical.js';
 import { createValidator, type Validator } from '../../../src/fhir/validate.js';
 import { validAssessment, validBundle, validExamples } from './examples.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bundleId, resourceId } from '../../../src/fhir/ids.js';
 import { isNavbridgeError } from '../../../src/errors/index.js';
+import { bundleId, resourceId } from '../../../src/fhir/ids.js';
 import { mapRecord } from '../../../src/mapping/index.js';
 import { compile, context, NOW, record } from './helpers.js';
 

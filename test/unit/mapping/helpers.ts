@@ -1,11 +1,12 @@
 // Shared fixtures for mapping engine tests: a site and a small in-memory mapping.
-import { type SiteSettings, siteSettingsSchema } from '../../../src/settings/site.js';
+
 import {
   compileMapping,
   type MappingContext,
   type SandboxLimits,
   type SourceFile,
 } from '../../../src/mapping/index.js';
+import { type SiteSettings, siteSettingsSchema } from '../../../src/settings/site.js';
 
 export const SITE: SiteSettings = siteSettingsSchema.parse({
   id: 'test-site',

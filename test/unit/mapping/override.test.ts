@@ -86,9 +86,7 @@ describe('site overrides', () => {
         ],
       }),
     );
-    expect(diags).toEqual([
-      'mappings/sites/test-site/event.yaml resources[patient]: Unrecognized key: "colour"',
-    ]);
+    expect(diags).toEqual(['mappings/sites/test-site/event.yaml resources[patient].colour: unknown field']);
     const more = configErrors(() =>
       compile(base, {
         override: [
@@ -135,7 +133,7 @@ describe('site overrides', () => {
       }),
     );
     expect(diags).toEqual([
-      'mappings/x/mapping.yaml resources[a]: Unrecognized key: "extra"',
+      'mappings/x/mapping.yaml resources[a].extra: unknown field',
       'mappings/x/mapping.yaml resources[a].profile: must be a profile short name from src/fhir/canonical.ts',
       'mappings/x/mapping.yaml resources[c].key: is required with forEach',
     ]);

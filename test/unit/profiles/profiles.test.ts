@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { QUESTIONNAIRES_FSH, renderQuestionnairesFsh } from '../../../scripts/generate-questionnaires-fsh.js';
 import { loadConformance } from '../../../src/config/profiles.js';
+import { NavbridgeError } from '../../../src/errors/index.js';
 import {
   CODE_SYSTEM_IDS,
   codeSystemUrl,
@@ -9,7 +10,6 @@ import {
   QUESTIONNAIRES,
   valueSetUrl,
 } from '../../../src/fhir/canonical.js';
-import { NavbridgeError } from '../../../src/errors/index.js';
 import { ASSESSMENT_TOOLS, DIAGNOSES, PRIORITIES } from '../../../src/records/assessment-tools.js';
 import { OUTCOME_MEASURES } from '../../../src/records/codes.js';
 

@@ -1,6 +1,5 @@
 import type { Bundle, CarePlan, Resource } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerConfig } from '../../../src/settings/app-config.js';
 import { urnReferences } from '../../../src/payloads/references.js';
 import {
   type Route,
@@ -8,6 +7,7 @@ import {
   routeBundle,
   type SharingAgreement,
 } from '../../../src/routing/index.js';
+import type { PartnerConfig } from '../../../src/settings/app-config.js';
 import {
   ALL_CATEGORIES,
   golden,

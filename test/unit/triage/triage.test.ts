@@ -1,8 +1,8 @@
 // Triage outcomes, their precedence, the catchment rule and the consent effect of events.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type SiteSettings, siteSettingsSchema } from '../../../src/settings/site.js';
 import type { NavEvent, Referral } from '../../../src/records/index.js';
+import { type SiteSettings, siteSettingsSchema } from '../../../src/settings/site.js';
 import {
   catchmentVerdict,
   consentEventEffect,
