@@ -301,7 +301,7 @@ describe('support plans and consent', () => {
 });
 
 describe('events', () => {
-  it('discharge goes as direct care while the completed plan needs consent', () => {
+  it('discharge goes as direct care while the completed plan (goals, onward referrals) needs consent', () => {
     const routes = routeBundle({
       recordType: 'event',
       record: { id: 'EVT-5009', site: 'leeds-north' },
@@ -311,7 +311,7 @@ describe('events', () => {
     });
     expect(routes.map((r) => [r.decision, typesOf(r.resources)])).toEqual([
       ['send', ['Task', 'Communication']],
-      ['withheld-no-consent', ['CarePlan']],
+      ['withheld-no-consent', ['CarePlan', 'Goal', 'Goal', 'Goal', 'ServiceRequest', 'ServiceRequest']],
     ]);
   });
 
