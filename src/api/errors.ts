@@ -12,6 +12,8 @@ import {
 } from '../errors/index.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+/** How long a caller should wait before trying again after a 503 (seconds). */
+export const RETRY_AFTER_S = 5;
 
 export const notFoundHandler: RequestHandler = (_req, _res, next) => {
   next(notFound('route'));
@@ -34,6 +36,7 @@ export function errorHandler(onUnexpected: (err: unknown) => void): ErrorRequest
       onUnexpected(err);
       known = serverError();
     }
+    if (known.status === 503) res.set('Retry-After', String(RETRY_AFTER_S));
     res.status(known.status).type(FHIR_JSON).send(JSON.stringify(known.outcome));
   };
 }

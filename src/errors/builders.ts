@@ -69,6 +69,10 @@ export const unprocessable = (detail: ErrorDetail, opts?: DetailOptions): Navbri
 export const serverError = (): NavbridgeError =>
   build('REC_SERVER_ERROR', 'exception', 'internal error', { severity: 'fatal' });
 
+/** 503: a dependency (PostgreSQL, Redis) is unreachable or the service is saturated; try again later. */
+export const unavailable = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('SERVICE_UNAVAILABLE', 'transient', detail, opts);
+
 /** A mapping failed or produced FHIR that does not validate: a mapping bug, never the caller's. */
 export const mappingError = (detail: ErrorDetail, opts?: DetailOptions): NavbridgeError =>
   build('MAPPING_ERROR', 'processing', detail, opts);

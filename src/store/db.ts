@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
-import { type Db, PgDb, PgTx, type Tx } from './pg.js';
+import { type Db, PgDb, PgTx, storeError, type Tx } from './pg.js';
 
 export type { Db, Queryable, Tx } from './pg.js';
 
@@ -90,7 +90,9 @@ export async function migrate(opts: DbOptions = {}): Promise<string[]> {
 /** Runs fn in one transaction; rolls back on any error. */
 export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
   if (!(db instanceof PgDb)) throw new TypeError('not a navbridge database handle');
-  const client = await db.pool.connect();
+  const client = await db.pool.connect().catch((err: unknown) => {
+    throw storeError(err);
+  });
   // A connection lost while checked out emits 'error' on the client: the statement fails instead,
   // and the broken client is destroyed rather than returned to the pool.
   let broken: Error | undefined;
@@ -105,7 +107,7 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Prom
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(ignore);
-    throw err;
+    throw storeError(err);
   } finally {
     client.off('error', onError);
     client.release(broken);

@@ -259,7 +259,7 @@ export async function insertOutbound(
     if (job) jobs.push(job);
   }
   const fresh = await sql(client).query('SELECT * FROM exchanges WHERE id = $1', [id]);
-  return { exchange: toExchange(fresh.rows[0] ?? rows[0]), jobs };
+  return { exchange: toExchange((fresh.rows[0] ?? rows[0])!), jobs };
 }
 
 /** The exchanges one version of a record produced, in order (what a duplicate submit answers). */

@@ -81,7 +81,7 @@ export async function keepFailure(db: Queryable, f: NewFailure): Promise<string>
       JSON.stringify(f.error),
     ],
   );
-  return rows[0].id as string;
+  return rows[0]!.id as string;
 }
 
 export interface FailureFilter {

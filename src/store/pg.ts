@@ -1,6 +1,7 @@
 // The PostgreSQL handles behind the store's opaque `Db` and `Tx` (internal to src/store: the layering
 // rules forbid importing this module from anywhere else, so no other layer can reach a raw client).
 import type pg from 'pg';
+import { unavailable } from '../errors/index.js';
 
 /** The database as the layers above the store hold it: opaque, passed back to store functions. */
 export interface Db {
@@ -26,11 +27,43 @@ export class PgTx implements Tx {
   constructor(readonly client: pg.PoolClient) {}
 }
 
+/** SQLSTATE classes and codes of a lost or refused connection (PostgreSQL restarting, shutting down, full). */
+const CONNECTION_STATES = /^(08...|57P0[123]|53300)$/;
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+const CONNECTION_MESSAGES = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection/i;
+
+/** Whether an error means PostgreSQL could not be reached (so: try again), not that a statement failed. */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e) return false;
+  if (typeof e.code === 'string' && (CONNECTION_STATES.test(e.code) || CONNECTION_CODES.has(e.code))) return true;
+  return typeof e.message === 'string' && CONNECTION_MESSAGES.test(e.message);
+}
+
+/** A lost connection becomes SERVICE_UNAVAILABLE (retryable, 503 to callers); other errors pass through. */
+export function storeError(err: unknown): unknown {
+  return isConnectionError(err) ? unavailable('the database is unavailable; try again shortly') : err;
+}
+
+/** What store functions query through: a statement's connection failure is reported as unavailable. */
+export interface Sql {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
+}
+
 /** The pg pool or client behind a handle. */
-export function sql(x: Queryable): pg.Pool | pg.PoolClient {
-  if (x instanceof PgDb) return x.pool;
-  if (x instanceof PgTx) return x.client;
-  throw new TypeError('not a navbridge database handle');
+export function sql(x: Queryable): Sql {
+  const raw: pg.Pool | pg.PoolClient | undefined =
+    x instanceof PgDb ? x.pool : x instanceof PgTx ? x.client : undefined;
+  if (!raw) throw new TypeError('not a navbridge database handle');
+  return {
+    query: <R extends pg.QueryResultRow>(text: string, values?: unknown[]) =>
+      (raw.query<R>(text, values) as Promise<pg.QueryResult<R>>).catch((err: unknown) => {
+        throw storeError(err);
+      }),
+  };
 }
 
 /** The client of a transaction (statements that must run inside one, e.g. advisory xact locks). */

@@ -122,5 +122,5 @@ export async function upsertReferralRow(client: Tx, u: ReferralUpdate): Promise<
       u.requester ? JSON.stringify(u.requester) : null,
     ],
   );
-  return toReferralRow(rows[0]);
+  return toReferralRow(rows[0]!);
 }

@@ -15,6 +15,7 @@ import {
   serverError,
   tooLarge,
   unauthorized,
+  unavailable,
   unprocessable,
   unsupportedMediaType,
 } from '../../../src/errors/index.js';
@@ -54,6 +55,7 @@ describe('the error model', () => {
       unsupportedMediaType('x'),
       unprocessable('x'),
       serverError(),
+      unavailable('x'),
       mappingError('x'),
       configError('x'),
     ];
