@@ -68,9 +68,25 @@ export async function connectRedis(url: string, logger: Logger): Promise<Redis> 
   return redis;
 }
 
-/** Whether Redis answers a PING. */
-export async function pingRedis(redis: Pick<Redis, 'ping'>): Promise<boolean> {
-  return redis.ping().then(
+/** A Redis call on a request path waits this long at the most (ioredis would queue it for the outage). */
+export const REDIS_CALL_TIMEOUT_MS = 1_000;
+
+/** Resolves with the promise's value, or rejects once `ms` have passed (the call itself goes on). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, expired]).finally(() => clearTimeout(timer));
+}
+
+/** Whether Redis answers a PING within REDIS_CALL_TIMEOUT_MS. */
+export async function pingRedis(
+  redis: Pick<Redis, 'ping'>,
+  timeoutMs = REDIS_CALL_TIMEOUT_MS,
+): Promise<boolean> {
+  return withTimeout(redis.ping(), timeoutMs, 'Redis PING').then(
     () => true,
     () => false,
   );

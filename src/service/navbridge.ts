@@ -18,6 +18,9 @@ import { listReferrals, type ReferralQuery, showExchangeState, showReferral } fr
 import { type SubmitOptions, submitRecord } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
 
+/** /health answers within this long whatever is down. */
+export const HEALTH_TIMEOUT_MS = 1_000;
+
 export interface NavbridgeDeps extends ServiceDeps {
   authenticate: Authenticate;
   /** Whether Redis answers (health). */
@@ -28,7 +31,7 @@ export function createNavbridge(deps: NavbridgeDeps) {
   return Object.freeze({
     authenticate: deps.authenticate,
     async health(): Promise<{ postgres: boolean; redis: boolean }> {
-      const [postgres, redis] = await Promise.all([pingDb(deps.db), deps.pingRedis()]);
+      const [postgres, redis] = await Promise.all([pingDb(deps.db, HEALTH_TIMEOUT_MS), deps.pingRedis()]);
       return { postgres, redis };
     },
     submitRecord: (

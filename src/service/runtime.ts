@@ -10,13 +10,18 @@ import {
   connectRedis,
   pingRedis,
   RedisUnavailableError,
+  withTimeout,
   workerConnection,
 } from '../delivery/redis.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../delivery/worker.js';
 import { type Env, type EnvSettings, redactUrl, type Secrets } from '../settings/env.js';
 import { closeDb, type Db, migrate, openDb, pingDb } from '../store/db.js';
+import type { QueueJob } from '../store/exchanges.js';
 import { createAuthenticator, isAdminToken } from './authenticate.js';
 import { createNavbridge, type Navbridge } from './navbridge.js';
+
+/** How long a request waits for Redis to take its jobs before answering anyway. */
+export const ENQUEUE_TIMEOUT_MS = 2_000;
 
 /** A dependency that is not there at start-up: a one-line message and how to fix it. */
 export class StartupError extends Error {
@@ -112,13 +117,25 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const noQueues = async (): Promise<never> => {
     throw new Error('this command has no queues (opened without Redis)');
   };
+  // After commit the jobs are a hint: Redis down must not hold the answer (the exchanges are stored,
+  // and the sweeper queues them when Redis is back).
+  const enqueue = async (jobs: readonly QueueJob[]): Promise<void> => {
+    if (!queues) return jobs.length ? noQueues() : undefined;
+    if (!jobs.length) return;
+    await withTimeout(queues.enqueue(jobs), ENQUEUE_TIMEOUT_MS, 'enqueue').catch((err: unknown) =>
+      logger.warn(
+        { event: 'enqueue-deferred', jobs: jobs.length, err },
+        'Redis did not take the jobs: the sweeper will',
+      ),
+    );
+  };
   const navbridge = createNavbridge({
     db,
     mappings,
     validator,
     partners: config.partners,
     personKey: secrets.personKey ?? '',
-    enqueue: queues ? (jobs) => queues.enqueue(jobs) : async (jobs) => (jobs.length ? noQueues() : undefined),
+    enqueue,
     now: () => new Date(),
     authenticate: createAuthenticator({ config, secrets, now: () => new Date() }),
     pingRedis: () => (redis ? pingRedis(redis) : Promise.resolve(false)),

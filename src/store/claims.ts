@@ -188,13 +188,13 @@ export async function releaseExpiredLeases(db: Db): Promise<QueueJob[]> {
  * between commit and enqueue, or Redis lost its data). Re-adding a job with the same id is harmless
  * when it is still queued: BullMQ ignores a duplicate job id.
  */
-export async function findQueuedHeads(db: Db, olderThanMs: number): Promise<QueueJob[]> {
+export async function findQueuedHeads(db: Db, olderThanMs: number, limit = 1_000): Promise<QueueJob[]> {
   const { rows } = await sql(db).query(
     `SELECT id, partner_id, queue_token, next_attempt_at FROM exchanges
       WHERE status IN ('pending', 'failed') AND queue_token IS NOT NULL AND partner_id IS NOT NULL
         AND updated_at < now() - ($1::int * interval '1 millisecond')
-      ORDER BY seq`,
-    [olderThanMs],
+      ORDER BY updated_at, seq LIMIT $2`,
+    [olderThanMs, limit],
   );
   return rows.map((r) => ({
     partnerId: r.partner_id,
@@ -202,6 +202,22 @@ export async function findQueuedHeads(db: Db, olderThanMs: number): Promise<Queu
     token: r.queue_token,
     notBefore: r.next_attempt_at ?? null,
   }));
+}
+
+/**
+ * Gives an unclaimed queued exchange a new queue token, so that its next job is a new BullMQ job: the
+ * old one is held by a worker that died before claiming it (BullMQ would release it only after its own
+ * lock and stall check). The old job, should it ever run, is then stale. Undefined when the exchange
+ * moved on meanwhile (claimed, delivered, superseded).
+ */
+export async function rotateQueueToken(db: Db, job: QueueJob): Promise<QueueJob | undefined> {
+  const token = newToken();
+  const { rows } = await sql(db).query(
+    `UPDATE exchanges SET queue_token = $3, updated_at = now()
+      WHERE id = $1 AND queue_token = $2 AND status IN ('pending', 'failed') RETURNING next_attempt_at`,
+    [job.exchangeId, job.token, token],
+  );
+  return rows[0] ? { ...job, token, notBefore: rows[0].next_attempt_at ?? null } : undefined;
 }
 
 /**

@@ -45,15 +45,20 @@ export async function closeDb(db: Db): Promise<void> {
   if (db instanceof PgDb) await db.pool.end();
 }
 
-/** Whether PostgreSQL answers. */
-export async function pingDb(db: Db): Promise<boolean> {
+/** Whether PostgreSQL answers (within `timeoutMs`, when given). */
+export async function pingDb(db: Db, timeoutMs?: number): Promise<boolean> {
   if (!(db instanceof PgDb)) return false;
-  try {
-    await db.pool.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  }
+  const ping = db.pool.query('SELECT 1').then(
+    () => true,
+    () => false,
+  );
+  if (timeoutMs === undefined) return ping;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+    timer.unref();
+  });
+  return Promise.race([ping, late]).finally(() => clearTimeout(timer));
 }
 
 /**
