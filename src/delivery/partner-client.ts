@@ -3,6 +3,13 @@
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4.js';
 import { Client } from 'fhir-kit-client';
 import type { PartnerConfig } from '../settings/app-config.js';
+import {
+  type KnownVersion,
+  planWrites,
+  versionedResources,
+  versionFromResponse,
+  versionKey,
+} from './conditional-writes.js';
 import { classifyStatus, PartnerError, parseRetryAfter } from './errors.js';
 import type { AuthProvider } from './partner-auth.js';
 import { silenceClientDebugLogging } from './quiet.js';
@@ -11,6 +18,7 @@ silenceClientDebugLogging();
 
 export interface EtagStore {
   get(resourceType: string, resourceId: string): Promise<string | undefined>;
+  getMany(resources: readonly { resourceType: string; id: string }[]): Promise<Map<string, KnownVersion>>;
   set(resourceType: string, resourceId: string, serverId: string, etag: string | undefined): Promise<void>;
 }
 
@@ -155,11 +163,69 @@ export class PartnerClient {
     }
   }
 
+  /**
+   * A transaction of version-conditional writes. Refused with 412 (someone wrote since the version we
+   * know, or a late write of ours landed first): planned again from what the partner holds now, once.
+   */
   private async sendBundle(path: string, req: SendRequest): Promise<SendResult> {
-    const answer = await this.call('POST', path, await this.headers(req), withoutConditionalIds(req.payload));
-    if (answer.status >= 300) this.fail(answer, 'transaction');
-    const entries = ((answer.body as Bundle | undefined)?.entry ?? []).map((e) => e.response?.status ?? '');
-    return { httpStatus: answer.status, response: { entries } };
+    const versioned = versionedResources(req.payload);
+    let known = await this.etags.getMany(versioned);
+    for (let tryNo = 0; ; tryNo++) {
+      const planned = planWrites(req.payload, known);
+      const answer = await this.call('POST', path, await this.headers(req), withoutConditionalIds(planned));
+      if (answer.status === 412 && tryNo === 0) {
+        known = await this.currentVersions(req, planned);
+        continue;
+      }
+      // Refused twice: writes are racing at the partner; the next attempt plans again.
+      if (answer.status === 412)
+        throw new PartnerError('retry', 'http-412', 'transaction precondition failed twice', 412);
+      if (answer.status >= 300) this.fail(answer, 'transaction');
+      const responses = (answer.body as Bundle | undefined)?.entry ?? [];
+      await this.recordVersions(
+        planned,
+        responses.map((e) => e.response),
+      );
+      return {
+        httpStatus: answer.status,
+        response: { entries: responses.map((e) => e.response?.status ?? '') },
+      };
+    }
+  }
+
+  /** The versions the partner holds now of a payload's versioned resources (read by their identifier). */
+  private async currentVersions(req: SendRequest, planned: Bundle): Promise<Map<string, KnownVersion>> {
+    const out = new Map<string, KnownVersion>();
+    for (const e of planned.entry ?? []) {
+      const r = e.resource;
+      const search = e.request?.url.includes('?')
+        ? e.request.url
+        : e.request?.ifNoneExist
+          ? `${r?.resourceType}?${e.request.ifNoneExist}`
+          : undefined;
+      if (!r?.id || !search) continue;
+      const answer = await this.call('GET', search, await this.headers(req));
+      if (answer.status >= 300) this.fail(answer, 'read for If-Match');
+      const match = (answer.body as Bundle | undefined)?.entry?.[0]?.resource;
+      if (match?.id)
+        out.set(versionKey(r.resourceType, r.id), {
+          serverId: match.id,
+          etag: match.meta?.versionId ? `W/"${match.meta.versionId}"` : undefined,
+        });
+    }
+    return out;
+  }
+
+  /** Keeps the id and version the partner gave each written resource (the next write's If-Match). */
+  private async recordVersions(
+    planned: Bundle,
+    responses: (BundleEntry['response'] | undefined)[],
+  ): Promise<void> {
+    for (const [i, e] of (planned.entry ?? []).entries()) {
+      const r = e.resource;
+      const v = versionFromResponse(responses[i]);
+      if (r?.id && v) await this.etags.set(r.resourceType, r.id, v.serverId, v.etag);
+    }
   }
 
   private async sendMessage(req: SendRequest): Promise<SendResult> {
@@ -188,50 +254,58 @@ export class PartnerClient {
     return { httpStatus: answer.status, response: { location: answer.headers?.get('location') ?? null } };
   }
 
-  /** rest mode: each entry as its own conditional request, with If-Match on the last ETag we saw. */
+  /** rest mode: each entry as its own version-conditional request (If-Match, or If-None-Exist). */
   private async sendRest(req: SendRequest): Promise<SendResult> {
+    const known = await this.etags.getMany(versionedResources(req.payload));
     const statuses: number[] = [];
     for (const entry of req.payload.entry ?? []) {
-      statuses.push(await this.sendEntry(req, entry));
+      statuses.push(await this.sendEntry(req, entry, known));
     }
     return { httpStatus: 200, response: { entries: statuses } };
   }
 
-  private async sendEntry(req: SendRequest, entry: BundleEntry): Promise<number> {
+  private async sendEntry(
+    req: SendRequest,
+    entry: BundleEntry,
+    known: Map<string, KnownVersion>,
+  ): Promise<number> {
     const resource = entry.resource;
-    const request = entry.request;
-    if (!resource?.id || !request)
+    if (!resource?.id || !entry.request)
       throw new PartnerError('dead', 'invalid-payload', 'rest entry without resource or request');
     const type = resource.resourceType;
-    const extra: Record<string, string> = {};
-    if (request.ifNoneExist) extra['if-none-exist'] = request.ifNoneExist;
-    let etag = request.method === 'PUT' ? await this.etags.get(type, resource.id) : undefined;
+    let versions = known;
     for (let tryNo = 0; tryNo < 2; tryNo++) {
-      const headers = await this.headers(req, etag ? { ...extra, 'if-match': etag } : extra);
+      const planned = planWrites({ resourceType: 'Bundle', type: 'batch', entry: [entry] }, versions)
+        .entry![0]!;
+      const request = planned.request!;
+      const extra: Record<string, string> = {};
+      if (request.ifNoneExist) extra['if-none-exist'] = request.ifNoneExist;
+      if (request.ifMatch) extra['if-match'] = request.ifMatch;
       const { id: _ours, ...body } = resource;
-      const sent = request.url.includes('?') ? body : resource;
-      const answer = await this.call(request.method as 'PUT' | 'POST', request.url, headers, sent);
+      const sent = request.url.includes('?') || request.method === 'POST' ? body : resource;
+      const answer = await this.call(
+        request.method as 'PUT' | 'POST',
+        request.url,
+        await this.headers(req, extra),
+        sent,
+      );
       if (answer.status < 300) {
         const serverId = (answer.body as Resource | undefined)?.id ?? '';
         await this.etags.set(type, resource.id, serverId, answer.headers?.get('etag') ?? undefined);
         return answer.status;
       }
       if (answer.status === 412 && tryNo === 0) {
-        // Someone else changed it since our last write: re-read the current version and retry once.
-        etag = await this.currentEtag(req, request.url);
+        // A write landed since the version we know: plan again from what the partner holds now.
+        versions = await this.currentVersions(req, {
+          resourceType: 'Bundle',
+          type: 'batch',
+          entry: [planned],
+        });
         continue;
       }
       this.fail(answer, `${request.method} ${type}`);
     }
-    throw new PartnerError('dead', 'http-412', `${type} precondition failed twice`, 412);
-  }
-
-  private async currentEtag(req: SendRequest, conditionalUrl: string): Promise<string | undefined> {
-    const answer = await this.call('GET', conditionalUrl, await this.headers(req));
-    if (answer.status >= 300) this.fail(answer, 'read for If-Match');
-    const match = (answer.body as Bundle | undefined)?.entry?.[0]?.resource;
-    const versionId = match?.meta?.versionId;
-    return versionId ? `W/"${versionId}"` : undefined;
+    throw new PartnerError('retry', 'http-412', `${type} precondition failed twice`, 412);
   }
 
   /** Circuit-breaker probe: is the partner answering at all? */

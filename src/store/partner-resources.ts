@@ -1,7 +1,14 @@
-// What each partner server last told us about a resource it holds: its id there and its ETag, for
-// `If-Match` in rest mode.
-import type { Db } from './db.js';
-import { sql } from './pg.js';
+// What each partner server last told us about a resource it holds (our id → its id and version), for
+// version-conditional writes: If-Match with the version last returned, If-None-Exist for a first write.
+import { type Db, sql } from './pg.js';
+
+export interface PartnerVersion {
+  serverId: string;
+  /** The partner's ETag (W/"<versionId>"), when it gives versions. */
+  etag: string | undefined;
+}
+
+const key = (resourceType: string, resourceId: string) => `${resourceType}/${resourceId}`;
 
 export function partnerResourceStore(db: Db, partnerId: string) {
   return {
@@ -12,12 +19,21 @@ export function partnerResourceStore(db: Db, partnerId: string) {
       );
       return rows[0]?.etag ?? undefined;
     },
-    async set(
-      resourceType: string,
-      resourceId: string,
-      serverId: string,
-      etag: string | undefined,
-    ): Promise<void> {
+    /** The versions known for these resources, by `Type/id` (absent: never written to this partner). */
+    async getMany(
+      resources: readonly { resourceType: string; id: string }[],
+    ): Promise<Map<string, PartnerVersion>> {
+      if (resources.length === 0) return new Map();
+      const { rows } = await sql(db).query(
+        `SELECT resource_type, resource_id, server_id, etag FROM partner_resources
+          WHERE partner_id = $1 AND (resource_type, resource_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+        [partnerId, resources.map((r) => r.resourceType), resources.map((r) => r.id)],
+      );
+      return new Map(
+        rows.map((r) => [key(r.resource_type, r.resource_id), { serverId: r.server_id, etag: r.etag ?? undefined }]),
+      );
+    },
+    async set(resourceType: string, resourceId: string, serverId: string, etag: string | undefined): Promise<void> {
       await sql(db).query(
         `INSERT INTO partner_resources (partner_id, resource_type, resource_id, server_id, etag)
          VALUES ($1, $2, $3, $4, $5)
