@@ -67,6 +67,21 @@ module.exports = {
       from: { path: '^src/delivery/' },
       to: { path: '^src/(api|cli)/' },
     },
+    {
+      name: 'shipped-code-no-dev-dependencies',
+      comment:
+        'dist/ runs with production dependencies only: src/ imports no devDependency (type-only imports, erased by tsc, aside). The sandbox partner server on @medplum/fhir-router is test support in test/support/sandbox.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'shipped-code-no-test-support',
+      comment: 'src/ never reaches into test/ (test support such as the sandbox partner server).',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^test/' },
+    },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

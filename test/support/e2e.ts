@@ -2,17 +2,19 @@
 // transaction mode, a GP practice in document mode), `navbridge serve` and `navbridge worker` — each a
 // child process of the built code in dist/, on a fresh PostgreSQL schema and a random Redis queue
 // prefix, with an ES256 key the trust signs its JWTs with and an API key for the navigator's site.
-// The processes run dist/ (the built code), so `npm run build` must follow any change to src/.
+// navbridge's processes run dist/ (the built code), so `npm run build` must follow any change to src/;
+// the sandbox partners are test support and run from their TypeScript source through tsx.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4.js';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import type { Fault, RequestLogEntry } from '../../src/sandbox/partner-server.js';
 import { createTestDb, TEST_DATABASE_URL, type TestDb } from './db.js';
 import { type Exit, freePort, REPO_ROOT, writeTempConfig } from './processes.js';
 import { connectRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from './redis.js';
+import { sandboxNodeArgs } from './sandbox/command.js';
+import type { Fault, RequestLogEntry } from './sandbox/partner-server.js';
 import { waitFor } from './wait.js';
 
 export const SITE = 'leeds-north';
@@ -115,21 +117,17 @@ async function fhirGet<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** A sandbox partner FHIR server process (dist/sandbox/main.js --control) on a port of its own. */
+/** A sandbox partner FHIR server process (test/support/sandbox/main.ts --control) on a port of its own. */
 export async function startSandbox(name: string): Promise<Sandbox> {
   const port = await freePort();
   let proc: Child | undefined;
   let control = '';
   const url = `http://127.0.0.1:${port}/fhir`;
   const start = async () => {
-    proc = spawnNode(`${name} server`, [
-      path.join('dist', 'sandbox', 'main.js'),
-      '--name',
-      name,
-      '--port',
-      String(port),
-      '--control',
-    ]);
+    proc = spawnNode(
+      `${name} server`,
+      sandboxNodeArgs(['--name', name, '--port', String(port), '--control']),
+    );
     const line = await proc.waitForLine((l) => l.startsWith('{"ready"'), 'ready line');
     const ready = JSON.parse(line) as { url: string; control: string };
     if (ready.url !== url) throw new Error(`${name} server listens at ${ready.url}, expected ${url}`);
@@ -187,9 +185,8 @@ export interface E2E {
 /** Starts everything; on failure, stops what was started and rethrows with the processes' output. */
 export async function startE2E(): Promise<E2E> {
   // The processes run the built code (as `npm test` and `npm run demo` do): build first after changes.
-  for (const built of ['dist/cli/run.js', 'dist/sandbox/main.js']) {
-    if (!existsSync(path.join(REPO_ROOT, built))) throw new Error(`${built} is missing: run npm run build`);
-  }
+  const built = 'dist/cli/run.js';
+  if (!existsSync(path.join(REPO_ROOT, built))) throw new Error(`${built} is missing: run npm run build`);
   const t = await createTestDb();
   const prefix = randomPrefix();
   const started: Child[] = [];

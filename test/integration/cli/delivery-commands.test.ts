@@ -9,9 +9,9 @@ import type { Task } from 'fhir/r4.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { TEST_DATABASE_URL } from '../../support/db.js';
 import { connectRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from '../../support/redis.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');

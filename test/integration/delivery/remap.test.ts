@@ -10,12 +10,12 @@ import { loadConformance } from '../../../src/config/profiles.js';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
 import { createValidator } from '../../../src/fhir/validate.js';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { NavigatorService } from '../../../src/service/submit.js';
 import { replayDeadLetter } from '../../../src/store/dead-letters.js';
 import { getExchange } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(`test/fixtures/records/${name}.json`, 'utf8'));

@@ -7,11 +7,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type PartnerConfig, partnerSchema } from '../../../src/config/app-config.js';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { inTransaction } from '../../../src/store/db.js';
 import { getExchange, insertOutbound, type QueueJob } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 
 const SYSTEM = 'https://navigator.example.org.uk/Id/referral-task';

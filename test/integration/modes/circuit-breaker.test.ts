@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, Task } from 'fhir/r4.js';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { inTransaction } from '../../../src/store/db.js';
 import { insertOutbound } from '../../../src/store/exchanges.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 import { type Harness, partner, startHarness } from './harness.js';
 

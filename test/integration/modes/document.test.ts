@@ -7,8 +7,8 @@ import type { PartnerConfig } from '../../../src/config/app-config.js';
 import { createAuthProvider } from '../../../src/delivery/partner-auth.js';
 import { PartnerClient } from '../../../src/delivery/partner-client.js';
 import { hasErrors } from '../../../src/fhir/outcome.js';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { partnerResourceStore } from '../../../src/store/partner-resources.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import {
   fixture,
   GP_ODS,

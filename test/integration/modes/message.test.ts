@@ -4,8 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bundle, MessageHeader } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { replayDeadLetter } from '../../../src/store/dead-letters.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { exchangeFor, fixture, type Harness, partner, referralFromTrust, startHarness } from './harness.js';
 
 const ID = 'trust-bars';

@@ -2,8 +2,8 @@
 // request per resource, If-Match on the ETag last returned, 412 → re-read and retry once, 409 → dead.
 import type { CarePlan } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestLogEntry } from '../../../src/sandbox/partner-server.js';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
+import type { RequestLogEntry } from '../../support/sandbox/partner-server.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { exchangeFor, fixture, type Harness, partner, referralFromTrust, startHarness } from './harness.js';
 
 const ID = 'trust-rest';

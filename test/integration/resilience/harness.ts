@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, Task } from 'fhir/r4.js';
 import type { Redis } from 'ioredis';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
-import type { PartnerServer } from '../../../src/sandbox/partner-server.js';
 import { inTransaction } from '../../../src/store/db.js';
 import { insertOutbound } from '../../../src/store/exchanges.js';
 import { createTestDb, TEST_DATABASE_URL, type TestDb } from '../../support/db.js';
@@ -18,6 +17,7 @@ import {
   writeTempConfig,
 } from '../../support/processes.js';
 import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
+import type { PartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 
 export const SYSTEM = 'https://navigator.example.org.uk/Id/referral-task';

@@ -2,7 +2,7 @@
 // the hold ends early when the client goes away (a sender killed mid-delivery).
 import type { Task } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 import { SYSTEM, taskBundle } from './harness.js';
 

@@ -3,13 +3,13 @@
 // the server killed and restarted empty while deliveries are in flight. PostgreSQL is the authority:
 // the sweeper re-queues every head, and each exchange arrives exactly once, in per-person order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import {
   killAllChildren,
   type RedisServer,
   startRedisServer,
   type WorkerProcess,
 } from '../../support/processes.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 import {
   attemptsOf,

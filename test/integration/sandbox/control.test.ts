@@ -3,12 +3,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { Task } from 'fhir/r4.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sandboxNodeArgs } from '../../support/sandbox/command.js';
 import { fhir, SYS } from './helpers.js';
 
-const MAIN = fileURLToPath(new URL('../../../src/sandbox/main.ts', import.meta.url));
 let child: ChildProcess | undefined;
 
 afterEach(() => {
@@ -16,7 +15,7 @@ afterEach(() => {
 });
 
 async function startChild(args: string[]): Promise<{ url: string; control?: string }> {
-  child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  child = spawn(process.execPath, sandboxNodeArgs(args), {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });

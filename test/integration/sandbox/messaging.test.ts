@@ -12,7 +12,7 @@ import type {
   ServiceRequest,
 } from 'fhir/r4.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { type BundleOrOutcome, fhir, SYS } from './helpers.js';
 
 const EXAMPLES = new URL('../../../../shared/fhir-examples/bars-api/', import.meta.url);

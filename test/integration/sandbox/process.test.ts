@@ -2,12 +2,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { Bundle, Task } from 'fhir/r4.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sandboxNodeArgs } from '../../support/sandbox/command.js';
 import { fhir, SYS } from './helpers.js';
 
-const MAIN = fileURLToPath(new URL('../../../src/sandbox/main.ts', import.meta.url));
 let child: ChildProcess | undefined;
 
 afterEach(() => {
@@ -15,7 +14,7 @@ afterEach(() => {
 });
 
 async function startChild(args: string[]): Promise<{ ready: boolean; name: string; url: string }> {
-  child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  child = spawn(process.execPath, sandboxNodeArgs(args), {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });
@@ -53,7 +52,7 @@ describe('partner server process', () => {
   });
 
   it('exits 2 on a bad port', async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', 'x'], { stdio: 'ignore' });
+    child = spawn(process.execPath, sandboxNodeArgs(['--port', 'x']), { stdio: 'ignore' });
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(2);
   });
