@@ -9,8 +9,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4.js';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createTestDb, TEST_DATABASE_URL, type TestDb } from './db.js';
+import { clientAssertion, jwksJson, signingKey } from './keys.js';
 import { type Exit, freePort, REPO_ROOT, writeTempConfig } from './processes.js';
 import { connectRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from './redis.js';
 import { sandboxNodeArgs } from './sandbox/command.js';
@@ -199,8 +199,7 @@ export async function startE2E(): Promise<E2E> {
     const [trust, gp] = await Promise.all([startSandbox('trust'), startSandbox('gp')]);
     sandboxes.push(trust, gp);
 
-    const { publicKey, privateKey } = await generateKeyPair('ES256');
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'trust-e2e', alg: 'ES256', use: 'sig' };
+    const trustKey = await signingKey('ES256', 'trust-e2e');
     const apiKey = randomBytes(24).toString('hex');
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -257,7 +256,7 @@ export async function startE2E(): Promise<E2E> {
       REDIS_URL: TEST_REDIS_URL,
       NAVBRIDGE_PERSON_KEY: randomBytes(24).toString('hex'),
       NAVBRIDGE_ADMIN_TOKEN: randomBytes(24).toString('hex'),
-      E2E_TRUST_JWKS: JSON.stringify({ keys: [jwk] }),
+      E2E_TRUST_JWKS: await jwksJson(trustKey),
       LOG_LEVEL: 'info',
     };
     const cli = path.join('dist', 'cli', 'run.js');
@@ -276,15 +275,7 @@ export async function startE2E(): Promise<E2E> {
     ]);
 
     const trustToken = () =>
-      new SignJWT({})
-        .setProtectedHeader({ alg: 'ES256', kid: 'trust-e2e' })
-        .setIssuer(TRUST.clientId)
-        .setSubject(TRUST.clientId)
-        .setAudience(`${base}/fhir`)
-        .setJti(randomUUID())
-        .setIssuedAt()
-        .setExpirationTime('4m')
-        .sign(privateKey);
+      clientAssertion(trustKey, { clientId: TRUST.clientId, audience: `${base}/fhir`, expIn: 240 });
     const cfg = config;
     return {
       trust,

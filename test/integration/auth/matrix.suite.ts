@@ -11,11 +11,11 @@ import { claimExchange, finishAttempt } from '../../../src/store/claims.js';
 import { inTransaction } from '../../../src/store/db.js';
 import { insertOutbound } from '../../../src/store/exchanges.js';
 import type { FhirExamples } from '../../support/fhir-examples.js';
+import { nhsNumber } from '../../support/people.js';
 import {
   ADMIN_TOKEN,
   event,
   type Harness,
-  nhsNumber,
   referral,
   SITE_X_KEY,
   SITE_Y_KEY,

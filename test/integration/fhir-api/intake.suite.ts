@@ -9,11 +9,10 @@ import { errorHandler, notFoundHandler } from '../../../src/api/errors.js';
 import { fhirRouter } from '../../../src/api/fhir/router.js';
 import { type PartnerConfig, partnerSchema } from '../../../src/config/app-config.js';
 import { inboundMappingCache } from '../../../src/config/inbound-mappings.js';
-import { loadConformance } from '../../../src/config/profiles.js';
-import { createValidator } from '../../../src/fhir/validate.js';
 import { NavigatorService } from '../../../src/service/submit.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 import type { FhirExamples } from '../../support/fhir-examples.js';
+import { profileValidator } from '../../support/validator.js';
 
 const FHIR = 'application/fhir+json';
 
@@ -71,7 +70,7 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
     };
 
     beforeAll(async () => {
-      const validator = createValidator(loadConformance('profiles'));
+      const validator = profileValidator();
       t = await createTestDb();
       const inbound = (defaultSite?: string) => ({
         clientId: 'client',

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type {
   Binary,
   Bundle,
@@ -13,12 +12,13 @@ import type {
 } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PartnerConfig } from '../../../src/config/app-config.js';
-import { loadConformance } from '../../../src/config/profiles.js';
 import { buildPayload, type PayloadOptions } from '../../../src/fhir/delivery-forms.js';
 import { urnReferences } from '../../../src/fhir/delivery-forms-references.js';
-import { createValidator, type Validator } from '../../../src/fhir/validate.js';
+import type { Validator } from '../../../src/fhir/validate.js';
 import { routeBundle } from '../../../src/routing/index.js';
-import { ALL_CATEGORIES, golden, partner, recordFixture, referralBundle } from '../routing/fixtures.js';
+import { recordFixture } from '../../support/fixtures.js';
+import { profileValidator } from '../../support/validator.js';
+import { ALL_CATEGORIES, golden, partner, referralBundle } from '../routing/fixtures.js';
 
 const NOW = '2026-03-02T09:00:00Z';
 const NHS = { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9434765919' };
@@ -26,7 +26,7 @@ let validator: Validator;
 let referral: Bundle;
 
 beforeAll(async () => {
-  validator = createValidator(loadConformance(path.resolve(import.meta.dirname, '../../../profiles')));
+  validator = profileValidator();
   referral = await referralBundle();
 });
 

@@ -2,12 +2,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../../../src/cli/pipeline.js';
-import { loadConformance } from '../../../src/config/profiles.js';
-import { createValidator } from '../../../src/fhir/validate.js';
 import type { MappedRecordType } from '../../../src/mapping/index.js';
 import { ARB_NOW, arbAssessment, arbEvent, arbReferral, arbSupportPlan } from '../../support/arbitraries.js';
+import { profileValidator } from '../../support/validator.js';
 
-const validator = createValidator(loadConformance('profiles'));
+const validator = profileValidator();
 const pipeline = new Pipeline({ mappingsDir: 'mappings', now: ARB_NOW.toISOString(), validator });
 const SITES = ['leeds-north', 'cardiff-vale'] as const;
 

@@ -8,15 +8,8 @@ import {
   routeBundle,
   type SharingAgreement,
 } from '../../../src/routing/index.js';
-import {
-  ALL_CATEGORIES,
-  golden,
-  goldenInput,
-  partner,
-  recordFixture,
-  referralBundle,
-  typesOf,
-} from './fixtures.js';
+import { recordFixture } from '../../support/fixtures.js';
+import { ALL_CATEGORIES, golden, goldenInput, partner, referralBundle, typesOf } from './fixtures.js';
 
 interface ReferralLike {
   id: string;
