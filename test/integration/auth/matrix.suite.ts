@@ -7,9 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { Patient } from 'fhir/r4.js';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimExchange, finishAttempt } from '../../../src/store/claims.js';
-import { inTransaction } from '../../../src/store/db.js';
-import { insertOutbound } from '../../../src/store/exchanges.js';
+import {
+  deadExchange as insertDeadExchange,
+  insertPersons,
+  outboundExchange,
+} from '../../support/exchanges.js';
 import type { FhirExamples } from '../../support/fhir-examples.js';
 import { nhsNumber } from '../../support/people.js';
 import {
@@ -91,29 +93,15 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
 
     async function deadExchange(): Promise<string> {
       // A sequence of its own (partner, person), so this exchange is the head and can be claimed.
-      const personId = randomUUID();
-      await h.t.db.query('INSERT INTO persons (id) VALUES ($1)', [personId]);
-      const { exchange, jobs } = await inTransaction(h.t.db, (c) =>
-        insertOutbound(c, {
+      const personId = (await insertPersons(h.t.db))[0]!;
+      return insertDeadExchange(
+        h.t.db,
+        outboundExchange(personId, {
           partnerId: 'matrix-partner',
-          site: 'leeds-north',
-          recordType: 'event',
-          sourceId: randomUUID(),
-          version: 1,
           referralId: ids.refX!,
-          personId,
           payload: { resourceType: 'Bundle', type: 'transaction' },
         }),
       );
-      const claim = await claimExchange(h.t.db, exchange.id, jobs[0]!.token, 60_000);
-      await finishAttempt(h.t.db, claim!, {
-        outcome: 'dead',
-        httpStatus: 422,
-        errorClass: 'http-422',
-        error: { resourceType: 'OperationOutcome', issue: [] },
-        durationMs: 1,
-      });
-      return exchange.id;
     }
 
     beforeAll(async () => {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   claimExchange,
@@ -17,6 +16,7 @@ import {
   supersedeReferral,
 } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
+import { insertPersons, outboundExchange } from '../../support/exchanges.js';
 
 const OO = { resourceType: 'OperationOutcome' as const, issue: [] };
 
@@ -27,25 +27,9 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
   });
   afterAll(async () => t.close());
 
-  async function person(): Promise<string> {
-    const id = randomUUID();
-    await t.db.query('INSERT INTO persons (id) VALUES ($1)', [id]);
-    return id;
-  }
-
-  function x(personId: string, over: Partial<NewOutboundExchange> = {}): NewOutboundExchange {
-    return {
-      partnerId: 'trust-a',
-      site: 'leeds-north',
-      recordType: 'event',
-      sourceId: randomUUID(),
-      version: 1,
-      referralId: 'ref-1',
-      personId,
-      payload: { resourceType: 'Bundle', type: 'collection' },
-      ...over,
-    };
-  }
+  const person = async (): Promise<string> => (await insertPersons(t.db))[0]!;
+  /** An event exchange to trust-a for the person (test/support/exchanges.ts); `over` wins. */
+  const x = outboundExchange;
 
   const insert = (n: NewOutboundExchange) => inTransaction(t.db, (c) => insertOutbound(c, n));
 
