@@ -4,14 +4,14 @@
 // prefix, with an ES256 key the trust signs its JWTs with and an API key for the navigator's site.
 // navbridge's processes run dist/ (the built code), so `npm run build` must follow any change to src/;
 // the sandbox partners are test support and run from their TypeScript source through tsx.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4.js';
 import { createTestDb, TEST_DATABASE_URL, type TestDb } from './db.js';
 import { clientAssertion, jwksJson, signingKey } from './keys.js';
-import { type Exit, freePort, REPO_ROOT, writeTempConfig } from './processes.js';
+import { type Exit, freePort, REPO_ROOT, track, waitForOutput, writeTempConfig } from './processes.js';
 import { connectRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from './redis.js';
 import { sandboxNodeArgs } from './sandbox/command.js';
 import type { Fault, RequestLogEntry } from './sandbox/partner-server.js';
@@ -22,10 +22,6 @@ export const TRUST = { id: 'leeds-trust', ods: 'RGD', clientId: 'leeds-trust-cli
 export const GP = { id: 'chapel-allerton-gp', ods: 'B86016' } as const;
 
 const OUTPUT_CAP = 400_000;
-const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
 
 export interface Child {
   readonly name: string;
@@ -45,7 +41,7 @@ export function spawnNode(name: string, args: string[], env: Record<string, stri
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.add(child);
+  const exited = track(child);
   let text = '';
   const lines: string[] = [];
   let partial = '';
@@ -61,27 +57,15 @@ export function spawnNode(name: string, args: string[], env: Record<string, stri
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   let exit: Exit | undefined;
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      exit = { code, signal };
-      resolve(exit);
-    });
+  void exited.then((e) => {
+    exit = e;
   });
   return {
     name,
     output: () => text,
     running: () => exit === undefined,
     waitForLine: (match, what, timeoutMs = 60_000) =>
-      waitFor(
-        async () => {
-          const hit = lines.find(match);
-          if (hit) return hit;
-          if (exit) throw new Error(`${name} exited (${JSON.stringify(exit)}) before ${what}:\n${text}`);
-          return undefined;
-        },
-        { what: `${name}: ${what}`, timeoutMs, intervalMs: 25 },
-      ),
+      waitForOutput({ name, lines, exit: () => exit, output: () => text }, match, what, timeoutMs),
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (exit) return exit;
       child.kill(signal);
