@@ -9,6 +9,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4.js';
+import { RECEIVES } from '../../src/config/app-config.js';
 import { createTestDb, TEST_DATABASE_URL, type TestDb } from './db.js';
 import { clientAssertion, jwksJson, signingKey } from './keys.js';
 import { type Exit, freePort, REPO_ROOT, track, waitForOutput, writeTempConfig } from './processes.js';
@@ -202,15 +203,7 @@ export async function startE2E(): Promise<E2E> {
           odsCodes: [TRUST.ods],
           baseUrl: trust.url,
           mode: 'transaction',
-          receives: [
-            'referral-status',
-            'assessment',
-            'support-plan',
-            'onward-referral',
-            'discharge',
-            'escalation',
-            'outcome',
-          ],
+          receives: [...RECEIVES],
           // Long enough that a busy machine never times out a normal write; short enough for the
           // slow-answer fault.
           timeoutMs: 5_000,

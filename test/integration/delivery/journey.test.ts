@@ -3,7 +3,7 @@
 import type { Bundle, CarePlan, Goal, QuestionnaireResponse, Task } from 'fhir/r4.js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerConfig, partnerSchema } from '../../../src/config/app-config.js';
+import { type PartnerConfig, partnerSchema, RECEIVES } from '../../../src/config/app-config.js';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
 import { NavigatorService } from '../../../src/service/submit.js';
@@ -53,15 +53,7 @@ describe('journey through the delivery engine', () => {
         odsCodes: [TRUST_ODS],
         baseUrl: trust.url,
         mode: 'transaction',
-        receives: [
-          'referral-status',
-          'assessment',
-          'support-plan',
-          'onward-referral',
-          'discharge',
-          'escalation',
-          'outcome',
-        ],
+        receives: [...RECEIVES],
         retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 100 },
       }),
       partnerSchema.parse({

@@ -11,14 +11,14 @@ import type {
   Task,
 } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerConfig } from '../../../src/config/app-config.js';
+import { type PartnerConfig, RECEIVES } from '../../../src/config/app-config.js';
 import { buildPayload, type PayloadOptions } from '../../../src/fhir/delivery-forms.js';
 import { urnReferences } from '../../../src/fhir/delivery-forms-references.js';
 import type { Validator } from '../../../src/fhir/validate.js';
 import { routeBundle } from '../../../src/routing/index.js';
 import { recordFixture } from '../../support/fixtures.js';
 import { profileValidator } from '../../support/validator.js';
-import { ALL_CATEGORIES, golden, partner, referralBundle } from '../routing/fixtures.js';
+import { golden, partner, referralBundle } from '../routing/fixtures.js';
 
 const NOW = '2026-03-02T09:00:00Z';
 const NHS = { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9434765919' };
@@ -40,7 +40,7 @@ const gp = (fields: Partial<PartnerConfig> = {}): PartnerConfig =>
   partner('chapel-allerton', {
     kind: 'gp-practice',
     odsCodes: ['B86016'],
-    receives: [...ALL_CATEGORIES],
+    receives: [...RECEIVES],
     dosServiceId: '2000012345',
     ...fields,
   });

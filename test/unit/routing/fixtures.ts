@@ -39,14 +39,4 @@ export function partner(
   });
 }
 
-export const ALL_CATEGORIES = [
-  'referral-status',
-  'assessment',
-  'support-plan',
-  'onward-referral',
-  'discharge',
-  'escalation',
-  'outcome',
-] as const;
-
 export const typesOf = (rs: readonly Resource[]): string[] => rs.map((r) => r.resourceType);

@@ -1,6 +1,6 @@
 import type { Bundle, CarePlan, Resource } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerConfig } from '../../../src/config/app-config.js';
+import { type PartnerConfig, RECEIVES } from '../../../src/config/app-config.js';
 import { urnReferences } from '../../../src/fhir/delivery-forms-references.js';
 import {
   type Route,
@@ -9,7 +9,7 @@ import {
   type SharingAgreement,
 } from '../../../src/routing/index.js';
 import { recordFixture } from '../../support/fixtures.js';
-import { ALL_CATEGORIES, golden, goldenInput, partner, referralBundle, typesOf } from './fixtures.js';
+import { golden, goldenInput, partner, referralBundle, typesOf } from './fixtures.js';
 
 interface ReferralLike {
   id: string;
@@ -37,11 +37,11 @@ const referralWith = (
   sharing,
 });
 
-const TRUST = partner('leeds-trust', { kind: 'trust', odsCodes: ['RR801'], receives: [...ALL_CATEGORIES] });
+const TRUST = partner('leeds-trust', { kind: 'trust', odsCodes: ['RR801'], receives: [...RECEIVES] });
 const GP = partner('chapel-allerton', {
   kind: 'gp-practice',
   odsCodes: ['B86016'],
-  receives: [...ALL_CATEGORIES],
+  receives: [...RECEIVES],
 });
 const THERAPIES = partner('leeds-therapies', {
   kind: 'community-service',
