@@ -114,11 +114,19 @@ module.exports = {
       to: { path: '(^|/)node_modules/express/' },
     },
     {
-      name: 'shipped-code-uses-no-dev-dependency',
+      name: 'shipped-code-no-dev-dependencies',
+      comment:
+        'dist/ runs with production dependencies only: src/ imports no devDependency (type-only imports, erased by tsc, aside). The sandbox partner server on @medplum/fhir-router is test support in test/support/sandbox.',
       severity: 'error',
-      comment: 'Type-only imports (@types/*) vanish at build; anything else from devDependencies breaks production.',
       from: { path: '^src/' },
-      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'], pathNot: '(^|/)node_modules/@types/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'shipped-code-no-test-support',
+      comment: 'src/ never reaches into test/ (test support such as the sandbox partner server).',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^test/' },
     },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],

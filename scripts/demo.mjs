@@ -134,12 +134,13 @@ async function main() {
   say('  both reachable');
 
   step('Starting two sandbox partner FHIR servers');
-  const sandbox = path.join(ROOT, 'dist', 'sandbox', 'main.js');
+  // The sandbox partners are test support (test/support/sandbox), run from source through tsx.
+  const sandbox = ['--import', 'tsx', path.join(ROOT, 'test', 'support', 'sandbox', 'main.ts')];
   const urlOf = ({ line }) => JSON.parse(line).url;
   const [trustUrl, gpUrl] = (
     await Promise.all([
-      start('trust server', [sandbox, '--name', 'trust'], {}, (l) => l.startsWith('{"ready"')),
-      start('GP server', [sandbox, '--name', 'gp'], {}, (l) => l.startsWith('{"ready"')),
+      start('trust server', [...sandbox, '--name', 'trust'], {}, (l) => l.startsWith('{"ready"')),
+      start('GP server', [...sandbox, '--name', 'gp'], {}, (l) => l.startsWith('{"ready"')),
     ])
   ).map(urlOf);
   say(`  trust (transaction mode):       ${trustUrl}`);

@@ -1,6 +1,7 @@
 // Partner circuit breakers in PostgreSQL (shared by every worker). Each change is one conditional
 // statement, so concurrent workers agree: one opens it, one wins each trial.
-import { type Queryable, sql } from './pg.js';
+import { inTransaction } from './db.js';
+import { type Db, type Queryable, sql, type Tx } from './pg.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -36,41 +37,48 @@ export async function readCircuits(db: Queryable): Promise<Map<string, Circuit>>
  * half-open (the trial) opens it again. Returns the circuit after the change.
  */
 export async function recordCircuitFailure(
-  db: Queryable,
+  db: Db,
   partnerId: string,
   policy: { failureThreshold: number; cooldownMs: number },
 ): Promise<Circuit & { opened: boolean }> {
-  const { rows } = await sql(db).query(
-    `WITH before AS (SELECT state FROM partner_circuits WHERE partner_id = $1 FOR UPDATE)
-     INSERT INTO partner_circuits AS c (partner_id, state, failures, opened_at, probe_at)
-       VALUES ($1, CASE WHEN $2 <= 1 THEN 'open' ELSE 'closed' END, 1,
-               CASE WHEN $2 <= 1 THEN now() END,
-               CASE WHEN $2 <= 1 THEN now() + ($3::int * interval '1 millisecond') END)
-     ON CONFLICT (partner_id) DO UPDATE SET
-       failures = c.failures + 1,
-       state = CASE WHEN c.state = 'half-open' OR (c.state = 'closed' AND c.failures + 1 >= $2) THEN 'open'
-                    ELSE c.state END,
-       opened_at = CASE WHEN c.state = 'closed' AND c.failures + 1 >= $2 THEN now() ELSE c.opened_at END,
-       probe_at = CASE WHEN c.state = 'half-open' OR (c.state = 'closed' AND c.failures + 1 >= $2)
-                       THEN now() + ($3::int * interval '1 millisecond') ELSE c.probe_at END,
-       updated_at = now()
-     RETURNING c.*, (SELECT state FROM before) AS before`,
-    [partnerId, policy.failureThreshold, policy.cooldownMs],
-  );
-  const row = rows[0]!;
-  return { ...toCircuit(row), opened: row.state === 'open' && row.before !== 'open' };
+  return inTransaction(db, async (tx) => {
+    const before = await lockCircuit(tx, partnerId);
+    const { rows } = await sql(tx).query(
+      `UPDATE partner_circuits SET
+         failures = failures + 1,
+         state = CASE WHEN state = 'half-open' OR (state = 'closed' AND failures + 1 >= $2) THEN 'open' ELSE state END,
+         opened_at = CASE WHEN state = 'closed' AND failures + 1 >= $2 THEN now() ELSE opened_at END,
+         probe_at = CASE WHEN state = 'half-open' OR (state = 'closed' AND failures + 1 >= $2)
+                         THEN now() + ($3::int * interval '1 millisecond') ELSE probe_at END,
+         updated_at = now()
+       WHERE partner_id = $1 RETURNING *`,
+      [partnerId, policy.failureThreshold, policy.cooldownMs],
+    );
+    const after = toCircuit(rows[0]!);
+    return { ...after, opened: after.state === 'open' && before !== 'open' };
+  });
+}
+
+/** The circuit's row, created closed when absent, locked until the transaction ends; its state before. */
+async function lockCircuit(tx: Tx, partnerId: string): Promise<CircuitState> {
+  await sql(tx).query('INSERT INTO partner_circuits (partner_id) VALUES ($1) ON CONFLICT DO NOTHING', [partnerId]);
+  const { rows } = await sql(tx).query('SELECT state FROM partner_circuits WHERE partner_id = $1 FOR UPDATE', [
+    partnerId,
+  ]);
+  return rows[0]!.state as CircuitState;
 }
 
 /** A delivery succeeded: the count restarts and an open or half-open circuit closes. True when it closed. */
-export async function recordCircuitSuccess(db: Queryable, partnerId: string): Promise<boolean> {
-  const { rows } = await sql(db).query(
-    `WITH before AS (SELECT state FROM partner_circuits WHERE partner_id = $1 FOR UPDATE)
-     UPDATE partner_circuits SET state = 'closed', failures = 0, probe_at = NULL, updated_at = now()
-      WHERE partner_id = $1 AND (state <> 'closed' OR failures > 0)
-      RETURNING (SELECT state FROM before) AS before`,
-    [partnerId],
-  );
-  return rows[0] !== undefined && rows[0].before !== 'closed';
+export async function recordCircuitSuccess(db: Db, partnerId: string): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
+    const before = await lockCircuit(tx, partnerId);
+    await sql(tx).query(
+      `UPDATE partner_circuits SET state = 'closed', failures = 0, probe_at = NULL, updated_at = now()
+        WHERE partner_id = $1 AND (state <> 'closed' OR failures > 0)`,
+      [partnerId],
+    );
+    return before !== 'closed';
+  });
 }
 
 /**

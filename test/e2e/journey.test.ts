@@ -2,7 +2,6 @@
 // with signed JWTs, the navigator works with them through the navigator API, and the trust's server
 // (transaction mode) and the GP's server (document mode) end up holding each update exactly once, and
 // only where the person agreed — also through a withdrawal while the GP is down and faults at the trust.
-import path from 'node:path';
 import type {
   Bundle,
   CarePlan,
@@ -13,14 +12,12 @@ import type {
   Task,
 } from 'fhir/r4.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadConformance } from '../../src/config/profiles.js';
-import { createValidator } from '../../src/fhir/validate.js';
 import { type E2E, GP, type Sandbox, startE2E, TRUST } from '../support/e2e.js';
-import { REPO_ROOT } from '../support/processes.js';
+import { profileValidator } from '../support/validator.js';
 import { waitFor } from '../support/wait.js';
 import { barsMessage, IDS, ident, json, loopClient, type Person, person, trustReferral } from './loop.js';
 
-const validator = createValidator(loadConformance(path.join(REPO_ROOT, 'profiles')));
+const validator = profileValidator();
 
 /** Runs each case's steps; a failure shows every process's output. */
 describe('the closed loop, end to end (sandbox partners, serve and worker as processes)', () => {

@@ -1,7 +1,7 @@
 // Helpers for the end-to-end tests: people with valid NHS numbers, the demo's trust referral as a
 // FHIR ServiceRequest or a BaRS message, the navigator's journey, and reads of what each partner
 // server and the message store hold (by business identifier, so every count means "exactly once").
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type {
@@ -16,8 +16,8 @@ import type {
 } from 'fhir/r4.js';
 import { expect } from 'vitest';
 import { BARS_EVENT_SYSTEM, BARS_REASON_SYSTEM } from '../../src/intake/envelope.js';
-import { withCheckDigit } from '../../src/records/identifiers.js';
 import { type E2E, type Sandbox, SITE } from '../support/e2e.js';
+import { nhsNumber } from '../support/people.js';
 import { REPO_ROOT } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
@@ -37,10 +37,7 @@ export interface Person {
   trustRef: string;
 }
 export function person(tag: string): Person {
-  for (;;) {
-    const nhs = withCheckDigit(String(randomInt(100_000_000, 999_999_999)));
-    if (nhs) return { tag, nhs, trustRef: `LYPFT-E2E-${tag}-${randomUUID().slice(0, 8)}` };
-  }
+  return { tag, nhs: nhsNumber(), trustRef: `LYPFT-E2E-${tag}-${randomUUID().slice(0, 8)}` };
 }
 
 /** The demo's trust referral for this person (contained Patient, consent extension). */

@@ -2,17 +2,20 @@
 // transaction mode, a GP practice in document mode), `navbridge serve` and `navbridge worker` — each a
 // child process of the built code in dist/, on a fresh PostgreSQL schema and a random Redis queue
 // prefix, with an ES256 key the trust signs its JWTs with and an API key for the navigator's site.
-// The processes run dist/ (the built code), so `npm run build` must follow any change to src/.
-import { type ChildProcess, spawn } from 'node:child_process';
+// navbridge's processes run dist/ (the built code), so `npm run build` must follow any change to src/;
+// the sandbox partners are test support and run from their TypeScript source through tsx.
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4.js';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import type { Fault, RequestLogEntry } from '../../src/sandbox/partner-server.js';
+import { RECEIVES } from '../../src/settings/app-config.js';
 import { createTestDb, TEST_DATABASE_URL, type TestDb } from './db.js';
-import { type Exit, freePort, REPO_ROOT, writeTempConfig } from './processes.js';
+import { clientAssertion, jwksJson, signingKey } from './keys.js';
+import { type Exit, freePort, REPO_ROOT, track, waitForOutput, writeTempConfig } from './processes.js';
 import { connectRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from './redis.js';
+import { sandboxNodeArgs } from './sandbox/command.js';
+import type { Fault, RequestLogEntry } from './sandbox/partner-server.js';
 import { waitFor } from './wait.js';
 
 export const SITE = 'leeds-north';
@@ -20,10 +23,6 @@ export const TRUST = { id: 'leeds-trust', ods: 'RGD', clientId: 'leeds-trust-cli
 export const GP = { id: 'chapel-allerton-gp', ods: 'B86016' } as const;
 
 const OUTPUT_CAP = 400_000;
-const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
 
 export interface Child {
   readonly name: string;
@@ -43,7 +42,7 @@ export function spawnNode(name: string, args: string[], env: Record<string, stri
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.add(child);
+  const exited = track(child);
   let text = '';
   const lines: string[] = [];
   let partial = '';
@@ -59,27 +58,15 @@ export function spawnNode(name: string, args: string[], env: Record<string, stri
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   let exit: Exit | undefined;
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      exit = { code, signal };
-      resolve(exit);
-    });
+  void exited.then((e) => {
+    exit = e;
   });
   return {
     name,
     output: () => text,
     running: () => exit === undefined,
     waitForLine: (match, what, timeoutMs = 60_000) =>
-      waitFor(
-        async () => {
-          const hit = lines.find(match);
-          if (hit) return hit;
-          if (exit) throw new Error(`${name} exited (${JSON.stringify(exit)}) before ${what}:\n${text}`);
-          return undefined;
-        },
-        { what: `${name}: ${what}`, timeoutMs, intervalMs: 25 },
-      ),
+      waitForOutput({ name, lines, exit: () => exit, output: () => text }, match, what, timeoutMs),
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (exit) return exit;
       child.kill(signal);
@@ -115,21 +102,17 @@ async function fhirGet<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** A sandbox partner FHIR server process (dist/sandbox/main.js --control) on a port of its own. */
+/** A sandbox partner FHIR server process (test/support/sandbox/main.ts --control) on a port of its own. */
 export async function startSandbox(name: string): Promise<Sandbox> {
   const port = await freePort();
   let proc: Child | undefined;
   let control = '';
   const url = `http://127.0.0.1:${port}/fhir`;
   const start = async () => {
-    proc = spawnNode(`${name} server`, [
-      path.join('dist', 'sandbox', 'main.js'),
-      '--name',
-      name,
-      '--port',
-      String(port),
-      '--control',
-    ]);
+    proc = spawnNode(
+      `${name} server`,
+      sandboxNodeArgs(['--name', name, '--port', String(port), '--control']),
+    );
     const line = await proc.waitForLine((l) => l.startsWith('{"ready"'), 'ready line');
     const ready = JSON.parse(line) as { url: string; control: string };
     if (ready.url !== url) throw new Error(`${name} server listens at ${ready.url}, expected ${url}`);
@@ -187,9 +170,8 @@ export interface E2E {
 /** Starts everything; on failure, stops what was started and rethrows with the processes' output. */
 export async function startE2E(): Promise<E2E> {
   // The processes run the built code (as `npm test` and `npm run demo` do): build first after changes.
-  for (const built of ['dist/cli/run.js', 'dist/sandbox/main.js']) {
-    if (!existsSync(path.join(REPO_ROOT, built))) throw new Error(`${built} is missing: run npm run build`);
-  }
+  const built = 'dist/cli/run.js';
+  if (!existsSync(path.join(REPO_ROOT, built))) throw new Error(`${built} is missing: run npm run build`);
   const t = await createTestDb();
   const prefix = randomPrefix();
   const started: Child[] = [];
@@ -202,8 +184,7 @@ export async function startE2E(): Promise<E2E> {
     const [trust, gp] = await Promise.all([startSandbox('trust'), startSandbox('gp')]);
     sandboxes.push(trust, gp);
 
-    const { publicKey, privateKey } = await generateKeyPair('ES256');
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'trust-e2e', alg: 'ES256', use: 'sig' };
+    const trustKey = await signingKey('ES256', 'trust-e2e');
     const apiKey = randomBytes(24).toString('hex');
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -222,15 +203,7 @@ export async function startE2E(): Promise<E2E> {
           odsCodes: [TRUST.ods],
           baseUrl: trust.url,
           mode: 'transaction',
-          receives: [
-            'referral-status',
-            'assessment',
-            'support-plan',
-            'onward-referral',
-            'discharge',
-            'escalation',
-            'outcome',
-          ],
+          receives: [...RECEIVES],
           // Long enough that a busy machine never times out a normal write; short enough for the
           // slow-answer fault.
           timeoutMs: 5_000,
@@ -260,7 +233,7 @@ export async function startE2E(): Promise<E2E> {
       REDIS_URL: TEST_REDIS_URL,
       NAVBRIDGE_PERSON_KEY: randomBytes(24).toString('hex'),
       NAVBRIDGE_ADMIN_TOKEN: randomBytes(24).toString('hex'),
-      E2E_TRUST_JWKS: JSON.stringify({ keys: [jwk] }),
+      E2E_TRUST_JWKS: await jwksJson(trustKey),
       LOG_LEVEL: 'info',
     };
     const cli = path.join('dist', 'cli', 'run.js');
@@ -279,15 +252,7 @@ export async function startE2E(): Promise<E2E> {
     ]);
 
     const trustToken = () =>
-      new SignJWT({})
-        .setProtectedHeader({ alg: 'ES256', kid: 'trust-e2e' })
-        .setIssuer(TRUST.clientId)
-        .setSubject(TRUST.clientId)
-        .setAudience(`${base}/fhir`)
-        .setJti(randomUUID())
-        .setIssuedAt()
-        .setExpirationTime('4m')
-        .sign(privateKey);
+      clientAssertion(trustKey, { clientId: TRUST.clientId, audience: `${base}/fhir`, expIn: 240 });
     const cfg = config;
     return {
       trust,

@@ -23,7 +23,8 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
-function track(child: ChildProcess): Promise<Exit> {
+/** Kills the child (SIGKILL) if it is still running when the test process exits; resolves with its exit. */
+export function track(child: ChildProcess): Promise<Exit> {
   children.add(child);
   return new Promise((resolve) => {
     child.once('exit', (code, signal) => {
@@ -174,21 +175,36 @@ export function spawnWorker(name: string, env: Record<string, string>): WorkerPr
     exited,
     logs: () => [...lines],
     output: () => text,
-    async waitForLog(match, what, timeoutMs = 20_000) {
-      return waitFor(
-        async () => {
-          const hit = lines.find(match);
-          if (hit) return hit;
-          if (exit) throw new Error(`${name} exited (${JSON.stringify(exit)}) before ${what}:\n${text}`);
-          return undefined;
-        },
-        { what: `${name}: ${what}`, timeoutMs, intervalMs: 25 },
-      );
+    waitForLog(match, what, timeoutMs = 20_000) {
+      return waitForOutput({ name, lines, exit: () => exit, output: () => text }, match, what, timeoutMs);
     },
     signal(sig) {
       if (child.exitCode === null && child.signalCode === null) child.kill(sig);
     },
   };
+}
+
+/**
+ * The first of a process's output lines that `match` accepts (polled as they arrive); fails as soon as
+ * the process has exited without writing one, with everything it wrote.
+ */
+export function waitForOutput<T>(
+  proc: { name: string; lines: readonly T[]; exit(): Exit | undefined; output(): string },
+  match: (line: T) => boolean,
+  what: string,
+  timeoutMs: number,
+): Promise<T> {
+  return waitFor(
+    async () => {
+      const hit = proc.lines.find(match);
+      if (hit) return hit;
+      const exit = proc.exit();
+      if (exit)
+        throw new Error(`${proc.name} exited (${JSON.stringify(exit)}) before ${what}:\n${proc.output()}`);
+      return undefined;
+    },
+    { what: `${proc.name}: ${what}`, timeoutMs, intervalMs: 25 },
+  );
 }
 
 export interface TempConfig {

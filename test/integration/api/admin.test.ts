@@ -3,13 +3,15 @@ import pino from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../src/api/app.js';
-import { claimExchange, finishAttempt } from '../../../src/store/claims.js';
-import { inTransaction } from '../../../src/store/db.js';
-import { getExchange, insertOutbound, type QueueJob } from '../../../src/store/exchanges.js';
+import { getExchange, type QueueJob } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
+import {
+  deadExchange as insertDeadExchange,
+  insertPersons,
+  outboundExchange,
+} from '../../support/exchanges.js';
 
 const TOKEN = 'admin-token-for-tests-0123456789';
-const OO = { resourceType: 'OperationOutcome' as const, issue: [] };
 
 describe('admin API', () => {
   let t: TestDb;
@@ -28,36 +30,15 @@ describe('admin API', () => {
         enqueued.push(...jobs);
       },
     });
-    personId = randomUUID();
-    await t.sql.query('INSERT INTO persons (id) VALUES ($1)', [personId]);
+    personId = (await insertPersons(t.db))[0]!;
   });
   afterAll(async () => t.close());
 
-  async function deadExchange(partnerId = 'trust-a'): Promise<string> {
-    const { exchange, jobs } = await inTransaction(t.db, (c) =>
-      insertOutbound(c, {
-        partnerId,
-        site: 'leeds-north',
-        recordType: 'event',
-        sourceId: randomUUID(),
-        version: 1,
-        referralId: 'ref-1',
-        personId,
-        payload: { resourceType: 'Bundle', type: 'transaction' },
-      }),
+  const deadExchange = (partnerId = 'trust-a') =>
+    insertDeadExchange(
+      t.db,
+      outboundExchange(personId, { partnerId, payload: { resourceType: 'Bundle', type: 'transaction' } }),
     );
-    if (jobs[0]) {
-      const claim = await claimExchange(t.db, exchange.id, jobs[0].token, 60_000);
-      await finishAttempt(t.db, claim!, {
-        outcome: 'dead',
-        httpStatus: 422,
-        errorClass: 'http-422',
-        error: OO,
-        durationMs: 1,
-      });
-    }
-    return exchange.id;
-  }
 
   const auth = { Authorization: `Bearer ${TOKEN}` };
 

@@ -2,22 +2,21 @@
 // PostgreSQL (a schema of their own via NAVBRIDGE_DB_SCHEMA), real Redis (a random queue prefix) and a
 // real sandbox partner; and the failure a missing PostgreSQL gives.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Task } from 'fhir/r4.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { TEST_DATABASE_URL } from '../../support/db.js';
+import { recordFixture } from '../../support/fixtures.js';
 import { connectRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from '../../support/redis.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 const ADMIN = `admin-${randomBytes(8).toString('hex')}`;
-const fixture = (name: string) =>
-  JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/records', `${name}.json`), 'utf8'));
 
 describe('navbridge delivery commands', () => {
   let trust: PartnerServer;
@@ -53,14 +52,19 @@ describe('navbridge delivery commands', () => {
         '',
       ].join('\n'),
     );
-    const referral = fixture('referral');
+    const referral = recordFixture('referral');
     referral.referrer.odsCode = 'RGD';
     writeFileSync(path.join(dir, 'referral.json'), JSON.stringify(referral));
-    writeFileSync(path.join(dir, 'contacted.json'), JSON.stringify(fixture('event-contacted')));
-    writeFileSync(path.join(dir, 'attempted.json'), JSON.stringify(fixture('event-contact-attempted')));
+    writeFileSync(path.join(dir, 'contacted.json'), JSON.stringify(recordFixture('event-contacted')));
+    writeFileSync(path.join(dir, 'attempted.json'), JSON.stringify(recordFixture('event-contact-attempted')));
     writeFileSync(
       path.join(dir, 'invalid.json'),
-      JSON.stringify({ ...fixture('event-contacted'), id: 'EV-BAD', version: 0, method: 'carrier-pigeon' }),
+      JSON.stringify({
+        ...recordFixture('event-contacted'),
+        id: 'EV-BAD',
+        version: 0,
+        method: 'carrier-pigeon',
+      }),
     );
     env = {
       NAVBRIDGE_CONFIG: 'navbridge.config.yaml',

@@ -1,21 +1,19 @@
 // A navigator journey through the service, store, queues and workers to two real partner FHIR servers:
 // a trust (transaction mode, the referrer) and a GP practice (document mode).
-import { readFileSync } from 'node:fs';
 import type { Bundle, CarePlan, Goal, QuestionnaireResponse, Task } from 'fhir/r4.js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConformance } from '../../../src/config/profiles.js';
+import { type PartnerConfig, partnerSchema, RECEIVES } from '../../../src/settings/app-config.js';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
-import { createValidator } from '../../../src/fhir/validate.js';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { NavigatorService } from '../../../src/service/submit.js';
-import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
+import { recordFixture } from '../../support/fixtures.js';
 import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
+import { profileValidator } from '../../support/validator.js';
 import { waitFor } from '../../support/wait.js';
 
-const fixture = (name: string) => JSON.parse(readFileSync(`test/fixtures/records/${name}.json`, 'utf8'));
 const TRUST_ODS = 'RGD';
 /** Another person: a different NHS number everywhere the fixture carries one. */
 function asPerson(
@@ -27,7 +25,7 @@ function asPerson(
     (i: { system: string }) => i.system !== 'nhs-number',
   );
 }
-const validator = createValidator(loadConformance('profiles'));
+const validator = profileValidator();
 
 describe('journey through the delivery engine', () => {
   let t: TestDb;
@@ -55,15 +53,7 @@ describe('journey through the delivery engine', () => {
         odsCodes: [TRUST_ODS],
         baseUrl: trust.url,
         mode: 'transaction',
-        receives: [
-          'referral-status',
-          'assessment',
-          'support-plan',
-          'onward-referral',
-          'discharge',
-          'escalation',
-          'outcome',
-        ],
+        receives: [...RECEIVES],
         retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 100 },
       }),
       partnerSchema.parse({
@@ -127,7 +117,7 @@ describe('journey through the delivery engine', () => {
     );
 
   it('delivers referral, contact, assessment, plan versions and discharge once each, where sharing allows', async () => {
-    const referral = fixture('referral');
+    const referral = recordFixture('referral');
     referral.referrer.odsCode = TRUST_ODS;
     const accepted = await service.submit('referral', referral);
     expect(accepted.triage).toEqual({ outcome: 'accept' });
@@ -137,15 +127,15 @@ describe('journey through the delivery engine', () => {
         ['leeds-trust', 'pending'],
       ].sort(),
     );
-    await service.submit('event', fixture('event-contacted'));
-    await service.submit('assessment', fixture('assessment-hna'));
-    const plan = fixture('support-plan');
+    await service.submit('event', recordFixture('event-contacted'));
+    await service.submit('assessment', recordFixture('assessment-hna'));
+    const plan = recordFixture('support-plan');
     await service.submit('support-plan', { ...plan, version: 1 });
     // Version 2 drops the last goal: it must arrive as cancelled.
     const dropped = plan.goals.at(-1).id;
     await service.submit('support-plan', { ...plan, version: 2, goals: plan.goals.slice(0, -1) });
     clock = new Date('2025-06-10T13:00:00Z');
-    await service.submit('event', fixture('event-discharged'));
+    await service.submit('event', recordFixture('event-discharged'));
     await settled();
 
     const { rows: statuses } = await t.sql.query(
@@ -185,7 +175,7 @@ describe('journey through the delivery engine', () => {
   });
 
   it('a rejected crisis referral answers the referrer with the crisis pathway and nothing else', async () => {
-    const referral = fixture('referral');
+    const referral = recordFixture('referral');
     referral.id = 'REF-CRISIS-1';
     referral.referrer.odsCode = TRUST_ODS;
     referral.risks.inCrisis = true;
@@ -203,13 +193,13 @@ describe('journey through the delivery engine', () => {
   });
 
   it('content is withheld from a recipient without consent, visibly, and never sent', async () => {
-    const referral = fixture('referral');
+    const referral = recordFixture('referral');
     referral.id = 'REF-NOSHARE-1';
     asPerson(referral, '4857773457');
     referral.referrer.odsCode = TRUST_ODS;
     referral.sharing = { statusUpdates: true, withReferrer: true };
     await service.submit('referral', referral);
-    const asm = { ...fixture('assessment-hna'), id: 'ASM-NOSHARE-1', referralId: 'REF-NOSHARE-1' };
+    const asm = { ...recordFixture('assessment-hna'), id: 'ASM-NOSHARE-1', referralId: 'REF-NOSHARE-1' };
     const res = await service.submit('assessment', asm);
     const gpExchange = res.exchanges.find((x) => x.partnerId === 'chapel-allerton-gp');
     expect(gpExchange?.status).toBe('withheld-no-consent');
@@ -222,7 +212,7 @@ describe('journey through the delivery engine', () => {
   });
 
   it('answers a resend of the same version as a duplicate, and a changed same version as a conflict', async () => {
-    const ev = fixture('event-contact-attempted');
+    const ev = recordFixture('event-contact-attempted');
     const first = await service.submit('event', ev);
     const again = await service.submit('event', ev);
     expect(again.outcome).toBe('duplicate');

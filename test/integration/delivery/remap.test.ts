@@ -1,25 +1,24 @@
 // Replay after a mapping fix: the dead exchange's record is mapped again with the current mapping files.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Task } from 'fhir/r4.js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConformance } from '../../../src/config/profiles.js';
+import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
-import { createValidator } from '../../../src/fhir/validate.js';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { NavigatorService } from '../../../src/service/submit.js';
-import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { replayDeadLetter } from '../../../src/store/dead-letters.js';
 import { getExchange } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
+import { recordFixture } from '../../support/fixtures.js';
 import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
+import { profileValidator } from '../../support/validator.js';
 import { waitFor } from '../../support/wait.js';
 
-const fixture = (name: string) => JSON.parse(readFileSync(`test/fixtures/records/${name}.json`, 'utf8'));
-const validator = createValidator(loadConformance('profiles'));
+const validator = profileValidator();
 
 describe('dead-letter replay with remapping', () => {
   let t: TestDb;
@@ -82,7 +81,7 @@ describe('dead-letter replay with remapping', () => {
   });
 
   it('re-runs the current mapping for the dead exchange and delivers the new payload in order', async () => {
-    const referral = fixture('referral');
+    const referral = recordFixture('referral');
     referral.referrer.odsCode = 'RGD';
     const s1 = service();
     const first = await s1.submit('referral', referral);
@@ -92,7 +91,7 @@ describe('dead-letter replay with remapping', () => {
     });
 
     trust.injectFaults({ status: 422 });
-    const ev = await s1.submit('event', fixture('event-contacted'));
+    const ev = await s1.submit('event', recordFixture('event-contacted'));
     const evEx = ev.exchanges.find((x) => x.partnerId === 'leeds-trust')!;
     await waitFor(async () => (await getExchange(t.db, evEx.id))?.status === 'dead', { what: 'dead letter' });
 

@@ -1,43 +1,29 @@
 // Delivery workers against a real partner FHIR server, real PostgreSQL and real Redis. Faults are
 // injected by the sandbox server (503, 429 with Retry-After, dropped connections) and by stopping it.
 import { randomUUID } from 'node:crypto';
-import type { Bundle, Task } from 'fhir/r4.js';
+import type { Task } from 'fhir/r4.js';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
-import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
-import { inTransaction } from '../../../src/store/db.js';
-import { getExchange, insertOutbound, type QueueJob } from '../../../src/store/exchanges.js';
+import { getExchange } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
+import {
+  deliveredCount,
+  insertPersons,
+  outboundExchange,
+  queueExchange,
+  TASK_SYSTEM,
+  taskBundle,
+} from '../../support/exchanges.js';
 import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 
-const SYSTEM = 'https://navigator.example.org.uk/Id/referral-task';
-
-function taskBundle(personNo: number, step: number): Bundle {
-  const id = `00000000-0000-4000-8000-${String(personNo).padStart(12, '0')}`;
-  const task: Task = {
-    resourceType: 'Task',
-    id,
-    identifier: [{ system: SYSTEM, value: `ref-${personNo}` }],
-    status: 'in-progress',
-    intent: 'order',
-    businessStatus: { text: `step-${step}` },
-  };
-  return {
-    resourceType: 'Bundle',
-    type: 'transaction',
-    entry: [
-      {
-        fullUrl: `urn:uuid:${id}`,
-        resource: task,
-        request: { method: 'PUT', url: `Task?identifier=${SYSTEM}|ref-${personNo}` },
-      },
-    ],
-  };
-}
+/** The person's Task step as a transaction Bundle, under a Task id fixed per person. */
+const personTask = (personNo: number, step: number) =>
+  taskBundle(`ref-${personNo}`, step, `00000000-0000-4000-8000-${String(personNo).padStart(12, '0')}`);
 
 describe('delivery workers', () => {
   let t: TestDb;
@@ -47,7 +33,7 @@ describe('delivery workers', () => {
   const prefix = randomPrefix();
   let queues: QueueSet;
   let workers: DeliveryWorkers | undefined;
-  const persons: string[] = [];
+  let persons: string[] = [];
 
   beforeAll(async () => {
     t = await createTestDb();
@@ -65,11 +51,7 @@ describe('delivery workers', () => {
       circuitBreaker: { failureThreshold: 50, cooldownMs: 200 },
     });
     queues = createQueues(redis, prefix, [cfg.id]);
-    for (let i = 0; i < 4; i++) {
-      const id = randomUUID();
-      await t.sql.query('INSERT INTO persons (id) VALUES ($1)', [id]);
-      persons.push(id);
-    }
+    persons = await insertPersons(t.db, 4);
   });
 
   afterEach(async () => {
@@ -100,33 +82,25 @@ describe('delivery workers', () => {
     });
   }
 
-  async function submit(personIdx: number, step: number): Promise<string> {
-    const { exchange, jobs } = await inTransaction(t.db, (c) =>
-      insertOutbound(c, {
+  function submit(personIdx: number, step: number): Promise<string> {
+    return queueExchange(
+      t.db,
+      queues,
+      outboundExchange(persons[personIdx]!, {
         partnerId: cfg.id,
-        site: 'leeds-north',
-        recordType: 'event',
         sourceId: `ev-${personIdx}-${step}-${randomUUID()}`,
-        version: 1,
         referralId: `ref-${personIdx}`,
-        personId: persons[personIdx]!,
-        payload: taskBundle(personIdx, step),
+        payload: personTask(personIdx, step),
       }),
     );
-    await queues.enqueue(jobs as QueueJob[]);
-    return exchange.id;
   }
 
   async function allDelivered(ids: string[]): Promise<boolean> {
-    const { rows } = await t.sql.query(
-      `SELECT count(*)::int AS n FROM exchanges WHERE id = ANY($1) AND status = 'delivered'`,
-      [ids],
-    );
-    return rows[0].n === ids.length;
+    return (await deliveredCount(t.db, ids)) === ids.length;
   }
 
   async function stepsSeen(personIdx: number): Promise<string[]> {
-    const [task] = await partner.search<Task>('Task', { identifier: `${SYSTEM}|ref-${personIdx}` });
+    const [task] = await partner.search<Task>('Task', { identifier: `${TASK_SYSTEM}|ref-${personIdx}` });
     if (!task?.id) return [];
     const history = await partner.history<Task>('Task', task.id);
     return history.map((h) => h.businessStatus?.text ?? '').reverse();
@@ -147,7 +121,7 @@ describe('delivery workers', () => {
     workers = start();
     await waitFor(() => allDelivered(ids), { what: 'all exchanges delivered', timeoutMs: 30_000 });
     for (let p = 0; p < 3; p++) {
-      expect(await partner.search('Task', { identifier: `${SYSTEM}|ref-${p}` })).toHaveLength(1);
+      expect(await partner.search('Task', { identifier: `${TASK_SYSTEM}|ref-${p}` })).toHaveLength(1);
       expect(await stepsSeen(p)).toEqual(['step-1', 'step-2', 'step-3', 'step-4']);
     }
     const { rows } = await t.sql.query(

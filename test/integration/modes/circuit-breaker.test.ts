@@ -1,32 +1,14 @@
 // Circuit breaker through real workers: a partner answering 503 to everything (nock injects the
 // fault in front of a real sandbox server) gets its BullMQ queue paused; when it recovers the probe
 // closes the breaker, the queue resumes and delayed retries are promoted instead of waiting out backoff.
-import { randomUUID } from 'node:crypto';
-import type { Bundle, Task } from 'fhir/r4.js';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
-import { inTransaction } from '../../../src/store/db.js';
-import { insertOutbound } from '../../../src/store/exchanges.js';
+import { insertPersons, outboundExchange, queueExchange, taskBundle } from '../../support/exchanges.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 import { type Harness, partner, startHarness } from './harness.js';
 
 const ID = 'trust-cb';
-const SYSTEM = 'https://navigator.example.org.uk/Id/referral-task';
-
-function taskBundle(n: number): Bundle {
-  const task: Task = {
-    resourceType: 'Task',
-    identifier: [{ system: SYSTEM, value: `cb-${n}` }],
-    status: 'in-progress',
-    intent: 'order',
-  };
-  return {
-    resourceType: 'Bundle',
-    type: 'transaction',
-    entry: [{ resource: task, request: { method: 'PUT', url: `Task?identifier=${SYSTEM}|cb-${n}` } }],
-  };
-}
 
 describe('circuit breaker (integration)', () => {
   let trust: PartnerServer;
@@ -65,22 +47,9 @@ describe('circuit breaker (integration)', () => {
       .reply(503);
     const ids: string[] = [];
     for (let n = 0; n < 4; n++) {
-      const personId = randomUUID();
-      await h.t.sql.query('INSERT INTO persons (id) VALUES ($1)', [personId]);
-      const { exchange, jobs } = await inTransaction(h.t.db, (c) =>
-        insertOutbound(c, {
-          partnerId: ID,
-          site: 'leeds-north',
-          recordType: 'event',
-          sourceId: `cb-${n}`,
-          version: 1,
-          referralId: `cb-${n}`,
-          personId,
-          payload: taskBundle(n),
-        }),
-      );
-      await h.queues.enqueue(jobs);
-      ids.push(exchange.id);
+      const personId = (await insertPersons(h.t.db))[0]!;
+      const x = { partnerId: ID, sourceId: `cb-${n}`, referralId: `cb-${n}`, payload: taskBundle(`cb-${n}`) };
+      ids.push(await queueExchange(h.t.db, h.queues, outboundExchange(personId, x)));
     }
     const queue = h.queues.queue(ID);
     await waitFor(() => queue.isPaused(), { what: 'queue paused by the breaker' });

@@ -3,21 +3,15 @@
 // resend of the same exchange leaves one copy.
 import type { Binary, Bundle, Composition, DocumentReference } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PartnerConfig } from '../../../src/settings/app-config.js';
 import { createAuthProvider } from '../../../src/delivery/partner-auth.js';
 import { PartnerClient } from '../../../src/delivery/partner-client.js';
 import { hasErrors } from '../../../src/errors/index.js';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
-import type { PartnerConfig } from '../../../src/settings/app-config.js';
 import { partnerResourceStore } from '../../../src/store/partner-resources.js';
-import {
-  fixture,
-  GP_ODS,
-  type Harness,
-  partner,
-  referralFromTrust,
-  startHarness,
-  validator,
-} from './harness.js';
+import { recordFixture } from '../../support/fixtures.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
+import { profileValidator } from '../../support/validator.js';
+import { GP_ODS, type Harness, partner, referralFromTrust, startHarness } from './harness.js';
 
 const ALL = ['referral-status', 'assessment', 'support-plan', 'discharge'];
 
@@ -63,16 +57,16 @@ describe('document delivery mode', () => {
     expect(composition.section?.length).toBeGreaterThan(0);
     // Full content: the Composition's sections come with the resources they summarise.
     expect(doc.entry?.length).toBeGreaterThan(1);
-    const problems = validator().validateBundle(doc);
+    const problems = profileValidator().validateBundle(doc);
     expect(problems.filter((p) => p.severity === 'error' || p.severity === 'fatal')).toEqual([]);
   }
 
   it('files each record as DocumentReference + Binary (a valid document) at the GP, and Bundles at the trust', async () => {
     await h.service.submit('referral', referralFromTrust());
-    await h.service.submit('event', fixture('event-contacted'));
-    await h.service.submit('assessment', fixture('assessment-hna'));
-    await h.service.submit('support-plan', { ...fixture('support-plan'), version: 1 });
-    await h.service.submit('event', fixture('event-discharged'));
+    await h.service.submit('event', recordFixture('event-contacted'));
+    await h.service.submit('assessment', recordFixture('assessment-hna'));
+    await h.service.submit('support-plan', { ...recordFixture('support-plan'), version: 1 });
+    await h.service.submit('event', recordFixture('event-discharged'));
     await h.settled();
     const { rows } = await h.t.sql.query(
       `SELECT partner_id, status, count(*)::int AS n FROM exchanges GROUP BY 1, 2 ORDER BY 1, 2`,
@@ -92,7 +86,7 @@ describe('document delivery mode', () => {
     for (const type of ['Task', 'CarePlan', 'Goal', 'QuestionnaireResponse', 'Patient'] as const)
       expect(gp.readAll(type)).toHaveLength(0);
     for (const ref of refs) {
-      expect(hasErrors(validator().validateResource(ref))).toBe(false);
+      expect(hasErrors(profileValidator().validateResource(ref))).toBe(false);
       const url = ref.content[0]?.attachment.url ?? '';
       const binary = binaries.find((b) => url.endsWith(`Binary/${b.id}`));
       expect(binary, `DocumentReference points at a stored Binary (${url})`).toBeDefined();

@@ -1,36 +1,24 @@
 // Test harness for the delivery-mode suites: a fresh PostgreSQL schema, real Redis under a random
 // prefix, the navigator service and delivery workers for the given partners (real sandbox servers).
-import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import type { Env } from '../../../src/config/load-app-config.js';
-import { loadConformance } from '../../../src/config/profiles.js';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
-import { createValidator, type Validator } from '../../../src/fhir/validate.js';
 import { NavigatorService } from '../../../src/service/submit.js';
 import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { type Exchange, getExchange } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
+import { recordFixture } from '../../support/fixtures.js';
 import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
+import { profileValidator } from '../../support/validator.js';
 import { waitFor } from '../../support/wait.js';
 
 export const TRUST_ODS = 'RGD';
 export const GP_ODS = 'B86016';
 
-let validatorCache: Validator | undefined;
-export function validator(): Validator {
-  validatorCache ??= createValidator(loadConformance('profiles'));
-  return validatorCache;
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: fixtures are free-form JSON edited by the tests
-export const fixture = (name: string): any =>
-  JSON.parse(readFileSync(`test/fixtures/records/${name}.json`, 'utf8'));
-
 /** The fixture referral, sent by the trust (referrer ODS = the trust's), to the GP practice. */
-// biome-ignore lint/suspicious/noExplicitAny: fixture JSON
-export function referralFromTrust(): any {
-  const r = fixture('referral');
+export function referralFromTrust() {
+  const r = recordFixture('referral');
   r.referrer.odsCode = TRUST_ODS;
   return r;
 }
@@ -83,7 +71,7 @@ export async function startHarness(
     mappingsDir: 'mappings',
     enabledSites: ['leeds-north', 'cardiff-vale'],
     partners,
-    validator: validator(),
+    validator: profileValidator(),
     personKeySecret: 'modes-test-person-key-0123456789',
     enqueue: (jobs) => queues.enqueue(jobs),
     now: opts.now ?? (() => new Date()),

@@ -4,9 +4,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bundle, MessageHeader } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { replayDeadLetter } from '../../../src/store/dead-letters.js';
-import { exchangeFor, fixture, type Harness, partner, referralFromTrust, startHarness } from './harness.js';
+import { recordFixture } from '../../support/fixtures.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
+import { exchangeFor, type Harness, partner, referralFromTrust, startHarness } from './harness.js';
 
 const ID = 'trust-bars';
 const DOS_ID = '2000072489';
@@ -108,7 +109,7 @@ describe('message delivery mode (BaRS)', () => {
   it('a retry after a 503 reuses the X-Request-Id', async () => {
     const from = trust.requestLog().length;
     trust.injectFaults({ status: 503 });
-    const id = exchangeFor(await h.service.submit('event', fixture('event-contacted')), ID);
+    const id = exchangeFor(await h.service.submit('event', recordFixture('event-contacted')), ID);
     await h.waitStatus(id, 'delivered');
     const calls = messageCalls(from);
     expect(calls.map((c) => c.status)).toEqual([503, 200]);
@@ -124,7 +125,7 @@ describe('message delivery mode (BaRS)', () => {
   it('a replayed dead letter gets a new X-Request-Id with the same correlation id', async () => {
     const from = trust.requestLog().length;
     trust.injectFaults({ status: 422 });
-    const id = exchangeFor(await h.service.submit('event', fixture('event-contact-attempted')), ID);
+    const id = exchangeFor(await h.service.submit('event', recordFixture('event-contact-attempted')), ID);
     const dead = await h.waitStatus(id, 'dead');
     expect(dead.attemptCount).toBe(1);
     await h.queues.enqueue(await replayDeadLetter(h.t.db, id, 'test'));
@@ -146,7 +147,7 @@ describe('message delivery mode (BaRS)', () => {
     const from = trust.requestLog().length;
     const processedBefore = trust.processedMessages().length;
     proxy.loseNextResponse();
-    const ev = { ...fixture('event-contacted'), id: 'EV-0142-LOST', at: '2025-03-12T09:00:00+00:00' };
+    const ev = { ...recordFixture('event-contacted'), id: 'EV-0142-LOST', at: '2025-03-12T09:00:00+00:00' };
     const id = exchangeFor(await h.service.submit('event', ev), ID);
     const x = await h.waitStatus(id, 'delivered');
     const calls = messageCalls(from);

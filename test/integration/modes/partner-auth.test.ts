@@ -3,18 +3,12 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportPKCS8, generateKeyPair, jwtVerify } from 'jose';
+import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
-import {
-  exchangeFor,
-  fixture,
-  GP_ODS,
-  type Harness,
-  partner,
-  referralFromTrust,
-  startHarness,
-} from './harness.js';
+import { recordFixture } from '../../support/fixtures.js';
+import { privateKeyPem, signingKey } from '../../support/keys.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
+import { exchangeFor, GP_ODS, type Harness, partner, referralFromTrust, startHarness } from './harness.js';
 
 const CLIENT_ID = 'navbridge-test-client';
 const KID = 'test-key-1';
@@ -80,8 +74,8 @@ describe('partner authentication', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
-    tokens = await startTokenEndpoint(publicKey);
+    const key = await signingKey('RS256', KID);
+    tokens = await startTokenEndpoint(key.publicKey);
     [trust, gp] = await Promise.all([
       startPartnerServer({ name: 'trust' }),
       startPartnerServer({ name: 'gp' }),
@@ -110,7 +104,7 @@ describe('partner authentication', () => {
           auth: { type: 'bearer', tokenEnv: 'GP_TOKEN' },
         }),
       ],
-      { env: { TRUST_PRIVATE_KEY: await exportPKCS8(privateKey), GP_TOKEN: STATIC_TOKEN } },
+      { env: { TRUST_PRIVATE_KEY: await privateKeyPem(key), GP_TOKEN: STATIC_TOKEN } },
     );
   });
   afterAll(async () => {
@@ -121,8 +115,8 @@ describe('partner authentication', () => {
   it('gets an access token with a signed client assertion, sends it as Bearer, and reuses it', async () => {
     const sent = [
       await h.service.submit('referral', referralFromTrust()),
-      await h.service.submit('event', fixture('event-contacted')),
-      await h.service.submit('event', fixture('event-contact-attempted')),
+      await h.service.submit('event', recordFixture('event-contacted')),
+      await h.service.submit('event', recordFixture('event-contact-attempted')),
     ];
     for (const r of sent) await h.waitStatus(exchangeFor(r, 'trust-oauth'), 'delivered');
     expect(tokens.refused).toEqual([]);

@@ -2,16 +2,17 @@
 // request per resource, If-Match on the ETag last returned, 412 → re-read and retry once, 409 → dead.
 import type { CarePlan } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestLogEntry } from '../../../src/sandbox/partner-server.js';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
-import { exchangeFor, fixture, type Harness, partner, referralFromTrust, startHarness } from './harness.js';
+import { recordFixture } from '../../support/fixtures.js';
+import type { RequestLogEntry } from '../../support/sandbox/partner-server.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
+import { exchangeFor, type Harness, partner, referralFromTrust, startHarness } from './harness.js';
 
 const ID = 'trust-rest';
 
 describe('rest delivery mode', () => {
   let trust: PartnerServer;
   let h: Harness;
-  const plan = fixture('support-plan');
+  const plan = recordFixture('support-plan');
 
   beforeAll(async () => {
     trust = await startPartnerServer({ name: 'trust' });
@@ -104,7 +105,7 @@ describe('rest delivery mode', () => {
         ],
       },
     });
-    const id = exchangeFor(await h.service.submit('event', fixture('event-contacted')), ID);
+    const id = exchangeFor(await h.service.submit('event', recordFixture('event-contacted')), ID);
     const dead = await h.waitStatus(id, 'dead');
     expect(dead.attemptCount).toBe(1);
     expect(dead.statusReason).toBe('http-409');

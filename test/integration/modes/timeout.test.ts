@@ -4,7 +4,7 @@
 import type { Task } from 'fhir/r4.js';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 import { exchangeFor, type Harness, partner, referralFromTrust, startHarness } from './harness.js';
 

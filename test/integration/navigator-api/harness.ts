@@ -2,21 +2,22 @@
 // cardiff-vale: working days), two partners with JWT client ids (one JWKS in an env var, one served
 // over HTTP), site API keys and an admin token. Queue jobs are collected, not sent.
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
-import pino from 'pino';
-import { buildApp } from '../../../src/api/app.js';
-import type { LoadedConfig } from '../../../src/config/load-app-config.js';
-import { loadConformance } from '../../../src/config/profiles.js';
-import { createValidator } from '../../../src/fhir/validate.js';
-import { withCheckDigit } from '../../../src/records/identifiers.js';
+import type { Express } from 'express';
 import type { Referral } from '../../../src/records/index.js';
-import { NavigatorService } from '../../../src/service/submit.js';
-import { appConfigSchema } from '../../../src/settings/app-config.js';
 import type { QueueJob } from '../../../src/store/exchanges.js';
-import { createTestDb, type TestDb } from '../../support/db.js';
+import type { TestDb } from '../../support/db.js';
+import { recordFixture } from '../../support/fixtures.js';
+import {
+  clientAssertion,
+  jwksJson,
+  type SigningAlg,
+  type SigningKey,
+  signingKey,
+} from '../../support/keys.js';
+import { buildTestNavbridge } from '../../support/navbridge.js';
+import { nhsNumber } from '../../support/people.js';
 
 export const AUDIENCE = 'http://navbridge.test/fhir';
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
@@ -24,26 +25,11 @@ export const SITE_X_KEY = 'site-x-key-leeds-0123456789abcdef';
 export const SITE_Y_KEY = 'site-y-key-cardiff-0123456789abcdef';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
-type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
-export interface PartnerKeys {
+/** A JWT client's id and signing key. */
+export interface PartnerKeys extends SigningKey {
   clientId: string;
-  alg: 'RS256' | 'ES256';
-  keys: KeyPair;
-  kid: string;
 }
 
-const validator = createValidator(loadConformance('profiles'));
-let nhsSeq = 100_000;
-/** A fresh modulus-11-valid NHS number per call. */
-export function nhsNumber(): string {
-  for (;;) {
-    const n = withCheckDigit(`943${String(nhsSeq++).padStart(6, '0')}`);
-    if (n) return n;
-  }
-}
-
-export const fixture = (name: string) =>
-  JSON.parse(readFileSync(`test/fixtures/records/${name}.json`, 'utf8')) as Record<string, unknown>;
 
 /** A referral for a site, with its own id and person (or a given NHS number: the same person). */
 export function referral(
@@ -51,7 +37,7 @@ export function referral(
   over: Record<string, unknown> = {},
   nhs = nhsNumber(),
 ) {
-  const r = fixture('referral') as unknown as Referral;
+  const r = recordFixture<Referral>('referral');
   r.id = `REF-${randomUUID().slice(0, 8)}`;
   r.site = site;
   r.person.nhsNumber = nhs;
@@ -77,7 +63,7 @@ export function event(
 
 export interface Harness {
   t: TestDb;
-  app: ReturnType<typeof buildApp>;
+  app: Express;
   jobs: QueueJob[];
   clock: { now: Date };
   partnerA: PartnerKeys;
@@ -94,29 +80,25 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-async function partnerKeys(clientId: string, alg: 'RS256' | 'ES256'): Promise<PartnerKeys> {
-  return { clientId, alg, keys: await generateKeyPair(alg, { extractable: true }), kid: randomUUID() };
-}
-
-async function jwk(p: PartnerKeys): Promise<JWK> {
-  return { ...(await exportJWK(p.keys.publicKey)), kid: p.kid, alg: p.alg, use: 'sig' };
+async function partnerKeys(clientId: string, alg: SigningAlg): Promise<PartnerKeys> {
+  return { clientId, ...(await signingKey(alg)) };
 }
 
 export async function startHarness(): Promise<Harness> {
-  const t = await createTestDb();
   const partnerA = await partnerKeys('gp-a-client', 'RS256');
   const partnerB = await partnerKeys('gp-b-client', 'ES256');
   const stranger = await partnerKeys('gp-a-client', 'RS256');
   const siteX = await partnerKeys('leeds-case-system-client', 'ES256');
-  const jwksB = JSON.stringify({ keys: [await jwk(partnerB)] });
+  const jwksB = await jwksJson(partnerB);
   const jwksServer: Server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(jwksB);
   });
   await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', () => r()));
   const jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
-  const parsed = appConfigSchema.parse({
-    sites: ['leeds-north', 'cardiff-vale'],
-    publicBaseUrl: AUDIENCE,
+  const clock = { now: new Date('2025-03-10T15:00:00Z') };
+  const nb = await buildTestNavbridge({
+    clock,
+    adminToken: ADMIN_TOKEN,
     partners: [
       {
         id: 'gp-a',
@@ -139,56 +121,27 @@ export async function startHarness(): Promise<Harness> {
         inbound: { clientId: partnerB.clientId, jwksUrl, defaultSite: 'cardiff-vale' },
       },
     ],
-    siteClients: [
-      {
-        id: 'leeds-case-system-jwt',
-        site: 'leeds-north',
-        clientId: siteX.clientId,
-        publicKeysEnv: 'SITE_X_JWKS',
-      },
-    ],
-    apiKeys: [
-      { id: 'leeds-case-system', site: 'leeds-north', sha256: sha(SITE_X_KEY) },
-      { id: 'cardiff-case-system', site: 'cardiff-vale', sha256: sha(SITE_Y_KEY) },
-    ],
-  });
-  const config: LoadedConfig = {
-    ...parsed,
-    file: 'test.yaml',
-    mappingsDirAbs: 'mappings',
-    profilesDirAbs: 'profiles',
-  };
-  const jobs: QueueJob[] = [];
-  const clock = { now: new Date('2025-03-10T15:00:00Z') };
-  const service = new NavigatorService({
-    db: t.db,
-    mappingsDir: 'mappings',
-    enabledSites: config.sites,
-    partners: config.partners,
-    validator,
-    personKeySecret: 'navigator-api-test-person-key-0123',
-    enqueue: async (j) => {
-      jobs.push(...j);
+    config: {
+      publicBaseUrl: AUDIENCE,
+      siteClients: [
+        {
+          id: 'leeds-case-system-jwt',
+          site: 'leeds-north',
+          clientId: siteX.clientId,
+          publicKeysEnv: 'SITE_X_JWKS',
+        },
+      ],
+      apiKeys: [
+        { id: 'leeds-case-system', site: 'leeds-north', sha256: sha(SITE_X_KEY) },
+        { id: 'cardiff-case-system', site: 'cardiff-vale', sha256: sha(SITE_Y_KEY) },
+      ],
     },
-    now: () => clock.now,
-  });
-  const app = buildApp({
-    db: t.db,
-    redis: { ping: async () => 'PONG' },
-    logger: pino({ level: 'silent' }),
-    adminToken: ADMIN_TOKEN,
-    enqueue: async (j) => {
-      jobs.push(...j);
-    },
-    config,
     env: {
-      GP_A_JWKS: JSON.stringify({ keys: [await jwk(partnerA)] }),
-      SITE_X_JWKS: JSON.stringify({ keys: [await jwk(siteX)] }),
+      GP_A_JWKS: await jwksJson(partnerA),
+      SITE_X_JWKS: await jwksJson(siteX),
     },
-    service,
-    validator,
-    now: () => clock.now,
   });
+  const { t, app, jobs } = nb;
   return {
     t,
     app,
@@ -198,25 +151,19 @@ export async function startHarness(): Promise<Harness> {
     partnerB,
     stranger,
     siteX,
-    async sign(p, claims = {}, opts = {}) {
-      const nowS = Math.floor(clock.now.getTime() / 1000);
-      const body: Record<string, unknown> = {
-        iss: p.clientId,
-        sub: p.clientId,
-        aud: AUDIENCE,
-        jti: randomUUID(),
-        iat: nowS,
-        exp: nowS + (opts.expIn ?? 240),
-        ...claims,
-      };
-      for (const k of opts.omit ?? []) delete body[k];
-      return new SignJWT(body)
-        .setProtectedHeader({ alg: p.alg, kid: p.kid, typ: 'JWT' })
-        .sign(p.keys.privateKey);
+    sign(p, claims = {}, opts = {}) {
+      return clientAssertion(p, {
+        clientId: p.clientId,
+        audience: AUDIENCE,
+        now: clock.now,
+        claims,
+        expIn: opts.expIn,
+        omit: opts.omit,
+      });
     },
     async close() {
       await new Promise((r) => jwksServer.close(r));
-      await t.close();
+      await nb.close();
     },
   };
 }

@@ -3,12 +3,12 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReferralClocks } from '../../../src/clock/index.js';
+import { recordFixture } from '../../support/fixtures.js';
+import { nhsNumber } from '../../support/people.js';
 import {
   ADMIN_TOKEN,
   event,
-  fixture,
   type Harness,
-  nhsNumber,
   referral,
   SITE_X_KEY,
   SITE_Y_KEY,
@@ -241,6 +241,6 @@ describe('navigator API', () => {
     // An event naming another site's referral is refused for this site, not applied.
     const ev = event('leeds-north', y.id, 'contacted', '2025-03-10T12:00:00Z', { method: 'phone' });
     expect((await post(X, 'event', ev)).status).toBe(422);
-    expect(fixture('event-contacted').type).toBe('contacted');
+    expect(recordFixture('event-contacted').type).toBe('contacted');
   });
 });

@@ -1,15 +1,20 @@
 // Shared rig for the resilience tests: a fresh PostgreSQL schema, queues on a real Redis, a worker
 // configuration file, `navbridge worker` processes pointed at both, and exchanges submitted the way
 // the service does (insertOutbound in a transaction, then enqueue). Each person's Task carries the
-// step number in businessStatus, so the partner's version history shows the order of arrival.
+// step number in businessStatus (taskBundle), so the partner's version history shows the order of arrival.
 import { randomUUID } from 'node:crypto';
-import type { Bundle, Task } from 'fhir/r4.js';
+import type { Task } from 'fhir/r4.js';
 import type { Redis } from 'ioredis';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
-import type { PartnerServer } from '../../../src/sandbox/partner-server.js';
-import { inTransaction } from '../../../src/store/db.js';
-import { insertOutbound } from '../../../src/store/exchanges.js';
 import { createTestDb, TEST_DATABASE_URL, type TestDb } from '../../support/db.js';
+import {
+  deliveredCount,
+  insertPersons,
+  outboundExchange,
+  queueExchange,
+  TASK_SYSTEM,
+  taskBundle,
+} from '../../support/exchanges.js';
 import {
   REPO_ROOT,
   spawnWorker,
@@ -18,32 +23,8 @@ import {
   writeTempConfig,
 } from '../../support/processes.js';
 import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
+import type { PartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
-
-export const SYSTEM = 'https://navigator.example.org.uk/Id/referral-task';
-
-export function taskBundle(personIdx: number, step: number): Bundle {
-  const id = randomUUID();
-  const task: Task = {
-    resourceType: 'Task',
-    id,
-    identifier: [{ system: SYSTEM, value: `ref-${personIdx}` }],
-    status: 'in-progress',
-    intent: 'order',
-    businessStatus: { text: `step-${step}` },
-  };
-  return {
-    resourceType: 'Bundle',
-    type: 'transaction',
-    entry: [
-      {
-        fullUrl: `urn:uuid:${id}`,
-        resource: task,
-        request: { method: 'PUT', url: `Task?identifier=${SYSTEM}|ref-${personIdx}` },
-      },
-    ],
-  };
-}
 
 /** A partner entry of navbridge.config.yaml (transaction mode, receives referral status). */
 export function partnerEntry(id: string, baseUrl: string, extra: Record<string, unknown> = {}) {
@@ -92,9 +73,7 @@ export async function openRig(opts: RigOptions, personCount: number): Promise<Ri
     prefix,
     opts.partners.map((p) => p.id),
   );
-  const persons: string[] = [];
-  for (let i = 0; i < personCount; i++) persons.push(randomUUID());
-  await t.sql.query('INSERT INTO persons (id) SELECT unnest($1::uuid[])', [persons]);
+  const persons = await insertPersons(t.db, personCount);
   const config = writeTempConfig({
     mappingsDir: `${REPO_ROOT}/mappings`,
     profilesDir: `${REPO_ROOT}/profiles`,
@@ -129,21 +108,17 @@ export async function openRig(opts: RigOptions, personCount: number): Promise<Ri
       await w.waitForLog((l) => l.event === 'worker-started', 'worker started', 30_000);
       return w;
     },
-    async submit(partnerId, personIdx, step) {
-      const { exchange, jobs } = await inTransaction(t.db, (c) =>
-        insertOutbound(c, {
+    submit(partnerId, personIdx, step) {
+      return queueExchange(
+        t.db,
+        queues,
+        outboundExchange(persons[personIdx]!, {
           partnerId,
-          site: 'leeds-north',
-          recordType: 'event',
           sourceId: `ev-${personIdx}-${step}-${randomUUID()}`,
-          version: 1,
           referralId: `ref-${personIdx}`,
-          personId: persons[personIdx]!,
-          payload: taskBundle(personIdx, step),
+          payload: taskBundle(`ref-${personIdx}`, step),
         }),
       );
-      await queues.enqueue(jobs);
-      return exchange.id;
     },
     async close() {
       // Bounded: after a failed test the Redis server may be gone, and ioredis would wait for it.
@@ -164,7 +139,7 @@ export async function stepsSeen(
   partner: PartnerServer,
   personIdx: number,
 ): Promise<{ tasks: number; steps: string[] }> {
-  const tasks = await partner.search<Task>('Task', { identifier: `${SYSTEM}|ref-${personIdx}` });
+  const tasks = await partner.search<Task>('Task', { identifier: `${TASK_SYSTEM}|ref-${personIdx}` });
   if (tasks.length !== 1 || !tasks[0]?.id) return { tasks: tasks.length, steps: [] };
   const history = await partner.history<Task>('Task', tasks[0].id);
   return { tasks: 1, steps: history.map((h) => h.businessStatus?.text ?? '').reverse() };
@@ -175,16 +150,8 @@ export const stepNames = (n: number): string[] => Array.from({ length: n }, (_, 
 /** Consecutive repeats collapsed: a resend of the same state after a crash leaves an equal version. */
 export const collapseRepeats = (steps: string[]): string[] => steps.filter((s, i) => s !== steps[i - 1]);
 
-export async function deliveredCount(t: TestDb, ids: readonly string[]): Promise<number> {
-  const { rows } = await t.sql.query(
-    `SELECT count(*)::int AS n FROM exchanges WHERE id = ANY($1) AND status = 'delivered'`,
-    [ids],
-  );
-  return rows[0].n;
-}
-
 export function waitDelivered(t: TestDb, ids: readonly string[], what: string, timeoutMs = 30_000) {
-  return waitFor(async () => (await deliveredCount(t, ids)) === ids.length, { what, timeoutMs });
+  return waitFor(async () => (await deliveredCount(t.db, ids)) === ids.length, { what, timeoutMs });
 }
 
 export interface AttemptRow {

@@ -4,9 +4,9 @@
 // blocking across partners.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { killAllChildren } from '../../support/processes.js';
 import { TEST_REDIS_URL } from '../../support/redis.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 import { openRig, partnerEntry, type Rig, stepNames, stepsSeen, waitDelivered } from './harness.js';
 

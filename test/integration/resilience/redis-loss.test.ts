@@ -3,17 +3,17 @@
 // the server killed and restarted empty while deliveries are in flight. PostgreSQL is the authority:
 // the sweeper re-queues every head, and each exchange arrives exactly once, in per-person order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
+import { deliveredCount } from '../../support/exchanges.js';
 import {
   killAllChildren,
   type RedisServer,
   startRedisServer,
   type WorkerProcess,
 } from '../../support/processes.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 import {
   attemptsOf,
-  deliveredCount,
   openRig,
   partnerEntry,
   type Rig,
@@ -106,7 +106,7 @@ describe('Redis loses its data under a running worker', () => {
 
     await redisServer.kill();
     // PostgreSQL still records the deliveries that were in flight.
-    await waitFor(async () => (await deliveredCount(rig.t, ids)) > 0, {
+    await waitFor(async () => (await deliveredCount(rig.t.db, ids)) > 0, {
       what: 'in-flight delivery recorded',
     });
     await redisServer.start();

@@ -1,10 +1,10 @@
 // SIGTERM to a `navbridge worker` process: it stops taking jobs, finishes the delivery in flight
 // (held by the partner), records it as delivered, closes its connections and exits 0.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { getExchange } from '../../../src/store/exchanges.js';
 import { killAllChildren } from '../../support/processes.js';
 import { TEST_REDIS_URL } from '../../support/redis.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 import {
   attemptsOf,

@@ -2,9 +2,9 @@
 // deliver (counted from each one's own log), each person's Task versions arrive in order, and every
 // exchange is sent exactly once (one attempt, one request id at the partner).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { killAllChildren } from '../../support/processes.js';
 import { TEST_REDIS_URL } from '../../support/redis.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 import {
   attemptsOf,

@@ -3,10 +3,10 @@
 // lease expires with the same X-Request-Id and the same conditional update, so nothing is lost, the
 // partner ends with one Task per person in order, and the attempt rows show the abandoned attempts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
 import { getExchange } from '../../../src/store/exchanges.js';
 import { killAllChildren, type WorkerProcess } from '../../support/processes.js';
 import { TEST_REDIS_URL } from '../../support/redis.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 import {
   attemptsOf,

@@ -1,28 +1,13 @@
 // The sandbox partner process's test-only control endpoint (`--control`): faults injected over HTTP
 // apply to the next FHIR requests in order, can be cleared, and the request log is readable.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { Task } from 'fhir/r4.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sandboxProcesses } from '../../support/sandbox/command.js';
 import { fhir, SYS } from './helpers.js';
 
-const MAIN = fileURLToPath(new URL('../../../src/sandbox/main.ts', import.meta.url));
-let child: ChildProcess | undefined;
-
-afterEach(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
-});
-
-async function startChild(args: string[]): Promise<{ url: string; control?: string }> {
-  child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const [first] = (await once(lines, 'line')) as [string];
-  return JSON.parse(first);
-}
+const sandboxes = sandboxProcesses();
+afterEach(() => sandboxes.killAll());
+const startChild = (args: string[]) => sandboxes.spawn(args).ready;
 
 const task: Task = {
   resourceType: 'Task',

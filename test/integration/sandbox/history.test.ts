@@ -2,7 +2,7 @@
 // (medplum's MemoryRepository reversed its stored version list in place on each read).
 import type { Bundle, Task } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { fhir, SYS } from './helpers.js';
 
 describe('sandbox partner history', () => {

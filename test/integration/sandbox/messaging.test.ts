@@ -1,109 +1,24 @@
-// BaRS $process-message and document delivery against the sandbox partner over real HTTP, using the
-// real BaRS 1.4.0 example message from ../shared/fhir-examples.
-import { readFileSync } from 'node:fs';
-import type {
-  Binary,
-  Bundle,
-  Composition,
-  DocumentReference,
-  MessageHeader,
-  OperationOutcome,
-  Patient,
-  ServiceRequest,
-} from 'fhir/r4.js';
+// BaRS $process-message (processMessageSuite, with navbridge's own BaRS fixtures) and document
+// delivery against the sandbox partner over real HTTP.
+import type { Binary, Bundle, Composition, DocumentReference } from 'fhir/r4.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
-import { type BundleOrOutcome, fhir, SYS } from './helpers.js';
+import { navbridgeExamples } from '../../support/fhir-examples.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
+import { fhir, SYS } from './helpers.js';
+import { processMessageSuite } from './process-message.suite.js';
 
-const EXAMPLES = new URL('../../../../shared/fhir-examples/bars-api/', import.meta.url);
-const example = (path: string): unknown => JSON.parse(readFileSync(new URL(path, EXAMPLES), 'utf8'));
-const barsRequest = (): Bundle => example('process_message/request/ValidationRequest-POST.json') as Bundle;
-
-let server: PartnerServer;
-beforeAll(async () => {
-  server = await startPartnerServer({ name: 'trust' });
-});
-afterAll(() => server.close());
-beforeEach(() => server.reset());
+processMessageSuite(navbridgeExamples());
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
-const send = (body: unknown, requestId: string | undefined, extra: Record<string, string> = {}) =>
-  fhir<BundleOrOutcome>(server.url, '/$process-message', {
-    body,
-    headers: { ...(requestId ? { 'x-request-id': requestId } : {}), 'x-correlation-id': 'corr-1', ...extra },
-  });
-
-function withIds(bundle: Bundle, headerId: string, identifier?: string): Bundle {
-  const copy = structuredClone(bundle);
-  const mh = copy.entry?.[0]?.resource as MessageHeader;
-  mh.id = headerId;
-  if (identifier) copy.identifier = { system: 'urn:ietf:rfc:3986', value: identifier };
-  return copy;
-}
-
-describe('$process-message', () => {
-  it('stores the BaRS example message and answers 200 with an ok response message', async () => {
-    const target = JSON.stringify({ value: 'RYE', system: 'https://fhir.nhs.uk/Id/ods-organization-code' });
-    const res = await send(barsRequest(), 'req-1', { 'nhsd-target-identifier': b64(target) });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('x-correlation-id')).toBe('corr-1');
-    expect(res.body.type).toBe('message');
-    const header = res.body.entry?.[0]?.resource as MessageHeader;
-    expect(header.resourceType).toBe('MessageHeader');
-    expect(header.response?.code).toBe('ok');
-    // The example's MessageHeader has no id: the response answers its fullUrl.
-    expect(header.response?.identifier).toBe('1cbdfb97-5859-48a4-8301-d54eab818d68');
-
-    const [sr] = server.readAll<ServiceRequest>('ServiceRequest');
-    const patients = await server.search<Patient>('Patient', {
-      identifier: 'https://fhir.nhs.uk/Id/nhs-number|3478526985',
-    });
-    expect(patients).toHaveLength(1);
-    expect(sr?.subject.reference).toBe(`Patient/${patients[0]?.id}`);
-    expect(server.readAll('MessageHeader')).toHaveLength(0);
-
-    const [processed] = server.processedMessages();
-    expect(processed?.requestId).toBe('req-1');
-    expect(processed?.correlationId).toBe('corr-1');
-    expect(processed?.event).toBe('servicerequest-request');
-    expect(processed?.nhsdHeaders['nhsd-target-identifier']).toBe(target);
-    expect(processed?.stored).toContain(`ServiceRequest/${sr?.id}`);
-    expect(processed?.stored).toHaveLength((barsRequest().entry?.length ?? 0) - 1);
-  });
-
-  it('answers a repeated X-Request-Id with 409 REC_CONFLICT in the BaRS shape and stores nothing more', async () => {
-    expect((await send(barsRequest(), 'req-1')).status).toBe(200);
-    const counts = () =>
-      ['ServiceRequest', 'Patient', 'Encounter'].map((t) => server.readAll(t as 'Patient').length);
-    const before = counts();
-    const repeat = await send(barsRequest(), 'req-1');
-    expect(repeat.status).toBe(409);
-    const expected = example('OperationOutcome/REC/409-REC_CONFLICT-duplicate.json') as OperationOutcome;
-    expect(repeat.body.issue).toEqual(expected.issue);
-    expect(counts()).toEqual(before);
-    expect(server.processedMessages()).toHaveLength(1);
-  });
-
-  it('deduplicates by MessageHeader id and by Bundle.identifier under a new X-Request-Id', async () => {
-    expect((await send(withIds(barsRequest(), 'mh-1', 'msg-1'), 'req-1')).status).toBe(200);
-    expect((await send(withIds(barsRequest(), 'mh-1'), 'req-2')).status).toBe(409);
-    expect((await send(withIds(barsRequest(), 'mh-2', 'msg-1'), 'req-3')).status).toBe(409);
-    // A new message about the same people updates them (business identifiers), it does not copy them.
-    expect((await send(withIds(barsRequest(), 'mh-3', 'msg-3'), 'req-4')).status).toBe(200);
-    expect(server.readAll('Patient')).toHaveLength(1);
-    expect(server.processedMessages().map((m) => m.messageHeaderId)).toEqual(['mh-1', 'mh-3']);
-  });
-
-  it('rejects what is not a message Bundle, and a message without X-Request-Id, with REC_BAD_REQUEST', async () => {
-    const notMessage = await send({ resourceType: 'Bundle', type: 'collection', entry: [] }, 'req-x');
-    expect(notMessage.status).toBe(400);
-    expect(notMessage.body.issue?.[0]?.details?.coding?.[0]?.code).toBe('REC_BAD_REQUEST');
-    expect((await send(barsRequest(), undefined)).status).toBe(400);
-    expect(server.readAll('ServiceRequest')).toHaveLength(0);
-  });
-});
 
 describe('document delivery', () => {
+  let server: PartnerServer;
+  beforeAll(async () => {
+    server = await startPartnerServer({ name: 'trust' });
+  });
+  afterAll(() => server.close());
+  beforeEach(() => server.reset());
+
   const documentBundle = (status: 'preliminary' | 'final'): Bundle => ({
     resourceType: 'Bundle',
     identifier: { system: SYS, value: 'doc-1' },

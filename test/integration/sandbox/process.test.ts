@@ -1,31 +1,17 @@
 // The partner server as its own process (how the demo runs partners): ready line, HTTP, clean SIGTERM.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { Bundle, Task } from 'fhir/r4.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sandboxProcesses } from '../../support/sandbox/command.js';
 import { fhir, SYS } from './helpers.js';
 
-const MAIN = fileURLToPath(new URL('../../../src/sandbox/main.ts', import.meta.url));
-let child: ChildProcess | undefined;
-
-afterEach(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
-});
-
-async function startChild(args: string[]): Promise<{ ready: boolean; name: string; url: string }> {
-  child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const [first] = (await once(lines, 'line')) as [string];
-  return JSON.parse(first);
-}
+const sandboxes = sandboxProcesses();
+afterEach(() => sandboxes.killAll());
 
 describe('partner server process', () => {
   it('prints one ready JSON line, serves FHIR, and exits 0 on SIGTERM', async () => {
-    const ready = await startChild(['--port', '0', '--name', 'gp']);
+    const { child, ready: started } = sandboxes.spawn(['--port', '0', '--name', 'gp']);
+    const ready = await started;
     expect(ready.ready).toBe(true);
     expect(ready.name).toBe('gp');
     expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/fhir$/);
@@ -45,15 +31,15 @@ describe('partner server process', () => {
     expect(found.body.total).toBe(1);
     expect((found.body.entry?.[0]?.resource as Task | undefined)?.status).toBe('in-progress');
 
-    const exited = once(child!, 'exit');
-    child!.kill('SIGTERM');
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
     const [code] = (await exited) as [number | null];
     expect(code).toBe(0);
     await expect(fetch(`${ready.url}/metadata`)).rejects.toThrow();
   });
 
   it('exits 2 on a bad port', async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', 'x'], { stdio: 'ignore' });
+    const { child } = sandboxes.spawn(['--port', 'x'], { quiet: true });
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(2);
   });

@@ -2,7 +2,7 @@
 // conditional create/update, If-Match, response headers and paging.
 import type { Bundle, CarePlan, OperationOutcome, Patient } from 'fhir/r4.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { type FhirReply, fhir, SYS } from './helpers.js';
 
 let server: PartnerServer;

@@ -2,7 +2,7 @@
 // reference resolution, idempotent resend, If-Match, and all-or-nothing rollback.
 import type { Bundle, BundleEntry, CarePlan, Goal, Patient, Resource } from 'fhir/r4.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type PartnerServer, startPartnerServer } from '../../../src/sandbox/partner-server.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { type BundleOrOutcome, fhir, SYS } from './helpers.js';
 
 let server: PartnerServer;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   claimExchange,
@@ -7,13 +6,8 @@ import {
   releaseExpiredLeases,
   renewLease,
 } from '../../../src/store/claims.js';
-import { inTransaction, type Tx } from '../../../src/store/db.js';
-import {
-  discardDeadLetter,
-  listDeadLetters,
-  type ReopenResult,
-  replayDeadLetter,
-} from '../../../src/store/dead-letters.js';
+import { inTransaction } from '../../../src/store/db.js';
+import { discardDeadLetter, listDeadLetters, replayDeadLetter } from '../../../src/store/dead-letters.js';
 import {
   getExchange,
   insertOutbound,
@@ -22,6 +16,7 @@ import {
   supersedeReferral,
 } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
+import { insertPersons, outboundExchange } from '../../support/exchanges.js';
 
 const OO = { resourceType: 'OperationOutcome' as const, issue: [] };
 
@@ -32,33 +27,11 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
   });
   afterAll(async () => t.close());
 
-  async function person(): Promise<string> {
-    const id = randomUUID();
-    await t.sql.query('INSERT INTO persons (id) VALUES ($1)', [id]);
-    return id;
-  }
-
-  function x(personId: string, over: Partial<NewOutboundExchange> = {}): NewOutboundExchange {
-    return {
-      partnerId: 'trust-a',
-      site: 'leeds-north',
-      recordType: 'event',
-      sourceId: randomUUID(),
-      version: 1,
-      referralId: 'ref-1',
-      personId,
-      payload: { resourceType: 'Bundle', type: 'collection' },
-      ...over,
-    };
-  }
+  const person = async (): Promise<string> => (await insertPersons(t.db))[0]!;
+  /** An event exchange to trust-a for the person (test/support/exchanges.ts); `over` wins. */
+  const x = outboundExchange;
 
   const insert = (n: NewOutboundExchange) => inTransaction(t.db, (c) => insertOutbound(c, n));
-  /** Replay or discard in a transaction of its own; the jobs, or why nothing was done. */
-  const reopened = async (fn: (tx: Tx) => Promise<ReopenResult>): Promise<QueueJob[]> => {
-    const r = await inTransaction(t.db, fn);
-    if (r.kind !== 'done') throw new Error(r.kind === 'not-dead' ? `${r.status}, not dead` : 'not found');
-    return r.jobs;
-  };
 
   async function deliver(job: QueueJob): Promise<QueueJob[]> {
     const claim = await claimExchange(t.db, job.exchangeId, job.token, 60_000);
@@ -202,7 +175,7 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     expect(row?.blockedBehind).toBe(2);
 
     const before = (await getExchange(t.db, a.exchange.id))!;
-    const jobs = await reopened((tx) => replayDeadLetter(tx, a.exchange.id, 'admin-1'));
+    const jobs = await replayDeadLetter(t.db, a.exchange.id, 'admin-1');
     expect(jobs.map((j) => j.exchangeId)).toEqual([a.exchange.id]);
     const after = (await getExchange(t.db, a.exchange.id))!;
     expect(after.requestId).not.toBe(before.requestId);
@@ -224,14 +197,10 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     const b = await insert(x(p));
     const c = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
     await finishAttempt(t.db, c!, { outcome: 'dead', errorClass: 'http-400', error: OO, durationMs: 1 });
-    const jobs = await reopened((tx) =>
-      discardDeadLetter(tx, a.exchange.id, 'admin-1', 'sent to wrong partner'),
-    );
+    const jobs = await discardDeadLetter(t.db, a.exchange.id, 'admin-1', 'sent to wrong partner');
     expect(jobs.map((j) => j.exchangeId)).toEqual([b.exchange.id]);
     expect((await getExchange(t.db, a.exchange.id))?.status).toBe('discarded');
-    await expect(reopened((tx) => replayDeadLetter(tx, a.exchange.id, 'admin-1'))).rejects.toThrow(
-      /not dead/,
-    );
+    await expect(replayDeadLetter(t.db, a.exchange.id, 'admin-1')).rejects.toThrow(/not dead/);
   });
 
   it('a newer version of a state resource supersedes undelivered older ones; an older arrival is superseded', async () => {

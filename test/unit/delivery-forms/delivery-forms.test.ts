@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type {
   Binary,
   Bundle,
@@ -12,13 +11,14 @@ import type {
   Task,
 } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConformance } from '../../../src/config/profiles.js';
-import { createValidator, type Validator } from '../../../src/fhir/validate.js';
+import { type PartnerConfig, RECEIVES } from '../../../src/settings/app-config.js';
 import { buildPayload, type PayloadOptions } from '../../../src/payloads/delivery-forms.js';
 import { urnReferences } from '../../../src/payloads/references.js';
+import type { Validator } from '../../../src/fhir/validate.js';
 import { routeBundle } from '../../../src/routing/index.js';
-import type { PartnerConfig } from '../../../src/settings/app-config.js';
-import { ALL_CATEGORIES, golden, partner, recordFixture, referralBundle } from '../routing/fixtures.js';
+import { recordFixture } from '../../support/fixtures.js';
+import { profileValidator } from '../../support/validator.js';
+import { golden, partner, referralBundle } from '../routing/fixtures.js';
 
 const NOW = '2026-03-02T09:00:00Z';
 const NHS = { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9434765919' };
@@ -26,7 +26,7 @@ let validator: Validator;
 let referral: Bundle;
 
 beforeAll(async () => {
-  validator = createValidator(loadConformance(path.resolve(import.meta.dirname, '../../../profiles')));
+  validator = profileValidator();
   referral = await referralBundle();
 });
 
@@ -40,7 +40,7 @@ const gp = (fields: Partial<PartnerConfig> = {}): PartnerConfig =>
   partner('chapel-allerton', {
     kind: 'gp-practice',
     odsCodes: ['B86016'],
-    receives: [...ALL_CATEGORIES],
+    receives: [...RECEIVES],
     dosServiceId: '2000012345',
     ...fields,
   });
@@ -231,14 +231,9 @@ function documentResources(note: string): Resource[] {
     ?.find((i) => i.linkId === 'accommodation')
     ?.item?.find((i) => i.linkId === 'accommodation.notes');
   if (notes) notes.answer = [{ valueString: note }];
-  // The discharge carries the completed plan with its goals and onward referrals, the plan-v1
-  // resources under the same ids: keep a single copy of each.
-  const plan = take(golden('support-plan', 'plan-v1'));
-  const planIds = new Set(plan.map((r) => `${r.resourceType}/${r.id}`));
-  const discharged = take(golden('event', 'discharged')).filter(
-    (r) => r.resourceType !== 'CarePlan' && !planIds.has(`${r.resourceType}/${r.id}`),
-  );
-  return [...discharged, qr, ...plan];
+  // The discharge's completed CarePlan is the plan-v1 one: keep a single copy.
+  const discharged = take(golden('event', 'discharged')).filter((r) => r.resourceType !== 'CarePlan');
+  return [...discharged, qr, ...take(golden('support-plan', 'plan-v1'))];
 }
 
 describe('document', () => {

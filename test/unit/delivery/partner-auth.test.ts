@@ -1,11 +1,11 @@
 // createAuthProvider against a local token endpoint (node:http): caching, concurrency, failures.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { isPartnerError } from '../../../src/delivery/errors.js';
 import { createAuthProvider } from '../../../src/delivery/partner-auth.js';
-import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
+import { privateKeyPem, signingKey } from '../../support/keys.js';
 
 describe('createAuthProvider', () => {
   let server: http.Server;
@@ -16,7 +16,7 @@ describe('createAuthProvider', () => {
   let status = 200;
 
   beforeAll(async () => {
-    pem = await exportPKCS8((await generateKeyPair('RS256', { extractable: true })).privateKey);
+    pem = await privateKeyPem(await signingKey('RS256'));
     server = http.createServer((req, res) => {
       req.resume();
       req.on('end', () => {

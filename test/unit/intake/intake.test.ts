@@ -12,6 +12,9 @@ import {
   readEnvelope,
   readInbound,
 } from '../../../src/intake/index.js';
+import { navbridgeExamples } from '../../support/fhir-examples.js';
+import { fhirFixture } from '../../support/fixtures.js';
+import { envelopeExamplesSuite } from './envelope.suite.js';
 
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 const GOLDEN_NOW = '2026-03-02T09:00:00Z';
@@ -78,19 +81,7 @@ describe('tolerant reader', () => {
 });
 
 describe('envelope', () => {
-  it('refuses a wrong resource type or Bundle type 400, a booking-request 422', () => {
-    expect(() => readEnvelope('service-request', { resourceType: 'Patient' })).toThrow(
-      /accepts ServiceRequest/,
-    );
-    const searchset = json('../shared/fhir-examples/bars-api/service_request/GET-success.json');
-    expect(() => readEnvelope('transaction', searchset)).toThrowError(
-      expect.objectContaining({ code: 'REC_BAD_REQUEST' }),
-    );
-    const booking = json('../shared/fhir-examples/bars-api/process_message/POST-body.json');
-    expect(() => readEnvelope('message', booking)).toThrowError(
-      expect.objectContaining({ code: 'REC_UNPROCESSABLE_ENTITY' }),
-    );
-  });
+  envelopeExamplesSuite(navbridgeExamples());
 
   it('resolves contained, urn:uuid, Type/id and absolute references', () => {
     const env = readEnvelope('transaction', {
@@ -151,6 +142,22 @@ describe('inverse mapping', () => {
     expect(() => compileInverseMapping('x', { file, data: { ...base, record: '{' } })).toThrow(
       /mappings\/inbound\/x\/mapping.yaml record/,
     );
+  });
+
+  it('BaRS new, update and delete messages about one referral: one identity; new, update, withdraw', async () => {
+    const mapping = loadInboundMapping('mappings', 'fhir-referral');
+    const map = (reason: string) => {
+      const body = fhirFixture(`bars/servicerequest-request-${reason}.json`);
+      return mapInbound(mapping, readInbound('message', body), DEFAULT_PARTNER, GOLDEN_NOW);
+    };
+    const [created, updated, deleted] = [await map('new'), await map('update'), await map('delete')];
+    expect([created.action, updated.action, deleted.action]).toEqual(['new', 'update', 'withdraw']);
+    expect(updated.identity).toEqual(created.identity);
+    expect(deleted.identity).toEqual(created.identity);
+    expect(new Set([created.referralId, updated.referralId, deleted.referralId]).size).toBe(1);
+    // The update carries the person's new mobile number.
+    expect(created.record.person).toMatchObject({ phone: '07700 900418' });
+    expect(updated.record.person).toMatchObject({ phone: '07700 900561' });
   });
 
   it('a patient without a birth date is a 422 naming Patient.birthDate', async () => {

@@ -1,21 +1,19 @@
 // The assessment mapping against the tools' own definitions: every item of every domain, for both
 // tools, lands on its Questionnaire linkId with the answer type of its item, and the result is valid
 // against the profile and the shipped Questionnaire.
-import path from 'node:path';
 import type { QuestionnaireResponse, QuestionnaireResponseItem } from 'fhir/r4.js';
 import { describe, expect, it } from 'vitest';
-import { loadConformance } from '../../../src/config/profiles.js';
 import { QUESTIONNAIRES } from '../../../src/fhir/canonical.js';
 import { resourceId } from '../../../src/fhir/ids.js';
-import { createValidator } from '../../../src/fhir/validate.js';
 import {
   ASSESSMENT_TOOLS,
   type AssessmentToolDefinition,
   type ToolItem,
 } from '../../../src/records/assessment-tools.js';
+import { profileValidator } from '../../support/validator.js';
 import { mapWith, NHS_NUMBER, only, SITE } from './helpers.js';
 
-const validator = createValidator(loadConformance(path.resolve(import.meta.dirname, '../../../profiles')));
+const validator = profileValidator();
 const TEXT = 'Siobhán and Llŷr 🙂';
 
 const answerFor = (item: ToolItem): string | boolean =>

@@ -1,11 +1,9 @@
 // The support plan's CarePlan names the referral it answers in supportingInfo, not basedOn: R4
 // CarePlan.basedOn takes Reference(CarePlan) only. The discharge update of the same CarePlan agrees.
-import path from 'node:path';
 import type { Bundle, CarePlan } from 'fhir/r4.js';
 import { describe, expect, it } from 'vitest';
-import { loadConformance } from '../../../src/config/profiles.js';
 import { resourceId } from '../../../src/fhir/ids.js';
-import { createValidator } from '../../../src/fhir/validate.js';
+import { profileValidator } from '../../support/validator.js';
 import { mapWith, only, SITE } from './helpers.js';
 
 const REFERRAL_ID = 'REF-70';
@@ -20,7 +18,7 @@ const PLAN = {
   onwardReferrals: [],
 };
 
-const validator = createValidator(loadConformance(path.resolve(import.meta.dirname, '../../../profiles')));
+const validator = profileValidator();
 /** Every issue (warnings too) the validator reports on the Bundle's CarePlan entries. */
 function carePlanIssues(bundle: Bundle): string[] {
   const entries = new Set(

@@ -3,19 +3,18 @@
 import path from 'node:path';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { loadMapping } from '../../../src/config/mappings.js';
-import { loadConformance } from '../../../src/config/profiles.js';
-import { createValidator, type Validator } from '../../../src/fhir/validate.js';
+import { type SiteSettings, siteSettingsSchema } from '../../../src/settings/site.js';
 import {
   type CompiledMapping,
   defaultContext,
+  type RecordType,
   type MappingContext,
   mappingContextSchema,
   mapRecord,
   type ReferralIdentity,
 } from '../../../src/mapping/index.js';
 import { checkRecord } from '../../../src/records/check.js';
-import type { RecordType } from '../../../src/records/index.js';
-import { type SiteSettings, siteSettingsSchema } from '../../../src/settings/site.js';
+import { profileValidator } from '../../support/validator.js';
 
 export const MAPPINGS_DIR = path.resolve(import.meta.dirname, '../../../mappings');
 export const NOW = '2026-03-02T09:00:00Z';
@@ -107,11 +106,9 @@ export function only<T extends FhirResource['resourceType']>(
   );
 }
 
-let validator: Validator | undefined;
 /** Error issues of validating the Bundle and each entry against its profile (as `path: message`). */
 export function validationErrors(bundle: Bundle): string[] {
-  validator ??= createValidator(loadConformance(path.resolve(import.meta.dirname, '../../../profiles')));
-  return validator
+  return profileValidator()
     .validateBundle(bundle)
     .filter((i) => i.severity === 'error' || i.severity === 'fatal')
     .map((i) => `${String(i.expression)}: ${i.diagnostics}`);

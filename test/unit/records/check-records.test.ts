@@ -2,25 +2,24 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkRecord, EVENT_TYPES, type RecordType } from '../../../src/records/index.js';
-import { errorCodeOf, expectNoEcho, fixture, issueAt, OPTS } from './helpers.js';
+import { RECORD_FIXTURES_DIR, recordFixture } from '../../support/fixtures.js';
+import { errorCodeOf, expectNoEcho, issueAt, OPTS } from './helpers.js';
 
 const typeOfFixture = (name: string): RecordType =>
   name.startsWith('event-') ? 'event' : name.startsWith('assessment-') ? 'assessment' : (name as RecordType);
 
 describe('fixtures', () => {
-  const names = readdirSync(new URL('../../fixtures/records/', import.meta.url)).map((f) =>
-    f.replace(/\.json$/, ''),
-  );
+  const names = readdirSync(RECORD_FIXTURES_DIR).map((f) => f.replace(/\.json$/, ''));
 
   it.each(names)('%s is valid', (name) => {
-    const input = fixture(name);
+    const input = recordFixture(name);
     const { record, issues } = checkRecord(typeOfFixture(name), input, OPTS);
     expect(issues).toEqual([]);
     expect(record).toEqual(input);
   });
 
   it('cover every event type and both assessment tools', () => {
-    const eventTypes = new Set(names.filter((n) => n.startsWith('event-')).map((n) => fixture(n).type));
+    const eventTypes = new Set(names.filter((n) => n.startsWith('event-')).map((n) => recordFixture(n).type));
     expect([...eventTypes].sort()).toEqual([...EVENT_TYPES].sort());
     expect(names).toEqual(expect.arrayContaining(['assessment-hna', 'assessment-wales-recovery-plan']));
   });
@@ -28,7 +27,7 @@ describe('fixtures', () => {
 
 describe('checkRecord(assessment)', () => {
   it("rejects a domain from the other tool, and answers that are not the domain's items", () => {
-    const input = fixture('assessment-hna');
+    const input = recordFixture('assessment-hna');
     input.domains[0].domain = 'work-occupation';
     input.domains[1].answers = {
       'receiving-all-eligible': 'sometimes',
@@ -49,7 +48,7 @@ describe('checkRecord(assessment)', () => {
   });
 
   it('checks Wales Recovery Plan answers against its areas', () => {
-    const input = fixture('assessment-wales-recovery-plan');
+    const input = recordFixture('assessment-wales-recovery-plan');
     input.domains[0].answers = { 'where-i-am-now': 'ok', 'housing-needs': 'x' };
     input.domains[1].domain = 'benefits';
     const { issues } = checkRecord('assessment', input, OPTS);
@@ -58,7 +57,7 @@ describe('checkRecord(assessment)', () => {
   });
 
   it('rejects a domain assessed twice and a future completedAt', () => {
-    const input = fixture('assessment-hna');
+    const input = recordFixture('assessment-hna');
     input.domains[1].domain = 'accommodation';
     input.domains[1].answers = {};
     input.completedAt = '2026-02-01T09:00:00Z';
@@ -68,7 +67,7 @@ describe('checkRecord(assessment)', () => {
   });
 
   it('still reports the other problems when the tool is unknown', () => {
-    const input = fixture('assessment-hna');
+    const input = recordFixture('assessment-hna');
     input.tool = 'recovery-star';
     input.navigator = { name: '' };
     input.mood = 'sad';
@@ -82,7 +81,7 @@ describe('checkRecord(assessment)', () => {
   });
 
   it('reports a missing tool as required', () => {
-    const input = fixture('assessment-hna');
+    const input = recordFixture('assessment-hna');
     delete input.tool;
     expect(issueAt(checkRecord('assessment', input, OPTS).issues, 'tool').code).toBe('required');
   });
@@ -90,7 +89,7 @@ describe('checkRecord(assessment)', () => {
 
 describe('checkRecord(support-plan)', () => {
   it('rejects duplicate goal, step (plan-wide) and onward-referral ids', () => {
-    const input = fixture('support-plan');
+    const input = recordFixture('support-plan');
     input.goals[1].id = 'G1';
     input.goals[1].steps[0].id = 'G1-S2';
     input.onwardReferrals.push({ ...input.onwardReferrals[0] });
@@ -103,7 +102,7 @@ describe('checkRecord(support-plan)', () => {
   });
 
   it('accepts a need domain or a Wales area as a goal domain, nothing else', () => {
-    const input = fixture('support-plan');
+    const input = recordFixture('support-plan');
     input.goals[0].domain = 'work-occupation';
     input.goals[1].domain = 'finances';
     expect(checkRecord('support-plan', input, OPTS).issues).toEqual([]);
@@ -112,7 +111,7 @@ describe('checkRecord(support-plan)', () => {
   });
 
   it("rejects a reviewDate before agreedAt's London date", () => {
-    const input = fixture('support-plan');
+    const input = recordFixture('support-plan');
     input.agreedAt = '2025-06-01T23:30:00Z'; // 2 June in London
     input.reviewDate = '2025-06-02';
     expect(checkRecord('support-plan', input, OPTS).issues).toEqual([]);
@@ -123,7 +122,7 @@ describe('checkRecord(support-plan)', () => {
   });
 
   it('allows future target and due dates but not a future onward referral', () => {
-    const input = fixture('support-plan');
+    const input = recordFixture('support-plan');
     input.goals[0].targetDate = '2027-01-01';
     input.goals[0].steps[0].due = '2027-01-01';
     expect(checkRecord('support-plan', input, OPTS).issues).toEqual([]);
@@ -134,7 +133,7 @@ describe('checkRecord(support-plan)', () => {
   });
 
   it('accepts only capped http(s) URLs for crisis contacts', () => {
-    const input = fixture('support-plan');
+    const input = recordFixture('support-plan');
     input.crisisContacts[0].url = 'javascript:alert(1)';
     input.crisisContacts[1].url = `https://example.org/${'a'.repeat(500)}`;
     const { issues } = checkRecord('support-plan', input, OPTS);
@@ -145,24 +144,24 @@ describe('checkRecord(support-plan)', () => {
 
   it('accepts short service numbers for crisis contacts, but not for the person', () => {
     for (const phone of ['111', '999', '116 123', '+44 (0)800-123']) {
-      const input = fixture('support-plan');
+      const input = recordFixture('support-plan');
       input.crisisContacts[0].phone = phone;
       expect(checkRecord('support-plan', input, OPTS).issues, phone).toEqual([]);
     }
     for (const phone of ['12', '1 2', '---', '  ', '999#', 'ext 111']) {
-      const input = fixture('support-plan');
+      const input = recordFixture('support-plan');
       input.crisisContacts[0].phone = phone;
       const { issues } = checkRecord('support-plan', input, OPTS);
       expect(issueAt(issues, 'crisisContacts[0].phone').code, phone).toBe('invalid');
       expectNoEcho(issues, phone);
     }
-    const referral = fixture('referral');
+    const referral = recordFixture('referral');
     referral.person.phone = '111';
     expect(issueAt(checkRecord('referral', referral, OPTS).issues, 'person.phone').code).toBe('invalid');
   });
 
   it('uses exact array paths for nested problems', () => {
-    const input = fixture('support-plan');
+    const input = recordFixture('support-plan');
     input.goals[0].steps[1].owner = 'mum';
     input.goals[0].steps[1].due = '2025-02-29';
     input.goals[2].steps = [{ id: 'bad id!', description: 'x', owner: 'person' }];
@@ -176,7 +175,7 @@ describe('checkRecord(support-plan)', () => {
 
 describe('checkRecord(event)', () => {
   it('checks type-specific fields and rejects fields of other types', () => {
-    const input = fixture('event-contacted');
+    const input = recordFixture('event-contacted');
     input.method = 'pigeon';
     input.score = 12;
     const { issues } = checkRecord('event', input, OPTS);
@@ -185,7 +184,7 @@ describe('checkRecord(event)', () => {
   });
 
   it('requires the fields of its type', () => {
-    const input = fixture('event-discharged');
+    const input = recordFixture('event-discharged');
     delete input.reason;
     delete input.summary;
     const { issues } = checkRecord('event', input, OPTS);
@@ -194,7 +193,7 @@ describe('checkRecord(event)', () => {
   });
 
   it('still checks the common fields when the type is unknown', () => {
-    const input = fixture('event-accepted');
+    const input = recordFixture('event-accepted');
     input.type = 'celebrated';
     input.at = '2026-06-01T10:00:00+01:00';
     input.version = 0;
@@ -206,10 +205,10 @@ describe('checkRecord(event)', () => {
   });
 
   it('rejects a non-finite or non-numeric score and an unknown entered-in-error record type', () => {
-    const outcome = fixture('event-outcome-recorded');
+    const outcome = recordFixture('event-outcome-recorded');
     outcome.score = '58';
     expect(issueAt(checkRecord('event', outcome, OPTS).issues, 'score').code).toBe('invalid');
-    const eie = fixture('event-entered-in-error');
+    const eie = recordFixture('event-entered-in-error');
     eie.recordType = 'patient';
     expect(issueAt(checkRecord('event', eie, OPTS).issues, 'recordType').code).toBe('value');
   });

@@ -1,13 +1,14 @@
 // Structural rules of the referral record: every problem at once, exact paths, no echoed values.
 import { describe, expect, it } from 'vitest';
 import { checkRecord, fillSite, type RecordCheckOptions } from '../../../src/records/index.js';
-import { errorCodeOf, expectNoEcho, fixture, issueAt, NOW, OPTS } from './helpers.js';
+import { recordFixture } from '../../support/fixtures.js';
+import { errorCodeOf, expectNoEcho, issueAt, NOW, OPTS } from './helpers.js';
 
 const check = (input: unknown, opts: RecordCheckOptions = OPTS) => checkRecord('referral', input, opts);
 
 describe('checkRecord(referral)', () => {
   it('accepts the fixture and returns it unchanged (Unicode and offsets kept)', () => {
-    const input = fixture('referral');
+    const input = recordFixture('referral');
     const { record, issues } = check(input);
     expect(issues).toEqual([]);
     expect(record).toEqual(input);
@@ -16,7 +17,7 @@ describe('checkRecord(referral)', () => {
   });
 
   it('defaults sharing.statusUpdates to true and the agreements to false', () => {
-    const input = fixture('referral');
+    const input = recordFixture('referral');
     input.sharing = { withGp: true };
     expect(check(input).record?.sharing).toEqual({
       statusUpdates: true,
@@ -27,7 +28,7 @@ describe('checkRecord(referral)', () => {
   });
 
   it('reports every problem at once and produces no record', () => {
-    const input = fixture('referral');
+    const input = recordFixture('referral');
     input.person.birthDate = '2021-02-30';
     input.person.nhsNumber = '3478526985';
     input.person.identifiers = [{ system: 'chi', value: '3201851234' }];
@@ -78,7 +79,7 @@ describe('checkRecord(referral)', () => {
   });
 
   it('names an unknown field but not its value', () => {
-    const input = fixture('referral');
+    const input = recordFixture('referral');
     input.risks.weapon = 'kitchen knife';
     const i = issueAt(check(input).issues, 'risks.weapon');
     expect(i.diagnostics).toBe('risks.weapon: unknown field');
@@ -88,7 +89,7 @@ describe('checkRecord(referral)', () => {
     const at = (iso: string) => ({ now: new Date(iso), nhsNumberCheck: 'error' as const });
 
     it('a referral dated today and entered at 00:30 BST is not in the future', () => {
-      const input = fixture('referral');
+      const input = recordFixture('referral');
       input.referralDate = '2026-05-02';
       input.receivedAt = '2026-05-02T00:25:00+01:00';
       const { record, issues } = check(input, at('2026-05-01T23:30:00Z'));
@@ -97,14 +98,14 @@ describe('checkRecord(referral)', () => {
     });
 
     it('tomorrow in London is in the future', () => {
-      const input = fixture('referral');
+      const input = recordFixture('referral');
       input.referralDate = '2026-05-03';
       const issue = issueAt(check(input, at('2026-05-01T23:30:00Z')).issues, 'referralDate');
       expect(errorCodeOf(issue)).toBe('DATE_IN_FUTURE');
     });
 
     it('rejects an instant in the future, allowing five minutes of clock skew', () => {
-      const input = fixture('referral');
+      const input = recordFixture('referral');
       input.referralDate = '2026-01-15';
       input.receivedAt = '2026-01-15T12:04:00Z';
       expect(check(input).issues).toEqual([]);
@@ -113,7 +114,7 @@ describe('checkRecord(referral)', () => {
     });
 
     it('requires an offset or Z on instants', () => {
-      const input = fixture('referral');
+      const input = recordFixture('referral');
       input.receivedAt = '2025-03-10T14:32:05';
       const i = issueAt(check(input).issues, 'receivedAt');
       expect(i.code).toBe('value');
@@ -121,7 +122,7 @@ describe('checkRecord(referral)', () => {
     });
 
     it('rejects receivedAt before referralDate, comparing London dates', () => {
-      const input = fixture('referral');
+      const input = recordFixture('referral');
       input.referralDate = '2025-06-02';
       input.receivedAt = '2025-06-01T23:30:00Z'; // 00:30 BST on 2 June: same day, fine
       expect(check(input).issues).toEqual([]);
@@ -130,7 +131,7 @@ describe('checkRecord(referral)', () => {
     });
 
     it('rejects a birth date in the future or before 1900', () => {
-      const input = fixture('referral');
+      const input = recordFixture('referral');
       input.person.birthDate = '2026-01-16';
       expect(errorCodeOf(issueAt(check(input).issues, 'person.birthDate'))).toBe('DATE_IN_FUTURE');
       input.person.birthDate = '1899-12-31';
@@ -144,7 +145,7 @@ describe('checkRecord(referral)', () => {
 
   describe('identifiers', () => {
     it("nhsNumberCheck 'warn' turns check-digit failures into warnings and keeps the record", () => {
-      const input = fixture('referral');
+      const input = recordFixture('referral');
       input.person.nhsNumber = '3478526985';
       input.person.identifiers = [
         { system: 'nhs-number', value: '3478526985' },
@@ -161,7 +162,7 @@ describe('checkRecord(referral)', () => {
     });
 
     it("'warn' does not excuse other errors", () => {
-      const input = fixture('referral');
+      const input = recordFixture('referral');
       input.person.nhsNumber = '3478526985';
       delete input.person.identifiers;
       input.route = 'nope';
@@ -171,7 +172,7 @@ describe('checkRecord(referral)', () => {
     });
 
     it('requires 10 digits, whatever the check setting', () => {
-      const input = fixture('referral');
+      const input = recordFixture('referral');
       input.person.nhsNumber = '943 476 5919';
       input.person.identifiers = [{ system: 'chi', value: '14038512' }];
       const { issues } = check(input, { now: NOW, nhsNumberCheck: 'warn' });
@@ -180,7 +181,7 @@ describe('checkRecord(referral)', () => {
     });
 
     it('accepts valid CHI and H&C numbers and any local identifier', () => {
-      const input = fixture('referral');
+      const input = recordFixture('referral');
       input.person.identifiers = [
         { system: 'chi', value: '1403851239' },
         { system: 'hc-number', value: '3200000015' },
@@ -190,7 +191,7 @@ describe('checkRecord(referral)', () => {
     });
 
     it('rejects two different NHS numbers for one person', () => {
-      const input = fixture('referral');
+      const input = recordFixture('referral');
       input.person.identifiers = [{ system: 'nhs-number', value: '4857773457' }];
       expect(errorCodeOf(issueAt(check(input).issues, 'person.identifiers[0].value'))).toBe(
         'NHS_NUMBER_CONFLICT',
@@ -199,7 +200,7 @@ describe('checkRecord(referral)', () => {
   });
 
   it('rejects duplicate codes and a re-referral naming itself', () => {
-    const input = fixture('referral');
+    const input = recordFixture('referral');
     input.supportNeeded = ['finances', 'benefits', 'finances'];
     input.previousReferralId = input.id;
     const { issues } = check(input);
@@ -208,7 +209,7 @@ describe('checkRecord(referral)', () => {
   });
 
   it('caps free text at 5000 characters', () => {
-    const input = fixture('referral');
+    const input = recordFixture('referral');
     input.reason = 'a'.repeat(5000);
     expect(check(input).issues).toEqual([]);
     input.reason = 'a'.repeat(5001);
@@ -224,11 +225,13 @@ describe('checkRecord(referral)', () => {
   });
 
   it('requires site; fillSite supplies it only where absent', () => {
-    const input = fixture('referral');
+    const input = recordFixture('referral');
     delete input.site;
     expect(issueAt(check(input).issues, 'site').code).toBe('required');
     expect(check(fillSite(input, 'cardiff-vale')).record?.site).toBe('cardiff-vale');
-    expect((fillSite(fixture('referral'), 'cardiff-vale') as { site: string }).site).toBe('leeds-north');
+    expect((fillSite(recordFixture('referral'), 'cardiff-vale') as { site: string }).site).toBe(
+      'leeds-north',
+    );
     expect(fillSite(null, 'x')).toBeNull();
   });
 });

@@ -1,17 +1,9 @@
-// Test helpers for record checks: fixtures, and issue lookups by path and rule.
-import { readFileSync } from 'node:fs';
+// Test helpers for record checks: issue lookups by path and rule.
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import { expect } from 'vitest';
 
 export const NOW = new Date('2026-01-15T12:00:00Z');
 export const OPTS = { now: NOW, nhsNumberCheck: 'error' } as const;
-
-// biome-ignore lint/suspicious/noExplicitAny: fixtures are mutated freely to build invalid inputs
-export type Loose = Record<string, any>;
-
-export function fixture(name: string): Loose {
-  return JSON.parse(readFileSync(new URL(`../../fixtures/records/${name}.json`, import.meta.url), 'utf8'));
-}
 
 export const errorCodeOf = (i: OperationOutcomeIssue): string | undefined => i.details?.coding?.[0]?.code;
 

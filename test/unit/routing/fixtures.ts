@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4.js';
 import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
+import { recordFixture } from '../../support/fixtures.js';
 import { mapWith } from '../mappings-content/helpers.js';
 
 const MAPPINGS = path.resolve(import.meta.dirname, '../../../mappings');
-const RECORDS = path.resolve(import.meta.dirname, '../../fixtures/records');
 
 export function golden(recordType: string, name: string): Bundle {
   return JSON.parse(
@@ -17,10 +17,6 @@ export function golden(recordType: string, name: string): Bundle {
 
 export function goldenInput<T = Record<string, unknown>>(recordType: string, name: string): T {
   return JSON.parse(readFileSync(path.join(MAPPINGS, recordType, 'examples', `${name}.input.json`), 'utf8'));
-}
-
-export function recordFixture<T = Record<string, unknown>>(name: string): T {
-  return JSON.parse(readFileSync(path.join(RECORDS, `${name}.json`), 'utf8'));
 }
 
 /** The referral fixture mapped by the shipped referral mapping (accepted at triage). */
@@ -42,15 +38,5 @@ export function partner(
     ...fields,
   });
 }
-
-export const ALL_CATEGORIES = [
-  'referral-status',
-  'assessment',
-  'support-plan',
-  'onward-referral',
-  'discharge',
-  'escalation',
-  'outcome',
-] as const;
 
 export const typesOf = (rs: readonly Resource[]): string[] => rs.map((r) => r.resourceType);

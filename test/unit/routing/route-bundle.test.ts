@@ -1,5 +1,6 @@
 import type { Bundle, CarePlan, Resource } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type PartnerConfig, RECEIVES } from '../../../src/settings/app-config.js';
 import { urnReferences } from '../../../src/payloads/references.js';
 import {
   type Route,
@@ -7,16 +8,8 @@ import {
   routeBundle,
   type SharingAgreement,
 } from '../../../src/routing/index.js';
-import type { PartnerConfig } from '../../../src/settings/app-config.js';
-import {
-  ALL_CATEGORIES,
-  golden,
-  goldenInput,
-  partner,
-  recordFixture,
-  referralBundle,
-  typesOf,
-} from './fixtures.js';
+import { recordFixture } from '../../support/fixtures.js';
+import { golden, goldenInput, partner, referralBundle, typesOf } from './fixtures.js';
 
 interface ReferralLike {
   id: string;
@@ -44,11 +37,11 @@ const referralWith = (
   sharing,
 });
 
-const TRUST = partner('leeds-trust', { kind: 'trust', odsCodes: ['RR801'], receives: [...ALL_CATEGORIES] });
+const TRUST = partner('leeds-trust', { kind: 'trust', odsCodes: ['RR801'], receives: [...RECEIVES] });
 const GP = partner('chapel-allerton', {
   kind: 'gp-practice',
   odsCodes: ['B86016'],
-  receives: [...ALL_CATEGORIES],
+  receives: [...RECEIVES],
 });
 const THERAPIES = partner('leeds-therapies', {
   kind: 'community-service',
@@ -301,7 +294,7 @@ describe('support plans and consent', () => {
 });
 
 describe('events', () => {
-  it('discharge goes as direct care while the completed plan (goals, onward referrals) needs consent', () => {
+  it('discharge goes as direct care while the completed plan needs consent', () => {
     const routes = routeBundle({
       recordType: 'event',
       record: { id: 'EVT-5009', site: 'leeds-north' },
@@ -311,7 +304,7 @@ describe('events', () => {
     });
     expect(routes.map((r) => [r.decision, typesOf(r.resources)])).toEqual([
       ['send', ['Task', 'Communication']],
-      ['withheld-no-consent', ['CarePlan', 'Goal', 'Goal', 'Goal', 'ServiceRequest', 'ServiceRequest']],
+      ['withheld-no-consent', ['CarePlan']],
     ]);
   });
 

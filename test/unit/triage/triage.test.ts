@@ -1,5 +1,4 @@
 // Triage outcomes, their precedence, the catchment rule and the consent effect of events.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { NavEvent, Referral } from '../../../src/records/index.js';
 import { type SiteSettings, siteSettingsSchema } from '../../../src/settings/site.js';
@@ -9,9 +8,7 @@ import {
   postcodeDistrict,
   triageReferral,
 } from '../../../src/triage/index.js';
-
-const load = <T>(name: string): T =>
-  JSON.parse(readFileSync(new URL(`../../fixtures/records/${name}.json`, import.meta.url), 'utf8')) as T;
+import { recordFixture } from '../../support/fixtures.js';
 
 function site(catchment: { gpPractices?: string[]; postcodeDistricts?: string[] } = {}): SiteSettings {
   return siteSettingsSchema.parse({
@@ -30,7 +27,7 @@ function site(catchment: { gpPractices?: string[]; postcodeDistricts?: string[] 
 
 /** The fixture referral (GP B86016, postcode LS7 4HA, consent given, not in crisis) with changes. */
 function referral(change: (r: Referral) => void = () => {}): Referral {
-  const r = load<Referral>('referral');
+  const r = recordFixture<Referral>('referral');
   change(r);
   return r;
 }

@@ -1,5 +1,5 @@
 // Runs one sandbox partner FHIR server as its own process (demo, tests):
-//   node --import tsx src/sandbox/main.ts --port 8101 --name trust [--host 127.0.0.1] [--base /fhir] [--control]
+//   node --import tsx test/support/sandbox/main.ts --port 8101 --name trust [--host 127.0.0.1] [--base /fhir] [--control]
 // Prints one JSON line {"ready":true,"name":…,"url":…} when listening; exits 0 on SIGTERM/SIGINT.
 // --control (tests only) adds a fault-injection endpoint on its own port, named in the line as "control".
 import { parseArgs } from 'node:util';

@@ -1,0 +1,332 @@
+// The authorisation matrix: every endpoint × every caller type (none, invalid, partner A, partner B,
+// site X, site Y, admin) gets the expected 2xx/401/403/404, and no response ever carries another
+// tenant's referral ids or patient data. Partners post a Gravity SDOH ServiceRequest and a BaRS
+// booking-request from a set of examples: run by matrix.test.ts with navbridge's fixtures and by
+// test/conformance/real-examples.test.ts with the real examples.
+import { randomUUID } from 'node:crypto';
+import type { Patient } from 'fhir/r4.js';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  deadExchange as insertDeadExchange,
+  insertPersons,
+  outboundExchange,
+} from '../../support/exchanges.js';
+import type { FhirExamples } from '../../support/fhir-examples.js';
+import { nhsNumber } from '../../support/people.js';
+import {
+  ADMIN_TOKEN,
+  event,
+  type Harness,
+  referral,
+  SITE_X_KEY,
+  SITE_Y_KEY,
+  startHarness,
+} from '../navigator-api/harness.js';
+
+type Caller = 'none' | 'invalid' | 'partnerA' | 'partnerB' | 'siteX' | 'siteY' | 'admin';
+const CALLERS: Caller[] = ['none', 'invalid', 'partnerA', 'partnerB', 'siteX', 'siteY', 'admin'];
+/** Tenants: X and Y are the sites' navigator referrals; A and B the partners' FHIR referrals (A's at X's site, B's at Y's). */
+type Tenant = 'X' | 'Y' | 'A' | 'B';
+const VISIBLE: Record<Caller, Tenant[]> = {
+  none: [],
+  invalid: [],
+  partnerA: ['A'],
+  partnerB: ['B'],
+  siteX: ['X', 'A'],
+  siteY: ['Y', 'B'],
+  admin: ['X', 'Y', 'A', 'B'],
+};
+const FHIR = 'application/fhir+json';
+
+interface Endpoint {
+  name: string;
+  call(
+    r: ReturnType<typeof request>,
+    headers: Record<string, string>,
+    caller: Caller,
+  ): Promise<request.Response>;
+  expect: Partial<Record<Caller, number>>;
+}
+
+export function authorisationMatrixSuite(ex: FhirExamples): void {
+  describe(`authorisation matrix (${ex.source})`, () => {
+    let h: Harness;
+    const markers: Record<Tenant, string[]> = { X: [], Y: [], A: [], B: [] };
+    const ids: Record<string, string> = {};
+    const headers: Partial<Record<Caller, () => Promise<Record<string, string>>>> = {};
+
+    const patient = (tenant: 'A' | 'B'): Patient => {
+      const nhs = nhsNumber();
+      const family = `Partner${tenant}Family${randomUUID().slice(0, 6)}`;
+      markers[tenant].push(nhs, family);
+      return {
+        resourceType: 'Patient',
+        id: `pat-${tenant.toLowerCase()}`,
+        identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhs }],
+        name: [{ family, given: ['Sam'] }],
+        birthDate: '1987-02-20',
+      };
+    };
+    const transaction = (tenant: 'A' | 'B') => {
+      const sr = ex.gravity[0]!.serviceRequest();
+      const p = patient(tenant);
+      sr.id = `sr-${tenant.toLowerCase()}-${randomUUID().slice(0, 8)}`;
+      sr.subject = { reference: `Patient/${p.id}` };
+      return {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            fullUrl: `http://partner.example/fhir/ServiceRequest/${sr.id}`,
+            resource: sr,
+            request: { method: 'POST', url: 'ServiceRequest' },
+          },
+          {
+            fullUrl: `http://partner.example/fhir/Patient/${p.id}`,
+            resource: p,
+            request: { method: 'PUT', url: `Patient/${p.id}` },
+          },
+        ],
+      };
+    };
+
+    async function deadExchange(): Promise<string> {
+      // A sequence of its own (partner, person), so this exchange is the head and can be claimed.
+      const personId = (await insertPersons(h.t.db))[0]!;
+      return insertDeadExchange(
+        h.t.db,
+        outboundExchange(personId, {
+          partnerId: 'matrix-partner',
+          referralId: ids.refX!,
+          payload: { resourceType: 'Bundle', type: 'transaction' },
+        }),
+      );
+    }
+
+    beforeAll(async () => {
+      h = await startHarness();
+      headers.none = async () => ({});
+      headers.invalid = async () => ({ Authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln' });
+      headers.partnerA = async () => ({ Authorization: `Bearer ${await h.sign(h.partnerA)}` });
+      headers.partnerB = async () => ({ Authorization: `Bearer ${await h.sign(h.partnerB)}` });
+      headers.siteX = async () => ({ 'X-API-Key': SITE_X_KEY });
+      headers.siteY = async () => ({ 'X-API-Key': SITE_Y_KEY });
+      headers.admin = async () => ({ Authorization: `Bearer ${ADMIN_TOKEN}` });
+
+      // Each site's own navigator referral, and each partner's FHIR referral.
+      for (const [tenant, site, caller] of [
+        ['X', 'leeds-north', 'siteX'],
+        ['Y', 'cardiff-vale', 'siteY'],
+      ] as const) {
+        const ref = referral(site, { referralDate: '2025-03-07', receivedAt: '2025-03-07T10:00:00+00:00' });
+        const res = await request(h.app)
+          .post('/api/v1/records')
+          .set(await headers[caller]!())
+          .send({ recordType: 'referral', record: ref });
+        expect(res.status).toBe(202);
+        ids[`ref${tenant}`] = ref.id;
+        ids[`ex${tenant}`] = res.body.exchanges[0].id;
+        markers[tenant].push(ref.id, ref.person.nhsNumber!, ref.person.name!.family!);
+      }
+      for (const tenant of ['A', 'B'] as const) {
+        const res = await request(h.app)
+          .post('/fhir')
+          .set(await headers[tenant === 'A' ? 'partnerA' : 'partnerB']!())
+          .set('Content-Type', FHIR)
+          .send(JSON.stringify(transaction(tenant)));
+        expect(res.status).toBe(201);
+        const srId = String(res.get('Location')).split('/').pop()!;
+        ids[`sr${tenant}`] = srId;
+        markers[tenant].push(srId);
+        const { rows } = await h.t.sql.query(
+          'SELECT site, referral_id FROM referrals WHERE source_partner_id = $1',
+          [tenant === 'A' ? 'gp-a' : 'gp-b'],
+        );
+        expect(rows.map((r) => r.site)).toEqual([tenant === 'A' ? 'leeds-north' : 'cardiff-vale']);
+        markers[tenant].push(rows[0].referral_id);
+      }
+      // Every tenant has ids and patient data to look for.
+      for (const t of ['X', 'Y', 'A', 'B'] as Tenant[]) expect(markers[t].length).toBeGreaterThanOrEqual(3);
+      ids.dead1 = await deadExchange();
+      ids.dead2 = await deadExchange();
+      h.clock.now = new Date('2025-03-10T15:00:00Z');
+    });
+    afterAll(async () => h?.close());
+
+    const anon = { none: 401, invalid: 401 } as const;
+    const siteOnly = { ...anon, partnerA: 403, partnerB: 403 } as const;
+    const adminOnly = { ...anon, partnerA: 403, partnerB: 403, siteX: 403, siteY: 403 } as const;
+    const partnerOnly = { ...anon, siteX: 403, siteY: 403, admin: 403 } as const;
+    const fhirPost =
+      (path: string, body: (caller: Caller) => unknown): Endpoint['call'] =>
+      (r, hd, caller) =>
+        r
+          .post(path)
+          .set(hd)
+          .set('Content-Type', FHIR)
+          .send(JSON.stringify(body(caller)));
+    const open = Object.fromEntries(CALLERS.map((c) => [c, 200]));
+
+    const ENDPOINTS: Endpoint[] = [
+      { name: 'GET /health', call: (r, hd) => r.get('/health').set(hd), expect: open },
+      { name: 'GET /api/openapi.json', call: (r, hd) => r.get('/api/openapi.json').set(hd), expect: open },
+      { name: 'GET /fhir/metadata', call: (r, hd) => r.get('/fhir/metadata').set(hd), expect: open },
+      {
+        name: 'GET /api/v1/referrals',
+        call: (r, hd) => r.get('/api/v1/referrals').set(hd),
+        expect: { ...siteOnly, siteX: 200, siteY: 200, admin: 200 },
+      },
+      {
+        name: 'GET /api/v1/referrals/{X}',
+        call: (r, hd) => r.get(`/api/v1/referrals/${ids.refX}`).set(hd),
+        expect: { ...siteOnly, siteX: 200, siteY: 404, admin: 200 },
+      },
+      {
+        name: 'GET /api/v1/referrals/{Y}',
+        call: (r, hd) => r.get(`/api/v1/referrals/${ids.refY}`).set(hd),
+        expect: { ...siteOnly, siteX: 404, siteY: 200, admin: 200 },
+      },
+      {
+        name: 'GET /api/v1/exchanges/{X}',
+        call: (r, hd) => r.get(`/api/v1/exchanges/${ids.exX}`).set(hd),
+        expect: { ...siteOnly, siteX: 200, siteY: 404, admin: 200 },
+      },
+      {
+        name: 'POST /api/v1/records (event on X)',
+        call: (r, hd) =>
+          r
+            .post('/api/v1/records')
+            .set(hd)
+            .send({
+              recordType: 'event',
+              record: {
+                ...event('leeds-north', ids.refX!, 'contacted', '2025-03-10T12:00:00Z', { method: 'phone' }),
+                id: 'EV-matrix-1',
+              },
+            }),
+        expect: { ...siteOnly, siteX: 202, siteY: 403, admin: 202 },
+      },
+      {
+        name: 'GET /admin/dead-letters',
+        call: (r, hd) => r.get('/admin/dead-letters').set(hd),
+        expect: { ...adminOnly, admin: 200 },
+      },
+      {
+        name: 'GET /admin/exchanges/{X}',
+        call: (r, hd) => r.get(`/admin/exchanges/${ids.exX}`).set(hd),
+        expect: { ...adminOnly, admin: 200 },
+      },
+      {
+        name: 'POST /admin/dead-letters/{id}/replay',
+        call: (r, hd) => r.post(`/admin/dead-letters/${ids.dead1}/replay`).set(hd).send({}),
+        expect: { ...adminOnly, admin: 200 },
+      },
+      {
+        name: 'POST /admin/dead-letters/replay',
+        call: (r, hd) =>
+          r
+            .post('/admin/dead-letters/replay')
+            .set(hd)
+            .send({ filter: { partner: 'nobody' } }),
+        expect: { ...adminOnly, admin: 200 },
+      },
+      {
+        name: 'POST /admin/dead-letters/{id}/discard',
+        call: (r, hd) =>
+          r.post(`/admin/dead-letters/${ids.dead2}/discard`).set(hd).send({ reason: 'matrix' }),
+        expect: { ...adminOnly, admin: 200 },
+      },
+      {
+        name: 'POST /fhir (transaction)',
+        // Each partner posts a referral of its own (its patient's data is its own).
+        call: fhirPost('/fhir', (caller) => transaction(caller === 'partnerB' ? 'B' : 'A')),
+        expect: { ...partnerOnly, partnerA: 201, partnerB: 201 },
+      },
+      {
+        name: 'POST /fhir/ServiceRequest (subject not in the request)',
+        call: fhirPost('/fhir/ServiceRequest', () => ex.gravity[0]!.serviceRequest()),
+        expect: { ...partnerOnly, partnerA: 422, partnerB: 422 },
+      },
+      {
+        name: 'POST /fhir/$process-message (booking-request)',
+        call: fhirPost('/fhir/$process-message', () => ex.bars.bookingRequest()),
+        expect: { ...partnerOnly, partnerA: 422, partnerB: 422 },
+      },
+      {
+        name: 'GET /fhir/ServiceRequest/{A}',
+        call: (r, hd) => r.get(`/fhir/ServiceRequest/${ids.srA}`).set(hd),
+        expect: { ...partnerOnly, partnerA: 200, partnerB: 404 },
+      },
+      {
+        name: 'GET /fhir/Task?focus={A}',
+        call: (r, hd) => r.get(`/fhir/Task?focus=ServiceRequest/${ids.srA}`).set(hd),
+        expect: { ...partnerOnly, partnerA: 200, partnerB: 200 },
+      },
+    ];
+
+    for (const ep of ENDPOINTS) {
+      it(ep.name, async () => {
+        for (const caller of CALLERS) {
+          const res = await ep.call(request(h.app), await headers[caller]!(), caller);
+          const want = ep.expect[caller];
+          expect({ caller, status: res.status }).toEqual({ caller, status: want });
+          if (res.status === 401) expect(res.get('WWW-Authenticate')).toMatch(/^Bearer realm="navbridge"/);
+          const text = `${res.text ?? ''}${JSON.stringify(res.headers)}`;
+          // An id the caller put in its own request may be echoed (e.g. a searchset's self link).
+          const asked = (res as unknown as { req?: { path?: string } }).req?.path ?? '';
+          for (const tenant of ['X', 'Y', 'A', 'B'] as Tenant[]) {
+            if (VISIBLE[caller].includes(tenant)) continue;
+            for (const m of markers[tenant].filter((x) => !asked.includes(x)))
+              expect({ caller, tenant, leaked: text.includes(m) }).toEqual({ caller, tenant, leaked: false });
+          }
+        }
+      });
+    }
+
+    it('the Task search gives partner B nothing of partner A’s, and A its own Task', async () => {
+      const a = await request(h.app)
+        .get(`/fhir/Task?focus=ServiceRequest/${ids.srA}`)
+        .set(await headers.partnerA!());
+      expect(a.body.total).toBe(1);
+      const taskId = a.body.entry[0].resource.id as string;
+      const b = await request(h.app)
+        .get(`/fhir/Task?focus=ServiceRequest/${ids.srA}`)
+        .set(await headers.partnerB!());
+      expect(b.body.total).toBe(0);
+      expect(
+        (
+          await request(h.app)
+            .get(`/fhir/Task/${taskId}`)
+            .set(await headers.partnerA!())
+        ).status,
+      ).toBe(200);
+      expect(
+        (
+          await request(h.app)
+            .get(`/fhir/Task/${taskId}`)
+            .set(await headers.partnerB!())
+        ).status,
+      ).toBe(404);
+      expect(
+        (
+          await request(h.app)
+            .get(`/fhir/Task/${taskId}`)
+            .set(await headers.siteX!())
+        ).status,
+      ).toBe(403);
+    });
+
+    it('each site’s list holds only its own site’s referrals (X sees partner A’s referral at its site)', async () => {
+      const x = await request(h.app)
+        .get('/api/v1/referrals')
+        .set(await headers.siteX!());
+      const listed = x.body.referrals.map((r: { id: string }) => r.id);
+      expect(listed).toContain(ids.refX);
+      expect(x.body.referrals.every((r: { site: string }) => r.site === 'leeds-north')).toBe(true);
+      expect(
+        x.body.referrals.some((r: { sourcePartnerId: string | null }) => r.sourcePartnerId === 'gp-a'),
+      ).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,26 @@
+// Loaders of the repository's own test fixtures (test/fixtures). Every call parses the file afresh, so
+// a test may change what it gets without touching another test's copy.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** test/fixtures/records: one valid record of each type and event (named by file, without .json). */
+export const RECORD_FIXTURES_DIR = fileURLToPath(new URL('../fixtures/records/', import.meta.url));
+
+/** A JSON file, parsed. */
+export function readJson<T = unknown>(file: string | URL): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+/**
+ * test/fixtures/records/<name>.json, e.g. recordFixture('referral'), recordFixture('event-contacted').
+ * Untyped unless asked: tests edit fixtures freely, into valid records of other shapes or invalid ones.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export function recordFixture<T = any>(name: string): NoInfer<T> {
+  return readJson<T>(new URL(`../fixtures/records/${name}.json`, import.meta.url));
+}
+
+/** test/fixtures/fhir/<relative> (see test/fixtures/fhir/README.md). */
+export function fhirFixture<T = unknown>(relative: string): T {
+  return readJson<T>(new URL(`../fixtures/fhir/${relative}`, import.meta.url));
+}
