@@ -75,16 +75,15 @@ describe('Redis loses its data under a running worker', () => {
     // Four heads fail with 503 → four delayed retries, and the breaker pauses the queue.
     await submitPeople([0, 1, 2, 3]);
     await waitFor(() => queue.isPaused(), { what: 'queue paused by the circuit breaker' });
-    // Four more heads wait in the paused queue.
+    // Four more heads wait in the paused queue (BullMQ 6 counts them as waiting: it has no paused list).
     await submitPeople([4, 5, 6, 7]);
-    const counts = await queue.getJobCounts('waiting', 'paused', 'delayed', 'prioritized', 'active');
+    const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(8);
     expect(counts.active).toBe(0);
 
     await rig.redis.flushall();
-    expect(await queue.getJobCounts('waiting', 'paused', 'delayed')).toEqual({
+    expect(await queue.getJobCounts('waiting', 'delayed')).toEqual({
       waiting: 0,
-      paused: 0,
       delayed: 0,
     });
 

