@@ -12,7 +12,7 @@ const PURE = '^src/(records|triage|mapping|fhir|routing|clock|intake|payloads)/'
 const IO_MODULES = '^(node:)?(fs|fs/promises|net|http|https|http2|dgram|child_process|cluster|worker_threads|os)$';
 const FILE_IO_LIBRARIES = '(^|/)node_modules/(fs-extra|graceful-fs|glob|fast-glob|chokidar|node-fetch|undici|axios)/';
 const SERVICE_LIBRARIES =
-  '(^|/)node_modules/(pg|pg-pool|postgres|node-pg-migrate|ioredis|bullmq|express|fhir-kit-client|pino|jose)/';
+  '(^|/)node_modules/(pg|pg-pool|postgres|node-pg-migrate|ioredis|bullmq|express|pino|jose)/';
 
 module.exports = {
   forbidden: [
@@ -105,7 +105,7 @@ module.exports = {
       name: 'only-delivery-touches-queues-redis-and-partners',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/delivery/' },
-      to: { path: '(^|/)node_modules/(bullmq|ioredis|fhir-kit-client)/' },
+      to: { path: '(^|/)node_modules/(bullmq|ioredis)/' },
     },
     {
       name: 'only-api-knows-express',

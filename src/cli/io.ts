@@ -36,13 +36,13 @@ export function isStartupError(err: unknown): err is Error & { detail: string[] 
   );
 }
 
-/** Usage, configuration and start-up problems exit 2; everything else that fails exits 1. */
+/** Codes that mean the command line named something wrong or missing (exit 2, as usage errors). */
+const USAGE_CODES = new Set(['CONFIG_ERROR', 'REC_NOT_FOUND']);
+
+/** Usage, configuration and start-up problems (and an id that names nothing) exit 2; other failures 1. */
 export function exitCodeOf(err: unknown): number {
-  return err instanceof UsageError ||
-    isStartupError(err) ||
-    (err as { code?: string }).code === 'CONFIG_ERROR'
-    ? EXIT.usage
-    : EXIT.failed;
+  const code = String((err as { code?: unknown } | null)?.code);
+  return err instanceof UsageError || isStartupError(err) || USAGE_CODES.has(code) ? EXIT.usage : EXIT.failed;
 }
 
 /** Parsed command-line options shared by the commands. */

@@ -1,9 +1,11 @@
 // Version-conditional writes, so that a write a partner applies late can never overwrite a newer one
 // (as HAPI and Medplum clients do with If-Match): a resource this partner already holds is updated
-// with If-Match on the version it last returned; one it has never been sent is created with
-// If-None-Exist (so a late duplicate of the create does nothing). A write refused with 412 is planned
-// again from the versions the partner holds now. Partners that return no versions get plain
-// conditional updates (the README's delivery section says what navbridge assumes of partners).
+// with If-Match on the version it last returned; one navbridge has no version of is created with
+// If-None-Exist (so a late duplicate of the create does nothing). Two answers send the writes again,
+// planned from the versions the partner holds then: 412 (a write landed since the version we know),
+// and a create answered 200 (the resource existed: our content was not applied). Partners that
+// return no versions get plain conditional updates (the README's delivery section says what
+// navbridge assumes of partners).
 import type { Bundle, BundleEntry, BundleEntryResponse } from 'fhir/r4.js';
 
 /** What navbridge knows of a resource at one partner (src/store/partner-resources.ts). */
@@ -56,4 +58,32 @@ export function versionFromResponse(
   const etag = response.etag ?? (m?.[3] ? `W/"${m[3]}"` : undefined);
   if (!m?.[2]) return undefined;
   return { serverId: m[2], etag };
+}
+
+/**
+ * The planned creates (If-None-Exist) that the partner answered 200: the resource existed already,
+ * so our content was not written — the payload must go again as an update of what it holds.
+ */
+export function createsThatExisted(
+  planned: Bundle,
+  responses: readonly (Pick<BundleEntryResponse, 'status'> | undefined)[],
+  original: Bundle,
+): boolean {
+  return (planned.entry ?? []).some((e, i) => {
+    const wasUpdate = original.entry?.[i] ? isConditionalUpdate(original.entry[i]!) : false;
+    return wasUpdate && e.request?.method === 'POST' && /^200\b/.test(responses[i]?.status ?? '');
+  });
+}
+
+/** The partner's versions of every written resource, from a transaction-response (index-aligned). */
+export function versionsFromResponses(
+  planned: Bundle,
+  responses: readonly (BundleEntryResponse | undefined)[],
+): Map<string, KnownVersion> {
+  const out = new Map<string, KnownVersion>();
+  for (const [i, e] of (planned.entry ?? []).entries()) {
+    const v = versionFromResponse(responses[i]);
+    if (e.resource?.id && v) out.set(versionKey(e.resource.resourceType, e.resource.id), v);
+  }
+  return out;
 }

@@ -61,10 +61,13 @@ export async function recordCircuitFailure(
 
 /** The circuit's row, created closed when absent, locked until the transaction ends; its state before. */
 async function lockCircuit(tx: Tx, partnerId: string): Promise<CircuitState> {
-  await sql(tx).query('INSERT INTO partner_circuits (partner_id) VALUES ($1) ON CONFLICT DO NOTHING', [partnerId]);
-  const { rows } = await sql(tx).query('SELECT state FROM partner_circuits WHERE partner_id = $1 FOR UPDATE', [
+  await sql(tx).query('INSERT INTO partner_circuits (partner_id) VALUES ($1) ON CONFLICT DO NOTHING', [
     partnerId,
   ]);
+  const { rows } = await sql(tx).query(
+    'SELECT state FROM partner_circuits WHERE partner_id = $1 FOR UPDATE',
+    [partnerId],
+  );
   return rows[0]!.state as CircuitState;
 }
 

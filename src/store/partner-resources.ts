@@ -30,10 +30,18 @@ export function partnerResourceStore(db: Db, partnerId: string) {
         [partnerId, resources.map((r) => r.resourceType), resources.map((r) => r.id)],
       );
       return new Map(
-        rows.map((r) => [key(r.resource_type, r.resource_id), { serverId: r.server_id, etag: r.etag ?? undefined }]),
+        rows.map((r) => [
+          key(r.resource_type, r.resource_id),
+          { serverId: r.server_id, etag: r.etag ?? undefined },
+        ]),
       );
     },
-    async set(resourceType: string, resourceId: string, serverId: string, etag: string | undefined): Promise<void> {
+    async set(
+      resourceType: string,
+      resourceId: string,
+      serverId: string,
+      etag: string | undefined,
+    ): Promise<void> {
       await sql(db).query(
         `INSERT INTO partner_resources (partner_id, resource_type, resource_id, server_id, etag)
          VALUES ($1, $2, $3, $4, $5)

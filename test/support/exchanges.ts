@@ -3,19 +3,25 @@
 // service does, dead letters, and the Task-writing transaction Bundles they usually carry.
 import { randomUUID } from 'node:crypto';
 import type { Bundle, Task } from 'fhir/r4.js';
+import { v5 as uuidv5 } from 'uuid';
 import type { QueueSet } from '../../src/delivery/queues.js';
 import { claimExchange, finishAttempt } from '../../src/store/claims.js';
 import { type Db, inTransaction } from '../../src/store/db.js';
 import { insertOutbound, type NewOutboundExchange } from '../../src/store/exchanges.js';
+import type { TestDb } from './db.js';
 
 /** The identifier system of the Tasks that taskBundle writes. */
 export const TASK_SYSTEM = 'https://navigator.example.org.uk/Id/referral-task';
+
+/** The Task's id for a referral ref: stable, as navbridge's own ids are (UUIDv5 of what owns it). */
+export const taskId = (ref: string): string => uuidv5(`task|${ref}`, TASK_NAMESPACE);
+const TASK_NAMESPACE = '0b5c6f6e-6c1e-4b8a-9a57-2d8f3b9a1c44';
 
 /**
  * A transaction Bundle that PUTs the Task identified `TASK_SYSTEM|<ref>` (conditional on the identifier),
  * in progress; with a step, businessStatus.text `step-<step>`, so a partner's history shows the order.
  */
-export function taskBundle(ref: string, step?: number, id: string = randomUUID()): Bundle {
+export function taskBundle(ref: string, step?: number, id: string = taskId(ref)): Bundle {
   const task: Task = {
     resourceType: 'Task',
     id,
@@ -38,9 +44,9 @@ export function taskBundle(ref: string, step?: number, id: string = randomUUID()
 }
 
 /** Inserts `count` person rows (exchanges are ordered per partner and person) and returns their ids. */
-export async function insertPersons(db: Db, count = 1): Promise<string[]> {
+export async function insertPersons(t: Pick<TestDb, 'sql'>, count = 1): Promise<string[]> {
   const ids = Array.from({ length: count }, () => randomUUID());
-  await db.query('INSERT INTO persons (id) SELECT unnest($1::uuid[])', [ids]);
+  await t.sql.query('INSERT INTO persons (id) SELECT unnest($1::uuid[])', [ids]);
   return ids;
 }
 
@@ -86,8 +92,8 @@ export async function deadExchange(db: Db, x: NewOutboundExchange): Promise<stri
 }
 
 /** How many of the exchanges are delivered. */
-export async function deliveredCount(db: Db, ids: readonly string[]): Promise<number> {
-  const { rows } = await db.query(
+export async function deliveredCount(t: Pick<TestDb, 'sql'>, ids: readonly string[]): Promise<number> {
+  const { rows } = await t.sql.query(
     `SELECT count(*)::int AS n FROM exchanges WHERE id = ANY($1) AND status = 'delivered'`,
     [ids],
   );

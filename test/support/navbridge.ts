@@ -71,9 +71,11 @@ export interface TestNavbridge {
   close(): Promise<void>;
 }
 
+/** The shipped mappings, loaded once per test process; any other folder is loaded afresh (tests edit them). */
 const mappingSets = new Map<string, MappingSet>();
 function mappingSetFor(dir: string, config: AppConfig): MappingSet {
   const inbound = config.partners.flatMap((p) => (p.inbound ? [p.inbound.mapping] : []));
+  if (dir !== 'mappings') return loadMappingSet(dir, config.sites, inbound);
   const key = JSON.stringify([dir, config.sites, inbound]);
   let m = mappingSets.get(key);
   if (!m) {

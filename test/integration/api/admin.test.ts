@@ -1,38 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
+import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../src/api/app.js';
 import { getExchange, type QueueJob } from '../../../src/store/exchanges.js';
-import { createTestDb, type TestDb } from '../../support/db.js';
+import type { TestDb } from '../../support/db.js';
 import {
   deadExchange as insertDeadExchange,
   insertPersons,
   outboundExchange,
 } from '../../support/exchanges.js';
+import { buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.js';
 
 const TOKEN = 'admin-token-for-tests-0123456789';
 
 describe('admin API', () => {
+  let nb: TestNavbridge;
   let t: TestDb;
-  const enqueued: QueueJob[] = [];
-  let app: ReturnType<typeof buildApp>;
+  let enqueued: QueueJob[];
+  let app: Express;
   let personId: string;
 
   beforeAll(async () => {
-    t = await createTestDb();
-    app = buildApp({
-      db: t.db,
-      redis: { ping: async () => 'PONG' },
-      logger: pino({ level: 'silent' }),
-      adminToken: TOKEN,
-      enqueue: async (jobs) => {
-        enqueued.push(...jobs);
-      },
-    });
-    personId = (await insertPersons(t.db))[0]!;
+    nb = await buildTestNavbridge({ adminToken: TOKEN });
+    ({ t, app, jobs: enqueued } = nb);
+    personId = (await insertPersons(t))[0]!;
   });
-  afterAll(async () => t.close());
+  afterAll(async () => nb?.close());
 
   const deadExchange = (partnerId = 'trust-a') =>
     insertDeadExchange(
@@ -71,7 +64,8 @@ describe('admin API', () => {
     const res = await request(app).get('/admin/dead-letters?limit=0&from=yesterday&colour=red').set(auth);
     expect(res.status).toBe(400);
     const exprs = res.body.issue.map((i: { expression: string[] }) => i.expression[0]).sort();
-    expect(exprs).toEqual(['query', 'query.from', 'query.limit']);
+    // An unknown parameter is named at its own path.
+    expect(exprs).toEqual(['query.colour', 'query.from', 'query.limit']);
   });
 
   it('shows a payload only to an admin, and audits the view', async () => {
@@ -92,8 +86,12 @@ describe('admin API', () => {
     expect(res.status).toBe(200);
     expect(enqueued.map((j) => j.exchangeId)).toEqual([id]);
     expect((await getExchange(t.db, id))?.status).toBe('pending');
+    // What is not dead cannot be replayed: a conflict naming its state (it was a 500 before).
     const again = await request(app).post(`/admin/dead-letters/${id}/replay`).set(auth).send({});
-    expect(again.status).toBe(500);
+    expect(again.status).toBe(409);
+    expect(again.body.issue[0].diagnostics).toMatch(/is pending, not dead/);
+    const unknown = await request(app).post(`/admin/dead-letters/${randomUUID()}/replay`).set(auth).send({});
+    expect(unknown.status).toBe(404);
   });
 
   it('discards with a reason', async () => {

@@ -93,7 +93,7 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
 
     async function deadExchange(): Promise<string> {
       // A sequence of its own (partner, person), so this exchange is the head and can be claimed.
-      const personId = (await insertPersons(h.t.db))[0]!;
+      const personId = (await insertPersons(h.t))[0]!;
       return insertDeadExchange(
         h.t.db,
         outboundExchange(personId, {

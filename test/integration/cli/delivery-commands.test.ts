@@ -190,7 +190,7 @@ describe('navbridge delivery commands', () => {
     expect((await audits(deadId))[0].actor).toMatch(/^cli:/);
     const missing = await run(['dead-letters', 'show', randomUUID()]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/no exchange/);
+    expect(missing.stderr).toMatch(/no such exchange/);
 
     const replay = await run(['dead-letters', 'replay', deadId]);
     expect(replay.code).toBe(0);

@@ -68,7 +68,10 @@ describe('circuit breaker shared through PostgreSQL', () => {
     let answers = false;
     const b = breaker('p-reopen', async () => answers);
     for (let i = 0; i < 3; i++) await b.recordFailure();
-    const due = () => waitFor(async () => ((await readCircuit(t.db, 'p-reopen')).probeAt?.getTime() ?? 0) <= Date.now(), { what: 'cool-down' });
+    const due = () =>
+      waitFor(async () => ((await readCircuit(t.db, 'p-reopen')).probeAt?.getTime() ?? 0) <= Date.now(), {
+        what: 'cool-down',
+      });
     await due();
     expect((await b.gate()).kind).toBe('wait');
     expect((await readCircuit(t.db, 'p-reopen')).state).toBe('open');
@@ -82,7 +85,10 @@ describe('circuit breaker shared through PostgreSQL', () => {
   it('a trial whose worker died is taken over by another once the next cool-down passes', async () => {
     const dead = breaker('p-takeover');
     for (let i = 0; i < 3; i++) await dead.recordFailure();
-    await waitFor(async () => ((await readCircuit(t.db, 'p-takeover')).probeAt?.getTime() ?? 0) <= Date.now(), { what: 'cool-down' });
+    await waitFor(
+      async () => ((await readCircuit(t.db, 'p-takeover')).probeAt?.getTime() ?? 0) <= Date.now(),
+      { what: 'cool-down' },
+    );
     expect((await dead.gate()).kind).toBe('trial'); // ... and its worker is SIGKILLed here
     const survivor = breaker('p-takeover');
     expect((await survivor.gate()).kind).toBe('wait');

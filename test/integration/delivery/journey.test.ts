@@ -1,17 +1,13 @@
 // A navigator journey through the service, store, queues and workers to two real partner FHIR servers:
 // a trust (transaction mode, the referrer) and a GP practice (document mode).
 import type { Bundle, CarePlan, Goal, QuestionnaireResponse, Task } from 'fhir/r4.js';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerConfig, partnerSchema, RECEIVES } from '../../../src/settings/app-config.js';
-import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
-import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
-import { NavigatorService } from '../../../src/service/submit.js';
-import { createTestDb, type TestDb } from '../../support/db.js';
+import type { RecordType } from '../../../src/records/index.js';
+import { RECEIVES } from '../../../src/settings/app-config.js';
+import type { TestDb } from '../../support/db.js';
 import { recordFixture } from '../../support/fixtures.js';
-import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
+import { buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.js';
 import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
-import { profileValidator } from '../../support/validator.js';
 import { waitFor } from '../../support/wait.js';
 
 const TRUST_ODS = 'RGD';
@@ -25,84 +21,56 @@ function asPerson(
     (i: { system: string }) => i.system !== 'nhs-number',
   );
 }
-const validator = profileValidator();
 
 describe('journey through the delivery engine', () => {
   let t: TestDb;
+  let nb: TestNavbridge;
   let trust: PartnerServer;
   let gp: PartnerServer;
-  let partners: PartnerConfig[];
-  const redis = connectRedis();
-  const prefix = randomPrefix();
-  let queues: QueueSet;
-  let workers: DeliveryWorkers;
-  let service: NavigatorService;
   let clock = new Date('2025-06-10T12:00:00Z');
+  /** Submits as the navigator's case system would (through the service's door). */
+  const service = {
+    submit: (recordType: RecordType, input: unknown) =>
+      nb.navbridge.submitRecord(undefined, recordType, input),
+  };
 
   beforeAll(async () => {
-    t = await createTestDb();
     [trust, gp] = await Promise.all([
       startPartnerServer({ name: 'trust' }),
       startPartnerServer({ name: 'gp' }),
     ]);
-    partners = [
-      partnerSchema.parse({
-        id: 'leeds-trust',
-        name: 'Leeds trust',
-        kind: 'trust',
-        odsCodes: [TRUST_ODS],
-        baseUrl: trust.url,
-        mode: 'transaction',
-        receives: [...RECEIVES],
-        retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 100 },
-      }),
-      partnerSchema.parse({
-        id: 'chapel-allerton-gp',
-        name: 'Chapel Allerton Medical Centre',
-        kind: 'gp-practice',
-        odsCodes: ['B86016'],
-        baseUrl: gp.url,
-        mode: 'document',
-        receives: ['referral-status', 'assessment', 'support-plan', 'discharge'],
-        retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 100 },
-      }),
-    ];
-    queues = createQueues(
-      redis,
-      prefix,
-      partners.map((p) => p.id),
-    );
-    service = new NavigatorService({
-      db: t.db,
-      mappingsDir: 'mappings',
-      enabledSites: ['leeds-north', 'cardiff-vale'],
-      partners,
-      validator,
-      personKeySecret: 'journey-test-person-key-0123456789',
-      enqueue: (jobs) => queues.enqueue(jobs),
-      now: () => clock,
+    nb = await buildTestNavbridge({
+      clock: () => clock,
+      delivery: 'workers',
+      partners: [
+        {
+          id: 'leeds-trust',
+          name: 'Leeds trust',
+          kind: 'trust',
+          odsCodes: [TRUST_ODS],
+          baseUrl: trust.url,
+          mode: 'transaction',
+          receives: [...RECEIVES],
+          retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 100 },
+        },
+        {
+          id: 'chapel-allerton-gp',
+          name: 'Chapel Allerton Medical Centre',
+          kind: 'gp-practice',
+          odsCodes: ['B86016'],
+          baseUrl: gp.url,
+          mode: 'document',
+          receives: ['referral-status', 'assessment', 'support-plan', 'discharge'],
+          retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 100 },
+        },
+      ],
     });
-    workers = startDeliveryWorkers({
-      db: t.db,
-      connect: () => connectRedis(),
-      queues,
-      partners,
-      env: {},
-      logger: pino({ level: 'silent' }),
-      prefix,
-      leaseMs: 10_000,
-      sweepIntervalMs: 500,
-      requeueAfterMs: 1_000,
-    });
+    t = nb.t;
   });
 
   afterAll(async () => {
-    await workers.close();
-    await queues.close();
-    await deletePrefix(redis, prefix);
-    redis.disconnect();
+    await nb?.close();
     await Promise.all([trust.close(), gp.close()]);
-    await t.close();
   });
 
   const settled = () =>

@@ -3,50 +3,40 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Task } from 'fhir/r4.js';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
-import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
-import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
-import { NavigatorService } from '../../../src/service/submit.js';
-import { replayDeadLetter } from '../../../src/store/dead-letters.js';
 import { getExchange } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 import { recordFixture } from '../../support/fixtures.js';
-import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
+import { ADMIN, buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.js';
 import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
-import { profileValidator } from '../../support/validator.js';
 import { waitFor } from '../../support/wait.js';
-
-const validator = profileValidator();
 
 describe('dead-letter replay with remapping', () => {
   let t: TestDb;
   let trust: PartnerServer;
-  let partner: PartnerConfig;
-  const redis = connectRedis();
-  const prefix = randomPrefix();
-  let queues: QueueSet;
-  let workers: DeliveryWorkers;
+  let partner: Record<string, unknown>;
+  const opened: TestNavbridge[] = [];
   const mappingsDir = path.join(mkdtempSync(path.join(tmpdir(), 'nb-remap-')), 'mappings');
 
-  const service = () =>
-    new NavigatorService({
-      db: t.db,
+  /** navbridge on the shared schema and mappings folder, as a process (re)started now would load it. */
+  const start = async (delivery: 'workers' | 'queues') => {
+    const nb = await buildTestNavbridge({
+      db: t,
       mappingsDir,
-      enabledSites: ['leeds-north'],
+      config: { sites: ['leeds-north'] },
       partners: [partner],
-      validator,
-      personKeySecret: 'remap-test-person-key-0123456789',
-      enqueue: (jobs) => queues.enqueue(jobs),
-      now: () => new Date('2025-06-10T12:00:00Z'),
+      delivery,
+      clock: () => new Date('2025-06-10T12:00:00Z'),
     });
+    opened.push(nb);
+    return nb;
+  };
 
   beforeAll(async () => {
     cpSync('mappings', mappingsDir, { recursive: true });
     t = await createTestDb();
     trust = await startPartnerServer({ name: 'trust' });
-    partner = partnerSchema.parse({
+    partner = {
       id: 'leeds-trust',
       name: 'Leeds trust',
       kind: 'trust',
@@ -55,27 +45,11 @@ describe('dead-letter replay with remapping', () => {
       mode: 'transaction',
       receives: ['referral-status'],
       retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100 },
-    });
-    queues = createQueues(redis, prefix, [partner.id]);
-    workers = startDeliveryWorkers({
-      db: t.db,
-      connect: () => connectRedis(),
-      queues,
-      partners: [partner],
-      env: {},
-      logger: pino({ level: 'silent' }),
-      prefix,
-      leaseMs: 10_000,
-      sweepIntervalMs: 500,
-      requeueAfterMs: 1_000,
-    });
+    };
   });
 
   afterAll(async () => {
-    await workers.close();
-    await queues.close();
-    await deletePrefix(redis, prefix);
-    redis.disconnect();
+    for (const nb of opened) await nb.close();
     await trust.close();
     await t.close();
   });
@@ -83,15 +57,16 @@ describe('dead-letter replay with remapping', () => {
   it('re-runs the current mapping for the dead exchange and delivers the new payload in order', async () => {
     const referral = recordFixture('referral');
     referral.referrer.odsCode = 'RGD';
-    const s1 = service();
-    const first = await s1.submit('referral', referral);
-    const ex = first.exchanges.find((x) => x.partnerId === 'leeds-trust')!;
+    const first = await start('workers');
+    const s1 = first.navbridge;
+    const submitted = await s1.submitRecord(undefined, 'referral', referral);
+    const ex = submitted.exchanges.find((x) => x.partnerId === 'leeds-trust')!;
     await waitFor(async () => (await getExchange(t.db, ex.id))?.status === 'delivered', {
       what: 'referral delivered',
     });
 
     trust.injectFaults({ status: 422 });
-    const ev = await s1.submit('event', recordFixture('event-contacted'));
+    const ev = await s1.submitRecord(undefined, 'event', recordFixture('event-contacted'));
     const evEx = ev.exchanges.find((x) => x.partnerId === 'leeds-trust')!;
     await waitFor(async () => (await getExchange(t.db, evEx.id))?.status === 'dead', { what: 'dead letter' });
 
@@ -101,11 +76,11 @@ describe('dead-letter replay with remapping', () => {
       'recordType: event\nresources:\n  - name: task\n    patch: |\n      $merge([$, {"description": "Mental Health Navigation referral"}])\n',
     );
 
-    const dead = (await getExchange(t.db, evEx.id))!;
-    const remapped = await service().remapExchange(dead);
-    expect(remapped.mappingVersion).toMatch(/^[0-9a-f]{12}$/);
-    const jobs = await replayDeadLetter(t.db, evEx.id, 'test-admin', remapped);
-    await queues.enqueue(jobs);
+    // The admin replays it, re-mapped, from a navbridge restarted with the fixed mapping.
+    const fixed = await start('queues');
+    expect(await fixed.navbridge.replayDeadLetters(ADMIN, { id: evEx.id }, { remap: true })).toEqual({
+      replayed: [evEx.id],
+    });
     await waitFor(async () => (await getExchange(t.db, evEx.id))?.status === 'delivered', {
       what: 'replayed',
     });
@@ -113,6 +88,10 @@ describe('dead-letter replay with remapping', () => {
     expect(task?.description).toBe('Mental Health Navigation referral');
     expect(task?.businessStatus?.coding?.[0]?.code).toBe('contacted');
     const { rows } = await t.sql.query(`SELECT detail FROM audit_log WHERE target_id = $1`, [evEx.id]);
-    expect(rows[0].detail).toMatchObject({ remapped: true, mappingVersion: remapped.mappingVersion });
+    expect(rows[0].detail).toMatchObject({
+      remapped: true,
+      mappingVersion: expect.stringMatching(/^[0-9a-f]{12}$/),
+    });
+    expect(rows[0].detail.mappingVersion).toBe(fixed.mappings.mapping('event', 'leeds-north').version);
   });
 });

@@ -4,9 +4,9 @@ import { randomUUID } from 'node:crypto';
 import type { Task } from 'fhir/r4.js';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
+import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { getExchange } from '../../../src/store/exchanges.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 import {
@@ -51,7 +51,7 @@ describe('delivery workers', () => {
       circuitBreaker: { failureThreshold: 50, cooldownMs: 200 },
     });
     queues = createQueues(redis, prefix, [cfg.id]);
-    persons = await insertPersons(t.db, 4);
+    persons = await insertPersons(t, 4);
   });
 
   afterEach(async () => {
@@ -73,7 +73,7 @@ describe('delivery workers', () => {
       connect: () => connectRedis(),
       queues,
       partners: [cfg],
-      env: {},
+      partnerAuth: {},
       logger: pino({ level: 'silent' }),
       prefix,
       leaseMs: 5_000,
@@ -96,7 +96,7 @@ describe('delivery workers', () => {
   }
 
   async function allDelivered(ids: string[]): Promise<boolean> {
-    return (await deliveredCount(t.db, ids)) === ids.length;
+    return (await deliveredCount(t, ids)) === ids.length;
   }
 
   async function stepsSeen(personIdx: number): Promise<string[]> {

@@ -7,12 +7,9 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler, notFoundHandler } from '../../../src/api/errors.js';
 import { fhirRouter } from '../../../src/api/fhir/router.js';
-import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
-import { inboundMappingCache } from '../../../src/config/inbound-mappings.js';
-import { NavigatorService } from '../../../src/service/submit.js';
-import { createTestDb, type TestDb } from '../../support/db.js';
+import type { TestDb } from '../../support/db.js';
 import type { FhirExamples } from '../../support/fhir-examples.js';
-import { profileValidator } from '../../support/validator.js';
+import { buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.js';
 
 const FHIR = 'application/fhir+json';
 
@@ -61,8 +58,8 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
 
   describe(`inbound FHIR API (${ex.source})`, () => {
     let t: TestDb;
+    let nb: TestNavbridge;
     let app: express.Express;
-    let partners: PartnerConfig[];
     const clock = new Date('2026-03-02T09:00:00Z');
     let principal: { kind: 'partner'; partnerId: string } = { kind: 'partner', partnerId: 'yas' };
     const as = (partnerId: string) => {
@@ -70,73 +67,63 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
     };
 
     beforeAll(async () => {
-      const validator = profileValidator();
-      t = await createTestDb();
       const inbound = (defaultSite?: string) => ({
-        clientId: 'client',
+        clientId: `client-${defaultSite ?? 'none'}-${Math.random()}`,
         publicKeysEnv: 'UNUSED_JWKS',
         ...(defaultSite ? { defaultSite } : {}),
       });
-      partners = [
-        partnerSchema.parse({
-          id: 'yas',
-          name: 'Yorkshire Ambulance Service',
-          kind: 'trust',
-          odsCodes: ['RND'],
-          baseUrl: 'http://127.0.0.1:9/fhir',
-          mode: 'message',
-          dosServiceId: '2222222222',
-          receives: ['referral-status'],
-          inbound: inbound('leeds-north'),
-        }),
-        partnerSchema.parse({
-          id: 'gravity-trust',
-          name: 'Gravity Trust',
-          kind: 'trust',
-          odsCodes: ['RGD'],
-          baseUrl: 'http://127.0.0.1:9/fhir',
-          mode: 'transaction',
-          receives: ['referral-status'],
-          inbound: inbound('leeds-north'),
-        }),
-        partnerSchema.parse({
-          id: 'no-default',
-          name: 'No default site',
-          kind: 'gp-practice',
-          odsCodes: ['B86016'],
-          baseUrl: 'http://127.0.0.1:9/fhir',
-          mode: 'transaction',
-          receives: ['referral-status'],
-          inbound: inbound(),
-        }),
-      ];
-      const service = new NavigatorService({
-        db: t.db,
-        mappingsDir: 'mappings',
-        enabledSites: ['leeds-north', 'cardiff-vale'],
-        partners,
-        validator,
-        personKeySecret: 'fhir-api-test-person-key-0123456789',
-        enqueue: async () => {},
-        now: () => clock,
+      nb = await buildTestNavbridge({
+        clock: () => clock,
+        config: { publicBaseUrl: 'http://nav.example/fhir' },
+        partners: [
+          {
+            id: 'yas',
+            name: 'Yorkshire Ambulance Service',
+            kind: 'trust',
+            odsCodes: ['RND'],
+            baseUrl: 'http://127.0.0.1:9/fhir',
+            mode: 'message',
+            dosServiceId: '2222222222',
+            receives: ['referral-status'],
+            inbound: inbound('leeds-north'),
+          },
+          {
+            id: 'gravity-trust',
+            name: 'Gravity Trust',
+            kind: 'trust',
+            odsCodes: ['RGD'],
+            baseUrl: 'http://127.0.0.1:9/fhir',
+            mode: 'transaction',
+            receives: ['referral-status'],
+            inbound: inbound('leeds-north'),
+          },
+          {
+            id: 'no-default',
+            name: 'No default site',
+            kind: 'gp-practice',
+            odsCodes: ['B86016'],
+            baseUrl: 'http://127.0.0.1:9/fhir',
+            mode: 'transaction',
+            receives: ['referral-status'],
+            inbound: inbound(),
+          },
+        ],
       });
+      t = nb.t;
+      // The caller is set here (as authentication would set it), so each test acts as one partner.
       app = express();
       app.use((_req, res, next) => {
-        res.locals.principal = principal;
+        res.locals.caller = principal;
         next();
       });
       app.use(
         '/fhir',
         fhirRouter({
-          db: t.db,
-          service,
-          partners,
-          sites: ['leeds-north', 'cardiff-vale'],
-          inboundMapping: inboundMappingCache('mappings'),
+          navbridge: nb.navbridge,
           publicBaseUrl: 'http://nav.example/fhir',
           now: () => clock,
           bodyLimit: '200kb',
-          validator,
+          authenticate: (_req, _res, next) => next(),
         }),
       );
       app.use(notFoundHandler);
@@ -144,7 +131,7 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
     });
 
     afterAll(async () => {
-      await t?.close();
+      await nb?.close();
     });
 
     const post = (path: string, body: string | object, headers: Record<string, string> = {}) => {

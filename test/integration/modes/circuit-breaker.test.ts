@@ -1,8 +1,9 @@
 // Circuit breaker through real workers: a partner answering 503 to everything (nock injects the
-// fault in front of a real sandbox server) gets its BullMQ queue paused; when it recovers the probe
-// closes the breaker, the queue resumes and delayed retries are promoted instead of waiting out backoff.
+// fault in front of a real sandbox server) opens its circuit (shared in PostgreSQL); when it recovers,
+// a trial closes it and delayed retries are promoted instead of waiting out their backoff.
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCircuit } from '../../../src/store/circuits.js';
 import { insertPersons, outboundExchange, queueExchange, taskBundle } from '../../support/exchanges.js';
 import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
@@ -36,7 +37,7 @@ describe('circuit breaker (integration)', () => {
     await trust?.close();
   });
 
-  it('pauses the queue after repeated 503s and resumes it, promoting delayed retries, on recovery', async () => {
+  it('opens after repeated 503s (nothing more is sent, nothing paused), and on recovery one trial closes it and promotes the delayed retries', async () => {
     const origin = new URL(trust.url).origin;
     nock.activate();
     const down = nock(origin)
@@ -47,12 +48,14 @@ describe('circuit breaker (integration)', () => {
       .reply(503);
     const ids: string[] = [];
     for (let n = 0; n < 4; n++) {
-      const personId = (await insertPersons(h.t.db))[0]!;
+      const personId = (await insertPersons(h.t))[0]!;
       const x = { partnerId: ID, sourceId: `cb-${n}`, referralId: `cb-${n}`, payload: taskBundle(`cb-${n}`) };
       ids.push(await queueExchange(h.t.db, h.queues, outboundExchange(personId, x)));
     }
     const queue = h.queues.queue(ID);
-    await waitFor(() => queue.isPaused(), { what: 'queue paused by the breaker' });
+    await waitFor(async () => (await readCircuit(h.t.db, ID)).state === 'open', { what: 'circuit open' });
+    // Never paused: an open circuit rate-limits the queue, which no crash can leave behind.
+    expect(await queue.isPaused()).toBe(false);
     // The retries wait as delayed jobs, scheduled a backoff away.
     const waiting = await waitFor(
       async () => {
@@ -67,14 +70,15 @@ describe('circuit breaker (integration)', () => {
     await waitFor(async () => (await queue.getDelayedCount()) >= 3, { what: 'delayed retries' });
     expect(trust.requestLog().filter((e) => e.method === 'POST')).toEqual([]);
 
-    // Probes keep failing while the partner is down: the queue stays paused.
-    await waitFor(async () => down.isDone() && (await queue.isPaused()), { what: 'failed probes' });
+    // Probes keep failing while the partner is down: the circuit stays open.
+    await waitFor(async () => down.isDone() && (await readCircuit(h.t.db, ID)).state !== 'closed', {
+      what: 'failed probes',
+    });
 
-    // Recovery. (nock 15.0.0 cannot pass an unmatched POST made with fetch through to the real
-    // server — "unusable" body — so nock is switched off entirely rather than left with no interceptors.)
+    // Recovery. (nock cannot pass an unmatched POST made with fetch through to the real server —
+    // "unusable" body — so nock is switched off entirely rather than left with no interceptors.)
     nock.cleanAll();
     nock.restore();
-    await waitFor(async () => !(await queue.isPaused()), { what: 'queue resumed' });
     await waitFor(
       async () => {
         const { rows } = await h.t.sql.query(
@@ -85,6 +89,7 @@ describe('circuit breaker (integration)', () => {
       },
       { what: 'all delivered after recovery' },
     );
+    expect((await readCircuit(h.t.db, ID)).state).toBe('closed');
     // Delivered before the backoff they were scheduled for: the delayed jobs were promoted.
     for (const w of waiting) {
       const { rows } = await h.t.sql.query(

@@ -3,10 +3,10 @@
 // resend of the same exchange leaves one copy.
 import type { Binary, Bundle, Composition, DocumentReference } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerConfig } from '../../../src/settings/app-config.js';
 import { createAuthProvider } from '../../../src/delivery/partner-auth.js';
 import { PartnerClient } from '../../../src/delivery/partner-client.js';
 import { hasErrors } from '../../../src/errors/index.js';
+import type { PartnerConfig } from '../../../src/settings/app-config.js';
 import { partnerResourceStore } from '../../../src/store/partner-resources.js';
 import { recordFixture } from '../../support/fixtures.js';
 import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
@@ -117,7 +117,7 @@ describe('document delivery mode', () => {
       const cfg = row.partner_id === gpCfg.id ? gpCfg : trustCfg;
       const client = new PartnerClient(
         cfg,
-        createAuthProvider(cfg, {}),
+        createAuthProvider(cfg, undefined),
         partnerResourceStore(h.t.db, cfg.id),
       );
       const sent = await client.send({

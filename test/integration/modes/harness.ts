@@ -1,16 +1,16 @@
 // Test harness for the delivery-mode suites: a fresh PostgreSQL schema, real Redis under a random
 // prefix, the navigator service and delivery workers for the given partners (real sandbox servers).
-import pino from 'pino';
-import type { Env } from '../../../src/config/load-app-config.js';
-import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
-import { type DeliveryWorkers, startDeliveryWorkers } from '../../../src/delivery/worker.js';
-import { NavigatorService } from '../../../src/service/submit.js';
+import type { QueueSet } from '../../../src/delivery/queues.js';
+import type { DeliveryWorkers } from '../../../src/delivery/worker.js';
+import type { RecordType } from '../../../src/records/index.js';
+import type { Navbridge } from '../../../src/service/navbridge.js';
+import type { SubmitOptions, SubmitResult } from '../../../src/service/submit.js';
 import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
+import type { Env } from '../../../src/settings/env.js';
 import { type Exchange, getExchange } from '../../../src/store/exchanges.js';
-import { createTestDb, type TestDb } from '../../support/db.js';
+import type { TestDb } from '../../support/db.js';
 import { recordFixture } from '../../support/fixtures.js';
-import { connectRedis, deletePrefix, randomPrefix } from '../../support/redis.js';
-import { profileValidator } from '../../support/validator.js';
+import { buildTestNavbridge } from '../../support/navbridge.js';
 import { waitFor } from '../../support/wait.js';
 
 export const TRUST_ODS = 'RGD';
@@ -40,7 +40,9 @@ export function partner(over: Record<string, unknown>): PartnerConfig {
 export interface Harness {
   t: TestDb;
   queues: QueueSet;
-  service: NavigatorService;
+  navbridge: Navbridge;
+  /** Submits a navigator record (as the navigator API does, as the admin). */
+  service: { submit(recordType: RecordType, input: unknown, opts?: SubmitOptions): Promise<SubmitResult> };
   prefix: string;
   workers(): DeliveryWorkers | undefined;
   startWorkers(): DeliveryWorkers;
@@ -58,38 +60,22 @@ export async function startHarness(
   partners: PartnerConfig[],
   opts: { env?: Env; workers?: boolean; now?: () => Date } = {},
 ): Promise<Harness> {
-  const t = await createTestDb();
-  const redis = connectRedis();
-  const prefix = randomPrefix();
-  const queues = createQueues(
-    redis,
-    prefix,
-    partners.map((p) => p.id),
-  );
-  const service = new NavigatorService({
-    db: t.db,
-    mappingsDir: 'mappings',
-    enabledSites: ['leeds-north', 'cardiff-vale'],
+  const nb = await buildTestNavbridge({
     partners,
-    validator: profileValidator(),
-    personKeySecret: 'modes-test-person-key-0123456789',
-    enqueue: (jobs) => queues.enqueue(jobs),
-    now: opts.now ?? (() => new Date()),
+    delivery: 'queues',
+    worker: { leaseMs: 10_000, sweepIntervalMs: 300, requeueAfterMs: 1_000 },
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.now ? { clock: opts.now } : {}),
   });
+  const { t, prefix } = nb;
+  const queues = nb.queues!;
+  const service = {
+    submit: (recordType: RecordType, input: unknown, o?: SubmitOptions) =>
+      nb.navbridge.submitRecord(undefined, recordType, input, o),
+  };
   let workers: DeliveryWorkers | undefined;
   const startWorkers = (): DeliveryWorkers => {
-    workers = startDeliveryWorkers({
-      db: t.db,
-      connect: () => connectRedis(),
-      queues,
-      partners,
-      env: opts.env ?? {},
-      logger: pino({ level: 'silent' }),
-      prefix,
-      leaseMs: 10_000,
-      sweepIntervalMs: 300,
-      requeueAfterMs: 1_000,
-    });
+    workers = nb.startWorkers();
     return workers;
   };
   if (opts.workers !== false) startWorkers();
@@ -101,6 +87,7 @@ export async function startHarness(
   return {
     t,
     queues,
+    navbridge: nb.navbridge,
     service,
     prefix,
     workers: () => workers,
@@ -138,11 +125,7 @@ export async function startHarness(
       return rows;
     },
     async close() {
-      await workers?.close();
-      await queues.close();
-      await deletePrefix(redis, prefix);
-      redis.disconnect();
-      await t.close();
+      await nb.close();
     },
   };
 }

@@ -4,8 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bundle, MessageHeader } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replayDeadLetter } from '../../../src/store/dead-letters.js';
 import { recordFixture } from '../../support/fixtures.js';
+import { ADMIN } from '../../support/navbridge.js';
 import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { exchangeFor, type Harness, partner, referralFromTrust, startHarness } from './harness.js';
 
@@ -128,7 +128,7 @@ describe('message delivery mode (BaRS)', () => {
     const id = exchangeFor(await h.service.submit('event', recordFixture('event-contact-attempted')), ID);
     const dead = await h.waitStatus(id, 'dead');
     expect(dead.attemptCount).toBe(1);
-    await h.queues.enqueue(await replayDeadLetter(h.t.db, id, 'test'));
+    await h.navbridge.replayDeadLetters(ADMIN, { id });
     await h.waitStatus(id, 'delivered');
     const calls = messageCalls(from);
     expect(calls.map((c) => c.status)).toEqual([422, 200]);

@@ -1,5 +1,6 @@
 // rest mode end to end (service → store → queue → worker → real sandbox partner): one conditional
-// request per resource, If-Match on the ETag last returned, 412 → re-read and retry once, 409 → dead.
+// request per resource — a first write as a create with If-None-Exist, every later one an update with
+// If-Match on the ETag last returned; 412 → re-read and retry once; 409 → dead.
 import type { CarePlan } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordFixture } from '../../support/fixtures.js';
@@ -25,36 +26,38 @@ describe('rest delivery mode', () => {
 
   const carePlanPuts = (log: RequestLogEntry[]) =>
     log.filter((e) => e.method === 'PUT' && e.path.startsWith('/CarePlan?identifier='));
+  const carePlanCreates = (log: RequestLogEntry[]) =>
+    log.filter((e) => e.method === 'POST' && e.path === '/CarePlan');
 
   async function deliver(recordType: 'referral' | 'support-plan' | 'event', record: unknown) {
     const id = exchangeFor(await h.service.submit(recordType, record), ID);
     return h.waitStatus(id, 'delivered');
   }
 
-  it('sends each resource as its own conditional PUT, with If-Match on the ETag last returned', async () => {
+  it('sends each resource as its own request: created with If-None-Exist, then updated with If-Match', async () => {
     await deliver('referral', referralFromTrust());
     const afterReferral = trust.requestLog();
     // No transaction: every write is one resource, by business identifier.
     expect(afterReferral.filter((e) => e.path === '/' || e.path.startsWith('/?'))).toEqual([]);
-    const taskPuts = afterReferral.filter(
-      (e) => e.method === 'PUT' && e.path.startsWith('/Task?identifier='),
-    );
-    expect(taskPuts).toHaveLength(1);
-    expect(taskPuts[0]?.headers['if-match']).toBeUndefined();
+    const taskCreates = afterReferral.filter((e) => e.method === 'POST' && e.path === '/Task');
+    expect(taskCreates).toHaveLength(1);
+    expect(taskCreates[0]?.headers['if-none-exist']).toMatch(/^identifier=/);
+    expect(taskCreates[0]?.headers['if-match']).toBeUndefined();
 
     await deliver('support-plan', { ...plan, version: 1 });
-    const [first] = carePlanPuts(trust.requestLog());
+    const [first] = carePlanCreates(trust.requestLog());
     expect(first?.status).toBe(201);
-    expect(first?.headers['if-match']).toBeUndefined();
+    expect(first?.headers['if-none-exist']).toMatch(/^identifier=/);
+    expect(carePlanPuts(trust.requestLog())).toHaveLength(0);
     const [stored] = trust.readAll<CarePlan>('CarePlan');
     const v1 = stored?.meta?.versionId;
     expect(v1).toBeDefined();
 
     await deliver('support-plan', { ...plan, version: 2 });
     const puts = carePlanPuts(trust.requestLog());
-    expect(puts).toHaveLength(2);
-    expect(puts[1]?.headers['if-match']).toBe(`W/"${v1}"`);
-    expect(puts[1]?.status).toBe(200);
+    expect(puts).toHaveLength(1);
+    expect(puts[0]?.headers['if-match']).toBe(`W/"${v1}"`);
+    expect(puts[0]?.status).toBe(200);
     expect(trust.readAll('CarePlan')).toHaveLength(1);
     expect(await trust.history('CarePlan', stored!.id!)).toHaveLength(2);
     // The reference-only trust gets no Patient; its resources point at the person by NHS number.

@@ -1,4 +1,4 @@
-// A partner that answers too slowly: nock (15.0.0, which intercepts Node's fetch and so fhir-kit-client)
+// A partner that answers too slowly: nock (which intercepts Node's fetch, as navbridge's partner client uses)
 // produces its response only after partner.timeoutMs; the attempt is classified `timeout` and retried, and the
 // exchange is delivered to the real sandbox server once the fault is removed.
 import type { Task } from 'fhir/r4.js';

@@ -30,7 +30,6 @@ export interface PartnerKeys extends SigningKey {
   clientId: string;
 }
 
-
 /** A referral for a site, with its own id and person (or a given NHS number: the same person). */
 export function referral(
   site: 'leeds-north' | 'cardiff-vale',

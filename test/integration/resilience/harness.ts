@@ -73,7 +73,7 @@ export async function openRig(opts: RigOptions, personCount: number): Promise<Ri
     prefix,
     opts.partners.map((p) => p.id),
   );
-  const persons = await insertPersons(t.db, personCount);
+  const persons = await insertPersons(t, personCount);
   const config = writeTempConfig({
     mappingsDir: `${REPO_ROOT}/mappings`,
     profilesDir: `${REPO_ROOT}/profiles`,
@@ -151,7 +151,7 @@ export const stepNames = (n: number): string[] => Array.from({ length: n }, (_, 
 export const collapseRepeats = (steps: string[]): string[] => steps.filter((s, i) => s !== steps[i - 1]);
 
 export function waitDelivered(t: TestDb, ids: readonly string[], what: string, timeoutMs = 30_000) {
-  return waitFor(async () => (await deliveredCount(t.db, ids)) === ids.length, { what, timeoutMs });
+  return waitFor(async () => (await deliveredCount(t, ids)) === ids.length, { what, timeoutMs });
 }
 
 export interface AttemptRow {

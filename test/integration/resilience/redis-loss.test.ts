@@ -1,8 +1,10 @@
 // Redis losing everything under a running `navbridge worker` process, on a private redis-server:
-// FLUSHALL while jobs are waiting (queue paused by the circuit breaker) and delayed (retries), then
+// FLUSHALL while jobs are waiting (the partner's circuit open: its queue rate-limited) and delayed
+// (retries), then
 // the server killed and restarted empty while deliveries are in flight. PostgreSQL is the authority:
 // the sweeper re-queues every head, and each exchange arrives exactly once, in per-person order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCircuit } from '../../../src/store/circuits.js';
 import { deliveredCount } from '../../support/exchanges.js';
 import {
   killAllChildren,
@@ -72,11 +74,14 @@ describe('Redis loses its data under a running worker', () => {
       for (let step = 1; step <= STEPS; step++)
         for (const p of people) ids.push(await rig.submit('trust', p, step));
     };
-    // Four heads fail with 503 → four delayed retries, and the breaker pauses the queue.
+    // Four heads fail with 503 → four delayed retries, and the partner's circuit opens.
     await submitPeople([0, 1, 2, 3]);
-    await waitFor(() => queue.isPaused(), { what: 'queue paused by the circuit breaker' });
-    // Four more heads wait in the paused queue (BullMQ 6 counts them as waiting: it has no paused list).
+    await waitFor(async () => (await readCircuit(rig.t.db, 'trust')).state === 'open', {
+      what: 'circuit open',
+    });
+    // Four more heads wait in the queue, which the open circuit keeps waiting (never paused).
     await submitPeople([4, 5, 6, 7]);
+    expect(await queue.isPaused()).toBe(false);
     const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(8);
     expect(counts.active).toBe(0);
@@ -105,7 +110,7 @@ describe('Redis loses its data under a running worker', () => {
 
     await redisServer.kill();
     // PostgreSQL still records the deliveries that were in flight.
-    await waitFor(async () => (await deliveredCount(rig.t.db, ids)) > 0, {
+    await waitFor(async () => (await deliveredCount(rig.t, ids)) > 0, {
       what: 'in-flight delivery recorded',
     });
     await redisServer.start();

@@ -12,7 +12,7 @@ import { buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.
 const GP: Caller = { kind: 'partner', partnerId: 'gp-a' };
 
 /** A GP referral for Leeds North with its Patient contained; `n` varies its identity. */
-function referral(identifier: string, reason = 'Low mood'): ServiceRequest {
+function referral(identifier: string, reason = 'Low mood'): Record<string, unknown> {
   return {
     resourceType: 'ServiceRequest',
     contained: [
@@ -34,7 +34,7 @@ function referral(identifier: string, reason = 'Low mood'): ServiceRequest {
     extension: [
       { url: 'https://fhir.navbridge.org.uk/StructureDefinition/consent-to-refer', valueBoolean: true },
     ],
-  } as ServiceRequest;
+  } satisfies Omit<ServiceRequest, 'contained'> & { contained: Record<string, unknown>[] };
 }
 
 describe('receiving a referral is one transaction', () => {
@@ -61,7 +61,14 @@ describe('receiving a referral is one transaction', () => {
   const receive = (body: unknown, requestId?: string) =>
     nb.navbridge.receiveReferral(GP, { kind: 'service-request', body, ...(requestId ? { requestId } : {}) });
   /** The answer as the HTTP API gives it: 201 with the outcome, or the error's status and code. */
-  const answer = (p: Promise<Awaited<ReturnType<typeof receive>>>) =>
+  interface Answer {
+    status: number;
+    outcome?: string;
+    version?: number;
+    referral?: string;
+    code?: string;
+  }
+  const answer = (p: Promise<Awaited<ReturnType<typeof receive>>>): Promise<Answer> =>
     p.then(
       (o) => ({
         status: 201,

@@ -6,8 +6,13 @@ import {
   releaseExpiredLeases,
   renewLease,
 } from '../../../src/store/claims.js';
-import { inTransaction } from '../../../src/store/db.js';
-import { discardDeadLetter, listDeadLetters, replayDeadLetter } from '../../../src/store/dead-letters.js';
+import { inTransaction, type Tx } from '../../../src/store/db.js';
+import {
+  discardDeadLetter,
+  listDeadLetters,
+  type ReopenResult,
+  replayDeadLetter,
+} from '../../../src/store/dead-letters.js';
 import {
   getExchange,
   insertOutbound,
@@ -27,11 +32,17 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
   });
   afterAll(async () => t.close());
 
-  const person = async (): Promise<string> => (await insertPersons(t.db))[0]!;
+  const person = async (): Promise<string> => (await insertPersons(t))[0]!;
   /** An event exchange to trust-a for the person (test/support/exchanges.ts); `over` wins. */
   const x = outboundExchange;
 
   const insert = (n: NewOutboundExchange) => inTransaction(t.db, (c) => insertOutbound(c, n));
+  /** Replay or discard in a transaction of its own; the jobs, or why nothing was done. */
+  const reopened = async (fn: (tx: Tx) => Promise<ReopenResult>): Promise<QueueJob[]> => {
+    const r = await inTransaction(t.db, fn);
+    if (r.kind !== 'done') throw new Error(r.kind === 'not-dead' ? `${r.status}, not dead` : 'not found');
+    return r.jobs;
+  };
 
   async function deliver(job: QueueJob): Promise<QueueJob[]> {
     const claim = await claimExchange(t.db, job.exchangeId, job.token, 60_000);
@@ -175,7 +186,7 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     expect(row?.blockedBehind).toBe(2);
 
     const before = (await getExchange(t.db, a.exchange.id))!;
-    const jobs = await replayDeadLetter(t.db, a.exchange.id, 'admin-1');
+    const jobs = await reopened((tx) => replayDeadLetter(tx, a.exchange.id, 'admin-1'));
     expect(jobs.map((j) => j.exchangeId)).toEqual([a.exchange.id]);
     const after = (await getExchange(t.db, a.exchange.id))!;
     expect(after.requestId).not.toBe(before.requestId);
@@ -197,10 +208,14 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     const b = await insert(x(p));
     const c = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
     await finishAttempt(t.db, c!, { outcome: 'dead', errorClass: 'http-400', error: OO, durationMs: 1 });
-    const jobs = await discardDeadLetter(t.db, a.exchange.id, 'admin-1', 'sent to wrong partner');
+    const jobs = await reopened((tx) =>
+      discardDeadLetter(tx, a.exchange.id, 'admin-1', 'sent to wrong partner'),
+    );
     expect(jobs.map((j) => j.exchangeId)).toEqual([b.exchange.id]);
     expect((await getExchange(t.db, a.exchange.id))?.status).toBe('discarded');
-    await expect(replayDeadLetter(t.db, a.exchange.id, 'admin-1')).rejects.toThrow(/not dead/);
+    await expect(reopened((tx) => replayDeadLetter(tx, a.exchange.id, 'admin-1'))).rejects.toThrow(
+      /not dead/,
+    );
   });
 
   it('a newer version of a state resource supersedes undelivered older ones; an older arrival is superseded', async () => {

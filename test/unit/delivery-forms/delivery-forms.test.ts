@@ -11,11 +11,11 @@ import type {
   Task,
 } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerConfig, RECEIVES } from '../../../src/settings/app-config.js';
+import type { Validator } from '../../../src/fhir/validate.js';
 import { buildPayload, type PayloadOptions } from '../../../src/payloads/delivery-forms.js';
 import { urnReferences } from '../../../src/payloads/references.js';
-import type { Validator } from '../../../src/fhir/validate.js';
 import { routeBundle } from '../../../src/routing/index.js';
+import { type PartnerConfig, RECEIVES } from '../../../src/settings/app-config.js';
 import { recordFixture } from '../../support/fixtures.js';
 import { profileValidator } from '../../support/validator.js';
 import { golden, partner, referralBundle } from '../routing/fixtures.js';
@@ -231,9 +231,14 @@ function documentResources(note: string): Resource[] {
     ?.find((i) => i.linkId === 'accommodation')
     ?.item?.find((i) => i.linkId === 'accommodation.notes');
   if (notes) notes.answer = [{ valueString: note }];
-  // The discharge's completed CarePlan is the plan-v1 one: keep a single copy.
-  const discharged = take(golden('event', 'discharged')).filter((r) => r.resourceType !== 'CarePlan');
-  return [...discharged, qr, ...take(golden('support-plan', 'plan-v1'))];
+  // The discharge carries the completed plan with its goals and onward referrals, the plan-v1
+  // resources under the same ids: keep a single copy of each.
+  const plan = take(golden('support-plan', 'plan-v1'));
+  const planIds = new Set(plan.map((r) => `${r.resourceType}/${r.id}`));
+  const discharged = take(golden('event', 'discharged')).filter(
+    (r) => r.resourceType !== 'CarePlan' && !planIds.has(`${r.resourceType}/${r.id}`),
+  );
+  return [...discharged, qr, ...plan];
 }
 
 describe('document', () => {

@@ -2,9 +2,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { isPartnerError } from '../../../src/delivery/errors.js';
 import { createAuthProvider } from '../../../src/delivery/partner-auth.js';
+import { type PartnerConfig, partnerSchema } from '../../../src/settings/app-config.js';
 import { privateKeyPem, signingKey } from '../../support/keys.js';
 
 describe('createAuthProvider', () => {
@@ -59,7 +59,7 @@ describe('createAuthProvider', () => {
   it('concurrent deliveries share one token request', async () => {
     requests = 0;
     status = 200;
-    const auth = createAuthProvider(oauthPartner(), { KEY: pem });
+    const auth = createAuthProvider(oauthPartner(), pem);
     const headers = await Promise.all([1, 2, 3, 4, 5].map(() => auth.header()));
     expect(requests).toBe(1);
     expect(new Set(headers)).toEqual(new Set(['Bearer tok-1']));
@@ -69,7 +69,7 @@ describe('createAuthProvider', () => {
 
   it('a refused token request is a permanent failure (auth-http-401); 503 is retryable; then recovers', async () => {
     requests = 0;
-    const auth = createAuthProvider(oauthPartner(), { KEY: pem });
+    const auth = createAuthProvider(oauthPartner(), pem);
     status = 401;
     const refused = await auth.header().catch((e: unknown) => e);
     expect(isPartnerError(refused) && [refused.kind, refused.errorClass]).toEqual(['dead', 'auth-http-401']);
@@ -81,11 +81,11 @@ describe('createAuthProvider', () => {
   });
 
   it('a missing key or token variable is reported by name', () => {
-    expect(() => createAuthProvider(oauthPartner(), {})).toThrow(/KEY is not set/);
+    expect(() => createAuthProvider(oauthPartner(), undefined)).toThrow(/KEY is not set/);
     const bearer = partnerSchema.parse({
       ...oauthPartner(),
       auth: { type: 'bearer', tokenEnv: 'TOKEN_ENV' },
     });
-    expect(() => createAuthProvider(bearer, {})).toThrow(/TOKEN_ENV is not set/);
+    expect(() => createAuthProvider(bearer, undefined)).toThrow(/TOKEN_ENV is not set/);
   });
 });

@@ -2,19 +2,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../../../src/cli/pipeline.js';
-import type { RecordType } from '../../../src/mapping/index.js';
+import { lazyMappingSet } from '../../../src/config/startup.js';
+import type { RecordType } from '../../../src/records/index.js';
 import { ARB_NOW, arbAssessment, arbEvent, arbReferral, arbSupportPlan } from '../../support/arbitraries.js';
 import { profileValidator } from '../../support/validator.js';
 
 const validator = profileValidator();
-const pipeline = new Pipeline({ mappingsDir: 'mappings', now: ARB_NOW.toISOString(), validator });
+const pipeline = new Pipeline({
+  mappings: lazyMappingSet('mappings'),
+  now: ARB_NOW.toISOString(),
+  validator,
+});
 const SITES = ['leeds-north', 'cardiff-vale'] as const;
 
-async function assertMapsToValidFhir(
-  recordType: RecordType,
-  arb: fc.Arbitrary<object>,
-  numRuns: number,
-) {
+async function assertMapsToValidFhir(recordType: RecordType, arb: fc.Arbitrary<object>, numRuns: number) {
   await fc.assert(
     fc.asyncProperty(arb, fc.constantFrom(...SITES), async (record, site) => {
       const result = await pipeline.run(recordType, { input: { ...record, site }, issues: [] });

@@ -3,17 +3,17 @@
 import path from 'node:path';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { loadMapping } from '../../../src/config/mappings.js';
-import { type SiteSettings, siteSettingsSchema } from '../../../src/settings/site.js';
 import {
   type CompiledMapping,
   defaultContext,
-  type RecordType,
   type MappingContext,
   mappingContextSchema,
   mapRecord,
   type ReferralIdentity,
 } from '../../../src/mapping/index.js';
 import { checkRecord } from '../../../src/records/check.js';
+import type { RecordType } from '../../../src/records/index.js';
+import { type SiteSettings, siteSettingsSchema } from '../../../src/settings/site.js';
 import { profileValidator } from '../../support/validator.js';
 
 export const MAPPINGS_DIR = path.resolve(import.meta.dirname, '../../../mappings');

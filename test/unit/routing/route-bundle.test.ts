@@ -1,6 +1,5 @@
 import type { Bundle, CarePlan, Resource } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type PartnerConfig, RECEIVES } from '../../../src/settings/app-config.js';
 import { urnReferences } from '../../../src/payloads/references.js';
 import {
   type Route,
@@ -8,6 +7,7 @@ import {
   routeBundle,
   type SharingAgreement,
 } from '../../../src/routing/index.js';
+import { type PartnerConfig, RECEIVES } from '../../../src/settings/app-config.js';
 import { recordFixture } from '../../support/fixtures.js';
 import { golden, goldenInput, partner, referralBundle, typesOf } from './fixtures.js';
 
@@ -294,7 +294,7 @@ describe('support plans and consent', () => {
 });
 
 describe('events', () => {
-  it('discharge goes as direct care while the completed plan needs consent', () => {
+  it('discharge goes as direct care while the completed plan (goals, onward referrals) needs consent', () => {
     const routes = routeBundle({
       recordType: 'event',
       record: { id: 'EVT-5009', site: 'leeds-north' },
@@ -304,7 +304,7 @@ describe('events', () => {
     });
     expect(routes.map((r) => [r.decision, typesOf(r.resources)])).toEqual([
       ['send', ['Task', 'Communication']],
-      ['withheld-no-consent', ['CarePlan']],
+      ['withheld-no-consent', ['CarePlan', 'Goal', 'Goal', 'Goal', 'ServiceRequest', 'ServiceRequest']],
     ]);
   });
 

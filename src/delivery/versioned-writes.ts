@@ -1,0 +1,172 @@
+// Transaction and rest mode with version-conditional writes (src/delivery/conditional-writes.ts):
+// the partner's versions are looked up before sending, the writes planned from them, and planned
+// again (at most MAX_REPLANS times in one attempt) when the partner answers 412 or says a create
+// found the resource already there. The versions it answers with are kept for the next write.
+import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from 'fhir/r4.js';
+import {
+  createsThatExisted,
+  type KnownVersion,
+  planWrites,
+  versionedResources,
+  versionFromResponse,
+  versionKey,
+  versionsFromResponses,
+} from './conditional-writes.js';
+import { PartnerError } from './errors.js';
+import type { PartnerHttp, SendRequest } from './partner-http.js';
+
+export interface VersionStore {
+  getMany(resources: readonly { resourceType: string; id: string }[]): Promise<Map<string, KnownVersion>>;
+  set(resourceType: string, resourceId: string, serverId: string, etag: string | undefined): Promise<void>;
+}
+
+export interface SendResult {
+  httpStatus: number;
+  /** Small summary of the partner's answer, stored with the attempt (no payload echo). */
+  response: unknown;
+}
+
+/** How often one attempt plans its writes again (after a 412, or a create that found the resource). */
+export const MAX_REPLANS = 2;
+
+/**
+ * FHIR R4 conditional update answers 400 when the one match has another id than the body's. A partner
+ * may already hold the resource under its own id (e.g. an Organization by ODS code), so conditional
+ * writes carry no id: the business identifier is the key, and urn:uuid fullUrls still link entries.
+ */
+export function withoutConditionalIds(bundle: Bundle): Bundle {
+  return {
+    ...bundle,
+    entry: (bundle.entry ?? []).map((e) => {
+      const conditional = e.request?.url.includes('?') || e.request?.ifNoneExist;
+      if (!e.resource || !conditional) return e;
+      const { id: _id, ...rest } = e.resource;
+      return { ...e, resource: rest as Resource };
+    }),
+  };
+}
+
+export class VersionedWriter {
+  constructor(
+    private readonly http: PartnerHttp,
+    private readonly versions: VersionStore,
+  ) {}
+
+  /** A transaction Bundle of version-conditional writes (transaction mode, document references). */
+  async transaction(req: SendRequest): Promise<SendResult> {
+    let known = await this.versions.getMany(versionedResources(req.payload));
+    for (let tryNo = 0; ; tryNo++) {
+      const planned = planWrites(req.payload, known);
+      const answer = await this.http.call(
+        'POST',
+        '',
+        await this.http.headers(req),
+        withoutConditionalIds(planned),
+      );
+      if (answer.status === 412 && tryNo < MAX_REPLANS) {
+        known = await this.currentVersions(req, planned);
+        continue;
+      }
+      // Refused again: writes are racing at the partner; the next attempt plans afresh.
+      if (answer.status === 412)
+        throw new PartnerError('retry', 'http-412', 'transaction precondition failed again', 412);
+      if (answer.status >= 300) this.http.fail(answer, 'transaction');
+      const responses = ((answer.body as Bundle | undefined)?.entry ?? []).map((e) => e.response);
+      await this.record(planned, responses);
+      if (createsThatExisted(planned, responses, req.payload)) {
+        if (tryNo >= MAX_REPLANS)
+          throw new PartnerError('retry', 'exists', 'the partner holds resources it gives no versions of');
+        // Resources we had no version of existed: write the whole payload again as their updates.
+        known = new Map([...known, ...versionsFromResponses(planned, responses)]);
+        continue;
+      }
+      return { httpStatus: answer.status, response: { entries: responses.map((r) => r?.status ?? '') } };
+    }
+  }
+
+  /** rest mode: each entry as its own version-conditional request (If-Match, or If-None-Exist). */
+  async rest(req: SendRequest): Promise<SendResult> {
+    const known = await this.versions.getMany(versionedResources(req.payload));
+    const statuses: number[] = [];
+    for (const entry of req.payload.entry ?? []) statuses.push(await this.restEntry(req, entry, known));
+    return { httpStatus: 200, response: { entries: statuses } };
+  }
+
+  private async restEntry(
+    req: SendRequest,
+    entry: BundleEntry,
+    known: Map<string, KnownVersion>,
+  ): Promise<number> {
+    const resource = entry.resource;
+    if (!resource?.id || !entry.request)
+      throw new PartnerError('dead', 'invalid-payload', 'rest entry without resource or request');
+    const type = resource.resourceType;
+    const one: Bundle = { resourceType: 'Bundle', type: 'batch', entry: [entry] };
+    let versions = known;
+    for (let tryNo = 0; ; tryNo++) {
+      const planned = planWrites(one, versions).entry![0]!;
+      const request = planned.request!;
+      const extra: Record<string, string> = {};
+      if (request.ifNoneExist) extra['if-none-exist'] = request.ifNoneExist;
+      if (request.ifMatch) extra['if-match'] = request.ifMatch;
+      const { id: _ours, ...body } = resource;
+      const sent = request.url.includes('?') || request.method === 'POST' ? body : resource;
+      const headers = await this.http.headers(req, extra);
+      const answer = await this.http.call(request.method as 'PUT' | 'POST', request.url, headers, sent);
+      if (answer.status === 412 && tryNo < MAX_REPLANS) {
+        // A write landed since the version we know: plan again from what the partner holds now.
+        versions = await this.currentVersions(req, { ...one, entry: [planned] });
+        continue;
+      }
+      if (answer.status === 412)
+        throw new PartnerError('retry', 'http-412', `${type} precondition failed again`, 412);
+      if (answer.status >= 300) this.http.fail(answer, `${request.method} ${type}`);
+      const found = answer.body as Resource | undefined;
+      const version: KnownVersion = {
+        serverId: found?.id ?? '',
+        etag:
+          answer.headers.get('etag') ?? (found?.meta?.versionId ? `W/"${found.meta.versionId}"` : undefined),
+      };
+      await this.versions.set(type, resource.id, version.serverId, version.etag);
+      const existed = request.method === 'POST' && entry.request.method === 'PUT' && answer.status === 200;
+      if (existed && tryNo < MAX_REPLANS) {
+        // The resource existed (our content was not written): update it, from the version it has.
+        versions = new Map([[versionKey(type, resource.id), version]]);
+        continue;
+      }
+      return answer.status;
+    }
+  }
+
+  /** The versions the partner holds now of the planned writes' resources (read by their identifier). */
+  private async currentVersions(req: SendRequest, planned: Bundle): Promise<Map<string, KnownVersion>> {
+    const out = new Map<string, KnownVersion>();
+    for (const e of planned.entry ?? []) {
+      const r = e.resource;
+      const search = e.request?.url.includes('?')
+        ? e.request.url
+        : e.request?.ifNoneExist
+          ? `${r?.resourceType}?${e.request.ifNoneExist}`
+          : undefined;
+      if (!r?.id || !search) continue;
+      const answer = await this.http.call('GET', search, await this.http.headers(req));
+      if (answer.status >= 300) this.http.fail(answer, 'read for If-Match');
+      const match = (answer.body as Bundle | undefined)?.entry?.[0]?.resource;
+      if (match?.id)
+        out.set(versionKey(r.resourceType, r.id), {
+          serverId: match.id,
+          etag: match.meta?.versionId ? `W/"${match.meta.versionId}"` : undefined,
+        });
+    }
+    return out;
+  }
+
+  /** Keeps the id and version the partner gave each written resource (the next write's If-Match). */
+  private async record(planned: Bundle, responses: (BundleEntryResponse | undefined)[]): Promise<void> {
+    for (const [i, e] of (planned.entry ?? []).entries()) {
+      const r = e.resource;
+      const v = versionFromResponse(responses[i]);
+      if (r?.id && v) await this.versions.set(r.resourceType, r.id, v.serverId, v.etag);
+    }
+  }
+}
