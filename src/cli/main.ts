@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { readEnvironment } from '../config/load-config.js';
 import { runDeadLetters, runRecords } from './commands-admin.js';
 import { runHashKey } from './commands-auth.js';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
@@ -131,6 +132,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       io.stderr.write(USAGE);
       return EXIT.usage;
     }
+    const env = readEnvironment(io.env);
     const flags: CliFlags = {
       ...(values.site !== undefined ? { site: values.site } : {}),
       ...(values.context !== undefined ? { context: values.context } : {}),
@@ -139,8 +141,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       ...(values.filter !== undefined ? { filter: values.filter } : {}),
       update: values.update ?? false,
       skipValidation: values['skip-validation'] ?? false,
-      mappingsDir: resolveDir(values.mappings, io.env.NAVBRIDGE_MAPPINGS, 'mappings', io.cwd),
-      profilesDir: resolveDir(values.profiles, io.env.NAVBRIDGE_PROFILES, 'profiles', io.cwd),
+      mappingsDir: resolveDir(values.mappings, env.NAVBRIDGE_MAPPINGS, 'mappings', io.cwd),
+      profilesDir: resolveDir(values.profiles, env.NAVBRIDGE_PROFILES, 'profiles', io.cwd),
     };
     switch (command) {
       case 'map':

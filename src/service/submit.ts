@@ -2,145 +2,41 @@
 // PostgreSQL transaction; queue jobs are added after commit (the sweeper repairs a crash in between).
 // The door behind `navbridge submit`, POST /api/v1/records and every inbound referral. A record whose
 // mapping or validation fails is kept (store first) and the caller gets the same error.
-import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource, Task } from 'fhir/r4.js';
-import { badRequest, conflict, forbidden, isNavbridgeError, unprocessable } from '../errors/index.js';
-import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
-import { bundleId, resourceId } from '../fhir/ids.js';
+import type { Bundle, BundleEntry, Task } from 'fhir/r4.js';
+import { conflict, isNavbridgeError } from '../errors/index.js';
+import { resourceId } from '../fhir/ids.js';
 import { runMappingPipeline } from '../mapping/index.js';
-import { buildPayload } from '../payloads/delivery-forms.js';
-import { checkRecord, fillSite, type RecordOf, type RecordType, type Referral } from '../records/index.js';
+import type { RecordOf, RecordType, Referral } from '../records/index.js';
 import { routeBundle } from '../routing/index.js';
-import type { PartnerConfig } from '../settings/app-config.js';
-import type { SiteSettings } from '../settings/site.js';
 import { inTransaction, type Tx } from '../store/db.js';
 import { insertOutbound, type QueueJob, recordExchanges, supersedeReferral } from '../store/exchanges.js';
 import { keepFailure, resolveFailure } from '../store/failures.js';
-import { type PersonIdentifier, resolvePerson } from '../store/persons.js';
+import { resolvePerson } from '../store/persons.js';
 import { saveRecord, VersionConflictError } from '../store/records.js';
-import { type ReferralRequester, referralOwner, upsertReferralRow } from '../store/referrals.js';
-import type { TriageDecision } from '../triage/index.js';
+import { referralOwner, upsertReferralRow } from '../store/referrals.js';
 import { contextFromStore, referralIdOf, unknownReferral } from './context.js';
+import {
+  assertMaySubmit,
+  type CheckedRecord,
+  checkSubmission,
+  payloadFor,
+  personIdentifiers,
+  type SubmitOptions,
+  type SubmitResult,
+  type SubmittedExchange,
+} from './submission.js';
 import type { Caller, ServiceDeps } from './types.js';
 
-export interface SubmitOptions {
-  /** Fills the record's `site` where absent. */
-  site?: string;
-  /** The partner a referral came from (inbound FHIR/BaRS), when not the navigator itself. */
-  sourcePartnerId?: string;
-  /** The referrer's own ServiceRequest identity (inbound referrals): kept with the referral, mapped into it. */
-  requester?: ReferralRequester;
-  /** Check-digit failures: defaults to the site's `nhsNumberCheck.navigator` (inbound uses `.partner`). */
-  nhsNumberCheck?: 'error' | 'warn';
-}
-
-export interface SubmittedExchange {
-  id: string;
-  partnerId: string | null;
-  status: string;
-  reason: string | null;
-}
-
-export interface SubmitResult {
-  outcome: 'accepted' | 'duplicate' | 'stale';
-  recordType: RecordType;
-  site: string;
-  id: string;
-  version: number;
-  triage?: TriageDecision;
-  exchanges: SubmittedExchange[];
-  warnings: OperationOutcomeIssue[];
-}
-
-/** A record that passed its structural check, with its site's settings. */
-export interface CheckedRecord<T extends RecordType = RecordType> {
-  recordType: T;
-  record: RecordOf[T];
-  site: SiteSettings;
-  /** Warnings of the check (e.g. a failing check digit under 'warn'). */
-  warnings: OperationOutcomeIssue[];
-}
-
-/** The settings of a site enabled here; 422 otherwise. */
-export function enabledSite(deps: Pick<ServiceDeps, 'mappings'>, id: string): SiteSettings {
-  const site = deps.mappings.tryGetSite(id);
-  if (!site || !deps.mappings.sites.includes(id))
-    throw unprocessable('site: not a site enabled in this navbridge', {
-      code: 'not-supported',
-      expression: 'site',
-    });
-  return site;
-}
-
-/** Structural check of a record (every problem at once): 400 with record paths. */
-export function checkSubmission<T extends RecordType>(
-  deps: Pick<ServiceDeps, 'mappings' | 'now'>,
-  recordType: T,
-  input: unknown,
-  opts: SubmitOptions = {},
-): CheckedRecord<T> {
-  const filled = fillSite(input, opts.site);
-  const siteId = (filled as { site?: unknown } | null)?.site;
-  const now = deps.now();
-  if (typeof siteId !== 'string') {
-    const check = checkRecord(recordType, filled, { now, nhsNumberCheck: 'error' });
-    throw badRequest(
-      check.issues.length ? check.issues : 'site: is required',
-      check.issues.length ? {} : { code: 'required', expression: 'site' },
-    );
-  }
-  const site = enabledSite(deps, siteId);
-  const check = checkRecord(recordType, filled, {
-    now,
-    nhsNumberCheck: opts.nhsNumberCheck ?? site.nhsNumberCheck.navigator,
-  });
-  if (!check.record) throw badRequest(check.issues);
-  return { recordType, record: check.record, site, warnings: check.issues };
-}
-
-/** A site's case system submits records for its own site only. */
-export function assertMaySubmit(caller: Caller | undefined, input: unknown): SubmitOptions {
-  if (caller?.kind !== 'site') return {};
-  const site = (input as { site?: unknown } | null)?.site;
-  if (site !== undefined && site !== caller.siteId)
-    throw forbidden('record.site: a site submits records only for itself', { expression: 'record.site' });
-  return { site: caller.siteId };
-}
-
-function personIdentifiers(ref: Referral): PersonIdentifier[] {
-  const systems: Record<string, string> = {
-    'nhs-number': IDENTIFIER_SYSTEMS['nhs-number'],
-    chi: IDENTIFIER_SYSTEMS.chi,
-    'hc-number': IDENTIFIER_SYSTEMS['hc-number'],
-  };
-  const out: PersonIdentifier[] = [];
-  if (ref.person.nhsNumber)
-    out.push({ system: systems['nhs-number']!, value: ref.person.nhsNumber, verified: true });
-  for (const i of ref.person.identifiers ?? []) {
-    const system = systems[i.system];
-    if (system) out.push({ system, value: i.value, verified: i.verified !== false });
-  }
-  return out;
-}
-
-/** The payload a partner receives in its delivery mode. */
-export function payloadFor(
-  partner: PartnerConfig,
-  resources: Resource[],
-  c: Pick<CheckedRecord, 'recordType' | 'record' | 'site'>,
-  nowIso: string,
-): Bundle {
-  const { recordType, record, site } = c;
-  return buildPayload(partner.mode, resources, {
-    partner,
-    site: site.id,
-    recordType,
-    sourceId: record.id,
-    version: record.version,
-    exchangeKey: `${site.id}|${recordType}|${record.id}|${record.version}|${partner.id}`,
-    now: nowIso,
-    bundleId: bundleId(site.id, recordType, `${record.id}|${partner.id}`, record.version),
-  });
-}
+export {
+  assertMaySubmit,
+  type CheckedRecord,
+  checkSubmission,
+  enabledSite,
+  payloadFor,
+  type SubmitOptions,
+  type SubmitResult,
+  type SubmittedExchange,
+} from './submission.js';
 
 /**
  * Stores, maps, routes and queues a checked record inside the caller's transaction: the person, the

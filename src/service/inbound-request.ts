@@ -1,0 +1,194 @@
+// The steps of receiving a partner's referral that need no transaction: who the partner is, the
+// tolerant read validated against base R4, the inverse mapping, tenancy (the requester the partner
+// acts for) and the site; the next version of a resent referral; and what a refusal leaves behind
+// (an audit row; the whole request, kept, when its mapping failed).
+import { isDeepStrictEqual } from 'node:util';
+import type { OperationOutcomeIssue } from 'fhir/r4.js';
+import {
+  badRequest,
+  configError,
+  conflict,
+  forbidden,
+  isNavbridgeError,
+  type NavbridgeError,
+  relabel,
+  unprocessable,
+} from '../errors/index.js';
+import type { InboundKind, InboundMapResult, InboundRead } from '../intake/index.js';
+import { mapInbound } from '../intake/index.js';
+import type { PartnerConfig } from '../settings/app-config.js';
+import { audit } from '../store/audit.js';
+import { keepFailure } from '../store/failures.js';
+import type { ReferralRequester } from '../store/referrals.js';
+import type { SubmitResult } from './submit.js';
+import { actorOf, type Caller, type ServiceDeps } from './types.js';
+
+export interface InboundRequest {
+  kind: InboundKind;
+  body: unknown;
+  /** X-Request-Id: unique per partner (a repeat is answered 409). */
+  requestId?: string;
+  /** X-Correlation-Id: kept with the inbound exchange and echoed. */
+  correlationId?: string;
+}
+
+export interface ReceiveOutcome {
+  kind: 'referral' | 'response-ack';
+  action?: InboundMapResult['action'];
+  site?: string;
+  referralId?: string;
+  /** navbridge's ServiceRequest id for the referral (Location, Task focus). */
+  serviceRequestId?: string;
+  result?: SubmitResult;
+  linkedReferrals: string[];
+  /** The request message id (BaRS), for the response's MessageHeader.response.identifier. */
+  messageId?: string;
+  warnings: OperationOutcomeIssue[];
+  exchangeId?: string;
+}
+
+/** The FHIR API is for referring partners: the caller's partner configuration, or 403. */
+export function partnerOf(deps: Pick<ServiceDeps, 'partners'>, caller: Caller): PartnerConfig {
+  const partner =
+    caller.kind === 'partner' ? deps.partners.find((x) => x.id === caller.partnerId) : undefined;
+  if (!partner) throw forbidden('the FHIR API is for referring partners');
+  return partner;
+}
+
+/** The performer names a site by its ODS code, DoS id or id; else the partner's default site; else 422. */
+export function chooseSite(deps: ServiceDeps, partner: PartnerConfig, performer: readonly string[]): string {
+  for (const p of performer) {
+    const site = deps.mappings.sites.find((s) => {
+      const settings = deps.mappings.tryGetSite(s);
+      return s === p || settings?.odsCode === p || settings?.dosServiceIds.includes(p);
+    });
+    if (site) return site;
+  }
+  const fallback = partner.inbound?.defaultSite;
+  if (fallback && deps.mappings.sites.includes(fallback)) return fallback;
+  throw unprocessable(
+    'ServiceRequest.performer: names no navigator site of this service, and the partner has no default site',
+    { expression: 'ServiceRequest.performer', code: 'business-rule' },
+  );
+}
+
+/** Record-level problems are business problems of an otherwise valid FHIR request: 422, record paths kept. */
+export function asUnprocessable(err: unknown): unknown {
+  if (!isNavbridgeError(err) || err.code !== 'REC_BAD_REQUEST') return err;
+  return unprocessable(
+    relabel(err.outcome.issue, 'REC_UNPROCESSABLE_ENTITY').map((i) => ({
+      ...i,
+      diagnostics: `referral record ${i.diagnostics ?? ''}`.trim(),
+    })),
+  );
+}
+
+export function requesterOf(m: InboundMapResult, srUrl: string | undefined): ReferralRequester {
+  const ods = (m.record.referrer as { odsCode?: string } | undefined)?.odsCode;
+  const real = !m.identity.system.startsWith('urn:navbridge:');
+  return {
+    ...(ods ? { odsCode: ods } : {}),
+    ...(real ? { serviceRequestIdentifier: m.identity } : {}),
+    ...(srUrl && /^https?:\/\//.test(srUrl) ? { serviceRequestUrl: srUrl } : {}),
+  };
+}
+
+/**
+ * Every resource received is validated against base FHIR R4 before it is mapped: structural problems
+ * answer 400, invalid codes 422 (BaRS). Warnings do not stop a referral (real feeds carry many).
+ */
+export function assertValidResources(deps: ServiceDeps, read: InboundRead): void {
+  const errors = read.envelope.resources.flatMap((r, i) =>
+    deps.validator
+      .validateResource(r)
+      .filter((x) => x.severity === 'error' || x.severity === 'fatal')
+      .map((x) => ({ ...x, expression: x.expression ?? [`${r.resourceType}[${i}]`] })),
+  );
+  if (errors.length === 0) return;
+  if (errors.every((x) => x.code === 'code-invalid'))
+    throw unprocessable(relabel(errors, 'REC_UNPROCESSABLE_ENTITY'));
+  throw badRequest(relabel(errors, 'REC_BAD_REQUEST'));
+}
+
+export const duplicateRequest = () =>
+  conflict('the message has been identified as having already been processed.', { code: 'duplicate' });
+
+/** The same referral resent unchanged is a duplicate of its latest version; a changed one is the next. */
+export function nextVersion(
+  stored: Record<string, unknown> | undefined,
+  storedVersion: number | undefined,
+  record: Record<string, unknown>,
+): number {
+  if (!stored || storedVersion === undefined) return 1;
+  const strip = (r: Record<string, unknown>) => {
+    const { version: _v, receivedAt: _r, id: _i, site: _s, ...rest } = r;
+    return JSON.parse(JSON.stringify(rest));
+  };
+  return isDeepStrictEqual(strip(stored), strip(record)) ? storedVersion : storedVersion + 1;
+}
+
+export interface Mapped {
+  partner: PartnerConfig;
+  read: InboundRead;
+  mapped: InboundMapResult;
+  site: string;
+}
+
+/** Pure steps before the transaction: read, validate, map, tenancy, site. */
+export async function mapRequest(
+  deps: ServiceDeps,
+  partner: PartnerConfig,
+  read: InboundRead,
+): Promise<Mapped> {
+  const name = partner.inbound?.mapping ?? 'fhir-referral';
+  const mapping = deps.mappings.tryGetInbound(name);
+  if (!mapping) throw configError(`mappings/inbound/${name}/mapping.yaml: no such inbound mapping`);
+  const mapped = await mapInbound(
+    mapping,
+    read,
+    { id: partner.id, name: partner.name, kind: partner.kind, odsCodes: partner.odsCodes },
+    deps.now().toISOString(),
+  );
+  const requesterOds = (mapped.record.referrer as { odsCode?: string } | undefined)?.odsCode;
+  if (requesterOds && !partner.odsCodes.includes(requesterOds))
+    throw forbidden('ServiceRequest.requester: the requesting organisation is not one this client acts for');
+  return { partner, read, mapped, site: chooseSite(deps, partner, [...new Set(mapped.performer)]) };
+}
+
+/** Store first: an inbound request whose mapping failed is kept whole, to be received again by a remap. */
+export async function keepInboundFailure(
+  deps: ServiceDeps,
+  partner: PartnerConfig,
+  req: InboundRequest,
+  site: string | undefined,
+  err: NavbridgeError,
+): Promise<void> {
+  await keepFailure(deps.db, {
+    kind: 'inbound',
+    partnerId: partner.id,
+    ...(site ? { site } : {}),
+    recordType: 'referral',
+    input: req.body,
+    options: {
+      kind: req.kind,
+      ...(req.requestId ? { requestId: req.requestId } : {}),
+      ...(req.correlationId ? { correlationId: req.correlationId } : {}),
+    },
+    error: err.outcome,
+  });
+}
+
+/** A refused inbound request leaves an audit row (no patient data). Best effort: never hides the error. */
+export async function auditRefusal(
+  deps: Pick<ServiceDeps, 'db'>,
+  caller: Caller,
+  detail: { route: string; code: string; requestId?: string },
+): Promise<void> {
+  await audit(deps.db, {
+    actor: actorOf(caller),
+    action: 'inbound-refused',
+    targetType: 'inbound-request',
+    targetId: detail.requestId ?? null,
+    detail,
+  }).catch(() => {});
+}
