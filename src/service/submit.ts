@@ -79,15 +79,19 @@ export async function storeRecord(
     { recordType, record, site, context },
   );
 
+  // What the record version and every exchange it makes are known by.
+  const owned = {
+    site: site.id,
+    recordType,
+    sourceId: record.id,
+    version: record.version,
+    referralId,
+    personId,
+  };
   let saved: Awaited<ReturnType<typeof saveRecord>>;
   try {
     saved = await saveRecord(tx, {
-      site: site.id,
-      recordType,
-      sourceId: record.id,
-      version: record.version,
-      referralId,
-      personId,
+      ...owned,
       payload: record,
       mappingVersion: mapped.version,
       resources: identities,
@@ -152,13 +156,8 @@ export async function storeRecord(
             entry: route.resources.map((r): BundleEntry => ({ fullUrl: `urn:uuid:${r.id}`, resource: r })),
           };
     const { exchange, jobs: j } = await insertOutbound(tx, {
+      ...owned,
       partnerId: route.partnerId,
-      site: site.id,
-      recordType,
-      sourceId: record.id,
-      version: record.version,
-      referralId,
-      personId,
       stateKey: route.stateKey,
       deliveryMode: partner?.mode ?? null,
       payload,
