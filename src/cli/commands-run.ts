@@ -35,6 +35,8 @@ export async function runWorker(io: CliIo, signal: AbortSignal): Promise<number>
     'worker started',
   );
   await workers.sweep();
+  // A supervisor (or a test) may wait for this line: the workers are connected and taking jobs.
+  rt.logger.info({ event: 'worker-ready' }, 'worker ready: taking jobs');
   await untilAborted(signal);
   rt.logger.info({ event: 'worker-stopping' }, 'stopping: finishing in-flight deliveries');
   await rt.close();
@@ -67,10 +69,19 @@ export async function runServe(flags: RunFlags, io: CliIo, signal: AbortSignal):
   });
   rt.logger.info({ event: 'listening', port }, 'navbridge API listening');
   await untilAborted(signal);
-  await new Promise((r) => server.close(r));
+  // Stop taking connections; idle keep-alives go now, requests in progress get a grace period.
+  const closed = new Promise((r) => server.close(r));
+  server.closeIdleConnections();
+  const grace = setTimeout(() => server.closeAllConnections(), SERVE_SHUTDOWN_GRACE_MS);
+  grace.unref();
+  await closed;
+  clearTimeout(grace);
   await rt.close();
   return EXIT.ok;
 }
+
+/** Requests still running at SIGTERM get this long before their connections are closed. */
+export const SERVE_SHUTDOWN_GRACE_MS = 5_000;
 
 /** `navbridge start`: the API and a delivery worker in one process, stopped together. */
 export async function runStart(flags: RunFlags, io: CliIo, signal: AbortSignal): Promise<number> {

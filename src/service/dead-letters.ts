@@ -18,6 +18,7 @@ import {
 } from '../store/dead-letters.js';
 import { type Exchange, getExchange, type QueueJob } from '../store/exchanges.js';
 import { getRecord } from '../store/records.js';
+import { type AttemptView, exchangeWithAttempts } from '../store/referral-queries.js';
 import { referralOwner } from '../store/referrals.js';
 import { contextFromStore } from './context.js';
 import { enabledSite, payloadFor } from './submit.js';
@@ -25,8 +26,8 @@ import { actorOf, type Caller, type ServiceDeps } from './types.js';
 
 export type { DeadLetterFilter, DeadLetterSummary } from '../store/dead-letters.js';
 
-/** An exchange as the admin sees it: everything but the queue and claim tokens. */
-export type ExchangeDetail = Omit<Exchange, 'queueToken' | 'claimToken'>;
+/** An exchange as the admin sees it: everything but the queue and claim tokens, with its attempts. */
+export type ExchangeDetail = Omit<Exchange, 'queueToken' | 'claimToken'> & { attempts: AttemptView[] };
 
 export function assertAdmin(caller: Caller): void {
   if (caller.kind !== 'admin')
@@ -62,7 +63,8 @@ export async function showExchange(
   });
   if (!x) throw notFound('exchange');
   const { queueToken: _q, claimToken: _c, ...visible } = x;
-  return visible;
+  const attempts = (await exchangeWithAttempts(deps.db, id))?.attempts ?? [];
+  return { ...visible, attempts };
 }
 
 function reopened(id: string, r: ReopenResult): QueueJob[] {

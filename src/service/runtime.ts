@@ -20,6 +20,9 @@ import type { QueueJob } from '../store/exchanges.js';
 import { createAuthenticator, isAdminToken } from './authenticate.js';
 import { createNavbridge, type Navbridge } from './navbridge.js';
 
+/** Each step of closing after the workers (queues, the pool) waits this long at the most. */
+export const CLOSE_STEP_TIMEOUT_MS = 2_000;
+
 /** How long a request waits for Redis to take its jobs before answering anyway. */
 export const ENQUEUE_TIMEOUT_MS = 2_000;
 
@@ -165,11 +168,16 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
       workers.push(w);
       return w;
     },
+    /** Bounded whatever is down: workers (SHUTDOWN_GRACE_MS), then queues, Redis and the pool. */
     async close() {
       for (const w of workers.splice(0)) await w.close();
-      await queues?.close();
+      const bounded = (p: Promise<unknown>, what: string) =>
+        withTimeout(p, CLOSE_STEP_TIMEOUT_MS, what).catch((err: unknown) =>
+          logger.warn({ event: 'shutdown-step-abandoned', err }, `${what} did not close in time`),
+        );
+      if (queues) await bounded(queues.close(), 'queues');
       if (redis) await closeRedis(redis);
-      await closeDb(db);
+      await bounded(closeDb(db), 'PostgreSQL pool');
     },
   };
 }

@@ -140,12 +140,16 @@ export interface ExchangeView {
 
 export interface AttemptView {
   attempt: number;
+  /** The X-Request-Id the attempt was sent with (the same across retries; new on replay). */
+  requestId: string;
   startedAt: Date;
   finishedAt: Date | null;
   outcome: string | null;
   httpStatus: number | null;
   errorClass: string | null;
   durationMs: number | null;
+  /** What the partner answered, in short (entry statuses, a location, duplicate): never a payload. */
+  response: unknown;
 }
 
 const EXCHANGE_COLUMNS = `id, direction, partner_id, site, referral_id, record_type, source_id, version,
@@ -185,7 +189,8 @@ export async function exchangeWithAttempts(
   const { rows } = await sql(db).query(`SELECT ${EXCHANGE_COLUMNS} FROM exchanges WHERE id = $1`, [id]);
   if (!rows[0]) return undefined;
   const attempts = await sql(db).query(
-    `SELECT attempt_no, started_at, finished_at, outcome, http_status, error_class, duration_ms
+    `SELECT attempt_no, request_id, started_at, finished_at, outcome, http_status, error_class, duration_ms,
+            response
        FROM exchange_attempts WHERE exchange_id = $1 ORDER BY attempt_no`,
     [id],
   );
@@ -193,12 +198,14 @@ export async function exchangeWithAttempts(
     exchange: exchangeView(rows[0]),
     attempts: attempts.rows.map((a) => ({
       attempt: a.attempt_no,
+      requestId: a.request_id,
       startedAt: a.started_at,
       finishedAt: a.finished_at ?? null,
       outcome: a.outcome ?? null,
       httpStatus: a.http_status ?? null,
       errorClass: a.error_class ?? null,
       durationMs: a.duration_ms ?? null,
+      response: a.response ?? null,
     })),
   };
 }

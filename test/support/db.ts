@@ -14,12 +14,12 @@ export interface TestDb {
   close(): Promise<void>;
 }
 
-export async function createTestDb(): Promise<TestDb> {
+export async function createTestDb(url: string = TEST_DATABASE_URL): Promise<TestDb> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
-  await migrate({ databaseUrl: TEST_DATABASE_URL, schema });
-  const db = openDb({ databaseUrl: TEST_DATABASE_URL, schema });
+  await migrate({ databaseUrl: url, schema });
+  const db = openDb({ databaseUrl: url, schema });
   const sql = new pg.Pool({
-    connectionString: TEST_DATABASE_URL,
+    connectionString: url,
     options: `-c search_path=${schema}`,
     max: 4,
   });
@@ -31,7 +31,8 @@ export async function createTestDb(): Promise<TestDb> {
     async close() {
       await closeDb(db);
       await sql.end();
-      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      const admin = new pg.Client({ connectionString: url });
+      admin.on('error', () => {});
       await admin.connect();
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await admin.end();

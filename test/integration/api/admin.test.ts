@@ -69,11 +69,16 @@ describe('admin API', () => {
   });
 
   it('shows a payload only to an admin, and audits the view', async () => {
-    const id = await deadExchange();
+    const id = await deadExchange('trust-v');
     const res = await request(app).get(`/admin/exchanges/${id}`).set(auth);
     expect(res.status).toBe(200);
     expect(res.body.payload.resourceType).toBe('Bundle');
     expect(res.body.queueToken).toBeUndefined();
+    // Each attempt with the request id it was sent with and the partner's answer.
+    expect(res.body.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, outcome: 'dead', httpStatus: 422, errorClass: 'http-422' }),
+    ]);
+    expect(res.body.attempts[0].requestId).toBe(res.body.requestId);
     const { rows } = await t.sql.query(`SELECT action FROM audit_log WHERE target_id = $1`, [id]);
     expect(rows.map((r) => r.action)).toEqual(['view-payload']);
     expect((await request(app).get(`/admin/exchanges/${randomUUID()}`).set(auth)).status).toBe(404);

@@ -46,6 +46,8 @@ export function partnerEntry(id: string, baseUrl: string, extra: Record<string, 
 export interface RigOptions {
   partners: ReturnType<typeof partnerEntry>[];
   redisUrl: string;
+  /** Another PostgreSQL (e.g. a private cluster a test stops and starts). */
+  databaseUrl?: string;
   worker?: { leaseMs?: number; sweepIntervalMs?: number; requeueAfterMs?: number };
 }
 
@@ -65,7 +67,7 @@ export interface Rig {
 }
 
 export async function openRig(opts: RigOptions, personCount: number): Promise<Rig> {
-  const t = await createTestDb();
+  const t = await createTestDb(opts.databaseUrl);
   const prefix = randomPrefix();
   const redis = connectRedis(opts.redisUrl);
   const queues = createQueues(
@@ -89,7 +91,7 @@ export async function openRig(opts: RigOptions, personCount: number): Promise<Ri
   });
   const env = {
     NAVBRIDGE_CONFIG: config.file,
-    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_URL: opts.databaseUrl ?? TEST_DATABASE_URL,
     NAVBRIDGE_DB_SCHEMA: t.schema,
     NAVBRIDGE_PERSON_KEY: 'resilience-test-person-key-0123456789',
     REDIS_URL: opts.redisUrl,
