@@ -2,7 +2,7 @@
 // replay (optionally re-mapped with today's mappings) and discard. Replay keeps per-person order:
 // it only reopens the exchange; the head-of-line rule decides when it is queued.
 import type { Bundle } from 'fhir/r4.js';
-import { conflict, forbidden, notFound, unprocessable } from '../errors/index.js';
+import { conflict, notFound, unprocessable } from '../errors/index.js';
 import { runMappingPipeline } from '../mapping/index.js';
 import type { RecordOf, RecordType } from '../records/index.js';
 import { routeBundle } from '../routing/index.js';
@@ -20,6 +20,7 @@ import { type Exchange, getExchange, type QueueJob } from '../store/exchanges.js
 import { getRecord } from '../store/records.js';
 import { type AttemptView, exchangeWithAttempts } from '../store/referral-queries.js';
 import { referralOwner } from '../store/referrals.js';
+import { authorize } from './authorize.js';
 import { contextFromStore } from './context.js';
 import { enabledSite, payloadFor } from './submit.js';
 import { actorOf, type Caller, type ServiceDeps } from './types.js';
@@ -29,17 +30,12 @@ export type { DeadLetterFilter, DeadLetterSummary } from '../store/dead-letters.
 /** An exchange as the admin sees it: everything but the queue and claim tokens, with its attempts. */
 export type ExchangeDetail = Omit<Exchange, 'queueToken' | 'claimToken'> & { attempts: AttemptView[] };
 
-export function assertAdmin(caller: Caller): void {
-  if (caller.kind !== 'admin')
-    throw forbidden(`this is available to admin callers only, not ${caller.kind} callers`);
-}
-
 export async function listDeadLetters(
   deps: Pick<ServiceDeps, 'db'>,
   caller: Caller,
   filter: DeadLetterFilter,
 ): Promise<DeadLetterSummary[]> {
-  assertAdmin(caller);
+  await authorize(deps, caller, { action: 'administer' });
   return listInStore(deps.db, filter);
 }
 
@@ -49,7 +45,7 @@ export async function showExchange(
   caller: Caller,
   id: string,
 ): Promise<ExchangeDetail> {
-  assertAdmin(caller);
+  await authorize(deps, caller, { action: 'administer' });
   const x = await inTransaction(deps.db, async (tx) => {
     const found = await getExchange(tx, id);
     if (found)
@@ -122,7 +118,7 @@ export async function replayDeadLetters(
   target: ReplayTarget,
   opts: { remap?: boolean } = {},
 ): Promise<{ replayed: string[] }> {
-  assertAdmin(caller);
+  await authorize(deps, caller, { action: 'administer' });
   const ids = 'id' in target ? [target.id] : (await listInStore(deps.db, target.filter)).map((d) => d.id);
   const replayed: string[] = [];
   for (const id of ids) {
@@ -148,7 +144,7 @@ export async function discardDeadLetter(
   id: string,
   reason: string,
 ): Promise<{ discarded: string[] }> {
-  assertAdmin(caller);
+  await authorize(deps, caller, { action: 'administer' });
   const jobs = reopened(
     id,
     await inTransaction(deps.db, (tx) => discardInStore(tx, id, actorOf(caller), reason)),

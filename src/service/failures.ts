@@ -13,7 +13,7 @@ import {
   type RecordFailure,
 } from '../store/failures.js';
 import type { ReferralRequester } from '../store/referrals.js';
-import { assertAdmin } from './dead-letters.js';
+import { authorize } from './authorize.js';
 import { receiveReferral } from './receive-referral.js';
 import { type SubmitOptions, submitRecord } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
@@ -30,7 +30,7 @@ export async function listFailedRecords(
   caller: Caller,
   filter: FailureFilter,
 ): Promise<FailureSummary[]> {
-  assertAdmin(caller);
+  await authorize(deps, caller, { action: 'administer' });
   return (await listInStore(deps.db, filter)).map(summary);
 }
 
@@ -65,7 +65,7 @@ async function remapOne(deps: ServiceDeps, f: RecordFailure): Promise<RemapOutco
 
 /** Re-runs one kept failure with the current mappings. */
 export async function remapFailure(deps: ServiceDeps, caller: Caller, id: string): Promise<RemapOutcome> {
-  assertAdmin(caller);
+  await authorize(deps, caller, { action: 'administer' });
   const f = await getFailure(deps.db, id);
   if (!f) throw notFound('failed record');
   if (f.state !== 'mapping-failed')
@@ -79,7 +79,7 @@ export async function remapFailures(
   caller: Caller,
   filter: { site?: string; limit?: number },
 ): Promise<RemapOutcome[]> {
-  assertAdmin(caller);
+  await authorize(deps, caller, { action: 'administer' });
   const out: RemapOutcome[] = [];
   for (const f of await listInStore(deps.db, { ...filter, state: 'mapping-failed' }))
     out.push(await remapOne(deps, f));

@@ -1,36 +1,66 @@
-// What a referring partner may read: the resources navbridge produced for the partner's own
-// referrals (another partner's, or none, is answered 404 exactly as if it did not exist).
+// What a partner may read: the resources navbridge delivered to it — or would deliver now, under the
+// consent in force — and nothing else (another partner's, withheld, unroutable or superseded copies
+// are answered 404, exactly as if they did not exist). The decision is authorize()'s.
 import type { Resource } from 'fhir/r4.js';
 import { badRequest, notFound } from '../errors/index.js';
 import { resourceId } from '../fhir/ids.js';
-import { latestResource } from '../store/inbound.js';
-import { partnerOf } from './receive-referral.js';
+import type { SharingAgreement } from '../routing/index.js';
+import { type CarriedResource, carriedResources } from '../store/inbound.js';
+import { currentSharing } from '../store/records.js';
+import { authorize, decide } from './authorize.js';
 import type { Caller, ServiceDeps } from './types.js';
 
 export type ReadableType = 'ServiceRequest' | 'Task';
 
-const SR_REF = /^(?:.*\/)?ServiceRequest\/([A-Za-z0-9.-]{1,64})$/;
+const SR_REF = /^(?:[A-Za-z0-9.:/-]{0,200}\/)?ServiceRequest\/([A-Za-z0-9.-]{1,64})$/;
+
+type Deps = Pick<ServiceDeps, 'db' | 'partners'>;
+
+/** The newest copy the partner may read, if any (consent as it is now, read once per referral). */
+async function readableCopy(
+  deps: Deps,
+  caller: Caller,
+  type: ReadableType,
+  id: string,
+): Promise<CarriedResource | undefined> {
+  await authorize(deps, caller, { action: 'refer' });
+  if (caller.kind !== 'partner') return undefined;
+  const copies = await carriedResources(deps.db, caller.partnerId, type, id);
+  const sharing = new Map<string, SharingAgreement | undefined>();
+  for (const copy of copies) {
+    const key = `${copy.site}|${copy.referralId}`;
+    if (!sharing.has(key)) sharing.set(key, await currentSharing(deps.db, copy.site, copy.referralId));
+    if (decide(caller, { action: 'read-partner-copy', copy, sharing: sharing.get(key) }).allowed) return copy;
+  }
+  // Copies exist but none may be read now: audited as a refused read, answered as not found.
+  if (copies[0])
+    await authorize(deps, caller, {
+      action: 'read-partner-copy',
+      copy: copies[0],
+      sharing: sharing.get(`${copies[0].site}|${copies[0].referralId}`),
+    });
+  return undefined;
+}
 
 /** One resource by type and id. */
 export async function readPartnerResource(
-  deps: Pick<ServiceDeps, 'db' | 'partners'>,
+  deps: Deps,
   caller: Caller,
   type: ReadableType,
   id: string,
 ): Promise<Resource> {
-  const partner = partnerOf(deps, caller);
-  const found = await latestResource(deps.db, partner.id, type, id);
-  if (!found) throw notFound();
-  return found.resource;
+  const copy = await readableCopy(deps, caller, type, id);
+  if (!copy) throw notFound();
+  return copy.resource;
 }
 
-/** `GET /Task?focus=ServiceRequest/<id>`: the referral's Task, when the referral is the partner's. */
+/** `GET /Task?focus=ServiceRequest/<id>`: the referral's Task, when both are the partner's to read. */
 export async function searchPartnerTasks(
-  deps: Pick<ServiceDeps, 'db' | 'partners'>,
+  deps: Deps,
   caller: Caller,
   focus: unknown,
 ): Promise<{ tasks: Resource[]; focusId: string }> {
-  const partner = partnerOf(deps, caller);
+  await authorize(deps, caller, { action: 'refer' });
   const m = typeof focus === 'string' ? SR_REF.exec(focus) : null;
   if (!m)
     throw badRequest('focus: search Tasks by focus=ServiceRequest/<id>', {
@@ -38,9 +68,11 @@ export async function searchPartnerTasks(
       expression: 'focus',
     });
   const focusId = m[1]!;
-  const sr = await latestResource(deps.db, partner.id, 'ServiceRequest', focusId);
+  const sr = await readableCopy(deps, caller, 'ServiceRequest', focusId).catch(() => undefined);
   const task = sr
-    ? await latestResource(deps.db, partner.id, 'Task', resourceId(sr.site, 'Task', sr.referralId))
+    ? await readableCopy(deps, caller, 'Task', resourceId(sr.site, 'Task', sr.referralId)).catch(
+        () => undefined,
+      )
     : undefined;
   return { tasks: task ? [task.resource] : [], focusId };
 }

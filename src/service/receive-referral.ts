@@ -20,6 +20,7 @@ import {
   requestIdTaken,
 } from '../store/inbound.js';
 import { getRecord, lockRecord } from '../store/records.js';
+import { authorize } from './authorize.js';
 import {
   assertValidResources,
   asUnprocessable,
@@ -191,6 +192,7 @@ export async function receiveReferral(
   req: InboundRequest,
   opts: ReceiveOptions = {},
 ): Promise<ReceiveOutcome> {
+  await authorize(deps, caller, { action: 'refer' });
   const partner = partnerOf(deps, caller);
   let site: string | undefined;
   try {

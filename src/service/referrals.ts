@@ -1,7 +1,7 @@
 // The navigator's reads: referrals in the caller's scope (a site sees its own; the admin every site),
 // with service clocks and flags, one referral in detail, and an exchange's delivery state. Anything
 // outside the scope is answered 404, exactly as if it did not exist.
-import { badRequest, forbidden, notFound } from '../errors/index.js';
+import { badRequest, notFound } from '../errors/index.js';
 import {
   type AttemptView,
   type ExchangeView,
@@ -16,6 +16,7 @@ import {
   referralHistories,
 } from '../store/referral-queries.js';
 import type { ReferralStatus } from '../store/referrals.js';
+import { authorize } from './authorize.js';
 import { clocksOf, type ReferralSummary, recordFlags, summaryOf } from './referral-views.js';
 import { enabledSite } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
@@ -30,13 +31,14 @@ export interface ReferralQuery {
   limit?: number;
 }
 
-/** The tenant's scope. A site naming another site is refused rather than silently narrowed. */
-function scopeOf(caller: Caller, site: string | undefined): ReferralScope {
-  if (caller.kind === 'site') {
-    if (site !== undefined && site !== caller.siteId) throw forbidden('a site sees only its own referrals');
-    return { site: caller.siteId };
-  }
-  if (caller.kind === 'partner') return { sourcePartnerId: caller.partnerId };
+/** The tenant's scope: a site its own (naming another site is refused, not silently narrowed). */
+async function scopeOf(
+  deps: Pick<ServiceDeps, 'db'>,
+  caller: Caller,
+  site: string | undefined,
+): Promise<ReferralScope> {
+  await authorize(deps, caller, { action: 'read-referrals', site });
+  if (caller.kind === 'site') return { site: caller.siteId };
   return site ? { site } : {};
 }
 
@@ -47,7 +49,7 @@ export async function listReferrals(
   caller: Caller,
   q: ReferralQuery,
 ): Promise<{ now: string; referrals: ReferralSummary[] }> {
-  const scope = scopeOf(caller, q.site);
+  const scope = await scopeOf(deps, caller, q.site);
   const rows = await listReferralRows(deps.db, {
     ...scope,
     ...(q.status ? { status: q.status } : {}),
@@ -68,7 +70,7 @@ export async function listReferrals(
 }
 
 export async function showReferral(deps: Deps, caller: Caller, id: string, site?: string) {
-  const matches = await findReferralsById(deps.db, id, scopeOf(caller, site));
+  const matches = await findReferralsById(deps.db, id, await scopeOf(deps, caller, site));
   if (!matches.length) throw notFound('referral');
   if (matches.length > 1)
     throw badRequest('query.site: this referral id exists at more than one site; name the site', {
@@ -104,6 +106,12 @@ export async function showExchangeState(
   id: string,
 ): Promise<ExchangeView & { attempts: AttemptView[] }> {
   const found = await exchangeWithAttempts(deps.db, id);
-  if (!found || (caller.kind === 'site' && found.exchange.site !== caller.siteId)) throw notFound('exchange');
+  if (!found) throw notFound('exchange');
+  await authorize(
+    deps,
+    caller,
+    { action: 'read-site-data', site: found.exchange.site, what: 'exchange' },
+    'exchange',
+  );
   return { ...found.exchange, attempts: found.attempts };
 }

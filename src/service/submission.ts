@@ -1,7 +1,7 @@
 // A navigator record before it is stored: its structural check against its site's settings, who may
 // submit it, the person's identifiers, and the payload each partner receives in its delivery mode.
 import type { Bundle, OperationOutcomeIssue, Resource } from 'fhir/r4.js';
-import { badRequest, forbidden, unprocessable } from '../errors/index.js';
+import { badRequest, unprocessable } from '../errors/index.js';
 import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
 import { bundleId } from '../fhir/ids.js';
 import { buildPayload } from '../payloads/delivery-forms.js';
@@ -11,6 +11,7 @@ import type { SiteSettings } from '../settings/site.js';
 import type { PersonIdentifier } from '../store/persons.js';
 import type { ReferralRequester } from '../store/referrals.js';
 import type { TriageDecision } from '../triage/index.js';
+import { authorize } from './authorize.js';
 import type { Caller, ServiceDeps } from './types.js';
 
 export interface SubmitOptions {
@@ -88,13 +89,18 @@ export function checkSubmission<T extends RecordType>(
   return { recordType, record: check.record, site, warnings: check.issues };
 }
 
-/** A site's case system submits records for its own site only. */
-export function assertMaySubmit(caller: Caller | undefined, input: unknown): SubmitOptions {
-  if (caller?.kind !== 'site') return {};
+/** A site's case system submits records for its own site only (its site fills the record's). */
+export async function assertMaySubmit(
+  deps: Pick<ServiceDeps, 'db'>,
+  caller: Caller | undefined,
+  input: unknown,
+): Promise<SubmitOptions> {
   const site = (input as { site?: unknown } | null)?.site;
-  if (site !== undefined && site !== caller.siteId)
-    throw forbidden('record.site: a site submits records only for itself', { expression: 'record.site' });
-  return { site: caller.siteId };
+  await authorize(deps, caller, {
+    action: 'submit-record',
+    site: typeof site === 'string' ? site : undefined,
+  });
+  return caller?.kind === 'site' ? { site: caller.siteId } : {};
 }
 
 export function personIdentifiers(ref: Referral): PersonIdentifier[] {

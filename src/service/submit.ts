@@ -159,6 +159,8 @@ export async function storeRecord(
       ...owned,
       partnerId: route.partnerId,
       stateKey: route.stateKey,
+      categories: route.categories,
+      roles: route.roles,
       deliveryMode: partner?.mode ?? null,
       payload,
       ...(route.decision === 'send' ? {} : { unsent: { status: route.decision, reason: route.reason } }),
@@ -221,7 +223,7 @@ export async function submitRecord(
   opts: SubmitOptions = {},
   failureId?: string,
 ): Promise<SubmitResult> {
-  const own = assertMaySubmit(caller, input);
+  const own = await assertMaySubmit(deps, caller, input);
   const checked = checkSubmission(deps, recordType, input, { ...opts, ...own });
   let out: { jobs: QueueJob[]; result: SubmitResult };
   try {

@@ -66,6 +66,9 @@ export interface NewOutboundExchange {
   payload: Bundle | null;
   /** Set for exchanges that must never be sent: no-route, withheld-no-consent. */
   unsent?: { status: 'no-route' | 'withheld-no-consent'; reason: string };
+  /** The delivery categories of what it carries, and the recipient's roles (for consent on reads). */
+  categories?: readonly string[];
+  roles?: readonly string[];
   correlationId?: string;
 }
 
@@ -233,8 +236,9 @@ export async function insertOutbound(
   }
   const { rows } = await sql(client).query(
     `INSERT INTO exchanges (id, direction, partner_id, site, record_type, source_id, version, referral_id,
-        person_id, state_key, delivery_mode, payload, status, status_reason, correlation_id, request_id)
-     VALUES ($1, 'outbound', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *`,
+        person_id, state_key, delivery_mode, payload, status, status_reason, correlation_id, request_id,
+        categories, roles)
+     VALUES ($1, 'outbound', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING *`,
     [
       id,
       x.partnerId,
@@ -251,6 +255,8 @@ export async function insertOutbound(
       reason,
       correlationId,
       randomUUID(),
+      [...(x.categories ?? [])],
+      [...(x.roles ?? [])],
     ],
   );
   if (status === 'pending' && x.partnerId && x.personId) {

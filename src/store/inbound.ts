@@ -118,26 +118,47 @@ export async function isOurMessage(db: Queryable, partnerId: string, messageId: 
   return rows.length > 0;
 }
 
+/** A copy of a resource in an exchange to a partner, with what that exchange was allowed to carry. */
+export interface CarriedResource {
+  exchangeId: string;
+  status: string;
+  categories: string[];
+  roles: string[];
+  site: string;
+  referralId: string;
+  resource: Resource;
+}
+
+/** Exchanges that never reached, and never will reach, their partner: nothing in them is the partner's. */
+const NEVER_SENT = ['withheld-no-consent', 'no-route', 'superseded', 'discarded'];
+
 /**
- * The latest copy of a resource navbridge produced for one of the partner's referrals, read from the
- * exchange payloads that carried it (any delivery form whose entries hold resources). Undefined when
- * the resource is not the partner's (tenancy: the caller answers 404).
+ * The copies of a resource in exchanges addressed to this partner, newest first (any delivery form
+ * whose entries hold resources). Whether the partner may read one is the service's decision.
  */
-export async function latestResource(
+export async function carriedResources(
   db: Queryable,
   partnerId: string,
   resourceType: string,
   id: string,
-): Promise<{ resource: Resource; site: string; referralId: string } | undefined> {
+  limit = 20,
+): Promise<CarriedResource[]> {
   const { rows } = await sql(db).query(
-    `SELECT e.site, e.referral_id, r.res
+    `SELECT e.id, e.status, e.categories, e.roles, e.site, e.referral_id, r.res
        FROM exchanges e
-       JOIN referrals f ON f.site = e.site AND f.referral_id = e.referral_id AND f.source_partner_id = $1
        CROSS JOIN LATERAL jsonb_path_query(e.payload, '$.entry[*].resource ? (@.resourceType == $t && @.id == $i)',
          jsonb_build_object('t', $2::text, 'i', $3::text)) AS r(res)
-      WHERE e.direction = 'outbound'
-      ORDER BY e.seq DESC LIMIT 1`,
-    [partnerId, resourceType, id],
+      WHERE e.direction = 'outbound' AND e.partner_id = $1 AND NOT (e.status = ANY($4))
+      ORDER BY e.seq DESC LIMIT $5`,
+    [partnerId, resourceType, id, NEVER_SENT, limit],
   );
-  return rows[0] ? { resource: rows[0].res, site: rows[0].site, referralId: rows[0].referral_id } : undefined;
+  return rows.map((r) => ({
+    exchangeId: r.id,
+    status: r.status,
+    categories: r.categories ?? [],
+    roles: r.roles ?? [],
+    site: r.site,
+    referralId: r.referral_id,
+    resource: r.res as Resource,
+  }));
 }

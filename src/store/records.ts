@@ -141,3 +141,17 @@ export async function getLatestForReferral(
   );
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
+
+/** The latest referral version's agreement to share (absent when it gives none). */
+export async function currentSharing(
+  db: Queryable,
+  site: string,
+  referralId: string,
+): Promise<Record<string, boolean> | undefined> {
+  const { rows } = await sql(db).query(
+    `SELECT payload->'sharing' AS sharing FROM records
+      WHERE site = $1 AND record_type = 'referral' AND source_id = $2 ORDER BY version DESC LIMIT 1`,
+    [site, referralId],
+  );
+  return (rows[0]?.sharing as Record<string, boolean> | null) ?? undefined;
+}

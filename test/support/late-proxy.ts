@@ -84,17 +84,18 @@ export async function startLateProxy(targetBase: string): Promise<LateProxy> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const { port } = server.address() as AddressInfo;
+  const settled = async (): Promise<void> => {
+    while (pending.size) await Promise.all([...pending]);
+  };
   return {
     url: `http://127.0.0.1:${port}/fhir`,
     holdNext(count, holdMs, match = (m) => m === 'POST') {
       holds.push({ count, ms: holdMs, match });
     },
     held: () => held,
-    async settled() {
-      while (pending.size) await Promise.all([...pending]);
-    },
+    settled,
     async close() {
-      await this.settled();
+      await settled();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     },
