@@ -1,12 +1,13 @@
 // buildApp(deps): the express app without a port (tests drive it directly; entry points listen).
 // Open: GET /health, GET /api/openapi.json (and GET /fhir/metadata). Everything else authenticates:
 // /admin for the admin, /api/v1 for navigator sites (and the admin), /fhir for partners.
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { unsupportedMediaType } from '../errors/index.js';
 import type { Navbridge } from '../service/navbridge.js';
+import { type HttpSettings, httpSchema } from '../settings/http.js';
 import { adminRouter } from './admin.js';
 import { authenticate, requireKind } from './auth.js';
+import { checkRequestTarget, jsonBody } from './body.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir/router.js';
 import { navigatorRouter } from './navigator/router.js';
@@ -17,16 +18,10 @@ export interface AppDeps {
   /** navbridge's FHIR base URL as partners see it (JWT audience, Location headers). */
   publicBaseUrl: string;
   logger: Logger;
-  /** Maximum JSON body size. */
-  bodyLimit?: string;
+  /** Body limits, timeouts and rate limits (navbridge.config.yaml `http:`; defaults otherwise). */
+  http?: HttpSettings;
   now?: () => Date;
 }
-
-/** POST bodies must be JSON: express 5 leaves the body undefined otherwise, so refuse explicitly. */
-const requireJsonBody: RequestHandler = (req, _res, next) => {
-  if (req.method !== 'POST' || req.is('application/json')) return next();
-  next(unsupportedMediaType('the body must be application/json'));
-};
 
 export function buildApp(deps: AppDeps): Express {
   const app = express();
@@ -35,7 +30,12 @@ export function buildApp(deps: AppDeps): Express {
   const now = deps.now ?? (() => new Date());
   const nb = deps.navbridge;
   const auth = authenticate(nb.authenticate);
-  const json = express.json({ limit: deps.bodyLimit ?? '1mb' });
+  const http = deps.http ?? httpSchema.parse({});
+  const json = jsonBody(['application/json'], http.limits);
+  app.use((req, _res, next) => {
+    checkRequestTarget(req.url);
+    next();
+  });
 
   app.get('/health', async (_req, res) => {
     const h = await nb.health();
@@ -53,7 +53,7 @@ export function buildApp(deps: AppDeps): Express {
   });
 
   app.use('/admin', auth, requireKind('admin'), json, adminRouter(nb));
-  app.use('/api/v1', auth, requireKind('site', 'admin'), requireJsonBody, json, navigatorRouter(nb));
+  app.use('/api/v1', auth, requireKind('site', 'admin'), json, navigatorRouter(nb));
   app.use(
     '/fhir',
     fhirRouter({
@@ -61,7 +61,7 @@ export function buildApp(deps: AppDeps): Express {
       publicBaseUrl: deps.publicBaseUrl,
       now,
       authenticate: auth,
-      ...(deps.bodyLimit ? { bodyLimit: deps.bodyLimit } : {}),
+      limits: http.limits,
     }),
   );
 

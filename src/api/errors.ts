@@ -26,6 +26,9 @@ export function asNavbridgeError(err: unknown): NavbridgeError | undefined {
   if (e?.type === 'entity.parse.failed')
     return badRequest('the body is not valid JSON', { code: 'structure' });
   if (e?.type === 'entity.too.large') return tooLarge('the body is too large');
+  // The router could not decode a path parameter (its message quotes the parameter: not passed on).
+  if (err instanceof URIError)
+    return badRequest('the request path is not valid percent-encoding', { code: 'structure' });
   return undefined;
 }
 

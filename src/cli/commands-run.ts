@@ -62,6 +62,7 @@ export async function runServe(flags: RunFlags, io: CliIo, signal: AbortSignal):
     navbridge: rt.navbridge,
     publicBaseUrl: rt.config.publicBaseUrl,
     logger: rt.logger,
+    http: rt.config.http,
   });
   const port = portOf(flags, rt.env.PORT);
   const server: Server = await new Promise((resolve) => {

@@ -54,7 +54,7 @@ export const conflict = (detail: string, opts?: DetailOptions): NavbridgeError =
   build('REC_CONFLICT', 'conflict', detail, opts);
 
 /** 413: the body exceeds a limit. */
-export const tooLarge = (detail: string, opts?: DetailOptions): NavbridgeError =>
+export const tooLarge = (detail: ErrorDetail, opts?: DetailOptions): NavbridgeError =>
   build('REC_TOO_LARGE', 'too-long', detail, opts);
 
 /** 415: the body's media type (or charset, or encoding) is not one the endpoint takes. */

@@ -54,7 +54,8 @@ function findElement(
   schema: MedplumSchema,
   key: string,
 ): { element: SchemaElement; type: string } | undefined {
-  const direct = schema.elements[key];
+  // Own properties only: a key such as `toString` must not find Object.prototype's.
+  const direct = Object.hasOwn(schema.elements, key) ? schema.elements[key] : undefined;
   if (direct) return { element: direct, type: direct.type[0]?.code ?? 'Element' };
   for (const [name, element] of Object.entries(schema.elements)) {
     if (!name.endsWith('[x]')) continue;

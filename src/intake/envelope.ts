@@ -43,6 +43,26 @@ const EXPECTED: Record<InboundKind, { resourceType: string; bundleType?: string 
   message: { resourceType: 'Bundle', bundleType: 'message' },
 };
 
+const TYPE = /^[A-Z][A-Za-z]{1,63}$/;
+const ID = /^[A-Za-z0-9.-]{1,64}$/;
+/** Longer references or fullUrls than this name nothing navbridge resolves. */
+const MAX_URL = 4_096;
+
+/**
+ * The "Type/id" a fullUrl or reference ends in (its last two path segments, a `_history/vid` tail
+ * dropped): linear in the text, where a search for the pattern anywhere in it was quadratic.
+ */
+export function typeIdAtEnd(url: string): string | undefined {
+  if (url.length > MAX_URL) return undefined;
+  const parts = url.split('/');
+  const end = parts.length >= 4 && parts[parts.length - 2] === '_history' ? parts.length - 2 : parts.length;
+  const type = parts[end - 2];
+  const id = parts[end - 1];
+  return type !== undefined && id !== undefined && TYPE.test(type) && ID.test(id)
+    ? `${type}/${id}`
+    : undefined;
+}
+
 /** Builds the reference index: fullUrls, Type/id, absolute URLs ending in Type/id, and '#id' contained. */
 function resolver(entries: { fullUrl?: string; resource: Resource }[]) {
   const byUrl = new Map<string, Resource>();
@@ -51,8 +71,8 @@ function resolver(entries: { fullUrl?: string; resource: Resource }[]) {
   for (const { fullUrl, resource } of entries) {
     if (fullUrl) byUrl.set(fullUrl, resource);
     if (resource.id) byTypeId.set(`${resource.resourceType}/${resource.id}`, resource);
-    const m = fullUrl ? /([A-Z][A-Za-z]+\/[A-Za-z0-9.-]{1,64})$/.exec(fullUrl) : null;
-    if (m && !byTypeId.has(m[1]!)) byTypeId.set(m[1]!, resource);
+    const typeId = fullUrl ? typeIdAtEnd(fullUrl) : undefined;
+    if (typeId && !byTypeId.has(typeId)) byTypeId.set(typeId, resource);
     for (const c of (resource as { contained?: unknown[] }).contained ?? []) {
       if (isResource(c) && c.id) contained.set(`#${c.id}`, c);
     }
@@ -68,8 +88,8 @@ function resolver(entries: { fullUrl?: string; resource: Resource }[]) {
     if (ref.startsWith('#')) return contained.get(ref);
     const exact = byUrl.get(ref) ?? byTypeId.get(ref);
     if (exact) return exact;
-    const m = /([A-Z][A-Za-z]+\/[A-Za-z0-9.-]{1,64})(\/_history\/[^/]+)?$/.exec(ref);
-    return m ? byTypeId.get(m[1]!) : undefined;
+    const typeId = typeIdAtEnd(ref);
+    return typeId ? byTypeId.get(typeId) : undefined;
   };
 }
 

@@ -147,7 +147,11 @@ function bindings(m: CompiledInverseMapping, input: InverseMappingInput): Record
     partner: input.partner,
     ctx: { now: input.now },
     resolve: (ref: unknown) => envelope.resolve(ref),
-    table: (name: string, code: unknown) => (typeof code === 'string' ? m.tables[name]?.[code] : undefined),
+    // Own entries only: a partner's code `toString` or `__proto__` is not in any table.
+    table: (name: string, code: unknown) => {
+      const t = Object.hasOwn(m.tables, name) ? m.tables[name] : undefined;
+      return typeof code === 'string' && t && Object.hasOwn(t, code) ? t[code] : undefined;
+    },
     londonDate: (v: unknown) =>
       typeof v !== 'string' ? undefined : /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : londonDateOfInstant(v),
     system: (name: string) => NAMED_SYSTEMS[name],

@@ -2,6 +2,7 @@
 // rejected, every problem reported at once). Secrets never live in the file: it names environment
 // variables, read only by the command that needs them.
 import { z } from 'zod';
+import { httpSchema } from './http.js';
 
 const envName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an environment variable name');
 const odsCode = z.string().regex(/^[A-Z0-9]{3,10}$/, 'must be an ODS code');
@@ -143,6 +144,8 @@ export const appConfigSchema = z
         queuePrefix: 'navbridge',
       }),
     partners: z.array(partnerSchema).default([]),
+    /** Body limits, server timeouts and rate limits of the API (src/settings/http.ts). */
+    http: httpSchema.prefault({}),
     /** Navigator case systems that authenticate with JWTs (as partners do) instead of API keys. */
     siteClients: z
       .array(

@@ -147,6 +147,7 @@ export async function buildTestNavbridge(opts: TestNavbridgeOptions = {}): Promi
     navbridge,
     publicBaseUrl: config.publicBaseUrl,
     logger: pino({ level: 'silent' }),
+    http: config.http,
     now,
   });
   const started: DeliveryWorkers[] = [];

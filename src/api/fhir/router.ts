@@ -1,12 +1,13 @@
 // fhirRouter(deps): the inbound FHIR API under /fhir — referrals in (ServiceRequest, transaction,
 // BaRS $process-message) and partners following their own referrals (Task, ServiceRequest reads).
 // GET /metadata is open; everything else needs a partner caller. Each route calls one use case.
-import express, { type NextFunction, type Request, type Response, Router } from 'express';
+import { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Bundle } from 'fhir/r4.js';
-import { issue, unsupportedMediaType } from '../../errors/index.js';
+import { issue } from '../../errors/index.js';
 import type { InboundKind } from '../../intake/index.js';
 import type { Caller } from '../../service/types.js';
 import { callerOf } from '../auth.js';
+import { jsonBody } from '../body.js';
 import { asNavbridgeError, FHIR_JSON } from '../errors.js';
 import { readBarsHeaders } from './headers.js';
 import { barsResponseMessage, capabilityStatement, searchset, transactionResponse } from './responses.js';
@@ -17,15 +18,10 @@ const CONTENT_TYPES = ['application/fhir+json', 'application/json'];
 const send = (res: Response, status: number, body: unknown) =>
   res.status(status).type(FHIR_JSON).send(JSON.stringify(body));
 
-/** express 5 leaves the body undefined for other content types and still runs the handler: refuse first. */
-function requireFhirJson(req: Request, _res: Response, next: NextFunction): void {
-  next(req.is(CONTENT_TYPES) ? undefined : unsupportedMediaType('the body must be application/fhir+json'));
-}
-
 export function fhirRouter(deps: FhirDeps): Router {
   const r = Router();
   const nb = deps.navbridge;
-  const json = express.json({ type: CONTENT_TYPES, limit: deps.bodyLimit ?? '1mb' });
+  const json = jsonBody(CONTENT_TYPES, deps.limits);
   const base = deps.publicBaseUrl.replace(/\/$/, '');
 
   r.get('/metadata', (_req, res) => {
@@ -74,9 +70,9 @@ export function fhirRouter(deps: FhirDeps): Router {
     }
   };
 
-  r.post('/ServiceRequest', requireFhirJson, json, intake('service-request'));
-  r.post('/', requireFhirJson, json, intake('transaction'));
-  r.post('/\\$process-message', requireFhirJson, json, intake('message'));
+  r.post('/ServiceRequest', json, intake('service-request'));
+  r.post('/', json, intake('transaction'));
+  r.post('/\\$process-message', json, intake('message'));
 
   r.get('/ServiceRequest/:id', async (req, res) => {
     send(res, 200, await nb.readPartnerResource(callerOf(res), 'ServiceRequest', String(req.params.id)));

@@ -1,6 +1,7 @@
 // What the FHIR router needs from the app (dependencies passed in, no globals).
 import type { RequestHandler } from 'express';
 import type { Navbridge } from '../../service/navbridge.js';
+import type { HttpLimits } from '../../settings/http.js';
 
 export interface FhirDeps {
   navbridge: Navbridge;
@@ -9,6 +10,6 @@ export interface FhirDeps {
   now(): Date;
   /** Authentication for everything but GET /metadata (src/api/auth.ts `authenticate`). */
   authenticate: RequestHandler;
-  /** Maximum body size (express `limit`), default 1mb. */
-  bodyLimit?: string;
+  /** Body limits (default: the `http.limits` defaults). */
+  limits?: HttpLimits;
 }

@@ -5,6 +5,7 @@ import express from 'express';
 import type { Bundle, MessageHeader, OperationOutcome, Patient, ServiceRequest, Task } from 'fhir/r4.js';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_BODY_LIMITS } from '../../../src/api/body.js';
 import { errorHandler, notFoundHandler } from '../../../src/api/errors.js';
 import { fhirRouter } from '../../../src/api/fhir/router.js';
 import type { TestDb } from '../../support/db.js';
@@ -122,7 +123,7 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
           navbridge: nb.navbridge,
           publicBaseUrl: 'http://nav.example/fhir',
           now: () => clock,
-          bodyLimit: '200kb',
+          limits: { ...DEFAULT_BODY_LIMITS, bytes: 200 * 1024 },
           authenticate: (_req, _res, next) => next(),
         }),
       );
