@@ -12,6 +12,7 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir/router.js';
 import { navigatorRouter } from './navigator/router.js';
 import { openApiDocument } from './openapi/index.js';
+import { type RateStoreFactory, rateGuards } from './rate-limits.js';
 
 export interface AppDeps {
   navbridge: Navbridge;
@@ -20,6 +21,8 @@ export interface AppDeps {
   logger: Logger;
   /** Body limits, timeouts and rate limits (navbridge.config.yaml `http:`; defaults otherwise). */
   http?: HttpSettings;
+  /** Rate-limit counters shared by API processes (Redis); in-process counters otherwise. */
+  rateStores?: RateStoreFactory;
   now?: () => Date;
 }
 
@@ -29,9 +32,12 @@ export function buildApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   const now = deps.now ?? (() => new Date());
   const nb = deps.navbridge;
-  const auth = authenticate(nb.authenticate);
   const http = deps.http ?? httpSchema.parse({});
+  app.set('trust proxy', http.trustProxy);
   const json = jsonBody(['application/json'], http.limits);
+  const guards = rateGuards(http.rateLimits, deps.rateStores);
+  const auth = guards.authenticated(authenticate(nb.authenticate));
+  app.use(guards.byAddress);
   app.use((req, _res, next) => {
     checkRequestTarget(req.url);
     next();

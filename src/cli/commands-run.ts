@@ -63,6 +63,7 @@ export async function runServe(flags: RunFlags, io: CliIo, signal: AbortSignal):
     publicBaseUrl: rt.config.publicBaseUrl,
     logger: rt.logger,
     http: rt.config.http,
+    ...(rt.rateStores ? { rateStores: rt.rateStores } : {}),
   });
   const port = portOf(flags, rt.env.PORT);
   const server: Server = await new Promise((resolve) => {

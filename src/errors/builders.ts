@@ -61,6 +61,10 @@ export const tooLarge = (detail: ErrorDetail, opts?: DetailOptions): NavbridgeEr
 export const unsupportedMediaType = (detail: string, opts?: DetailOptions): NavbridgeError =>
   build('REC_UNSUPPORTED_MEDIA_TYPE', 'not-supported', detail, opts);
 
+/** 429: the caller (or its address) is over its rate limit, or failed to authenticate too often. */
+export const tooManyRequests = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_TOO_MANY_REQUESTS', 'throttled', detail, opts);
+
 /** 422: well-formed, but a business rule refuses it (unknown site or referral, bad codes). */
 export const unprocessable = (detail: ErrorDetail, opts?: DetailOptions): NavbridgeError =>
   build('REC_UNPROCESSABLE_ENTITY', 'processing', detail, opts);

@@ -2,9 +2,11 @@
 // store): environment, configuration, secrets, every mapping and profile (loaded and compiled now,
 // so a broken file fails at start-up), PostgreSQL (migrated), Redis and the queues, the service.
 import pino, { type Logger } from 'pino';
+import type { RedisStore } from 'rate-limit-redis';
 import { type LoadedConfig, loadAppConfig, loadSecrets, readEnvironment } from '../config/load-config.js';
 import { loadMappingSet, loadProfiles } from '../config/startup.js';
 import { createQueues, type QueueSet } from '../delivery/queues.js';
+import { redisRateStore } from '../delivery/rate-store.js';
 import {
   closeRedis,
   connectRedis,
@@ -58,6 +60,8 @@ export interface Runtime {
   isAdminToken(token: string): boolean;
   /** Starts the delivery workers for every partner (needs `redis`). */
   startWorkers(): DeliveryWorkers;
+  /** Rate-limit counters in Redis, shared by every API process (opened with `redis`). */
+  readonly rateStores: ((name: string) => RedisStore) | undefined;
   close(): Promise<void>;
 }
 
@@ -151,6 +155,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     secrets,
     navbridge,
     isAdminToken: (token) => isAdminToken(secrets.adminToken, token),
+    rateStores: redis ? (name) => redisRateStore(redis, config.worker.queuePrefix, name) : undefined,
     startWorkers() {
       if (!queues) throw new Error('the delivery workers need Redis');
       const w = startDeliveryWorkers({

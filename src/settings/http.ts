@@ -56,6 +56,11 @@ export const rateLimitsSchema = z
 
 export const httpSchema = z
   .object({
+    /**
+     * Behind a TLS-terminating proxy: express's `trust proxy` (false, true, a hop count, or the
+     * proxies' addresses), so rate limits and audit rows see the client's address, not the proxy's.
+     */
+    trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1)]).default(false),
     limits: httpLimitsSchema.prefault({}),
     timeouts: httpTimeoutsSchema.prefault({}),
     rateLimits: rateLimitsSchema.prefault({}),

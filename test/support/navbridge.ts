@@ -8,6 +8,7 @@ import { buildApp } from '../../src/api/app.js';
 import type { LoadedConfig } from '../../src/config/load-config.js';
 import { loadMappingSet, loadProfiles, type MappingSet } from '../../src/config/startup.js';
 import { createQueues, type QueueSet } from '../../src/delivery/queues.js';
+import { redisRateStore } from '../../src/delivery/rate-store.js';
 import { pingRedis } from '../../src/delivery/redis.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../../src/delivery/worker.js';
 import { createAuthenticator } from '../../src/service/authenticate.js';
@@ -91,6 +92,9 @@ export async function buildTestNavbridge(opts: TestNavbridgeOptions = {}): Promi
     sites: ['leeds-north', 'cardiff-vale'],
     publicBaseUrl: TEST_AUDIENCE,
     partners: opts.partners ?? [],
+    // Rate limits count requests per minute: on a fast machine a suite would meet them and fail
+    // where a slow one passes. Tests of the limits set `http` themselves.
+    http: { rateLimits: { enabled: false } },
     ...opts.config,
   });
   const config: LoadedConfig = {
@@ -148,6 +152,7 @@ export async function buildTestNavbridge(opts: TestNavbridgeOptions = {}): Promi
     publicBaseUrl: config.publicBaseUrl,
     logger: pino({ level: 'silent' }),
     http: config.http,
+    ...(redis ? { rateStores: (name: string) => redisRateStore(redis!, prefix, name) } : {}),
     now,
   });
   const started: DeliveryWorkers[] = [];
