@@ -6,12 +6,14 @@ import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, type JSONWebKeySet, j
 import { unauthorized } from '../errors/index.js';
 import type { AppConfig } from '../settings/app-config.js';
 import type { Secrets } from '../settings/env.js';
+import type { Db } from '../store/db.js';
+import { claimTokenId } from '../store/seen-tokens.js';
 import type { Caller } from './types.js';
 
 /** A partner's token may live at most this long from now (SMART Backend Services: 5 minutes). */
 export const MAX_TOKEN_LIFETIME_S = 300;
-/** Clock skew tolerated on `exp`/`nbf`/`iat` between the partner and navbridge. */
-const CLOCK_TOLERANCE_S = 30;
+/** Clock skew tolerated on `exp`/`nbf`/`iat` between the partner and navbridge (README "Security"). */
+export const CLOCK_TOLERANCE_S = 30;
 const ALGORITHMS = ['RS256', 'ES256'];
 
 export interface Credentials {
@@ -26,6 +28,8 @@ export interface AuthenticatorDeps {
   config: Pick<AppConfig, 'partners' | 'apiKeys' | 'publicBaseUrl' | 'siteClients'>;
   secrets: Pick<Secrets, 'adminToken' | 'jwks'>;
   now(): Date;
+  /** Where verified token ids are kept until they expire, shared by every API process (replays). */
+  db: Db;
 }
 
 export type Authenticate = (c: Credentials) => Promise<Caller>;
@@ -90,8 +94,9 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
     const entry = typeof iss === 'string' ? clients.get(iss) : undefined;
     if (!entry?.keys) return undefined;
     const clientId = iss as string;
+    let verified: { jti: string; exp: number };
+    const current = deps.now();
     try {
-      const current = deps.now();
       const { payload } = await jwtVerify(token, entry.keys, {
         algorithms: ALGORITHMS,
         issuer: clientId,
@@ -101,13 +106,19 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
         currentDate: current,
         clockTolerance: CLOCK_TOLERANCE_S,
       });
-      if (typeof payload.jti !== 'string' || !payload.jti) return undefined;
-      const lifetime = (payload.exp ?? 0) - Math.floor(current.getTime() / 1000);
+      if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > 256) return undefined;
+      const nowS = Math.floor(current.getTime() / 1000);
+      const lifetime = (payload.exp ?? 0) - nowS;
       if (lifetime > MAX_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S) return undefined;
-      return entry.caller;
+      // Issued in the future (beyond the tolerance): a wrong clock or a token minted to outlive its exp.
+      if (typeof payload.iat === 'number' && payload.iat > nowS + CLOCK_TOLERANCE_S) return undefined;
+      verified = { jti: payload.jti, exp: payload.exp ?? nowS };
     } catch {
       return undefined;
     }
+    // Only a verified token spends its id; the store errors (PostgreSQL down) are the caller's 503.
+    const expiresAt = new Date((verified.exp + CLOCK_TOLERANCE_S) * 1000);
+    return (await claimTokenId(deps.db, clientId, verified.jti, expiresAt, current)) ? entry.caller : undefined;
   };
 
   return async ({ apiKey, bearer }) => {

@@ -144,7 +144,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     personKey: secrets.personKey ?? '',
     enqueue,
     now: () => new Date(),
-    authenticate: createAuthenticator({ config, secrets, now: () => new Date() }),
+    authenticate: createAuthenticator({ config, secrets, db, now: () => new Date() }),
     pingRedis: () => (redis ? pingRedis(redis) : Promise.resolve(false)),
   });
   const workers: DeliveryWorkers[] = [];

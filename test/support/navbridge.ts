@@ -143,7 +143,7 @@ export async function buildTestNavbridge(opts: TestNavbridgeOptions = {}): Promi
           jobs.push(...j);
         },
     now,
-    authenticate: createAuthenticator({ config, secrets, now }),
+    authenticate: createAuthenticator({ config, secrets, db: t.db, now }),
     pingRedis: async () => (redis ? pingRedis(redis) : true),
   };
   const navbridge = createNavbridge(deps);

@@ -1,6 +1,6 @@
 // BaRS request headers: X-Request-Id (unique per partner), X-Correlation-Id (kept and echoed), and the
 // Base64-encoded JSON NHSD-* headers, decoded tolerantly (standard or URL-safe alphabet, padding optional).
-import type { Request } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { badRequest } from '../../errors/index.js';
 
 /** BaRS headers whose value is Base64-encoded JSON. */
@@ -25,6 +25,28 @@ export function decodeBase64Json(value: string): unknown {
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) throw new Error('not base64');
   const text = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
   return JSON.parse(text);
+}
+
+/**
+ * BaRS: X-Request-Id and X-Correlation-Id are echoed on every response, errors included — each only
+ * when it is a well-formed id (anything else is not repeated back).
+ */
+export function echoBarsIds(req: Request, res: Response, next: NextFunction): void {
+  for (const name of ['X-Request-Id', 'X-Correlation-Id']) {
+    const v = req.get(name);
+    if (v !== undefined && HEADER_ID.test(v)) res.set(name, v);
+  }
+  next();
+}
+
+/** BaRS requires both ids on a message (`$process-message`): 400 naming the one missing. */
+export function requireBarsIds(req: Request): void {
+  for (const name of ['X-Request-Id', 'X-Correlation-Id'])
+    if (req.get(name) === undefined)
+      throw badRequest(`${name}: is required on $process-message (BaRS)`, {
+        code: 'required',
+        expression: name,
+      });
 }
 
 export function readBarsHeaders(req: Request): BarsHeaders {

@@ -9,7 +9,7 @@ import type { Caller } from '../../service/types.js';
 import { callerOf } from '../auth.js';
 import { jsonBody } from '../body.js';
 import { asNavbridgeError, FHIR_JSON } from '../errors.js';
-import { readBarsHeaders } from './headers.js';
+import { echoBarsIds, readBarsHeaders, requireBarsIds } from './headers.js';
 import { barsResponseMessage, capabilityStatement, searchset, transactionResponse } from './responses.js';
 import type { FhirDeps } from './types.js';
 
@@ -24,15 +24,15 @@ export function fhirRouter(deps: FhirDeps): Router {
   const json = jsonBody(CONTENT_TYPES, deps.limits);
   const base = deps.publicBaseUrl.replace(/\/$/, '');
 
+  r.use(echoBarsIds);
   r.get('/metadata', (_req, res) => {
     send(res, 200, capabilityStatement(base, deps.now()));
   });
   r.use(deps.authenticate);
 
   const intake = (kind: InboundKind) => async (req: Request, res: Response) => {
+    if (kind === 'message') requireBarsIds(req);
     const headers = readBarsHeaders(req);
-    if (headers.correlationId) res.set('X-Correlation-Id', headers.correlationId);
-    if (headers.requestId) res.set('X-Request-Id', headers.requestId);
     const out = await nb.receiveReferral(callerOf(res), {
       kind,
       body: req.body,

@@ -1,6 +1,7 @@
 // Hostile input on every endpoint family (issue 9 §2): each is a 4xx OperationOutcome with a stable
 // code and, where there is one, the path — never a 500, never the input echoed — and the service goes
 // on answering. Bodies go through src/api/body.ts (the one JSON reader) before any other work.
+import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +39,16 @@ describe('hostile input', () => {
       },
       { name: 'FHIR transaction', path: '/fhir', type: FHIR, headers: partner },
       { name: 'FHIR ServiceRequest', path: '/fhir/ServiceRequest', type: FHIR, headers: partner },
-      { name: 'BaRS $process-message', path: '/fhir/$process-message', type: FHIR, headers: partner },
+      {
+        name: 'BaRS $process-message',
+        path: '/fhir/$process-message',
+        type: FHIR,
+        headers: async () => ({
+          ...(await partner()),
+          'X-Request-Id': randomUUID(),
+          'X-Correlation-Id': randomUUID(),
+        }),
+      },
     ];
   });
   afterAll(async () => h?.close());

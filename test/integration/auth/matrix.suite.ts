@@ -164,7 +164,7 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
         r
           .post(path)
           .set(hd)
-          .set('Content-Type', FHIR)
+          .set({ 'Content-Type': FHIR, 'X-Request-Id': randomUUID(), 'X-Correlation-Id': randomUUID() })
           .send(JSON.stringify(body(caller)));
     const open = Object.fromEntries(CALLERS.map((c) => [c, 200]));
 

@@ -1,6 +1,7 @@
 // The inbound FHIR API against real PostgreSQL, with a set of BaRS and Gravity SDOH examples: each
 // gets exactly the answer the intake contract gives it. Run by intake.test.ts with navbridge's fixtures
 // and by test/conformance/real-examples.test.ts with the real examples.
+import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { Bundle, MessageHeader, OperationOutcome, Patient, ServiceRequest, Task } from 'fhir/r4.js';
 import request from 'supertest';
@@ -137,6 +138,9 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
 
     const post = (path: string, body: string | object, headers: Record<string, string> = {}) => {
       let r = request(app).post(`/fhir${path}`).set('Content-Type', FHIR);
+      // BaRS requires both ids on a message; a test that gives one keeps it.
+      if (path === '/$process-message')
+        r = r.set({ 'X-Request-Id': randomUUID(), 'X-Correlation-Id': randomUUID() });
       for (const [k, v] of Object.entries(headers)) r = r.set(k, v);
       return r.send(typeof body === 'string' ? body : JSON.stringify(body));
     };
@@ -349,6 +353,40 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       expect(JSON.stringify(bad.body)).not.toContain('9434765919');
       const wrong = await post('/ServiceRequest', { resourceType: 'Patient' });
       expect(wrong.status).toBe(400);
+    });
+
+    it('requires X-Request-Id and X-Correlation-Id on $process-message and echoes both on every answer', async () => {
+      as('yas');
+      for (const missing of ['X-Request-Id', 'X-Correlation-Id']) {
+        const r = request(app)
+          .post('/fhir/$process-message')
+          .set('Content-Type', FHIR)
+          .set(
+            missing === 'X-Request-Id'
+              ? { 'X-Correlation-Id': randomUUID() }
+              : { 'X-Request-Id': randomUUID() },
+          );
+        const res = await r.send(JSON.stringify(read(BARS_REQUEST)));
+        expect(res.status).toBe(400);
+        expect(codes(res.body)).toEqual(['REC_BAD_REQUEST']);
+        expect(res.body.issue[0].expression).toEqual([missing]);
+      }
+      // Echoed on an error answer too (a 415 here), and on reads; a malformed id is not repeated back.
+      const ids = { 'X-Request-Id': randomUUID(), 'X-Correlation-Id': randomUUID() };
+      const refused = await request(app)
+        .post('/fhir/$process-message')
+        .set(ids)
+        .set('Content-Type', 'text/plain')
+        .send('x');
+      expect(refused.status).toBe(415);
+      expect({ rq: refused.get('X-Request-Id'), co: refused.get('X-Correlation-Id') }).toEqual({
+        rq: ids['X-Request-Id'],
+        co: ids['X-Correlation-Id'],
+      });
+      const meta = await request(app).get('/fhir/metadata').set(ids);
+      expect(meta.get('X-Correlation-Id')).toBe(ids['X-Correlation-Id']);
+      const bad = await request(app).get('/fhir/metadata').set('X-Correlation-Id', 'not an id <script>');
+      expect(bad.get('X-Correlation-Id')).toBeUndefined();
     });
 
     it('decodes Base64 NHSD-* headers tolerantly and refuses bad Base64 400', async () => {
