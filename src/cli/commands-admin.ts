@@ -58,6 +58,11 @@ async function adminRuntime(io: CliIo, what: string, opts: { redis: boolean; per
     await rt.close();
     throw new UsageError(`${what} needs the admin credential: set ${variable}`);
   }
+  // Verified, not merely present: against secrets.adminTokenSha256 when the configuration has it.
+  if (!rt.isAdminToken(rt.secrets.adminToken)) {
+    await rt.close();
+    throw new UsageError(`${what}: the admin credential in ${variable} is not the configured admin token`);
+  }
   const caller: Caller = { kind: 'admin', actor: `cli:${os.userInfo().username}` };
   return { rt, caller };
 }

@@ -43,9 +43,9 @@ export function loadAppConfig(envSettings: Pick<EnvSettings, 'NAVBRIDGE_CONFIG'>
   if (!parsed.success) {
     const issues = configFileIssues(src.file, parsed.error, src.data);
     // zod skips refinements of an invalid object: the cross-partner rules run on the raw input too.
-    const raw = (src.data ?? {}) as { partners?: unknown };
+    const raw = (src.data ?? {}) as { partners?: unknown; sites?: unknown; siteClients?: unknown };
     const known = new Set(issues.map((i) => i.diagnostics));
-    for (const c of crossCheckPartners(raw.partners)) {
+    for (const c of crossCheckPartners(raw.partners, raw)) {
       const where = c.path
         .map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`))
         .join('')

@@ -15,6 +15,7 @@ import { normaliseInbound } from './normalise.js';
 export * from './envelope.js';
 export * from './inverse-mapping.js';
 export { normaliseInbound, RETIRED_SYSTEMS } from './normalise.js';
+export * from './requester.js';
 
 /** The navbridge source id of a partner's referral: the same partner and identity → the same id. */
 export function inboundReferralId(partnerId: string, identity: { system: string; value: string }): string {

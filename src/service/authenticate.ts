@@ -25,7 +25,9 @@ export interface Credentials {
 
 export interface AuthenticatorDeps {
   /** Partners, site clients, API keys and the audience (`publicBaseUrl`). */
-  config: Pick<AppConfig, 'partners' | 'apiKeys' | 'publicBaseUrl' | 'siteClients'>;
+  config: Pick<AppConfig, 'partners' | 'apiKeys' | 'publicBaseUrl' | 'siteClients'> & {
+    secrets?: Pick<AppConfig['secrets'], 'adminTokenSha256'>;
+  };
   secrets: Pick<Secrets, 'adminToken' | 'jwks'>;
   now(): Date;
   /** Where verified token ids are kept until they expire, shared by every API process (replays). */
@@ -53,11 +55,21 @@ function keySetOf(
   }
 }
 
-export const isAdminToken = (adminToken: string | undefined, presented: string): boolean =>
-  adminToken !== undefined && timingSafeEqual(sha256(presented), sha256(adminToken));
+/** The admin token's digest: the configured one (`secrets.adminTokenSha256`), else the env token's. */
+export function adminDigest(
+  digestHex: string | undefined,
+  adminToken: string | undefined,
+): Buffer | undefined {
+  if (digestHex) return Buffer.from(digestHex, 'hex');
+  return adminToken ? sha256(adminToken) : undefined;
+}
+
+/** Whether `presented` is the admin token (constant time). */
+export const isAdminToken = (digest: Buffer | undefined, presented: string): boolean =>
+  digest !== undefined && timingSafeEqual(sha256(presented), digest);
 
 export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
-  const adminHash = deps.secrets.adminToken ? sha256(deps.secrets.adminToken) : undefined;
+  const adminHash = adminDigest(deps.config.secrets?.adminTokenSha256, deps.secrets.adminToken);
   const adminActor = adminHash ? `admin:${adminHash.toString('hex').slice(0, 8)}` : 'admin';
   const apiKeys = deps.config.apiKeys.map((k) => ({ ...k, digest: Buffer.from(k.sha256, 'hex') }));
   // JWT clients by `iss`: partners, and navigator case systems that use JWTs instead of API keys.
@@ -118,7 +130,9 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
     }
     // Only a verified token spends its id; the store errors (PostgreSQL down) are the caller's 503.
     const expiresAt = new Date((verified.exp + CLOCK_TOLERANCE_S) * 1000);
-    return (await claimTokenId(deps.db, clientId, verified.jti, expiresAt, current)) ? entry.caller : undefined;
+    return (await claimTokenId(deps.db, clientId, verified.jti, expiresAt, current))
+      ? entry.caller
+      : undefined;
   };
 
   return async ({ apiKey, bearer }) => {

@@ -10,13 +10,14 @@ import {
   conflict,
   forbidden,
   isNavbridgeError,
+  issue,
   type NavbridgeError,
   relabel,
   unprocessable,
 } from '../errors/index.js';
 import type { InboundKind, InboundMapResult, InboundRead } from '../intake/index.js';
-import { mapInbound } from '../intake/index.js';
-import type { PartnerConfig } from '../settings/app-config.js';
+import { claimedRequesterOds, mapInbound } from '../intake/index.js';
+import { inboundSites, type PartnerConfig } from '../settings/app-config.js';
 import { audit } from '../store/audit.js';
 import { keepFailure } from '../store/failures.js';
 import type { ReferralRequester } from '../store/referrals.js';
@@ -55,14 +56,22 @@ export function partnerOf(deps: Pick<ServiceDeps, 'partners'>, caller: Caller): 
   return partner;
 }
 
-/** The performer names a site by its ODS code, DoS id or id; else the partner's default site; else 422. */
+/**
+ * The performer names a site by its ODS code, DoS id or id; else the partner's default site; else 422.
+ * A site the partner may not refer into (`inbound.sites`) is refused 403.
+ */
 export function chooseSite(deps: ServiceDeps, partner: PartnerConfig, performer: readonly string[]): string {
+  const allowed = inboundSites(partner);
   for (const p of performer) {
     const site = deps.mappings.sites.find((s) => {
       const settings = deps.mappings.tryGetSite(s);
       return s === p || settings?.odsCode === p || settings?.dosServiceIds.includes(p);
     });
-    if (site) return site;
+    if (site && allowed.includes(site)) return site;
+    if (site)
+      throw forbidden('ServiceRequest.performer: this partner may not refer into the service named', {
+        expression: 'ServiceRequest.performer',
+      });
   }
   const fallback = partner.inbound?.defaultSite;
   if (fallback && deps.mappings.sites.includes(fallback)) return fallback;
@@ -134,6 +143,35 @@ export interface Mapped {
   site: string;
 }
 
+/**
+ * The requester is the authenticated partner: every ODS code the request names for its requester or
+ * sender — in whatever form (see src/intake/requester.ts) — and the one the mapping kept must be the
+ * partner's; a value that is not an ODS code (a homoglyph) is refused, not compared.
+ */
+function assertRequesterIsPartner(partner: PartnerConfig, read: InboundRead, mapped: InboundMapResult): void {
+  const claimed = claimedRequesterOds(read.envelope);
+  if (claimed.invalid.length > 0)
+    throw unprocessable(
+      claimed.invalid.map((path) =>
+        issue({
+          code: 'value',
+          diagnostics: `${path}: not an ODS code (letters A–Z and digits only)`,
+          expression: path,
+          errorCode: 'REC_UNPROCESSABLE_ENTITY',
+        }),
+      ),
+    );
+  const kept = (mapped.record.referrer as { odsCode?: string } | undefined)?.odsCode;
+  const foreign = [
+    ...claimed.codes.filter((c) => !partner.odsCodes.includes(c.code)).map((c) => c.path),
+    ...(kept && !partner.odsCodes.includes(kept) ? ['ServiceRequest.requester'] : []),
+  ];
+  if (foreign.length > 0)
+    throw forbidden(`${foreign[0]}: the requesting organisation is not one this client acts for`, {
+      expression: [...new Set(foreign)],
+    });
+}
+
 /** Pure steps before the transaction: read, validate, map, tenancy, site. */
 export async function mapRequest(
   deps: ServiceDeps,
@@ -149,9 +187,7 @@ export async function mapRequest(
     { id: partner.id, name: partner.name, kind: partner.kind, odsCodes: partner.odsCodes },
     deps.now().toISOString(),
   );
-  const requesterOds = (mapped.record.referrer as { odsCode?: string } | undefined)?.odsCode;
-  if (requesterOds && !partner.odsCodes.includes(requesterOds))
-    throw forbidden('ServiceRequest.requester: the requesting organisation is not one this client acts for');
+  assertRequesterIsPartner(partner, read, mapped);
   return { partner, read, mapped, site: chooseSite(deps, partner, [...new Set(mapped.performer)]) };
 }
 

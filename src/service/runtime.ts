@@ -19,7 +19,7 @@ import { type DeliveryWorkers, startDeliveryWorkers } from '../delivery/worker.j
 import { type Env, type EnvSettings, redactUrl, type Secrets } from '../settings/env.js';
 import { closeDb, type Db, migrate, openDb, pingDb } from '../store/db.js';
 import type { QueueJob } from '../store/exchanges.js';
-import { createAuthenticator, isAdminToken } from './authenticate.js';
+import { adminDigest, createAuthenticator, isAdminToken } from './authenticate.js';
 import { createNavbridge, type Navbridge } from './navbridge.js';
 
 /** Each step of closing after the workers (queues, the pool) waits this long at the most. */
@@ -154,7 +154,8 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     logger,
     secrets,
     navbridge,
-    isAdminToken: (token) => isAdminToken(secrets.adminToken, token),
+    isAdminToken: (token) =>
+      isAdminToken(adminDigest(config.secrets.adminTokenSha256, secrets.adminToken), token),
     rateStores: redis ? (name) => redisRateStore(redis, config.worker.queuePrefix, name) : undefined,
     startWorkers() {
       if (!queues) throw new Error('the delivery workers need Redis');

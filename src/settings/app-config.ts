@@ -87,6 +87,11 @@ export const partnerSchema = z
         publicKeysEnv: envName.optional(),
         /** The site for referrals whose ServiceRequest names no performer. */
         defaultSite: id.optional(),
+        /**
+         * The navigator sites this partner may refer into (by performer, DoS id or default). Absent:
+         * its default site only. A referral naming another site is refused 403.
+         */
+        sites: z.array(id).min(1).optional(),
         /** Inverse mapping under mappings/inbound/<name>/. */
         mapping: z
           .string()
@@ -96,6 +101,14 @@ export const partnerSchema = z
       .strict()
       .refine((v) => v.jwksUrl !== undefined || v.publicKeysEnv !== undefined, {
         message: 'give jwksUrl or publicKeysEnv',
+      })
+      .refine((v) => v.sites !== undefined || v.defaultSite !== undefined, {
+        message: 'name the sites this partner may refer into (sites), or its defaultSite',
+        path: ['sites'],
+      })
+      .refine((v) => !v.sites || !v.defaultSite || v.sites.includes(v.defaultSite), {
+        message: 'defaultSite must be one of sites',
+        path: ['defaultSite'],
       })
       .optional(),
     circuitBreaker: z
@@ -122,6 +135,14 @@ export const appConfigSchema = z
         personKeyEnv: envName.default('NAVBRIDGE_PERSON_KEY'),
         /** Admin credential (bearer token) for the admin API and dead-letter commands. */
         adminTokenEnv: envName.default('NAVBRIDGE_ADMIN_TOKEN'),
+        /**
+         * The admin token's SHA-256 (hex), as `navbridge hash-key` prints it: the API then keeps no
+         * plaintext token, and the CLI's admin commands verify the token they are given against it.
+         */
+        adminTokenSha256: z
+          .string()
+          .regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 digest of the token')
+          .optional(),
       })
       .strict()
       .default({ personKeyEnv: 'NAVBRIDGE_PERSON_KEY', adminTokenEnv: 'NAVBRIDGE_ADMIN_TOKEN' }),
@@ -179,28 +200,80 @@ export const appConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    for (const p of crossCheckPartners(cfg.partners)) ctx.addIssue({ code: 'custom', ...p });
+    for (const p of crossCheckPartners(cfg.partners, cfg)) ctx.addIssue({ code: 'custom', ...p });
   });
+
+/** The sites a partner may refer into: its `inbound.sites`, else its default site. */
+export const inboundSites = (p: PartnerConfig): readonly string[] =>
+  p.inbound?.sites ?? (p.inbound?.defaultSite ? [p.inbound.defaultSite] : []);
 
 /**
  * Rules across partners. Also run on raw input by the loader when the schema fails, because zod skips
  * refinements of an invalid object and every problem must be reported at once.
  */
-export function crossCheckPartners(partners: unknown): { path: (string | number)[]; message: string }[] {
+export function crossCheckPartners(
+  partners: unknown,
+  rest: { sites?: unknown; siteClients?: unknown } = {},
+): { path: (string | number)[]; message: string }[] {
   if (!Array.isArray(partners)) return [];
   const out: { path: (string | number)[]; message: string }[] = [];
   const seen = new Set<unknown>();
-  partners.forEach((p: { id?: unknown; mode?: unknown; dosServiceId?: unknown } | null, i) => {
-    if (!p || typeof p !== 'object') return;
-    if (p.id !== undefined && seen.has(p.id))
-      out.push({ path: ['partners', i, 'id'], message: 'duplicate partner id' });
-    seen.add(p.id);
-    if (p.mode === 'message' && !p.dosServiceId)
-      out.push({
-        path: ['partners', i, 'dosServiceId'],
-        message: 'message (BaRS) partners need a Directory of Services id',
-      });
-  });
+  const sites = Array.isArray(rest.sites) ? new Set(rest.sites) : undefined;
+  // A JWT client id names one caller: a partner's and a site client's must never be the same.
+  const clients = new Map<unknown, string>();
+  if (Array.isArray(rest.siteClients))
+    rest.siteClients.forEach((c: { clientId?: unknown } | null, i) => {
+      if (c && typeof c === 'object' && c.clientId !== undefined) {
+        if (clients.has(c.clientId))
+          out.push({
+            path: ['siteClients', i, 'clientId'],
+            message: `clientId already used by ${clients.get(c.clientId)}`,
+          });
+        else clients.set(c.clientId, `siteClients[${i}]`);
+      }
+    });
+  partners.forEach(
+    (
+      p: {
+        id?: unknown;
+        mode?: unknown;
+        dosServiceId?: unknown;
+        inbound?: { clientId?: unknown; sites?: unknown; defaultSite?: unknown } | null;
+      } | null,
+      i,
+    ) => {
+      if (!p || typeof p !== 'object') return;
+      if (p.id !== undefined && seen.has(p.id))
+        out.push({ path: ['partners', i, 'id'], message: 'duplicate partner id' });
+      seen.add(p.id);
+      if (p.mode === 'message' && !p.dosServiceId)
+        out.push({
+          path: ['partners', i, 'dosServiceId'],
+          message: 'message (BaRS) partners need a Directory of Services id',
+        });
+      const inbound = p.inbound && typeof p.inbound === 'object' ? p.inbound : undefined;
+      if (inbound?.clientId !== undefined) {
+        const other = clients.get(inbound.clientId);
+        if (other)
+          out.push({
+            path: ['partners', i, 'inbound', 'clientId'],
+            message: `clientId already used by ${other}`,
+          });
+        else clients.set(inbound.clientId, `partners[${i}]`);
+      }
+      if (sites && inbound) {
+        const named = [...(Array.isArray(inbound.sites) ? inbound.sites : []), inbound.defaultSite].filter(
+          (s) => s !== undefined,
+        );
+        for (const s of named)
+          if (!sites.has(s))
+            out.push({
+              path: ['partners', i, 'inbound', 'sites'],
+              message: `${String(s)}: not one of sites`,
+            });
+      }
+    },
+  );
   return out;
 }
 export type AppConfig = z.infer<typeof appConfigSchema>;

@@ -68,6 +68,9 @@ export interface SecretNeeds {
   partnerAuth: boolean;
 }
 
+/** The admin token's shortest length (128 bits as hex). */
+export const ADMIN_TOKEN_MIN_LENGTH = 32;
+
 export function readSecrets(
   env: Env,
   config: Pick<AppConfig, 'secrets' | 'partners' | 'siteClients'>,
@@ -105,6 +108,12 @@ export function readSecrets(
     if (value) jwks[name] = value;
   }
   const adminToken = env[config.secrets.adminTokenEnv];
+  // A short admin token is guessable: refused wherever it is set, whatever the command.
+  if (adminToken !== undefined && adminToken.length < ADMIN_TOKEN_MIN_LENGTH)
+    problems.push({
+      variable: config.secrets.adminTokenEnv,
+      message: `admin token: at least ${ADMIN_TOKEN_MIN_LENGTH} characters (e.g. openssl rand -hex 32)`,
+    });
   return {
     secrets: {
       ...(personKey ? { personKey } : {}),

@@ -1,8 +1,8 @@
 // The delivery commands through main(argv, io): migrate, submit, worker and dead-letters against real
 // PostgreSQL (a schema of their own via NAVBRIDGE_DB_SCHEMA), real Redis (a random queue prefix) and a
 // real sandbox partner; and the failure a missing PostgreSQL gives.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Task } from 'fhir/r4.js';
@@ -16,7 +16,7 @@ import { type PartnerServer, startPartnerServer } from '../../support/sandbox/pa
 import { waitFor } from '../../support/wait.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
-const ADMIN = `admin-${randomBytes(8).toString('hex')}`;
+const ADMIN = `admin-${randomBytes(16).toString('hex')}`;
 
 describe('navbridge delivery commands', () => {
   let trust: PartnerServer;
@@ -221,6 +221,25 @@ describe('navbridge delivery commands', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/admin credential.*NAVBRIDGE_ADMIN_TOKEN/);
+  });
+
+  it('dead-letters verifies the admin credential against secrets.adminTokenSha256, not only its presence', async () => {
+    const digest = createHash('sha256').update(ADMIN).digest('hex');
+    const config = readFileSync(path.join(dir, 'navbridge.config.yaml'), 'utf8');
+    writeFileSync(path.join(dir, 'digest.yaml'), `${config}secrets:\n  adminTokenSha256: ${digest}\n`);
+    const wrong = await run(['dead-letters', 'list'], {
+      NAVBRIDGE_CONFIG: 'digest.yaml',
+      NAVBRIDGE_ADMIN_TOKEN: `not-${ADMIN}`,
+    });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr).toMatch(/NAVBRIDGE_ADMIN_TOKEN is not the configured admin token/);
+    expect(wrong.stderr).not.toContain(ADMIN);
+    const right = await run(['dead-letters', 'list'], { NAVBRIDGE_CONFIG: 'digest.yaml' });
+    expect(right.code).toBe(0);
+    const short = await run(['dead-letters', 'list'], { NAVBRIDGE_ADMIN_TOKEN: 'short-token' });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/at least 32 characters/);
   });
 
   it('a PostgreSQL that is not there fails fast with a one-line message (exit 2)', {

@@ -13,7 +13,7 @@ import { recordFixture } from '../../support/fixtures.js';
 import { connectRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from '../../support/redis.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
-const ADMIN = `admin-${randomBytes(8).toString('hex')}`;
+const ADMIN = `admin-${randomBytes(16).toString('hex')}`;
 
 describe('start-up checks and the records commands', () => {
   let dir: string;

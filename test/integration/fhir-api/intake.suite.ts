@@ -69,9 +69,10 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
     };
 
     beforeAll(async () => {
-      const inbound = (defaultSite?: string) => ({
+      const inbound = (defaultSite?: string, sites = ['leeds-north', 'cardiff-vale']) => ({
         clientId: `client-${defaultSite ?? 'none'}-${Math.random()}`,
         publicKeysEnv: 'UNUSED_JWKS',
+        sites,
         ...(defaultSite ? { defaultSite } : {}),
       });
       nb = await buildTestNavbridge({
@@ -97,7 +98,8 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
             baseUrl: 'http://127.0.0.1:9/fhir',
             mode: 'transaction',
             receives: ['referral-status'],
-            inbound: inbound('leeds-north'),
+            // Gravity Trust refers into Leeds only (inbound.sites).
+            inbound: inbound('leeds-north', ['leeds-north']),
           },
           {
             id: 'no-default',
@@ -333,6 +335,73 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       const res = await post('/', gravityTransaction({ ...sr, id: 'another-one' }));
       expect(res.status).toBe(422);
       expect(res.body.issue[0].expression).toEqual(['ServiceRequest.performer']);
+    });
+
+    it('a partner refers only into its inbound.sites: another site named by performer is 403', async () => {
+      as('gravity-trust');
+      const sr = GRAVITY[0]!.serviceRequest();
+      const named = (value: string) => ({
+        ...sr,
+        id: `sites-${value}`,
+        identifier: [{ system: 'https://gravity.example/Id/referral', value: `SITES-${value}` }],
+        performer: [{ identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value } }],
+      });
+      const cardiff = await post('/', gravityTransaction(named('cardiff-vale')));
+      expect(cardiff.status).toBe(403);
+      expect(codes(cardiff.body)).toEqual(['REC_FORBIDDEN']);
+      expect(cardiff.body.issue[0].expression).toEqual(['ServiceRequest.performer']);
+      const leeds = await post('/', gravityTransaction(named('NLN01')));
+      expect(leeds.status).toBe(201);
+    });
+
+    it('checks the requester ODS code in every form: identifier reference, contained, PractitionerRole, homoglyph', async () => {
+      as('gravity-trust');
+      const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
+      let n = 0;
+      const withRequester = (requester: object, contained: object[] = []) => {
+        n++;
+        return gravityTransaction({
+          ...GRAVITY[0]!.serviceRequest(),
+          id: `req-${n}`,
+          identifier: [{ system: 'https://gravity.example/Id/referral', value: `REQ-${n}` }],
+          requester,
+          ...(contained.length ? { contained } : {}),
+        } as ServiceRequest);
+      };
+      const org = (value: string) => ({
+        resourceType: 'Organization',
+        id: 'org',
+        identifier: [{ system: ODS, value }],
+        name: 'Org',
+      });
+      // Another organisation's ODS code, by logical identifier reference (was never checked).
+      const logical = await post('/', withRequester({ identifier: { system: ODS, value: 'B86016' } }));
+      expect(logical.status).toBe(403);
+      expect(logical.body.issue[0].expression).toEqual(['ServiceRequest.requester.identifier']);
+      // Contained Organization, and a PractitionerRole whose organization is by identifier.
+      expect((await post('/', withRequester({ reference: '#org' }, [org('B86016')]))).status).toBe(403);
+      const role = {
+        resourceType: 'PractitionerRole',
+        id: 'role',
+        organization: { identifier: { system: ODS, value: 'B86016' } },
+      };
+      const viaRole = await post('/', withRequester({ reference: '#role' }, [role]));
+      expect(viaRole.status).toBe(403);
+      expect(viaRole.body.issue[0].expression).toEqual([
+        'ServiceRequest.requester(PractitionerRole).organization.identifier',
+      ]);
+      // A Cyrillic letter, a combining accent, a full-width letter in the partner's own code: not ODS codes.
+      for (const lookalike of ['R\u0413D', 'RGD\u0301', '\uff32GD']) {
+        const value = JSON.parse(`"${lookalike}"`);
+        const res = await post('/', withRequester({ identifier: { system: ODS, value } }));
+        expect({ lookalike, status: res.status }).toEqual({ lookalike, status: 422 });
+        expect(res.body.issue[0].expression).toEqual(['ServiceRequest.requester.identifier']);
+      }
+      // Its own code, in lower case by identifier: accepted (normalised).
+      expect((await post('/', withRequester({ identifier: { system: ODS, value: 'rgd' } }))).status).toBe(
+        201,
+      );
+      expect((await post('/', withRequester({ reference: '#org' }, [org('RGD')]))).status).toBe(201);
     });
 
     it('refuses other content types 415, oversized bodies 413, malformed JSON 400 without echoing it', async () => {

@@ -107,6 +107,77 @@ partners:
   });
 });
 
+describe('callers that could be confused', () => {
+  const partner = (id: string, inbound: Record<string, unknown>) => `
+  - id: ${id}
+    name: ${id}
+    kind: gp-practice
+    baseUrl: http://127.0.0.1:9/fhir
+    mode: transaction
+    receives: [referral-status]
+    inbound: ${JSON.stringify({ publicKeysEnv: 'X_JWKS', ...inbound })}`;
+  const config = (partners: string, extra = '') =>
+    withConfig(`sites: [leeds-north, cardiff-vale]\npartners:${partners}\n${extra}`);
+
+  it('a partner clientId used by another partner or a site client is a configuration error', () => {
+    const twice = issues(() =>
+      loadAppConfig(
+        {},
+        config(
+          partner('a', { clientId: 'c1', defaultSite: 'leeds-north' }) +
+            partner('b', { clientId: 'c1', defaultSite: 'leeds-north' }),
+        ),
+      ),
+    );
+    expect(twice.join('\n')).toMatch(
+      /partners\[1\]\.inbound\.clientId: clientId already used by partners\[0\]/,
+    );
+    const withSite = issues(() =>
+      loadAppConfig(
+        {},
+        config(
+          partner('a', { clientId: 'c1', defaultSite: 'leeds-north' }),
+          'siteClients:\n  - { id: leeds-cms, site: leeds-north, clientId: c1, publicKeysEnv: S_JWKS }',
+        ),
+      ),
+    );
+    expect(withSite.join('\n')).toMatch(/inbound\.clientId: clientId already used by siteClients\[0\]/);
+  });
+
+  it('inbound.sites names known sites and holds the default site; one of them is required', () => {
+    expect(issues(() => loadAppConfig({}, config(partner('a', { clientId: 'c1' })))).join()).toMatch(
+      /name the sites this partner may refer into/,
+    );
+    expect(
+      issues(() =>
+        loadAppConfig({}, config(partner('a', { clientId: 'c1', sites: ['leeds-north', 'york'] }))),
+      ).join(),
+    ).toMatch(/york: not one of sites/);
+    expect(
+      issues(() =>
+        loadAppConfig(
+          {},
+          config(partner('a', { clientId: 'c1', sites: ['leeds-north'], defaultSite: 'cardiff-vale' })),
+        ),
+      ).join(),
+    ).toMatch(/defaultSite must be one of sites/);
+    const ok = loadAppConfig(
+      {},
+      config(partner('ok-a', { clientId: 'c1', sites: ['leeds-north', 'cardiff-vale'] })),
+    );
+    expect(ok.partners[0]?.inbound?.sites).toEqual(['leeds-north', 'cardiff-vale']);
+  });
+
+  it('an admin token shorter than 32 characters is refused wherever it is set', () => {
+    const cfg = loadAppConfig({ NAVBRIDGE_CONFIG: 'navbridge.config.example.yaml' }, process.cwd());
+    const none = { personKey: false, partnerAuth: false };
+    expect(issues(() => loadSecrets({ NAVBRIDGE_ADMIN_TOKEN: 'x'.repeat(31) }, cfg, none)).join()).toMatch(
+      /admin token: at least 32 characters.*NAVBRIDGE_ADMIN_TOKEN/,
+    );
+    expect(loadSecrets({ NAVBRIDGE_ADMIN_TOKEN: 'x'.repeat(32) }, cfg, none).adminToken).toHaveLength(32);
+  });
+});
+
 describe('the environment', () => {
   it('is read through one schema: defaults, coercion, and every bad value named at once', () => {
     const env = readEnvironment({ PORT: '9090' });
