@@ -2,6 +2,7 @@
 // Open: GET /health, GET /api/openapi.json (and GET /fhir/metadata). Everything else authenticates:
 // /admin for the admin, /api/v1 for navigator sites (and the admin), /fhir for partners.
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Navbridge } from '../service/navbridge.js';
 import { type HttpSettings, httpSchema } from '../settings/http.js';
@@ -37,6 +38,14 @@ export function buildApp(deps: AppDeps): Express {
   const json = jsonBody(['application/json'], http.limits);
   const guards = rateGuards(http.rateLimits, deps.rateStores);
   const auth = guards.authenticated(authenticate(nb.authenticate));
+  // Security headers (helmet: nosniff, HSTS, frame and referrer policy...). Answers carry patient data:
+  // never stored by a cache. JSON answers get a CSP that allows nothing; an HTML page sets its own.
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    res.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+    next();
+  });
   app.use(guards.byAddress);
   app.use((req, _res, next) => {
     checkRequestTarget(req.url);

@@ -40,7 +40,17 @@ export const envSchema = z.object({
 export type EnvSettings = z.infer<typeof envSchema>;
 
 /** Where a connection string is printed, its password is not. */
-export const redactUrl = (url: string): string => url.replace(/\/\/([^@/]*)@/, '//***@');
+/**
+ * A connection URL as it may be shown: any user and password replaced by `***`. Everything up to the
+ * last `@` is hidden (a password may hold `@`, or an unencoded `/`): over-hiding is the safe side.
+ */
+export function redactUrl(url: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(url);
+  if (!scheme) return '***';
+  const rest = url.slice(scheme[0].length);
+  const at = rest.lastIndexOf('@');
+  return at === -1 ? url : `${scheme[0]}***@${rest.slice(at + 1)}`;
+}
 
 /**
  * The secrets the configuration names, read and checked together (every problem at once): the

@@ -242,3 +242,30 @@ describe('hostile input', () => {
     expect((await request(h.app).get('/health')).status).toBe(200);
   });
 });
+
+describe('response headers', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h?.close());
+
+  it('every answer — data, errors, open endpoints — is no-store, nosniff, framed by nobody', async () => {
+    const answers = [
+      await request(h.app).get('/api/v1/referrals').set('X-API-Key', SITE_X_KEY),
+      await request(h.app).get('/api/v1/referrals'),
+      await request(h.app).get('/fhir/metadata'),
+      await request(h.app).get('/nowhere'),
+      await request(h.app).get('/admin/dead-letters').set('Authorization', `Bearer ${ADMIN_TOKEN}`),
+      await request(h.app)
+        .get(`/fhir/Task?focus=ServiceRequest/x`)
+        .set('Authorization', `Bearer ${await h.sign(h.partnerA)}`),
+    ];
+    for (const res of answers) {
+      expect(res.get('Cache-Control')).toBe('no-store');
+      expect(res.get('X-Content-Type-Options')).toBe('nosniff');
+      expect(res.get('Content-Security-Policy')).toMatch(/frame-ancestors 'none'/);
+      expect(res.get('X-Powered-By')).toBeUndefined();
+    }
+  });
+});

@@ -242,6 +242,27 @@ describe('navbridge delivery commands', () => {
     expect(short.stderr).toMatch(/at least 32 characters/);
   });
 
+  it('no start-up failure prints a connection password (PostgreSQL or Redis, @ and / in the password too)', {
+    timeout: 20_000,
+  }, async () => {
+    for (const secret of ['s3cret-pw', 'p@ss/w0rd@x']) {
+      const pgDown = await run(['migrate'], {
+        DATABASE_URL: `postgres://navbridge:${secret}@127.0.0.1:1/navbridge`,
+      });
+      expect(pgDown.code).toBe(2);
+      expect(pgDown.stderr).toMatch(/PostgreSQL is not reachable at postgres:\/\/\*\*\*@127\.0\.0\.1:1/);
+      const redisDown = await run(['worker'], { REDIS_URL: `redis://:${secret}@127.0.0.1:1` });
+      expect(redisDown.code).toBe(2);
+      expect(redisDown.stderr).toMatch(/Redis is not reachable at redis:\/\/\*\*\*@127\.0\.0\.1:1/);
+      const badShape = await run(['migrate'], { REDIS_URL: `http://user:${secret}@127.0.0.1:1` });
+      expect(badShape.code).toBe(2);
+      for (const r of [pgDown, redisDown, badShape]) {
+        expect(r.stderr).not.toContain(secret);
+        for (const piece of ['s3cret', 'w0rd']) expect(r.stderr).not.toContain(piece);
+      }
+    }
+  });
+
   it('a PostgreSQL that is not there fails fast with a one-line message (exit 2)', {
     timeout: 10_000,
   }, async () => {
