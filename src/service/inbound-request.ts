@@ -102,17 +102,28 @@ export function requesterOf(m: InboundMapResult, srUrl: string | undefined): Ref
   };
 }
 
+/** Validation yields to the event loop after this much work, so one large request cannot stall others. */
+const VALIDATION_SLICE_MS = 10;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Every resource received is validated against base FHIR R4 before it is mapped: structural problems
  * answer 400, invalid codes 422 (BaRS). Warnings do not stop a referral (real feeds carry many).
+ * Resources are validated in slices of about VALIDATION_SLICE_MS: /health and other requests are
+ * answered between them (the body limits bound each resource; rate limits bound each partner).
  */
-export function assertValidResources(deps: ServiceDeps, read: InboundRead): void {
-  const errors = read.envelope.resources.flatMap((r, i) =>
-    deps.validator
-      .validateResource(r)
-      .filter((x) => x.severity === 'error' || x.severity === 'fatal')
-      .map((x) => ({ ...x, expression: x.expression ?? [`${r.resourceType}[${i}]`] })),
-  );
+export async function assertValidResources(deps: ServiceDeps, read: InboundRead): Promise<void> {
+  const errors: OperationOutcomeIssue[] = [];
+  let sliceStart = performance.now();
+  for (const [i, r] of read.envelope.resources.entries()) {
+    for (const x of deps.validator.validateResource(r))
+      if (x.severity === 'error' || x.severity === 'fatal')
+        errors.push({ ...x, expression: x.expression ?? [`${r.resourceType}[${i}]`] });
+    if (performance.now() - sliceStart > VALIDATION_SLICE_MS) {
+      await yieldToLoop();
+      sliceStart = performance.now();
+    }
+  }
   if (errors.length === 0) return;
   if (errors.every((x) => x.code === 'code-invalid'))
     throw unprocessable(relabel(errors, 'REC_UNPROCESSABLE_ENTITY'));

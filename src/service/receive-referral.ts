@@ -197,7 +197,7 @@ export async function receiveReferral(
   let site: string | undefined;
   try {
     const read = readInbound(req.kind, req.body);
-    assertValidResources(deps, read);
+    await assertValidResources(deps, read);
     if (read.envelope.message?.event === 'servicerequest-response')
       return await acknowledgeResponse(deps, partner, req, read);
     const m = await mapRequest(deps, partner, read);
