@@ -109,5 +109,17 @@ describe('admin API', () => {
     expect((await getExchange(t.db, id))?.status).toBe('discarded');
     const bad = await request(app).post(`/admin/dead-letters/${id}/discard`).set(auth).send({});
     expect(bad.status).toBe(400);
+    // Discarded already (not dead) → 409 naming its state; unknown → 404; neither is a 500.
+    const again = await request(app)
+      .post(`/admin/dead-letters/${id}/discard`)
+      .set(auth)
+      .send({ reason: 'twice' });
+    expect(again.status).toBe(409);
+    expect(again.body.issue[0].diagnostics).toMatch(/is discarded, not dead/);
+    const unknown = await request(app)
+      .post(`/admin/dead-letters/${randomUUID()}/discard`)
+      .set(auth)
+      .send({ reason: 'no such' });
+    expect(unknown.status).toBe(404);
   });
 });
