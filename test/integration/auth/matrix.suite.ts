@@ -317,6 +317,77 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
       ).toBe(403);
     });
 
+    it('partner reads × consent state: no objection, a later objection, and delivered before it', async () => {
+      const { rows } = await h.t.sql.query(
+        `SELECT r.payload FROM records r JOIN referrals f ON f.site = r.site AND f.referral_id = r.source_id
+          WHERE f.source_partner_id = 'gp-a' AND r.record_type = 'referral' ORDER BY r.version DESC LIMIT 1`,
+      );
+      const stored = rows[0].payload as { id: string; version: number };
+      const taskOf = async () =>
+        (
+          await request(h.app)
+            .get(`/fhir/Task?focus=ServiceRequest/${ids.srA}`)
+            .set(await headers.partnerA!())
+        ).body.entry?.[0]?.resource?.id as string | undefined;
+      const taskId = await taskOf();
+      expect(taskId).toBeDefined();
+      const reads = (): [string, (c: Caller) => Promise<request.Response>][] => [
+        [
+          'GET /fhir/ServiceRequest/{A}',
+          async (c) =>
+            request(h.app)
+              .get(`/fhir/ServiceRequest/${ids.srA}`)
+              .set(await headers[c]!()),
+        ],
+        [
+          'GET /fhir/Task/{A}',
+          async (c) =>
+            request(h.app)
+              .get(`/fhir/Task/${taskId}`)
+              .set(await headers[c]!()),
+        ],
+      ];
+      const table = async () => {
+        const out: Record<string, Record<string, number>> = {};
+        for (const [name, call] of reads()) {
+          out[name] = {};
+          for (const c of ['partnerA', 'partnerB', 'siteX', 'admin'] as Caller[])
+            out[name][c] = (await call(c)).status;
+        }
+        return out;
+      };
+      const others = { partnerB: 404, siteX: 403, admin: 403 };
+      // 1. No objection, not yet delivered: A reads its own.
+      expect(await table()).toEqual({
+        'GET /fhir/ServiceRequest/{A}': { partnerA: 200, ...others },
+        'GET /fhir/Task/{A}': { partnerA: 200, ...others },
+      });
+      // 2. The person objects to status updates: what was not delivered is hidden from A too.
+      const objected = await request(h.app)
+        .post('/api/v1/records')
+        .set(await headers.siteX!())
+        .send({
+          recordType: 'referral',
+          record: { ...stored, version: stored.version + 1, sharing: { statusUpdates: false } },
+        });
+      expect(objected.status).toBe(202);
+      expect(await table()).toEqual({
+        'GET /fhir/ServiceRequest/{A}': { partnerA: 404, ...others },
+        'GET /fhir/Task/{A}': { partnerA: 404, ...others },
+      });
+      expect(await taskOf()).toBeUndefined();
+      // 3. Delivered before the objection: A has it already and reads it; nobody else does.
+      await h.t.sql.query(
+        `UPDATE exchanges SET status = 'delivered' WHERE direction = 'outbound' AND partner_id = 'gp-a'
+            AND referral_id = (SELECT referral_id FROM referrals WHERE source_partner_id = 'gp-a' LIMIT 1)
+            AND status = 'pending'`,
+      );
+      expect(await table()).toEqual({
+        'GET /fhir/ServiceRequest/{A}': { partnerA: 200, ...others },
+        'GET /fhir/Task/{A}': { partnerA: 200, ...others },
+      });
+    });
+
     it('each site’s list holds only its own site’s referrals (X sees partner A’s referral at its site)', async () => {
       const x = await request(h.app)
         .get('/api/v1/referrals')
