@@ -37,7 +37,12 @@ export function buildApp(deps: AppDeps): Express {
   app.set('trust proxy', http.trustProxy);
   const json = jsonBody(['application/json'], http.limits);
   const guards = rateGuards(http.rateLimits, deps.rateStores);
-  const auth = guards.authenticated(authenticate(nb.authenticate));
+  const auth = guards.authenticated(
+    authenticate(
+      nb.authenticate,
+      http.clientCertificateHeader ? { certificateHeader: http.clientCertificateHeader } : {},
+    ),
+  );
   // Security headers (helmet: nosniff, HSTS, frame and referrer policy...). Answers carry patient data:
   // never stored by a cache. JSON answers get a CSP that allows nothing; an HTML page sets its own.
   app.use(helmet({ contentSecurityPolicy: false }));

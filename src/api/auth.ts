@@ -1,6 +1,7 @@
 // Express side of authentication: reads the credentials (X-API-Key, Authorization: Bearer), asks the
 // service who is calling and keeps the answer in res.locals.caller; a 401 carries WWW-Authenticate.
-import type { RequestHandler, Response } from 'express';
+import type { TLSSocket } from 'node:tls';
+import type { Request, RequestHandler, Response } from 'express';
 import { forbidden, isNavbridgeError } from '../errors/index.js';
 import type { Authenticate } from '../service/authenticate.js';
 import type { Caller, CallerKind } from '../service/types.js';
@@ -13,12 +14,33 @@ export const callerOf = (res: Response): Caller => {
   return caller;
 };
 
+/**
+ * The connection's verified client certificate, as a SHA-256 hex fingerprint: from the TLS socket when
+ * navbridge terminates TLS, else from the header a verifying TLS proxy sets (when one is configured).
+ */
+export function clientCertificateOf(req: Request, header: string | undefined): string | undefined {
+  const socket = req.socket as TLSSocket;
+  if (socket.encrypted) {
+    if (!socket.authorized) return undefined;
+    const fp = socket.getPeerCertificate()?.fingerprint256;
+    return fp ? fp.replace(/:/g, '').toLowerCase() : undefined;
+  }
+  const v = header ? req.get(header) : undefined;
+  const hex = v?.replace(/:/g, '').trim().toLowerCase();
+  return hex && /^[0-9a-f]{64}$/.test(hex) ? hex : undefined;
+}
+
 /** Express middleware: identifies the caller or answers 401 with an OperationOutcome. */
-export function authenticate(auth: Authenticate): RequestHandler {
+export function authenticate(auth: Authenticate, opts: { certificateHeader?: string } = {}): RequestHandler {
   return (req, res, next) => {
     const apiKey = req.get('x-api-key');
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
-    auth({ ...(apiKey !== undefined ? { apiKey } : {}), ...(bearer !== undefined ? { bearer } : {}) }).then(
+    const clientCertificate = clientCertificateOf(req, opts.certificateHeader);
+    auth({
+      ...(apiKey !== undefined ? { apiKey } : {}),
+      ...(bearer !== undefined ? { bearer } : {}),
+      ...(clientCertificate ? { clientCertificate } : {}),
+    }).then(
       (caller) => {
         res.locals.caller = caller;
         next();

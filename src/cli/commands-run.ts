@@ -2,6 +2,7 @@
 // and `start` (both in one process). They only wire the service runtime to a port or to signals.
 import type { Server } from 'node:http';
 import { buildApp } from '../api/app.js';
+import { listen } from '../api/server.js';
 import { migrateDatabase, openRuntime } from '../service/runtime.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
 
@@ -66,10 +67,17 @@ export async function runServe(flags: RunFlags, io: CliIo, signal: AbortSignal):
     ...(rt.rateStores ? { rateStores: rt.rateStores } : {}),
   });
   const port = portOf(flags, rt.env.PORT);
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(port, () => resolve(s));
-  });
-  rt.logger.info({ event: 'listening', port }, 'navbridge API listening');
+  let server: Server;
+  try {
+    server = await listen(app, port, {
+      ...(rt.tls ? { tls: rt.tls } : {}),
+      timeouts: rt.config.http.timeouts,
+    });
+  } catch (err) {
+    await rt.close();
+    throw err;
+  }
+  rt.logger.info({ event: 'listening', port, tls: rt.tls !== undefined }, 'navbridge API listening');
   await untilAborted(signal);
   // Stop taking connections; idle keep-alives go now, requests in progress get a grace period.
   const closed = new Promise((r) => server.close(r));

@@ -21,6 +21,8 @@ export interface Credentials {
   apiKey?: string;
   /** The token of `Authorization: Bearer <token>`, when given. */
   bearer?: string;
+  /** SHA-256 (lower-case hex) of the verified client certificate of the connection (mutual TLS). */
+  clientCertificate?: string;
 }
 
 export interface AuthenticatorDeps {
@@ -73,12 +75,16 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
   const adminActor = adminHash ? `admin:${adminHash.toString('hex').slice(0, 8)}` : 'admin';
   const apiKeys = deps.config.apiKeys.map((k) => ({ ...k, digest: Buffer.from(k.sha256, 'hex') }));
   // JWT clients by `iss`: partners, and navigator case systems that use JWTs instead of API keys.
-  const clients = new Map<string, { caller: Caller; keys: KeySet | undefined }>();
+  const clients = new Map<
+    string,
+    { caller: Caller; keys: KeySet | undefined; certificates?: readonly string[] | undefined }
+  >();
   for (const p of deps.config.partners) {
     if (p.inbound)
       clients.set(p.inbound.clientId, {
         caller: { kind: 'partner', partnerId: p.id },
         keys: keySetOf(p.inbound, deps.secrets.jwks),
+        certificates: p.inbound.certificates,
       });
   }
   for (const c of deps.config.siteClients) {
@@ -96,7 +102,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
     return found ? { kind: 'site', siteId: found.site, keyId: found.id } : undefined;
   };
 
-  const clientByJwt = async (token: string): Promise<Caller | undefined> => {
+  const clientByJwt = async (token: string, certificate: string | undefined): Promise<Caller | undefined> => {
     let iss: unknown;
     try {
       iss = decodeJwt(token).iss;
@@ -105,6 +111,8 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
     }
     const entry = typeof iss === 'string' ? clients.get(iss) : undefined;
     if (!entry?.keys) return undefined;
+    // Bound to its certificates: a token of this client over any other connection is not its own.
+    if (entry.certificates && !(certificate && entry.certificates.includes(certificate))) return undefined;
     const clientId = iss as string;
     let verified: { jti: string; exp: number };
     const current = deps.now();
@@ -135,7 +143,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
       : undefined;
   };
 
-  return async ({ apiKey, bearer }) => {
+  return async ({ apiKey, bearer, clientCertificate }) => {
     if (apiKey === undefined && bearer === undefined)
       throw unauthorized('credentials are required (bearer token or X-API-Key)');
     if (apiKey !== undefined) {
@@ -145,7 +153,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
     }
     const token = bearer as string;
     if (adminHash && timingSafeEqual(sha256(token), adminHash)) return { kind: 'admin', actor: adminActor };
-    const caller = await clientByJwt(token);
+    const caller = await clientByJwt(token, clientCertificate);
     if (!caller) throw unauthorized('the bearer token is not valid', { code: 'security' });
     return caller;
   };

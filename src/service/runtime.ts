@@ -1,10 +1,12 @@
 // The composition root of a navbridge process (serve, worker, start, and the commands that use the
 // store): environment, configuration, secrets, every mapping and profile (loaded and compiled now,
 // so a broken file fails at start-up), PostgreSQL (migrated), Redis and the queues, the service.
+import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { RedisStore } from 'rate-limit-redis';
 import { type LoadedConfig, loadAppConfig, loadSecrets, readEnvironment } from '../config/load-config.js';
 import { loadMappingSet, loadProfiles } from '../config/startup.js';
+import { loadTlsMaterial, type TlsMaterial } from '../config/tls.js';
 import { createQueues, type QueueSet } from '../delivery/queues.js';
 import { redisRateStore } from '../delivery/rate-store.js';
 import {
@@ -60,6 +62,8 @@ export interface Runtime {
   isAdminToken(token: string): boolean;
   /** Starts the delivery workers for every partner (needs `redis`). */
   startWorkers(): DeliveryWorkers;
+  /** The TLS certificate, key and client CAs when navbridge terminates TLS itself (`http.tls`). */
+  readonly tls: TlsMaterial | undefined;
   /** Rate-limit counters in Redis, shared by every API process (opened with `redis`). */
   readonly rateStores: ((name: string) => RedisStore) | undefined;
   close(): Promise<void>;
@@ -103,6 +107,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const { validator } = loadProfiles(config.profilesDirAbs);
   const logger = opts.logger ?? pino({ level: env.LOG_LEVEL }, pino.destination(2));
 
+  const tls = config.http.tls ? loadTlsMaterial(config.http.tls, path.dirname(config.file)) : undefined;
   const db = await openDatabase(env);
   let queues: QueueSet | undefined;
   let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
@@ -156,6 +161,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     navbridge,
     isAdminToken: (token) =>
       isAdminToken(adminDigest(config.secrets.adminTokenSha256, secrets.adminToken), token),
+    tls,
     rateStores: redis ? (name) => redisRateStore(redis, config.worker.queuePrefix, name) : undefined,
     startWorkers() {
       if (!queues) throw new Error('the delivery workers need Redis');

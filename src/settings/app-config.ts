@@ -92,6 +92,19 @@ export const partnerSchema = z
          * its default site only. A referral naming another site is refused 403.
          */
         sites: z.array(id).min(1).optional(),
+        /**
+         * SHA-256 fingerprints of the client certificates this partner connects with (mutual TLS):
+         * when given, its tokens are accepted only over a connection presenting one of them.
+         */
+        certificates: z
+          .array(
+            z
+              .string()
+              .transform((v) => v.replace(/:/g, '').toLowerCase())
+              .pipe(z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 fingerprint (hex, colons allowed)')),
+          )
+          .min(1)
+          .optional(),
         /** Inverse mapping under mappings/inbound/<name>/. */
         mapping: z
           .string()

@@ -54,8 +54,35 @@ export const rateLimitsSchema = z
   })
   .strict();
 
+/** navbridge terminating TLS itself (BaRS receivers accept TLS-MA under the NHS Root CA). */
+export const tlsSchema = z
+  .object({
+    /** PEM files, relative to the configuration file. */
+    certFile: z.string().min(1),
+    keyFile: z.string().min(1),
+    /** The CAs client certificates must chain to (the NHS Root CA bundle for BaRS). */
+    caFile: z.string().min(1).optional(),
+    /** `required`: no connection without a certificate from `caFile`; `optional`: asked for, checked when given. */
+    clientCertificates: z.enum(['off', 'optional', 'required']).default('required'),
+  })
+  .strict()
+  .refine((t) => t.clientCertificates === 'off' || t.caFile !== undefined, {
+    message: 'client certificates need caFile (the CAs they must chain to)',
+    path: ['caFile'],
+  });
+
 export const httpSchema = z
   .object({
+    tls: tlsSchema.optional(),
+    /**
+     * Behind a TLS proxy that verifies client certificates: the request header in which it passes the
+     * verified certificate's SHA-256 fingerprint (the proxy must remove the header from what clients
+     * send). Ignored when navbridge terminates TLS itself.
+     */
+    clientCertificateHeader: z
+      .string()
+      .regex(/^[a-z0-9-]{1,64}$/, 'a lower-case header name')
+      .optional(),
     /**
      * Behind a TLS-terminating proxy: express's `trust proxy` (false, true, a hop count, or the
      * proxies' addresses), so rate limits and audit rows see the client's address, not the proxy's.
@@ -71,3 +98,4 @@ export type HttpLimits = z.output<typeof httpLimitsSchema>;
 export type HttpTimeouts = z.output<typeof httpTimeoutsSchema>;
 export type RateLimits = z.output<typeof rateLimitsSchema>;
 export type HttpSettings = z.output<typeof httpSchema>;
+export type TlsSettings = z.output<typeof tlsSchema>;
