@@ -67,7 +67,7 @@ describe('JWT replay', () => {
         adminToken: undefined,
         jwks: {
           B_JWKS: JSON.stringify({
-            keys: [await (await import('../../support/keys.js')).publicJwk(h.partnerB)],
+            keys: [await publicJwk(h.partnerB)],
           }),
         },
       },
