@@ -146,6 +146,8 @@ async function main() {
     NAVBRIDGE_ADMIN_TOKEN: randomBytes(24).toString('hex'),
     BENCH_JWKS: JSON.stringify({ keys: [jwk] }),
     LOG_LEVEL: 'warn',
+    // e.g. BENCH_SERVE_NODE_OPTIONS=--cpu-prof to profile the server under the load
+    ...(process.env.BENCH_SERVE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVE_NODE_OPTIONS } : {}),
   };
   const migrate = run(['migrate'], env);
   let migrateErr = '';

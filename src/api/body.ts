@@ -26,19 +26,27 @@ const ENCODINGS = new Set(['identity', 'gzip', 'deflate', 'br']);
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 const MAX_ISSUES = 20;
 
-/** How deep the document nests, read from the text alone (brackets outside strings), stopping at `limit`. */
+/**
+ * How deep the document nests, read from the text alone (brackets outside strings), stopping at `limit`.
+ * Strings are skipped with native `indexOf` to their closing quote (one not escaped by an odd run of
+ * backslashes), so long strings cost next to nothing; the whole scan is linear.
+ */
 export function nestingDepth(text: string, limit: number): number {
   let depth = 0;
   let max = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92)
-        i++; // backslash: skip the escaped character
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
+    if (c === 34) {
+      let j = i;
+      for (;;) {
+        j = text.indexOf('"', j + 1);
+        if (j < 0) return max; // unterminated: the parser refuses it
+        let k = j - 1;
+        while (text.charCodeAt(k) === 92) k--;
+        if ((j - 1 - k) % 2 === 0) break;
+      }
+      i = j;
+    } else if (c === 123 || c === 91) {
       depth++;
       if (depth > max) {
         max = depth;

@@ -91,6 +91,42 @@ export function evaluationIssue(origin: ExpressionOrigin, err: unknown): Operati
   return mappingIssue(origin, 'unexpected evaluation failure');
 }
 
+/** True when the string holds a UTF-16 surrogate (a character outside the Basic Multilingual Plane). */
+const hasSurrogate = (s: string): boolean => /[\uD800-\uDFFF]/.test(s);
+
+/**
+ * JSONata's `$substring` with its exact semantics (code points, negative start from the end), without
+ * building an array of every character first: JSONata's own takes time and memory in the whole string's
+ * length on every call, so `$substring($reason, 0, 5000)` over a 750 kB note cost ~10 ms of blocked
+ * event loop. Strings without surrogates (code units are code points) are sliced natively.
+ */
+export function linearSubstring(str: string | undefined, start: number, length?: number): string | undefined {
+  if (str === undefined) return undefined;
+  if (hasSurrogate(str)) {
+    const chars = Array.from(str);
+    return substringOf(chars, chars.length, start, length).join('');
+  }
+  return substringOf(str, str.length, start, length);
+}
+function substringOf<T extends string | string[]>(s: T, size: number, start: number, length?: number): T {
+  const from = size + start < 0 ? 0 : start;
+  if (length === undefined) return s.slice(from) as T;
+  if (length <= 0) return (typeof s === 'string' ? '' : []) as T;
+  return s.slice(from, from >= 0 ? from + length : size + from + length) as T;
+}
+
+/** JSONata's `$length` (code points) without an array of every character. */
+export function linearLength(str: string | undefined): number | undefined {
+  if (str === undefined) return undefined;
+  if (!hasSurrogate(str)) return str.length;
+  let n = 0;
+  for (let i = 0; i < str.length; i++) {
+    const c = str.charCodeAt(i);
+    if (c < 0xdc00 || c > 0xdfff || i === 0 || (str.charCodeAt(i - 1) & 0xfc00) !== 0xd800) n++;
+  }
+  return n;
+}
+
 const disabled = (name: string) => (): never => {
   throw new MappingFunctionError(
     `$${name}() is disabled in mappings (use $ctx.now for the mapping time; no run-time code)`,
@@ -161,6 +197,10 @@ export function compileExpression(
   // Also bound on the compiled expression, so the disabled versions win over JSONata's built-ins
   // even when a caller forgets the per-evaluation bindings.
   for (const name of DISABLED_FUNCTIONS) expr.assign(name, DISABLED_BINDINGS[name]);
+  // Linear versions of the string functions JSONata implements by splitting into characters (same
+  // signatures, so argument checks and context binding behave as the built-ins do).
+  expr.registerFunction('substring', linearSubstring, '<s-nn?:s>');
+  expr.registerFunction('length', linearLength, '<s-:n>');
   return {
     ...origin,
     source,

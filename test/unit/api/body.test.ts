@@ -1,5 +1,6 @@
 // The JSON body reader's pure parts: depth from the text alone, the one-pass shape check, and the
 // parse that refuses prototype keys at their paths.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   checkRequestTarget,
@@ -27,6 +28,35 @@ describe('nestingDepth', () => {
     expect(nestingDepth('{"a":"[[[[{{{{\\"[["}', 10)).toBe(1);
     expect(nestingDepth('"\\\\"', 10)).toBe(0);
     expect(nestingDepth('['.repeat(100_000), 48)).toBe(49);
+    // Escaped quotes and runs of backslashes before a closing quote.
+    expect(nestingDepth('{"a":"\\\\","b":["x"]}', 10)).toBe(2);
+    expect(nestingDepth('{"a":"\\\\\\"[["}', 10)).toBe(1);
+    expect(nestingDepth('["unterminated', 10)).toBe(1);
+  });
+
+  it('agrees with the depth of the parsed document, for any JSON', () => {
+    const depthOf = (v: unknown): number =>
+      Array.isArray(v)
+        ? 1 + Math.max(0, ...v.map(depthOf))
+        : v !== null && typeof v === 'object'
+          ? 1 + Math.max(0, ...Object.values(v).map(depthOf))
+          : 0;
+    const text = fc.string({ unit: fc.constantFrom('a', '"', '\\', '[', ']', '{', '}', 'é', '\ud83d\ude00') });
+    const doc = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        text,
+        fc.integer(),
+        fc.array(tie('node'), { maxLength: 4 }),
+        fc.dictionary(text, tie('node'), { maxKeys: 4 }),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(doc, (d) => {
+        const json = JSON.stringify(d);
+        expect(nestingDepth(json, 1_000)).toBe(depthOf(d));
+      }),
+    );
   });
 });
 
