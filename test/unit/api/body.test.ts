@@ -41,7 +41,9 @@ describe('nestingDepth', () => {
         : v !== null && typeof v === 'object'
           ? 1 + Math.max(0, ...Object.values(v).map(depthOf))
           : 0;
-    const text = fc.string({ unit: fc.constantFrom('a', '"', '\\', '[', ']', '{', '}', 'é', '\ud83d\ude00') });
+    const text = fc.string({
+      unit: fc.constantFrom('a', '"', '\\', '[', ']', '{', '}', 'é', '\ud83d\ude00'),
+    });
     const doc = fc.letrec((tie) => ({
       node: fc.oneof(
         { depthSize: 'small' },
