@@ -36,13 +36,16 @@ export function authenticate(auth: Authenticate, opts: { certificateHeader?: str
     const apiKey = req.get('x-api-key');
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
     const clientCertificate = clientCertificateOf(req, opts.certificateHeader);
+    // The client's address as express sees it (after `trust proxy`), for the audit trail.
+    const address = req.ip ?? req.socket.remoteAddress;
     auth({
       ...(apiKey !== undefined ? { apiKey } : {}),
       ...(bearer !== undefined ? { bearer } : {}),
       ...(clientCertificate ? { clientCertificate } : {}),
+      ...(address ? { address } : {}),
     }).then(
       (caller) => {
-        res.locals.caller = caller;
+        res.locals.caller = address ? { ...caller, address } : caller;
         next();
       },
       (err: unknown) => {

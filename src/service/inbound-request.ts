@@ -22,7 +22,7 @@ import { audit } from '../store/audit.js';
 import { keepFailure } from '../store/failures.js';
 import type { ReferralRequester } from '../store/referrals.js';
 import type { SubmitResult } from './submit.js';
-import { actorOf, type Caller, type ServiceDeps } from './types.js';
+import { type Caller, type ServiceDeps, whoOf } from './types.js';
 
 export interface InboundRequest {
   kind: InboundKind;
@@ -31,6 +31,8 @@ export interface InboundRequest {
   requestId?: string;
   /** X-Correlation-Id: kept with the inbound exchange and echoed. */
   correlationId?: string;
+  /** The client's network address (audit trail); set by the service from the caller. */
+  sourceAddress?: string;
 }
 
 export interface ReceiveOutcome {
@@ -232,7 +234,8 @@ export async function auditRefusal(
   detail: { route: string; code: string; requestId?: string },
 ): Promise<void> {
   await audit(deps.db, {
-    actor: actorOf(caller),
+    ...whoOf(caller),
+    outcome: 'failure',
     action: 'inbound-refused',
     targetType: 'inbound-request',
     targetId: detail.requestId ?? null,

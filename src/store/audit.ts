@@ -21,6 +21,12 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
+/** Who did it, as the audit row names them. */
+export interface AuditWho {
+  actor: string;
+  sourceAddress?: string | undefined;
+}
+
 export async function audit(q: Queryable, e: AuditEntry): Promise<void> {
   await sql(q).query(
     `INSERT INTO audit_log (actor, action, target_type, target_id, outcome, source_address, detail)
