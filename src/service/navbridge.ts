@@ -2,6 +2,7 @@
 // the CLI hold this and nothing below it; they translate HTTP or argv into these calls and back.
 import type { RecordType } from '../records/index.js';
 import { pingDb } from '../store/db.js';
+import { type AuditQuery, exportAuditEvents, queryAudit, verifyAudit } from './audit-trail.js';
 import type { Authenticate } from './authenticate.js';
 import {
   type DeadLetterFilter,
@@ -59,6 +60,9 @@ export function createNavbridge(deps: NavbridgeDeps) {
     remapFailure: (caller: Caller, id: string) => remapFailure(deps, caller, id),
     remapFailures: (caller: Caller, filter: { site?: string; limit?: number }) =>
       remapFailures(deps, caller, filter),
+    queryAudit: (caller: Caller, q: AuditQuery) => queryAudit(deps, caller, q),
+    exportAuditEvents: (caller: Caller, q: AuditQuery) => exportAuditEvents(deps, caller, q),
+    verifyAudit: (caller: Caller) => verifyAudit(deps, caller),
   });
 }
 
