@@ -59,11 +59,15 @@ export function authenticate(auth: Authenticate, opts: { certificateHeader?: str
   };
 }
 
-/** 403 for callers of any other kind (after authenticate). */
-export function requireKind(...kinds: CallerKind[]): RequestHandler {
-  return (_req, res, next) => {
+/** 403 for callers of any other kind (after authenticate); `onDenied` is told (the audit trail). */
+export function requireKind(
+  kinds: readonly CallerKind[],
+  onDenied?: (caller: Caller | undefined, req: Request) => void,
+): RequestHandler {
+  return (req, res, next) => {
     const c = res.locals.caller as Caller | undefined;
     if (c && kinds.includes(c.kind)) return next();
+    onDenied?.(c, req);
     next(forbidden(`this endpoint is not available to ${c?.kind ?? 'anonymous'} callers`));
   };
 }

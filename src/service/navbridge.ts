@@ -13,6 +13,7 @@ import {
   showExchange,
 } from './dead-letters.js';
 import { type FailureFilter, listFailedRecords, remapFailure, remapFailures } from './failures.js';
+import { auditEdgeRefusal } from './inbound-request.js';
 import { type ReadableType, readPartnerResource, searchPartnerTasks } from './partner-reads.js';
 import { auditRefusal, type InboundRequest, receiveReferral } from './receive-referral.js';
 import { listReferrals, type ReferralQuery, showExchangeState, showReferral } from './referrals.js';
@@ -44,6 +45,8 @@ export function createNavbridge(deps: NavbridgeDeps) {
     receiveReferral: (caller: Caller, req: InboundRequest) => receiveReferral(deps, caller, req),
     auditRefusal: (caller: Caller, detail: Parameters<typeof auditRefusal>[2]) =>
       auditRefusal(deps, caller, detail),
+    auditEdgeRefusal: (caller: Caller | undefined, r: Parameters<typeof auditEdgeRefusal>[2]) =>
+      auditEdgeRefusal(deps, caller, r),
     readPartnerResource: (caller: Caller, type: ReadableType, id: string) =>
       readPartnerResource(deps, caller, type, id),
     searchPartnerTasks: (caller: Caller, focus: unknown) => searchPartnerTasks(deps, caller, focus),

@@ -1,9 +1,12 @@
 // Issue 9 §5: every read of patient data, every write, every failed authentication and every
 // cross-tenant attempt is an audit row (who, what, which resource, when, outcome, source address),
 // never carrying the credential or patient data; the chain verifies after all of it.
+import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../../src/store/audit.js';
+import { buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.js';
+import { waitFor } from '../../support/wait.js';
 import {
   ADMIN_TOKEN,
   type Harness,
@@ -160,5 +163,55 @@ describe('audit trail: every category leaves its row', () => {
 
   it('the chain verifies over every row written', async () => {
     expect(await verifyAuditChain(h.t.db)).toMatchObject({ ok: true });
+  });
+});
+
+describe('audit trail: refusals at the HTTP edge', () => {
+  let nb: TestNavbridge;
+  beforeAll(async () => {
+    nb = await buildTestNavbridge({
+      config: { http: { rateLimits: { enabled: true, failedAuth: 3, failedAuthWindowSeconds: 600 } } },
+    });
+  });
+  afterAll(async () => nb?.close());
+  const count = async (where: string) =>
+    Number((await nb.t.sql.query(`SELECT count(*)::int AS n FROM audit_log WHERE ${where}`)).rows[0].n);
+
+  it('attempts blocked after too many failed authentications are rows too (10 attempts, 10 rows)', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++)
+      statuses.push(
+        (await request(nb.app).get('/api/v1/referrals').set('X-API-Key', `guess-${i}-0123456789abcdef`))
+          .status,
+      );
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429, 429, 429, 429, 429]);
+    await waitFor(async () => (await count(`action = 'authenticate'`)) === 10, { what: '10 rows' });
+    expect(await count(`action = 'authenticate' AND detail->>'reason' = 'invalid'`)).toBe(3);
+    expect(await count(`action = 'authenticate' AND detail->>'reason' = 'blocked'`)).toBe(7);
+    expect(await count(`action = 'authenticate' AND source_address IS NULL`)).toBe(0);
+  });
+
+  it('the wrong kind of caller for an endpoint is a denied row (a site key at /admin)', async () => {
+    const key = 'edge-site-key-0123456789abcdef';
+    const other = await buildTestNavbridge({
+      db: nb.t,
+      config: {
+        apiKeys: [
+          { id: 'edge', site: 'leeds-north', sha256: createHash('sha256').update(key).digest('hex') },
+        ],
+      },
+    });
+    try {
+      expect((await request(other.app).get('/admin/dead-letters').set('X-API-Key', key)).status).toBe(403);
+      await waitFor(
+        async () =>
+          (await count(
+            `action = 'access-denied' AND outcome = 'denied' AND target_type = 'endpoint' AND target_id = '/admin' AND actor = 'site:leeds-north:edge'`,
+          )) === 1,
+        { what: 'the denied row' },
+      );
+    } finally {
+      await other.close();
+    }
   });
 });
