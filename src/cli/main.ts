@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readEnvironment } from '../config/load-config.js';
-import { runDeadLetters, runRecords } from './commands-admin.js';
+import { runAudit, runDeadLetters, runRecords } from './commands-admin.js';
 import { runHashKey } from './commands-auth.js';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
 import { runMap, runValidate } from './commands-records.js';
@@ -45,6 +45,12 @@ Usage:
   navbridge records remap <id> | remap --site S
       Records and inbound requests kept because their mapping failed; remap re-runs them with the
       current mappings (needs the admin credential; audited).
+  navbridge audit list [--actor A] [--action A] [--resource R] [--outcome O] [--from T] [--to T]
+                       [--after SEQ] [--limit N]
+  navbridge audit export [filters]
+  navbridge audit verify
+      The audit trail (needs the admin credential): list rows (NDJSON), export every matching row as
+      FHIR AuditEvent resources (NDJSON), verify the hash chain (exit 1 naming the first broken row).
   navbridge hash-key < key.txt
       Print the SHA-256 hex digest of a navigator API key read on stdin (for apiKeys[].sha256).
   navbridge help
@@ -82,6 +88,11 @@ const OPTIONS = {
   'skip-validation': { type: 'boolean' },
   partner: { type: 'string' },
   reason: { type: 'string' },
+  actor: { type: 'string' },
+  action: { type: 'string' },
+  resource: { type: 'string' },
+  outcome: { type: 'string' },
+  after: { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
   limit: { type: 'string' },
@@ -178,6 +189,24 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
           io,
           io.signal ?? processSignal(),
         );
+      case 'audit': {
+        const f = values as Record<string, string | undefined>;
+        const pick = (k: string) => (f[k] !== undefined ? { [k]: f[k] } : {});
+        return await runAudit(
+          rest,
+          {
+            ...pick('actor'),
+            ...pick('action'),
+            ...pick('resource'),
+            ...pick('outcome'),
+            ...pick('from'),
+            ...pick('to'),
+            ...pick('after'),
+            ...pick('limit'),
+          },
+          io,
+        );
+      }
       case 'dead-letters':
       case 'records': {
         const f = values as Record<string, string | undefined>;

@@ -23,7 +23,7 @@ import { referralOwner } from '../store/referrals.js';
 import { authorize } from './authorize.js';
 import { contextFromStore } from './context.js';
 import { enabledSite, payloadFor } from './submit.js';
-import { actorOf, type Caller, type ServiceDeps } from './types.js';
+import { type Caller, type ServiceDeps, whoOf } from './types.js';
 
 export type { DeadLetterFilter, DeadLetterSummary } from '../store/dead-letters.js';
 
@@ -36,7 +36,15 @@ export async function listDeadLetters(
   filter: DeadLetterFilter,
 ): Promise<DeadLetterSummary[]> {
   await authorize(deps, caller, { action: 'administer' });
-  return listInStore(deps.db, filter);
+  const found = await listInStore(deps.db, filter);
+  await audit(deps.db, {
+    ...whoOf(caller),
+    action: 'list-dead-letters',
+    targetType: 'exchange',
+    targetId: null,
+    detail: { count: found.length },
+  });
+  return found;
 }
 
 /** One exchange with its payload: the view is audited (patient data). */
@@ -48,13 +56,13 @@ export async function showExchange(
   await authorize(deps, caller, { action: 'administer' });
   const x = await inTransaction(deps.db, async (tx) => {
     const found = await getExchange(tx, id);
-    if (found)
-      await audit(tx, {
-        actor: actorOf(caller),
-        action: 'view-payload',
-        targetType: 'exchange',
-        targetId: id,
-      });
+    await audit(tx, {
+      ...whoOf(caller),
+      action: 'view-payload',
+      targetType: 'exchange',
+      targetId: id,
+      ...(found ? {} : { outcome: 'failure' as const, detail: { answer: 'not-found' } }),
+    });
     return found;
   });
   if (!x) throw notFound('exchange');
@@ -130,7 +138,7 @@ export async function replayDeadLetters(
     }
     const jobs = reopened(
       id,
-      await inTransaction(deps.db, (tx) => replayInStore(tx, id, actorOf(caller), remapped ?? {})),
+      await inTransaction(deps.db, (tx) => replayInStore(tx, id, whoOf(caller), remapped ?? {})),
     );
     await deps.enqueue(jobs);
     replayed.push(id);
@@ -147,7 +155,7 @@ export async function discardDeadLetter(
   await authorize(deps, caller, { action: 'administer' });
   const jobs = reopened(
     id,
-    await inTransaction(deps.db, (tx) => discardInStore(tx, id, actorOf(caller), reason)),
+    await inTransaction(deps.db, (tx) => discardInStore(tx, id, whoOf(caller), reason)),
   );
   await deps.enqueue(jobs);
   return { discarded: [id] };

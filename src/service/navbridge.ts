@@ -2,6 +2,7 @@
 // the CLI hold this and nothing below it; they translate HTTP or argv into these calls and back.
 import type { RecordType } from '../records/index.js';
 import { pingDb } from '../store/db.js';
+import { type AuditQuery, exportAuditEvents, queryAudit, verifyAudit } from './audit-trail.js';
 import type { Authenticate } from './authenticate.js';
 import {
   type DeadLetterFilter,
@@ -12,6 +13,7 @@ import {
   showExchange,
 } from './dead-letters.js';
 import { type FailureFilter, listFailedRecords, remapFailure, remapFailures } from './failures.js';
+import { auditEdgeRefusal } from './inbound-request.js';
 import { type ReadableType, readPartnerResource, searchPartnerTasks } from './partner-reads.js';
 import { auditRefusal, type InboundRequest, receiveReferral } from './receive-referral.js';
 import { listReferrals, type ReferralQuery, showExchangeState, showReferral } from './referrals.js';
@@ -43,6 +45,8 @@ export function createNavbridge(deps: NavbridgeDeps) {
     receiveReferral: (caller: Caller, req: InboundRequest) => receiveReferral(deps, caller, req),
     auditRefusal: (caller: Caller, detail: Parameters<typeof auditRefusal>[2]) =>
       auditRefusal(deps, caller, detail),
+    auditEdgeRefusal: (caller: Caller | undefined, r: Parameters<typeof auditEdgeRefusal>[2]) =>
+      auditEdgeRefusal(deps, caller, r),
     readPartnerResource: (caller: Caller, type: ReadableType, id: string) =>
       readPartnerResource(deps, caller, type, id),
     searchPartnerTasks: (caller: Caller, focus: unknown) => searchPartnerTasks(deps, caller, focus),
@@ -59,6 +63,9 @@ export function createNavbridge(deps: NavbridgeDeps) {
     remapFailure: (caller: Caller, id: string) => remapFailure(deps, caller, id),
     remapFailures: (caller: Caller, filter: { site?: string; limit?: number }) =>
       remapFailures(deps, caller, filter),
+    queryAudit: (caller: Caller, q: AuditQuery) => queryAudit(deps, caller, q),
+    exportAuditEvents: (caller: Caller, q: AuditQuery) => exportAuditEvents(deps, caller, q),
+    verifyAudit: (caller: Caller) => verifyAudit(deps, caller),
   });
 }
 

@@ -69,20 +69,31 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** Migrations run as the owner (MIGRATION_DATABASE_URL, else DATABASE_URL) and create the app role. */
+const migrateAsOwner = (env: EnvSettings) =>
+  migrate({
+    databaseUrl: env.MIGRATION_DATABASE_URL ?? env.DATABASE_URL,
+    role: env.NAVBRIDGE_DB_ROLE,
+    ...(env.NAVBRIDGE_DB_SCHEMA ? { schema: env.NAVBRIDGE_DB_SCHEMA } : {}),
+  });
+
 async function openDatabase(env: EnvSettings): Promise<Db> {
   const schema = env.NAVBRIDGE_DB_SCHEMA ? { schema: env.NAVBRIDGE_DB_SCHEMA } : {};
-  const db = openDb({ databaseUrl: env.DATABASE_URL, ...schema });
-  if (!(await pingDb(db))) {
-    await closeDb(db);
+  const probe = openDb({ databaseUrl: env.DATABASE_URL, max: 1, ...schema });
+  const reachable = await pingDb(probe);
+  await closeDb(probe);
+  if (!reachable)
     throw new StartupError(`PostgreSQL is not reachable at ${redactUrl(env.DATABASE_URL)}`, [
       'start it (pg_ctlcluster <version> main start) or set DATABASE_URL',
     ]);
-  }
-  try {
-    await migrate({ databaseUrl: env.DATABASE_URL, ...schema });
-  } catch (err) {
+  await migrateAsOwner(env);
+  // The application acts as the least-privilege role: it cannot alter or erase the audit trail.
+  const db = openDb({ databaseUrl: env.DATABASE_URL, role: env.NAVBRIDGE_DB_ROLE, ...schema });
+  if (!(await pingDb(db))) {
     await closeDb(db);
-    throw err;
+    throw new StartupError(`PostgreSQL refused the application role ${env.NAVBRIDGE_DB_ROLE}`, [
+      'connect DATABASE_URL as that role, or as a member of it (GRANT navbridge_app TO <user>), or set NAVBRIDGE_DB_ROLE',
+    ]);
   }
   return db;
 }
@@ -90,10 +101,10 @@ async function openDatabase(env: EnvSettings): Promise<Db> {
 /** Applies pending migrations only (`navbridge migrate`). */
 export async function migrateDatabase(rawEnv: Env): Promise<string[]> {
   const env = readEnvironment(rawEnv);
-  const schema = env.NAVBRIDGE_DB_SCHEMA ? { schema: env.NAVBRIDGE_DB_SCHEMA } : {};
-  return migrate({ databaseUrl: env.DATABASE_URL, ...schema }).catch(() => {
-    throw new StartupError(`PostgreSQL is not reachable at ${redactUrl(env.DATABASE_URL)}`, [
-      'start it or set DATABASE_URL',
+  const url = env.MIGRATION_DATABASE_URL ?? env.DATABASE_URL;
+  return migrateAsOwner(env).catch(() => {
+    throw new StartupError(`PostgreSQL is not reachable at ${redactUrl(url)}`, [
+      'start it or set MIGRATION_DATABASE_URL (or DATABASE_URL)',
     ]);
   });
 }

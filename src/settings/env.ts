@@ -25,6 +25,19 @@ export const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .default(DEFAULT_DATABASE_URL),
+  /**
+   * The owner role's connection, for migrations (they create the tables and the application role);
+   * default: DATABASE_URL.
+   */
+  MIGRATION_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  /** The least-privilege role the application's connections act as (created by the migrations). */
+  NAVBRIDGE_DB_ROLE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL role name (a-z, 0-9, _)')
+    .default('navbridge_app'),
   /** navbridge's tables in another schema than `public` (tests run processes on a schema of their own). */
   NAVBRIDGE_DB_SCHEMA: dbSchema.optional(),
   REDIS_URL: z

@@ -2,6 +2,7 @@
 // and recording its outcome — only the holder of the current claim token may do so.
 import { randomUUID } from 'node:crypto';
 import type { OperationOutcome } from 'fhir/r4.js';
+import { audit } from './audit.js';
 import { type Db, inTransaction } from './db.js';
 import {
   type Exchange,
@@ -132,6 +133,20 @@ export async function finishAttempt(
         Math.round(result.durationMs),
       ],
     );
+    // Every delivery attempt is in the audit trail (ids and classes only; never the partner's answer).
+    await audit(client, {
+      actor: 'worker',
+      action: 'deliver',
+      targetType: 'exchange',
+      targetId: x.id,
+      outcome: result.outcome === 'delivered' ? 'success' : 'failure',
+      detail: {
+        partner: x.partnerId,
+        status,
+        ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
+        ...(result.outcome === 'delivered' ? {} : { errorClass: result.errorClass }),
+      },
+    });
     const jobs: QueueJob[] = [];
     if (retryToken && x.partnerId) {
       jobs.push({

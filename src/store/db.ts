@@ -17,12 +17,24 @@ export interface DbOptions {
   schema?: string;
   /** Pool size (connections). */
   max?: number;
+  /**
+   * The least-privilege application role the connections act as (`SET ROLE` at connection start):
+   * it may not alter, truncate, update or delete the audit log. Created by the migrations.
+   */
+  role?: string;
 }
+
+/** The application role the migrations create (cluster-wide) when none is named. */
+export const DEFAULT_APP_ROLE = 'navbridge_app';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function assertSchemaName(schema: string): void {
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: must match ${SCHEMA_NAME}`);
+}
+
+function assertRoleName(role: string): void {
+  if (!SCHEMA_NAME.test(role)) throw new Error(`invalid role name: must match ${SCHEMA_NAME}`);
 }
 
 /** A connection failure is reported by the query that meets it; an idle client's must not crash us. */
@@ -31,10 +43,11 @@ const ignore = (): void => {};
 export function openDb(opts: DbOptions = {}): Db {
   const schema = opts.schema ?? 'public';
   assertSchemaName(schema);
+  if (opts.role !== undefined) assertRoleName(opts.role);
   const pool = new pg.Pool({
     connectionString: opts.databaseUrl ?? DEFAULT_DATABASE_URL,
     max: opts.max ?? 10,
-    options: `-c search_path=${schema}`,
+    options: `-c search_path=${schema}${opts.role !== undefined ? ` -c role=${opts.role}` : ''}`,
     connectionTimeoutMillis: 5_000,
   });
   pool.on('error', ignore);
@@ -64,15 +77,19 @@ export async function pingDb(db: Db, timeoutMs?: number): Promise<boolean> {
 /**
  * Applies pending migrations. Processes starting together (two workers, a worker and `serve`) all
  * migrate on start-up: node-pg-migrate's own lock is one key for the whole database and fails at once
- * when taken, so we wait on a lock of our own per schema instead.
+ * when taken, so we wait on a lock of our own per schema instead. Migrations run as the connection's
+ * user — the owner role (`MIGRATION_DATABASE_URL`) — and create the application role `opts.role`.
  */
 export async function migrate(opts: DbOptions = {}): Promise<string[]> {
   const schema = opts.schema ?? 'public';
   assertSchemaName(schema);
+  const role = opts.role ?? DEFAULT_APP_ROLE;
+  assertRoleName(role);
   const client = new pg.Client({ connectionString: opts.databaseUrl ?? DEFAULT_DATABASE_URL });
   client.on('error', ignore);
   await client.connect();
   try {
+    await client.query("SELECT set_config('navbridge.app_role', $1, false)", [role]);
     await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`navbridge-migrate|${schema}`]);
     const ran = await runner({
       dbClient: client,

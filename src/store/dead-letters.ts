@@ -1,7 +1,7 @@
 // Dead letters: list, replay and discard. Replay keeps per-person order because it
 // only reopens the exchange; the head-of-line rule decides when it is queued.
 import { randomUUID } from 'node:crypto';
-import { audit } from './audit.js';
+import { type AuditWho, audit } from './audit.js';
 import { type Exchange, getExchange, lockSequence, promoteHead, type QueueJob } from './exchanges.js';
 import { type Queryable, sql, type Tx } from './pg.js';
 
@@ -77,7 +77,7 @@ export type ReopenResult =
 async function reopen(
   tx: Tx,
   id: string,
-  actor: string,
+  who: AuditWho,
   action: 'replay' | 'discard',
   detail: Record<string, unknown>,
   apply: (x: Exchange) => Promise<void>,
@@ -87,7 +87,7 @@ async function reopen(
   if (x.status !== 'dead') return { kind: 'not-dead', status: x.status };
   if (x.partnerId && x.personId) await lockSequence(tx, x.partnerId, x.personId);
   await apply(x);
-  await audit(tx, { actor, action, targetType: 'exchange', targetId: id, detail });
+  await audit(tx, { ...who, action, targetType: 'exchange', targetId: id, detail });
   if (!x.partnerId || !x.personId) return { kind: 'done', jobs: [] };
   const job = await promoteHead(tx, x.partnerId, x.personId);
   return { kind: 'done', jobs: job ? [job] : [] };
@@ -100,13 +100,13 @@ async function reopen(
 export async function replayDeadLetter(
   tx: Tx,
   id: string,
-  actor: string,
+  who: AuditWho,
   opts: { payload?: unknown; mappingVersion?: string } = {},
 ): Promise<ReopenResult> {
   return reopen(
     tx,
     id,
-    actor,
+    who,
     'replay',
     {
       remapped: opts.payload !== undefined,
@@ -126,10 +126,10 @@ export async function replayDeadLetter(
 export async function discardDeadLetter(
   tx: Tx,
   id: string,
-  actor: string,
+  who: AuditWho,
   reason: string,
 ): Promise<ReopenResult> {
-  return reopen(tx, id, actor, 'discard', { reason }, async (x) => {
+  return reopen(tx, id, who, 'discard', { reason }, async (x) => {
     await sql(tx).query(
       `UPDATE exchanges SET status = 'discarded', status_reason = $2, queue_token = NULL, updated_at = now()
         WHERE id = $1`,

@@ -6,6 +6,8 @@ import pg from 'pg';
 import { closeDb, type Db, migrate, openDb } from '../../src/store/db.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** The least-privilege role the store's connections act as (created by the migrations). */
+export const TEST_APP_ROLE = 'navbridge_app';
 
 export interface TestDb {
   db: Db;
@@ -17,7 +19,7 @@ export interface TestDb {
 export async function createTestDb(url: string = TEST_DATABASE_URL): Promise<TestDb> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
   await migrate({ databaseUrl: url, schema });
-  const db = openDb({ databaseUrl: url, schema });
+  const db = openDb({ databaseUrl: url, schema, role: TEST_APP_ROLE });
   const sql = new pg.Pool({
     connectionString: url,
     options: `-c search_path=${schema}`,

@@ -79,8 +79,11 @@ describe('admin API', () => {
       expect.objectContaining({ attempt: 1, outcome: 'dead', httpStatus: 422, errorClass: 'http-422' }),
     ]);
     expect(res.body.attempts[0].requestId).toBe(res.body.requestId);
-    const { rows } = await t.sql.query(`SELECT action FROM audit_log WHERE target_id = $1`, [id]);
-    expect(rows.map((r) => r.action)).toEqual(['view-payload']);
+    const { rows } = await t.sql.query(`SELECT action FROM audit_log WHERE target_id = $1 ORDER BY seq`, [
+      id,
+    ]);
+    // The failed delivery attempt, then the view.
+    expect(rows.map((r) => r.action)).toEqual(['deliver', 'view-payload']);
     expect((await request(app).get(`/admin/exchanges/${randomUUID()}`).set(auth)).status).toBe(404);
   });
 

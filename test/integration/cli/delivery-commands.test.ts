@@ -185,7 +185,12 @@ describe('navbridge delivery commands', () => {
     expect(shown.queueToken).toBeUndefined();
     expect(shown.claimToken).toBeUndefined();
     const audits = async (id: string) =>
-      (await db.query('SELECT action, actor FROM audit_log WHERE target_id = $1 ORDER BY id', [id])).rows;
+      (
+        await db.query(
+          `SELECT action, actor FROM audit_log WHERE target_id = $1 AND action <> 'deliver' ORDER BY seq`,
+          [id],
+        )
+      ).rows;
     expect((await audits(deadId)).map((a) => a.action)).toEqual(['view-payload']);
     expect((await audits(deadId))[0].actor).toMatch(/^cli:/);
     const missing = await run(['dead-letters', 'show', randomUUID()]);

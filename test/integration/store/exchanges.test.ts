@@ -186,7 +186,7 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     expect(row?.blockedBehind).toBe(2);
 
     const before = (await getExchange(t.db, a.exchange.id))!;
-    const jobs = await reopened((tx) => replayDeadLetter(tx, a.exchange.id, 'admin-1'));
+    const jobs = await reopened((tx) => replayDeadLetter(tx, a.exchange.id, { actor: 'admin-1' }));
     expect(jobs.map((j) => j.exchangeId)).toEqual([a.exchange.id]);
     const after = (await getExchange(t.db, a.exchange.id))!;
     expect(after.requestId).not.toBe(before.requestId);
@@ -196,10 +196,16 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     expect(n1.map((j) => j.exchangeId)).toEqual([b.exchange.id]);
     const n2 = await deliver(n1[0]!);
     expect(n2.map((j) => j.exchangeId)).toEqual([late.exchange.id]);
-    const { rows } = await t.sql.query(`SELECT action, target_id FROM audit_log WHERE target_id = $1`, [
-      a.exchange.id,
+    // Every delivery attempt and the replay are in the trail, in order.
+    const { rows } = await t.sql.query(
+      `SELECT action, actor, outcome FROM audit_log WHERE target_id = $1 ORDER BY seq`,
+      [a.exchange.id],
+    );
+    expect(rows).toEqual([
+      { action: 'deliver', actor: 'worker', outcome: 'failure' },
+      { action: 'replay', actor: 'admin-1', outcome: 'success' },
+      { action: 'deliver', actor: 'worker', outcome: 'success' },
     ]);
-    expect(rows).toEqual([{ action: 'replay', target_id: a.exchange.id }]);
   });
 
   it('discarding a dead exchange releases the next one', async () => {
@@ -209,11 +215,11 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     const c = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
     await finishAttempt(t.db, c!, { outcome: 'dead', errorClass: 'http-400', error: OO, durationMs: 1 });
     const jobs = await reopened((tx) =>
-      discardDeadLetter(tx, a.exchange.id, 'admin-1', 'sent to wrong partner'),
+      discardDeadLetter(tx, a.exchange.id, { actor: 'admin-1' }, 'sent to wrong partner'),
     );
     expect(jobs.map((j) => j.exchangeId)).toEqual([b.exchange.id]);
     expect((await getExchange(t.db, a.exchange.id))?.status).toBe('discarded');
-    await expect(reopened((tx) => replayDeadLetter(tx, a.exchange.id, 'admin-1'))).rejects.toThrow(
+    await expect(reopened((tx) => replayDeadLetter(tx, a.exchange.id, { actor: 'admin-1' }))).rejects.toThrow(
       /not dead/,
     );
   });
