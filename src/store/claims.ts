@@ -81,6 +81,16 @@ export type AttemptResult =
     };
 
 /**
+ * Whether the partner may have applied a failed attempt: no HTTP answer came (timeout, connection
+ * lost, an unexpected failure while sending). Such an attempt's exchange is never superseded or
+ * skipped while its outcome is unknown — in message and document mode nothing at the partner would
+ * refuse its late arrival after the person's next exchange.
+ */
+export function outcomeUnknown(result: Exclude<AttemptResult, { outcome: 'delivered' }>): boolean {
+  return result.httpStatus === undefined && /^(timeout|network|internal)\b/.test(result.errorClass);
+}
+
+/**
  * Records the outcome of the attempt held by claimToken. Returns the jobs to queue (the retry, or the
  * next exchange in the person's sequence), or undefined when the claim was lost (lease expired and
  * taken over): the caller must then do nothing more.
@@ -97,8 +107,12 @@ export async function finishAttempt(
     const marked = await sql(client).query('SELECT supersede_on_failure FROM exchanges WHERE id = $1', [
       x.id,
     ]);
+    // Only a failure the partner answered ends it: after a timeout or a lost connection the partner may
+    // still apply the attempt late, so it is retried (or dead) and the person's next exchange waits.
     const supersede: string | null =
-      result.outcome !== 'delivered' ? (marked.rows[0]?.supersede_on_failure ?? null) : null;
+      result.outcome !== 'delivered' && !outcomeUnknown(result)
+        ? (marked.rows[0]?.supersede_on_failure ?? null)
+        : null;
     const retryToken = result.outcome === 'retry' && !supersede ? newToken() : null;
     const status = supersede ? 'superseded' : result.outcome === 'retry' ? 'failed' : result.outcome;
     const { rows } = await sql(client).query(
@@ -150,16 +164,16 @@ export async function finishAttempt(
 
 /**
  * Sweeper, part 1: in-flight exchanges whose lease expired (their worker died) go back to `failed`
- * with a fresh queue token. Only expired leases are released.
+ * with a fresh queue token. Only expired leases are released. The dead worker's attempt may have
+ * reached the partner, so even a withdrawn referral's exchange is retried (its mark stays: a failure
+ * the partner answers then supersedes it) before the person's next exchange may go.
  */
 export async function releaseExpiredLeases(db: Db): Promise<QueueJob[]> {
   return inTransaction(db, async (client) => {
     const { rows } = await sql(client).query(
       `UPDATE exchanges SET claim_token = NULL, lease_until = NULL, updated_at = now(),
-              status = CASE WHEN supersede_on_failure IS NULL THEN 'failed' ELSE 'superseded' END,
-              queue_token = CASE WHEN supersede_on_failure IS NULL
-                                 THEN 't' || replace(gen_random_uuid()::text, '-', '') END,
-              status_reason = COALESCE(supersede_on_failure, 'lease expired')
+              status = 'failed', queue_token = 't' || replace(gen_random_uuid()::text, '-', ''),
+              status_reason = 'lease expired'
         WHERE status = 'in-flight' AND lease_until < now()
         RETURNING id, status, partner_id, person_id, queue_token, next_attempt_at`,
     );
@@ -168,18 +182,12 @@ export async function releaseExpiredLeases(db: Db): Promise<QueueJob[]> {
         WHERE finished_at IS NULL AND exchange_id = ANY($1::uuid[])`,
       [rows.map((r) => r.id)],
     );
-    const jobs: QueueJob[] = [];
-    for (const r of rows) {
-      if (r.status === 'failed') {
-        jobs.push({ partnerId: r.partner_id, exchangeId: r.id, token: r.queue_token, notBefore: null });
-      } else if (r.partner_id && r.person_id) {
-        // Superseded (its referral was withdrawn): the person's next exchange may go.
-        await lockSequence(client, r.partner_id, r.person_id);
-        const next = await promoteHead(client, r.partner_id, r.person_id);
-        if (next) jobs.push(next);
-      }
-    }
-    return jobs;
+    return rows.map((r) => ({
+      partnerId: r.partner_id,
+      exchangeId: r.id,
+      token: r.queue_token,
+      notBefore: null,
+    }));
   });
 }
 
