@@ -80,6 +80,32 @@ export type AttemptResult =
       durationMs: number;
     };
 
+/** One issue of a partner's OperationOutcome as an attempt keeps it: codes only, never its text. */
+export interface AttemptIssue {
+  severity: string;
+  code: string;
+  /** details.coding codes, e.g. BaRS `REC_UNPROCESSABLE_ENTITY`. */
+  details: string[];
+}
+
+const CODE = /^[A-Za-z0-9._-]{1,64}$/;
+const safeCode = (v: unknown): string | undefined => (typeof v === 'string' && CODE.test(v) ? v : undefined);
+
+/**
+ * What an attempt keeps of the partner's answer: the summary the client made, and for a failure the
+ * partner answered, its OperationOutcome's issue codes. Diagnostics and any other text are left out:
+ * a partner may quote the patient in them.
+ */
+export function attemptResponse(result: AttemptResult): unknown {
+  if (result.outcome === 'delivered' || result.httpStatus === undefined) return result.response ?? null;
+  const issues: AttemptIssue[] = (result.error.issue ?? []).slice(0, 20).map((i) => ({
+    severity: safeCode(i.severity) ?? 'error',
+    code: safeCode(i.code) ?? 'unknown',
+    details: (i.details?.coding ?? []).flatMap((c) => safeCode(c.code) ?? []).slice(0, 10),
+  }));
+  return { ...(result.response && typeof result.response === 'object' ? result.response : {}), issues };
+}
+
 /**
  * Whether the partner may have applied a failed attempt: no HTTP answer came (timeout, connection
  * lost, an unexpected failure while sending). Such an attempt's exchange is never superseded or
@@ -141,7 +167,7 @@ export async function finishAttempt(
         claim.claimToken,
         result.outcome,
         result.httpStatus ?? null,
-        result.response === undefined ? null : JSON.stringify(result.response),
+        ((r) => (r === null ? null : JSON.stringify(r)))(attemptResponse(result)),
         result.outcome === 'delivered' ? null : result.errorClass,
         Math.round(result.durationMs),
       ],
