@@ -26,6 +26,8 @@ export interface LateProxy {
   forwarded(): number;
   /** The next `count` requests that `match` accepts are held `holdMs` before being passed on. */
   holdNext(count: number, holdMs: number, match?: (method: string, path: string) => boolean): void;
+  /** Passes every request still held on now (whatever its hold time; Infinity holds until this). */
+  release(): void;
   /** Every held request, with what became of it. */
   held(): readonly HeldRequest[];
   /** Resolves when every held request has been passed on and answered by the partner. */
@@ -47,6 +49,7 @@ export async function startLateProxy(targetBase: string): Promise<LateProxy> {
   const held: HeldRequest[] = [];
   const pending = new Set<Promise<void>>();
   let mode: ProxyMode = 'pass';
+  const releases = new Set<() => void>();
   let forwardedCount = 0;
   const swallowed = new Set<ServerResponse>();
   const forward = async (req: IncomingMessage, body: Buffer) => {
@@ -86,7 +89,13 @@ export async function startLateProxy(targetBase: string): Promise<LateProxy> {
         const record: HeldRequest = { method, path };
         held.push(record);
         const p = (async () => {
-          await new Promise((r) => setTimeout(r, hold.ms));
+          await new Promise<void>((r) => {
+            const timer = Number.isFinite(hold.ms) ? setTimeout(r, hold.ms) : undefined;
+            releases.add(() => {
+              clearTimeout(timer);
+              r();
+            });
+          });
           const answer = await forward(req, body);
           record.appliedAt = Date.now();
           record.status = answer.status;
@@ -122,6 +131,10 @@ export async function startLateProxy(targetBase: string): Promise<LateProxy> {
       }
     },
     forwarded: () => forwardedCount,
+    release() {
+      for (const r of releases) r();
+      releases.clear();
+    },
     holdNext(count, holdMs, match = (m) => m === 'POST') {
       holds.push({ count, ms: holdMs, match });
     },
@@ -129,6 +142,7 @@ export async function startLateProxy(targetBase: string): Promise<LateProxy> {
     settled,
     async close() {
       for (const r of swallowed) r.socket?.destroy();
+      for (const r of releases) r();
       await settled();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

@@ -1,8 +1,8 @@
 // A `navbridge worker` process SIGKILLed at each step of one delivery, in transaction and in message
 // mode, while another worker is running:
 //   after claim   — the exchange is claimed in PostgreSQL (polled), its request black-holed on the way;
-//   after send    — the request is at the partner's door, held there, and applied only long after the
-//                   worker died (a late apply of a dead worker's write, after its retry);
+//   after send    — the request is at the partner's door, held there, and applied only after the
+//                   person's later steps were delivered (a dead worker's write applied late);
 //   before finish — the partner applied it and holds the answer; the worker never hears of it.
 // Judged at the partner per person (0 lost, 0 duplicated, 0 reordered). The idle wait — from the
 // kill to the next attempt at the victim exchange — is measured and must stay within the configured
@@ -53,7 +53,8 @@ describe('worker SIGKILLed at each step of a delivery', () => {
       const victimPerson = i * 2;
       const otherPerson = i * 2 + 1;
       if (step === 'after-claim') partner.proxy.setMode('blackhole');
-      if (step === 'after-send') partner.proxy.holdNext(1, 8_000, (m) => m === 'POST' || m === 'PUT');
+      if (step === 'after-send')
+        partner.proxy.holdNext(1, Number.POSITIVE_INFINITY, (m) => m === 'POST' || m === 'PUT');
       if (step === 'before-finish') partner.server.injectFaults({ delayMs: 60_000 });
       const sentBefore = partner.server.requestLog().length;
 
@@ -82,6 +83,9 @@ describe('worker SIGKILLed at each step of a delivery', () => {
       for (let s = 1; s <= STEPS; s++) ids.push(await rig.submitStep(partner, otherPerson, s));
 
       await waitDelivered(rig.t, ids, `every exchange after the kill ${step}`, 60_000);
+      // The dead worker's write, held at the door, reaches the partner only now: after its retry and
+      // after the person's later steps.
+      partner.proxy.release();
       const { rows } = await rig.t.sql.query(
         `SELECT attempt_no, outcome, extract(epoch from started_at) * 1000 AS started
            FROM exchange_attempts WHERE exchange_id = $1 ORDER BY attempt_no`,
