@@ -143,7 +143,7 @@ export async function finishAttempt(
     const status = supersede ? 'superseded' : result.outcome === 'retry' ? 'failed' : result.outcome;
     const { rows } = await sql(client).query(
       `UPDATE exchanges SET status = $3, claim_token = NULL, lease_until = NULL, queue_token = $4,
-              next_attempt_at = $5, last_error = $6, updated_at = now(),
+              next_attempt_at = now() + ($5::int * interval '1 millisecond'), last_error = $6, updated_at = now(),
               delivered_at = CASE WHEN $3 = 'delivered' THEN now() ELSE delivered_at END,
               status_reason = $7
         WHERE id = $1 AND claim_token = $2 AND status = 'in-flight' RETURNING *`,
@@ -152,7 +152,9 @@ export async function finishAttempt(
         claim.claimToken,
         status,
         retryToken,
-        retryToken && result.outcome === 'retry' ? result.retryAt : null,
+        // The backoff as a duration, timed by PostgreSQL: a worker whose clock is off (or jumps)
+        // cannot push a retry hours away (the sweeper compares it with PostgreSQL's clock).
+        retryToken && result.outcome === 'retry' ? Math.max(0, result.retryAt.getTime() - Date.now()) : null,
         result.outcome === 'delivered' ? null : JSON.stringify(result.error),
         supersede ?? (result.outcome === 'delivered' ? null : result.errorClass),
       ],
@@ -252,6 +254,27 @@ export async function rotateQueueToken(db: Db, job: QueueJob): Promise<QueueJob 
     [job.exchangeId, job.token, token],
   );
   return rows[0] ? { ...job, token, notBefore: rows[0].next_attempt_at ?? null } : undefined;
+}
+
+/**
+ * Sweeper, part 3: retries whose time has passed, by PostgreSQL's clock, longer ago than olderThanMs
+ * and that still wait. Their queue job may be delayed by a clock that jumped (BullMQ times delayed
+ * jobs by the clock of the process that added them): the sweeper gives them a new job to run now.
+ */
+export async function findOverdueRetries(db: Db, olderThanMs: number, limit = 1_000): Promise<QueueJob[]> {
+  const { rows } = await sql(db).query(
+    `SELECT id, partner_id, queue_token FROM exchanges
+      WHERE status = 'failed' AND queue_token IS NOT NULL AND partner_id IS NOT NULL
+        AND next_attempt_at < now() - ($1::int * interval '1 millisecond')
+      ORDER BY next_attempt_at LIMIT $2`,
+    [olderThanMs, limit],
+  );
+  return rows.map((r) => ({
+    partnerId: r.partner_id,
+    exchangeId: r.id,
+    token: r.queue_token,
+    notBefore: null,
+  }));
 }
 
 /**
