@@ -81,6 +81,42 @@ export type AttemptResult =
       durationMs: number;
     };
 
+/** One issue of a partner's OperationOutcome as an attempt keeps it: codes only, never its text. */
+export interface AttemptIssue {
+  severity: string;
+  code: string;
+  /** details.coding codes, e.g. BaRS `REC_UNPROCESSABLE_ENTITY`. */
+  details: string[];
+}
+
+const CODE = /^[A-Za-z0-9._-]{1,64}$/;
+const safeCode = (v: unknown): string | undefined => (typeof v === 'string' && CODE.test(v) ? v : undefined);
+
+/**
+ * What an attempt keeps of the partner's answer: the summary the client made, and for a failure the
+ * partner answered, its OperationOutcome's issue codes. Diagnostics and any other text are left out:
+ * a partner may quote the patient in them.
+ */
+export function attemptResponse(result: AttemptResult): unknown {
+  if (result.outcome === 'delivered' || result.httpStatus === undefined) return result.response ?? null;
+  const issues: AttemptIssue[] = (result.error.issue ?? []).slice(0, 20).map((i) => ({
+    severity: safeCode(i.severity) ?? 'error',
+    code: safeCode(i.code) ?? 'unknown',
+    details: (i.details?.coding ?? []).flatMap((c) => safeCode(c.code) ?? []).slice(0, 10),
+  }));
+  return { ...(result.response && typeof result.response === 'object' ? result.response : {}), issues };
+}
+
+/**
+ * Whether the partner may have applied a failed attempt: no HTTP answer came (timeout, connection
+ * lost, an unexpected failure while sending). Such an attempt's exchange is never superseded or
+ * skipped while its outcome is unknown — in message and document mode nothing at the partner would
+ * refuse its late arrival after the person's next exchange.
+ */
+export function outcomeUnknown(result: Exclude<AttemptResult, { outcome: 'delivered' }>): boolean {
+  return result.httpStatus === undefined && /^(timeout|network|internal)\b/.test(result.errorClass);
+}
+
 /**
  * Records the outcome of the attempt held by claimToken. Returns the jobs to queue (the retry, or the
  * next exchange in the person's sequence), or undefined when the claim was lost (lease expired and
@@ -98,13 +134,17 @@ export async function finishAttempt(
     const marked = await sql(client).query('SELECT supersede_on_failure FROM exchanges WHERE id = $1', [
       x.id,
     ]);
+    // Only a failure the partner answered ends it: after a timeout or a lost connection the partner may
+    // still apply the attempt late, so it is retried (or dead) and the person's next exchange waits.
     const supersede: string | null =
-      result.outcome !== 'delivered' ? (marked.rows[0]?.supersede_on_failure ?? null) : null;
+      result.outcome !== 'delivered' && !outcomeUnknown(result)
+        ? (marked.rows[0]?.supersede_on_failure ?? null)
+        : null;
     const retryToken = result.outcome === 'retry' && !supersede ? newToken() : null;
     const status = supersede ? 'superseded' : result.outcome === 'retry' ? 'failed' : result.outcome;
     const { rows } = await sql(client).query(
       `UPDATE exchanges SET status = $3, claim_token = NULL, lease_until = NULL, queue_token = $4,
-              next_attempt_at = $5, last_error = $6, updated_at = now(),
+              next_attempt_at = now() + ($5::int * interval '1 millisecond'), last_error = $6, updated_at = now(),
               delivered_at = CASE WHEN $3 = 'delivered' THEN now() ELSE delivered_at END,
               status_reason = $7
         WHERE id = $1 AND claim_token = $2 AND status = 'in-flight' RETURNING *`,
@@ -113,7 +153,9 @@ export async function finishAttempt(
         claim.claimToken,
         status,
         retryToken,
-        retryToken && result.outcome === 'retry' ? result.retryAt : null,
+        // The backoff as a duration, timed by PostgreSQL: a worker whose clock is off (or jumps)
+        // cannot push a retry hours away (the sweeper compares it with PostgreSQL's clock).
+        retryToken && result.outcome === 'retry' ? Math.max(0, result.retryAt.getTime() - Date.now()) : null,
         result.outcome === 'delivered' ? null : JSON.stringify(result.error),
         supersede ?? (result.outcome === 'delivered' ? null : result.errorClass),
       ],
@@ -128,7 +170,7 @@ export async function finishAttempt(
         claim.claimToken,
         result.outcome,
         result.httpStatus ?? null,
-        result.response === undefined ? null : JSON.stringify(result.response),
+        ((r) => (r === null ? null : JSON.stringify(r)))(attemptResponse(result)),
         result.outcome === 'delivered' ? null : result.errorClass,
         Math.round(result.durationMs),
       ],
@@ -165,16 +207,16 @@ export async function finishAttempt(
 
 /**
  * Sweeper, part 1: in-flight exchanges whose lease expired (their worker died) go back to `failed`
- * with a fresh queue token. Only expired leases are released.
+ * with a fresh queue token. Only expired leases are released. The dead worker's attempt may have
+ * reached the partner, so even a withdrawn referral's exchange is retried (its mark stays: a failure
+ * the partner answers then supersedes it) before the person's next exchange may go.
  */
 export async function releaseExpiredLeases(db: Db): Promise<QueueJob[]> {
   return inTransaction(db, async (client) => {
     const { rows } = await sql(client).query(
       `UPDATE exchanges SET claim_token = NULL, lease_until = NULL, updated_at = now(),
-              status = CASE WHEN supersede_on_failure IS NULL THEN 'failed' ELSE 'superseded' END,
-              queue_token = CASE WHEN supersede_on_failure IS NULL
-                                 THEN 't' || replace(gen_random_uuid()::text, '-', '') END,
-              status_reason = COALESCE(supersede_on_failure, 'lease expired')
+              status = 'failed', queue_token = 't' || replace(gen_random_uuid()::text, '-', ''),
+              status_reason = 'lease expired'
         WHERE status = 'in-flight' AND lease_until < now()
         RETURNING id, status, partner_id, person_id, queue_token, next_attempt_at`,
     );
@@ -183,18 +225,12 @@ export async function releaseExpiredLeases(db: Db): Promise<QueueJob[]> {
         WHERE finished_at IS NULL AND exchange_id = ANY($1::uuid[])`,
       [rows.map((r) => r.id)],
     );
-    const jobs: QueueJob[] = [];
-    for (const r of rows) {
-      if (r.status === 'failed') {
-        jobs.push({ partnerId: r.partner_id, exchangeId: r.id, token: r.queue_token, notBefore: null });
-      } else if (r.partner_id && r.person_id) {
-        // Superseded (its referral was withdrawn): the person's next exchange may go.
-        await lockSequence(client, r.partner_id, r.person_id);
-        const next = await promoteHead(client, r.partner_id, r.person_id);
-        if (next) jobs.push(next);
-      }
-    }
-    return jobs;
+    return rows.map((r) => ({
+      partnerId: r.partner_id,
+      exchangeId: r.id,
+      token: r.queue_token,
+      notBefore: null,
+    }));
   });
 }
 
@@ -233,6 +269,27 @@ export async function rotateQueueToken(db: Db, job: QueueJob): Promise<QueueJob 
     [job.exchangeId, job.token, token],
   );
   return rows[0] ? { ...job, token, notBefore: rows[0].next_attempt_at ?? null } : undefined;
+}
+
+/**
+ * Sweeper, part 3: retries whose time has passed, by PostgreSQL's clock, longer ago than olderThanMs
+ * and that still wait. Their queue job may be delayed by a clock that jumped (BullMQ times delayed
+ * jobs by the clock of the process that added them): the sweeper gives them a new job to run now.
+ */
+export async function findOverdueRetries(db: Db, olderThanMs: number, limit = 1_000): Promise<QueueJob[]> {
+  const { rows } = await sql(db).query(
+    `SELECT id, partner_id, queue_token FROM exchanges
+      WHERE status = 'failed' AND queue_token IS NOT NULL AND partner_id IS NOT NULL
+        AND next_attempt_at < now() - ($1::int * interval '1 millisecond')
+      ORDER BY next_attempt_at LIMIT $2`,
+    [olderThanMs, limit],
+  );
+  return rows.map((r) => ({
+    partnerId: r.partner_id,
+    exchangeId: r.id,
+    token: r.queue_token,
+    notBefore: null,
+  }));
 }
 
 /**

@@ -158,6 +158,14 @@ export async function promoteHead(client: Tx, partnerId: string, personId: strin
   return { partnerId, exchangeId: head.id, token, notBefore: head.next_attempt_at ?? null };
 }
 
+/**
+ * A failed exchange whose last attempt may still be applied by the partner (no answer came: timeout,
+ * connection lost, or its worker died). It is retried, never superseded, while that is unknown.
+ */
+const LAST_OUTCOME_UNKNOWN = `(status = 'failed' AND EXISTS (
+  SELECT 1 FROM exchange_attempts a WHERE a.exchange_id = exchanges.id AND a.attempt_no = exchanges.attempt_count
+     AND (a.outcome = 'abandoned' OR (a.outcome = 'retry' AND a.http_status IS NULL))))`;
+
 /** Older undelivered versions of the same state resource for this partner lose to the newer one. */
 async function supersedeOlder(client: Tx, x: NewOutboundExchange, newId: string): Promise<number> {
   if (!x.stateKey || !x.partnerId) return 0;
@@ -165,7 +173,13 @@ async function supersedeOlder(client: Tx, x: NewOutboundExchange, newId: string)
     `UPDATE exchanges SET status = 'superseded', status_reason = 'superseded by ' || $4,
             queue_token = NULL, updated_at = now()
       WHERE partner_id = $1 AND state_key = $2 AND version < $3
-        AND status IN ('pending', 'failed', 'dead', 'blocked')`,
+        AND status IN ('pending', 'failed', 'dead', 'blocked') AND NOT ${LAST_OUTCOME_UNKNOWN}`,
+    [x.partnerId, x.stateKey, x.version, newId],
+  );
+  // Possibly still to be applied by the partner: retried, and superseded by a failure it answers.
+  await sql(client).query(
+    `UPDATE exchanges SET supersede_on_failure = 'superseded by ' || $4
+      WHERE partner_id = $1 AND state_key = $2 AND version < $3 AND ${LAST_OUTCOME_UNKNOWN}`,
     [x.partnerId, x.stateKey, x.version, newId],
   );
   return rowCount ?? 0;
@@ -182,14 +196,16 @@ export async function supersedeReferral(
   const { rows } = await sql(client).query(
     `UPDATE exchanges SET status = 'superseded', status_reason = $3, queue_token = NULL, updated_at = now()
       WHERE site = $1 AND referral_id = $2 AND status IN ('pending', 'failed', 'dead', 'blocked')
-        AND NOT (id = ANY($4::uuid[]))
+        AND NOT (id = ANY($4::uuid[])) AND NOT ${LAST_OUTCOME_UNKNOWN}
       RETURNING partner_id, person_id`,
     [site, referralId, reason, exceptIds],
   );
-  // An attempt already on the wire cannot be recalled; if it fails, it is superseded, not retried.
+  // An attempt already on the wire (or one whose outcome is unknown) cannot be recalled: if the
+  // partner answers it with a failure, it is superseded; while its outcome is unknown it is retried.
   await sql(client).query(
     `UPDATE exchanges SET supersede_on_failure = $3
-      WHERE site = $1 AND referral_id = $2 AND status = 'in-flight' AND NOT (id = ANY($4::uuid[]))`,
+      WHERE site = $1 AND referral_id = $2 AND (status = 'in-flight' OR ${LAST_OUTCOME_UNKNOWN})
+        AND NOT (id = ANY($4::uuid[]))`,
     [site, referralId, reason, exceptIds],
   );
   const jobs: QueueJob[] = [];

@@ -1,5 +1,6 @@
 // Read-side queries for the navigator API: referrals in a tenant's scope, their clock history (events
 // and assessments from the records table), linked referrals, and exchanges with delivery attempts.
+import type { AttemptIssue } from './claims.js';
 import type { Db } from './db.js';
 import { sql } from './pg.js';
 import { getRecord, type StoredRecord } from './records.js';
@@ -150,7 +151,14 @@ export interface AttemptView {
   durationMs: number | null;
   /** What the partner answered, in short (entry statuses, a location, duplicate): never a payload. */
   response: unknown;
+  /** A failure the partner answered: its OperationOutcome's issue codes (never their text). */
+  issues: AttemptIssue[];
 }
+
+const issuesOf = (response: unknown): AttemptIssue[] => {
+  const issues = (response as { issues?: unknown } | null)?.issues;
+  return Array.isArray(issues) ? (issues as AttemptIssue[]) : [];
+};
 
 const EXCHANGE_COLUMNS = `id, direction, partner_id, site, referral_id, record_type, source_id, version,
   delivery_mode, status, status_reason, attempt_count, next_attempt_at, created_at, updated_at, delivered_at`;
@@ -206,6 +214,7 @@ export async function exchangeWithAttempts(
       errorClass: a.error_class ?? null,
       durationMs: a.duration_ms ?? null,
       response: a.response ?? null,
+      issues: issuesOf(a.response),
     })),
   };
 }

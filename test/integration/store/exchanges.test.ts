@@ -242,6 +242,63 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     expect(next.map((j) => j.exchangeId)).toEqual([v2.exchange.id]);
   });
 
+  // Order safety: an attempt whose outcome is unknown (no answer came) may still be applied by the
+  // partner, so its exchange is retried — never superseded — before the person's next one may go.
+  const timedOut = (retryAt = new Date(Date.now() + 60_000)) => ({
+    outcome: 'retry' as const,
+    errorClass: 'timeout',
+    error: OO,
+    durationMs: 1,
+    retryAt,
+  });
+
+  it('a withdrawn referral’s attempt that timed out is retried, not superseded; the next one waits', async () => {
+    const p = await person();
+    const a = await insert(x(p, { referralId: 'ref-wd-t' }));
+    const b = await insert(x(p, { referralId: 'ref-other-t' }));
+    const c1 = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
+    await inTransaction(t.db, (c) => supersedeReferral(c, 'leeds-north', 'ref-wd-t', 'referral withdrawn'));
+    const res = await finishAttempt(t.db, c1!, timedOut(new Date()));
+    expect((await getExchange(t.db, a.exchange.id))?.status).toBe('failed');
+    expect(res?.jobs.map((j) => j.exchangeId)).toEqual([a.exchange.id]);
+    expect((await getExchange(t.db, b.exchange.id))?.queueToken).toBeNull();
+    // Its retry is then answered with a failure: now it is superseded and the next one goes.
+    const c2 = await claimExchange(t.db, a.exchange.id, res!.jobs[0]!.token, 60_000);
+    const res2 = await finishAttempt(t.db, c2!, { ...timedOut(), httpStatus: 503, errorClass: 'http-503' });
+    expect((await getExchange(t.db, a.exchange.id))?.status).toBe('superseded');
+    expect(res2?.jobs.map((j) => j.exchangeId)).toEqual([b.exchange.id]);
+  });
+
+  it('a withdrawal after an attempt timed out leaves that exchange to be retried (marked), not superseded', async () => {
+    const p = await person();
+    const a = await insert(x(p, { referralId: 'ref-wd-u' }));
+    const b = await insert(x(p, { referralId: 'ref-other-u' }));
+    const c1 = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
+    await finishAttempt(t.db, c1!, timedOut());
+    const jobs = await inTransaction(t.db, (c) =>
+      supersedeReferral(c, 'leeds-north', 'ref-wd-u', 'referral withdrawn'),
+    );
+    expect(jobs).toEqual([]);
+    expect((await getExchange(t.db, a.exchange.id))?.status).toBe('failed');
+    expect((await getExchange(t.db, b.exchange.id))?.queueToken).toBeNull();
+    const { rows } = await t.sql.query('SELECT supersede_on_failure FROM exchanges WHERE id = $1', [
+      a.exchange.id,
+    ]);
+    expect(rows[0].supersede_on_failure).toBe('referral withdrawn');
+  });
+
+  it('a withdrawn referral’s exchange whose worker died is retried after the lease, not superseded', async () => {
+    const p = await person();
+    const a = await insert(x(p, { referralId: 'ref-wd-l' }));
+    await insert(x(p, { referralId: 'ref-other-l' }));
+    await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 20);
+    await inTransaction(t.db, (c) => supersedeReferral(c, 'leeds-north', 'ref-wd-l', 'referral withdrawn'));
+    await new Promise((r) => setTimeout(r, 60));
+    const released = await releaseExpiredLeases(t.db);
+    expect(released.map((j) => j.exchangeId)).toEqual([a.exchange.id]);
+    expect((await getExchange(t.db, a.exchange.id))?.status).toBe('failed');
+  });
+
   it('unsent exchanges are stored visibly and never queued', async () => {
     const p = await person();
     const w = await insert(
