@@ -82,8 +82,8 @@ describe('admin API', () => {
     const { rows } = await t.sql.query(`SELECT action FROM audit_log WHERE target_id = $1 ORDER BY seq`, [
       id,
     ]);
-    // The failed delivery attempt, then the view.
-    expect(rows.map((r) => r.action)).toEqual(['deliver', 'view-payload']);
+    // The delivery attempt (begun, failed), then the view.
+    expect(rows.map((r) => r.action)).toEqual(['deliver-start', 'deliver', 'view-payload']);
     expect((await request(app).get(`/admin/exchanges/${randomUUID()}`).set(auth)).status).toBe(404);
   });
 
