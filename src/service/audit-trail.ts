@@ -81,6 +81,7 @@ const EVENTS: Record<string, { type: Coding; subtype?: Coding; action: AuditEven
   discard: { type: REST_TYPE, subtype: rest('update'), action: 'U' },
   'inbound-received': { type: dcm('110107', 'Import'), action: 'C' },
   'inbound-refused': { type: dcm('110107', 'Import'), action: 'C' },
+  'deliver-start': { type: dcm('110106', 'Export'), action: 'R' },
   deliver: { type: dcm('110106', 'Export'), action: 'R' },
   'query-audit': { type: dcm('110101', 'Audit Log Used'), action: 'R' },
   'verify-audit': { type: dcm('110101', 'Audit Log Used'), action: 'E' },

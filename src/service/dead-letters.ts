@@ -71,6 +71,25 @@ export async function showExchange(
   return { ...visible, attempts };
 }
 
+/** A replay or discard that found nothing to reopen is in the trail too, as a failure. */
+async function auditUnopened(
+  deps: Pick<ServiceDeps, 'db'>,
+  caller: Caller,
+  action: 'replay' | 'discard',
+  id: string,
+  r: ReopenResult,
+): Promise<void> {
+  if (r.kind === 'done') return;
+  await audit(deps.db, {
+    ...whoOf(caller),
+    action,
+    targetType: 'exchange',
+    targetId: id,
+    outcome: 'failure',
+    detail: r.kind === 'not-dead' ? { answer: 'not-dead', status: r.status } : { answer: 'not-found' },
+  }).catch(() => {});
+}
+
 function reopened(id: string, r: ReopenResult): QueueJob[] {
   if (r.kind === 'not-found') throw notFound('exchange');
   if (r.kind === 'not-dead') throw conflict(`exchange ${id} is ${r.status}, not dead`, { expression: 'id' });
@@ -136,10 +155,9 @@ export async function replayDeadLetters(
       if (!x) throw notFound('exchange');
       remapped = await remapExchange(deps, x);
     }
-    const jobs = reopened(
-      id,
-      await inTransaction(deps.db, (tx) => replayInStore(tx, id, whoOf(caller), remapped ?? {})),
-    );
+    const r = await inTransaction(deps.db, (tx) => replayInStore(tx, id, whoOf(caller), remapped ?? {}));
+    await auditUnopened(deps, caller, 'replay', id, r);
+    const jobs = reopened(id, r);
     await deps.enqueue(jobs);
     replayed.push(id);
   }
@@ -153,10 +171,9 @@ export async function discardDeadLetter(
   reason: string,
 ): Promise<{ discarded: string[] }> {
   await authorize(deps, caller, { action: 'administer' });
-  const jobs = reopened(
-    id,
-    await inTransaction(deps.db, (tx) => discardInStore(tx, id, whoOf(caller), reason)),
-  );
+  const r = await inTransaction(deps.db, (tx) => discardInStore(tx, id, whoOf(caller), reason));
+  await auditUnopened(deps, caller, 'discard', id, r);
+  const jobs = reopened(id, r);
   await deps.enqueue(jobs);
   return { discarded: [id] };
 }

@@ -86,7 +86,14 @@ async function openDatabase(env: EnvSettings): Promise<Db> {
     throw new StartupError(`PostgreSQL is not reachable at ${redactUrl(env.DATABASE_URL)}`, [
       'start it (pg_ctlcluster <version> main start) or set DATABASE_URL',
     ]);
-  await migrateAsOwner(env);
+  await migrateAsOwner(env).catch((err: unknown) => {
+    // SQLSTATE 42501: the migrating user may not create or alter what the migrations need.
+    if ((err as { code?: unknown } | null)?.code === '42501')
+      throw new StartupError('the database refused the migrations: they must run as the owner role', [
+        'set MIGRATION_DATABASE_URL to the owner role’s connection (DATABASE_URL may be the application’s login)',
+      ]);
+    throw err;
+  });
   // The application acts as the least-privilege role: it cannot alter or erase the audit trail.
   const db = openDb({ databaseUrl: env.DATABASE_URL, role: env.NAVBRIDGE_DB_ROLE, ...schema });
   if (!(await pingDb(db))) {

@@ -47,7 +47,7 @@ export async function claimExchange(
     if (!row) return undefined;
     const exchange = toExchange(row);
     // A previous attempt left open was cut short by a crash: the partner may or may not have it.
-    await sql(client).query(
+    const cut = await sql(client).query(
       `UPDATE exchange_attempts SET outcome = 'abandoned', finished_at = now()
         WHERE exchange_id = $1 AND finished_at IS NULL`,
       [exchangeId],
@@ -57,6 +57,19 @@ export async function claimExchange(
       `INSERT INTO exchange_attempts (exchange_id, attempt_no, request_id, claim_token) VALUES ($1, $2, $3, $4)`,
       [exchangeId, exchange.attemptCount, requestId, claimToken],
     );
+    // The attempt begins before anything is sent: a worker that dies on the wire still leaves its row.
+    await audit(client, {
+      actor: 'worker',
+      action: 'deliver-start',
+      targetType: 'exchange',
+      targetId: exchangeId,
+      detail: {
+        partner: exchange.partnerId,
+        attempt: exchange.attemptCount,
+        requestId,
+        ...(cut.rowCount ? { abandoned: cut.rowCount } : {}),
+      },
+    });
     return { exchange, claimToken, attemptNo: exchange.attemptCount, requestId };
   });
 }
@@ -184,6 +197,7 @@ export async function finishAttempt(
       outcome: result.outcome === 'delivered' ? 'success' : 'failure',
       detail: {
         partner: x.partnerId,
+        attempt: claim.attemptNo,
         status,
         ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
         ...(result.outcome === 'delivered' ? {} : { errorClass: result.errorClass }),

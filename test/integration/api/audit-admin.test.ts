@@ -134,7 +134,7 @@ describe('navbridge audit (CLI)', () => {
   const token = `admin-${randomBytes(16).toString('hex')}`;
   let dir: string;
   let db: pg.Pool;
-  const run = async (argv: string[]) => {
+  const run = async (argv: string[], over: Record<string, string> = {}) => {
     let stdout = '';
     let stderr = '';
     const code = await main(argv, {
@@ -147,6 +147,7 @@ describe('navbridge audit (CLI)', () => {
         NAVBRIDGE_DB_SCHEMA: schema,
         NAVBRIDGE_ADMIN_TOKEN: token,
         LOG_LEVEL: 'silent',
+        ...over,
       },
     });
     return { code, stdout, stderr };
@@ -218,6 +219,39 @@ describe('navbridge audit (CLI)', () => {
     const verified = await run(['audit', 'verify']);
     expect(verified.code).toBe(1);
     expect(verified.stderr).toMatch(/broken at row 2 \(gap\)/);
+  });
+
+  it('runs as a LOGIN role that is only a member of the application role, migrating as the owner', async () => {
+    const login = `navbridge_login_${randomBytes(4).toString('hex')}`;
+    await db.query(`CREATE ROLE ${login} LOGIN IN ROLE navbridge_app`);
+    const url = TEST_DATABASE_URL.replace('postgres@', `${login}@`);
+    const asLogin = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    await asLogin.connect();
+    try {
+      const r = await run(['audit', 'list', '--limit', '1'], {
+        DATABASE_URL: url,
+        MIGRATION_DATABASE_URL: TEST_DATABASE_URL,
+      });
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout.trim())).toMatchObject({ seq: 1 });
+      // The application's own login can append, and cannot become anyone more privileged.
+      await asLogin.query(
+        `INSERT INTO audit_log (actor, action, target_type) VALUES ('worker', 'probe', 'test')`,
+      );
+      await asLogin.query('RESET ROLE');
+      await expect(asLogin.query('SET ROLE postgres')).rejects.toThrow(/permission denied/);
+      await expect(asLogin.query('DELETE FROM audit_log')).rejects.toThrow(/permission denied/);
+      await expect(asLogin.query('DROP TRIGGER audit_log_chain ON audit_log')).rejects.toThrow(
+        /must be owner/,
+      );
+      // Without the owner's URL the start-up migration runs as the login and is refused.
+      const noOwner = await run(['audit', 'list'], { DATABASE_URL: url });
+      expect(noOwner.code).toBe(2);
+      expect(noOwner.stderr).toMatch(/MIGRATION_DATABASE_URL/);
+    } finally {
+      await asLogin.end();
+      await db.query(`DROP ROLE ${login}`);
+    }
   });
 
   it('refuses bad flags (exit 2) and a wrong admin token', async () => {

@@ -187,7 +187,7 @@ describe('navbridge delivery commands', () => {
     const audits = async (id: string) =>
       (
         await db.query(
-          `SELECT action, actor FROM audit_log WHERE target_id = $1 AND action <> 'deliver' ORDER BY seq`,
+          `SELECT action, actor FROM audit_log WHERE target_id = $1 AND action NOT LIKE 'deliver%' ORDER BY seq`,
           [id],
         )
       ).rows;

@@ -202,8 +202,10 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
       [a.exchange.id],
     );
     expect(rows).toEqual([
+      { action: 'deliver-start', actor: 'worker', outcome: 'success' },
       { action: 'deliver', actor: 'worker', outcome: 'failure' },
       { action: 'replay', actor: 'admin-1', outcome: 'success' },
+      { action: 'deliver-start', actor: 'worker', outcome: 'success' },
       { action: 'deliver', actor: 'worker', outcome: 'success' },
     ]);
   });

@@ -74,6 +74,14 @@ describe('DCB0129 hazard log', () => {
     },
   );
 
+  it('every file the DPIA and DTAC self-assessment name exists', () => {
+    for (const doc of ['dpia.md', 'dtac.md']) {
+      const text = readFileSync(path.join(ROOT, 'docs/safety', doc), 'utf8');
+      for (const m of text.matchAll(NAMED_FILE))
+        expect(existsSync(path.join(ROOT, m[1]!)), `${doc}: ${m[1]}`).toBe(true);
+    }
+  });
+
   it('the checker itself notices a missing test', () => {
     expect(declares("it('a real title', () => {})", 'a real title')).toBe(true);
     expect(declares("it('a real title, longer', () => {})", 'a real title')).toBe(false);
