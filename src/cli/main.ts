@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { readEnvironment } from '../config/load-config.js';
 import { runDeadLetters, runRecords } from './commands-admin.js';
 import { runHashKey } from './commands-auth.js';
+import { runKeys } from './commands-keys.js';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
 import { runMap, runValidate } from './commands-records.js';
 import { runMigrate, runServe, runStart, runWorker } from './commands-run.js';
@@ -37,6 +38,7 @@ Usage:
   navbridge serve [--port N]
       Run the HTTP API (/health, /admin, /api/v1, /fhir, /api/openapi.json) on PORT (default 8080).
   navbridge dead-letters list [--partner P] [--site S] [--reason R] [--from T] [--to T] [--limit N]
+                [--nhs-number N] [--correlation-id ID] [--referral-id ID]
   navbridge dead-letters show <exchange-id>
   navbridge dead-letters replay <exchange-id> | replay [filters]   [--remap]
   navbridge dead-letters discard <exchange-id> --reason TEXT
@@ -45,6 +47,12 @@ Usage:
   navbridge records remap <id> | remap --site S
       Records and inbound requests kept because their mapping failed; remap re-runs them with the
       current mappings (needs the admin credential; audited).
+  navbridge keys generate [ID]
+      Print a new master key entry (ID:base64 of 32 random bytes) for NAVBRIDGE_MASTER_KEYS.
+  navbridge keys status
+  navbridge keys rotate [--batch N]
+      Count sealed rows by master key; reseal, in batches while the service runs, every row that is
+      plaintext or under a key other than the active one (admin credential; audited).
   navbridge hash-key < key.txt
       Print the SHA-256 hex digest of a navigator API key read on stdin (for apiKeys[].sha256).
   navbridge help
@@ -88,6 +96,10 @@ const OPTIONS = {
   port: { type: 'string' },
   remap: { type: 'boolean' },
   state: { type: 'string' },
+  batch: { type: 'string' },
+  'nhs-number': { type: 'string' },
+  'correlation-id': { type: 'string' },
+  'referral-id': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -178,6 +190,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
           io,
           io.signal ?? processSignal(),
         );
+      case 'keys':
+        return await runKeys(rest, { ...(values.batch !== undefined ? { batch: values.batch } : {}) }, io);
       case 'dead-letters':
       case 'records': {
         const f = values as Record<string, string | undefined>;
@@ -190,6 +204,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
           ...pick('to'),
           ...pick('limit'),
           ...pick('state'),
+          ...pick('nhs-number'),
+          ...pick('correlation-id'),
+          ...pick('referral-id'),
           ...(values.remap ? { remap: true } : {}),
         };
         return command === 'records'

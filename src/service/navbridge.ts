@@ -12,6 +12,7 @@ import {
   showExchange,
 } from './dead-letters.js';
 import { type FailureFilter, listFailedRecords, remapFailure, remapFailures } from './failures.js';
+import { keyStatus, rotateKeys } from './keys.js';
 import { type ReadableType, readPartnerResource, searchPartnerTasks } from './partner-reads.js';
 import { auditRefusal, type InboundRequest, receiveReferral } from './receive-referral.js';
 import { listReferrals, type ReferralQuery, showExchangeState, showReferral } from './referrals.js';
@@ -59,6 +60,8 @@ export function createNavbridge(deps: NavbridgeDeps) {
     remapFailure: (caller: Caller, id: string) => remapFailure(deps, caller, id),
     remapFailures: (caller: Caller, filter: { site?: string; limit?: number }) =>
       remapFailures(deps, caller, filter),
+    rotateKeys: (caller: Caller, opts?: Parameters<typeof rotateKeys>[2]) => rotateKeys(deps, caller, opts),
+    keyStatus: (caller: Caller) => keyStatus(deps, caller),
   });
 }
 

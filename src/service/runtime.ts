@@ -21,6 +21,7 @@ import { type DeliveryWorkers, startDeliveryWorkers } from '../delivery/worker.j
 import { type Env, type EnvSettings, redactUrl, type Secrets } from '../settings/env.js';
 import { closeDb, type Db, migrate, openDb, pingDb } from '../store/db.js';
 import type { QueueJob } from '../store/exchanges.js';
+import { type KeyProvider, localKeyProvider } from '../store/sealing.js';
 import { adminDigest, createAuthenticator, isAdminToken } from './authenticate.js';
 import { createNavbridge, type Navbridge } from './navbridge.js';
 
@@ -69,9 +70,19 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-async function openDatabase(env: EnvSettings): Promise<Db> {
+/** The master keys from the environment as a key provider (a KMS-backed one would be built here). */
+export function keyProviderOf(secrets: Secrets): KeyProvider {
+  const mk = secrets.masterKeys;
+  if (!mk) throw new StartupError('no master keys: set NAVBRIDGE_MASTER_KEYS (README "Security")');
+  const keys = Object.fromEntries(
+    Object.entries(mk.keys).map(([id, b64]) => [id, Buffer.from(b64, 'base64')]),
+  );
+  return localKeyProvider(keys, mk.activeKeyId);
+}
+
+async function openDatabase(env: EnvSettings, keys: KeyProvider): Promise<Db> {
   const schema = env.NAVBRIDGE_DB_SCHEMA ? { schema: env.NAVBRIDGE_DB_SCHEMA } : {};
-  const db = openDb({ databaseUrl: env.DATABASE_URL, ...schema });
+  const db = openDb({ databaseUrl: env.DATABASE_URL, ...schema, keys });
   if (!(await pingDb(db))) {
     await closeDb(db);
     throw new StartupError(`PostgreSQL is not reachable at ${redactUrl(env.DATABASE_URL)}`, [
@@ -101,14 +112,14 @@ export async function migrateDatabase(rawEnv: Env): Promise<string[]> {
 export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const env = readEnvironment(opts.env);
   const config = loadAppConfig(env, opts.cwd);
-  const secrets = loadSecrets(opts.env, config, opts.needs);
+  const secrets = loadSecrets(opts.env, config, { ...opts.needs, masterKeys: true });
   const inboundNames = config.partners.flatMap((p) => (p.inbound ? [p.inbound.mapping] : []));
   const mappings = loadMappingSet(config.mappingsDirAbs, config.sites, inboundNames);
   const { validator } = loadProfiles(config.profilesDirAbs);
   const logger = opts.logger ?? pino({ level: env.LOG_LEVEL }, pino.destination(2));
 
   const tls = config.http.tls ? loadTlsMaterial(config.http.tls, path.dirname(config.file)) : undefined;
-  const db = await openDatabase(env);
+  const db = await openDatabase(env, keyProviderOf(secrets));
   let queues: QueueSet | undefined;
   let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
   if (opts.redis) {

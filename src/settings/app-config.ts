@@ -146,6 +146,10 @@ export const appConfigSchema = z
       .object({
         /** Keyed HMAC secret for person matching (at least 16 characters). */
         personKeyEnv: envName.default('NAVBRIDGE_PERSON_KEY'),
+        /** Master keys sealing patient data at rest: `id:base64,id:base64` (32-byte AES-256 keys). */
+        masterKeysEnv: envName.default('NAVBRIDGE_MASTER_KEYS'),
+        /** Which master key seals new values (optional with a single key); the others only open. */
+        activeMasterKeyEnv: envName.default('NAVBRIDGE_MASTER_KEY_ID'),
         /** Admin credential (bearer token) for the admin API and dead-letter commands. */
         adminTokenEnv: envName.default('NAVBRIDGE_ADMIN_TOKEN'),
         /**
@@ -158,7 +162,12 @@ export const appConfigSchema = z
           .optional(),
       })
       .strict()
-      .default({ personKeyEnv: 'NAVBRIDGE_PERSON_KEY', adminTokenEnv: 'NAVBRIDGE_ADMIN_TOKEN' }),
+      .default({
+        personKeyEnv: 'NAVBRIDGE_PERSON_KEY',
+        adminTokenEnv: 'NAVBRIDGE_ADMIN_TOKEN',
+        masterKeysEnv: 'NAVBRIDGE_MASTER_KEYS',
+        activeMasterKeyEnv: 'NAVBRIDGE_MASTER_KEY_ID',
+      }),
     worker: z
       .object({
         leaseMs: z.coerce.number().int().min(1_000).default(120_000),

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { OperationOutcome } from 'fhir/r4.js';
 import { type Db, inTransaction } from './db.js';
 import {
+  EXCHANGE_LAST_ERROR,
   type Exchange,
   lockSequence,
   newToken,
@@ -11,7 +12,8 @@ import {
   type QueueJob,
   toExchange,
 } from './exchanges.js';
-import { sql } from './pg.js';
+import { ATTEMPT_RESPONSE, keptOutcome, keptResponse } from './partner-answers.js';
+import { sql, vaultOf } from './pg.js';
 
 export interface Claim {
   exchange: Exchange;
@@ -44,7 +46,7 @@ export async function claimExchange(
     );
     const row = rows[0];
     if (!row) return undefined;
-    const exchange = toExchange(row);
+    const exchange = await toExchange(client, row);
     // A previous attempt left open was cut short by a crash: the partner may or may not have it.
     await sql(client).query(
       `UPDATE exchange_attempts SET outcome = 'abandoned', finished_at = now()
@@ -113,7 +115,9 @@ export async function finishAttempt(
         status,
         retryToken,
         retryToken && result.outcome === 'retry' ? result.retryAt : null,
-        result.outcome === 'delivered' ? null : JSON.stringify(result.error),
+        result.outcome === 'delivered'
+          ? null
+          : await vaultOf(client).seal(keptOutcome(result.error), EXCHANGE_LAST_ERROR),
         supersede ?? (result.outcome === 'delivered' ? null : result.errorClass),
       ],
     );
@@ -127,7 +131,7 @@ export async function finishAttempt(
         claim.claimToken,
         result.outcome,
         result.httpStatus ?? null,
-        result.response === undefined ? null : JSON.stringify(result.response),
+        await vaultOf(client).seal(keptResponse(result.response), ATTEMPT_RESPONSE),
         result.outcome === 'delivered' ? null : result.errorClass,
         Math.round(result.durationMs),
       ],

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import { TEST_DATABASE_URL } from '../../support/db.js';
+import { TEST_DATABASE_URL, TEST_MASTER_KEYS } from '../../support/db.js';
 import { recordFixture } from '../../support/fixtures.js';
 import { connectRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from '../../support/redis.js';
 
@@ -42,6 +42,7 @@ describe('start-up checks and the records commands', () => {
       NAVBRIDGE_DB_SCHEMA: schema,
       REDIS_URL: TEST_REDIS_URL,
       NAVBRIDGE_PERSON_KEY: 'cli-test-person-key-0123456789',
+      NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
       NAVBRIDGE_ADMIN_TOKEN: ADMIN,
       LOG_LEVEL: 'silent',
     };
