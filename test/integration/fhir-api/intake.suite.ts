@@ -223,6 +223,16 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       }
       expect(stored).toHaveLength(1);
       expect(stored[0]).not.toHaveProperty('consentToRefer');
+      // The inbound body and the record are stored sealed: the reason text is not in any raw row.
+      const raw = await t.sql.query(
+        `SELECT payload::text AS v FROM exchanges WHERE direction = 'inbound'
+         UNION ALL SELECT payload::text FROM records`,
+      );
+      expect(raw.rows.length).toBeGreaterThan(1);
+      for (const r of raw.rows) {
+        expect(JSON.parse(r.v)).toMatchObject({ 'nb:sealed': 1 });
+        expect(r.v).not.toContain(ex.facts.olderSystemsReason);
+      }
     });
 
     it('refuses a booking-request message 422 and stores nothing but an audit row', async () => {
