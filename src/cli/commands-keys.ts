@@ -1,4 +1,4 @@
-// `navbridge keys generate|status|rotate`: master keys for encryption at rest. `generate` prints a new
+// `navbridge keys generate|status|rotate` (master keys for encryption at rest) and `navbridge prune`. `generate` prints a new
 // key entry for NAVBRIDGE_MASTER_KEYS; `status` counts how each sealed column's rows are held; `rotate`
 // reseals, in batches and while the service runs, every row not under the active key (plaintext
 // written before sealing included). status and rotate need the admin credential and are audited.
@@ -44,5 +44,16 @@ export async function runKeys(args: string[], flags: { batch?: string }, io: Cli
     const left = Object.values(report.remaining).reduce((a, b) => a + b, 0);
     if (left > 0) io.stderr.write(`${left} rows were in use: run keys rotate again\n`);
     return left > 0 ? EXIT.failed : EXIT.ok;
+  });
+}
+
+/** `navbridge prune`: deletes payloads past their retention days now (workers also do it hourly). */
+export async function runPrune(args: string[], io: CliIo): Promise<number> {
+  if (args.length) throw new UsageError(`unexpected argument '${args[0]}'`);
+  const { rt, caller } = await adminRuntime(io, 'prune', { redis: false, personKey: false });
+  return using(rt, async () => {
+    const counts = await rt.navbridge.prunePayloads(caller, rt.config.retention);
+    io.stdout.write(`${JSON.stringify(counts)}\n`);
+    return EXIT.ok;
   });
 }

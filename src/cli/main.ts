@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { readEnvironment } from '../config/load-config.js';
 import { runDeadLetters, runRecords } from './commands-admin.js';
 import { runHashKey } from './commands-auth.js';
-import { runKeys } from './commands-keys.js';
+import { runKeys, runPrune } from './commands-keys.js';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
 import { runMap, runValidate } from './commands-records.js';
 import { runMigrate, runServe, runStart, runWorker } from './commands-run.js';
@@ -53,6 +53,9 @@ Usage:
   navbridge keys rotate [--batch N]
       Count sealed rows by master key; reseal, in batches while the service runs, every row that is
       plaintext or under a key other than the active one (admin credential; audited).
+  navbridge prune
+      Delete payloads past their retention days (config retention.*): rows, metadata and the audit
+      trail are kept (admin credential; audited). Workers also prune every retention.intervalMs.
   navbridge hash-key < key.txt
       Print the SHA-256 hex digest of a navigator API key read on stdin (for apiKeys[].sha256).
   navbridge help
@@ -190,6 +193,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
           io,
           io.signal ?? processSignal(),
         );
+      case 'prune':
+        return await runPrune(rest, io);
       case 'keys':
         return await runKeys(rest, { ...(values.batch !== undefined ? { batch: values.batch } : {}) }, io);
       case 'dead-letters':

@@ -187,6 +187,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
         leaseMs: config.worker.leaseMs,
         sweepIntervalMs: config.worker.sweepIntervalMs,
         requeueAfterMs: config.worker.requeueAfterMs,
+        retention: config.retention,
       });
       workers.push(w);
       return w;

@@ -135,6 +135,23 @@ export const partnerSchema = z
   .strict();
 export type PartnerConfig = z.infer<typeof partnerSchema>;
 
+const days = z.coerce.number().int().min(1).max(36_500);
+export const retentionSchema = z
+  .object({
+    /** Outbound exchanges delivered (or finished unsent: superseded, discarded, withheld, no-route). */
+    deliveredPayloadDays: days.default(90),
+    /** Inbound requests as received (the referral itself is kept as its record). */
+    inboundBodyDays: days.default(90),
+    /** Failed records once remapped (open failures are a referral not yet delivered: never pruned). */
+    failedRecordDays: days.default(30),
+    /** How often each worker prunes. */
+    intervalMs: z.coerce.number().int().min(1_000).default(3_600_000),
+    /** Rows per prune transaction. */
+    batchRows: z.coerce.number().int().min(1).max(10_000).default(500),
+  })
+  .strict();
+export type RetentionConfig = z.infer<typeof retentionSchema>;
+
 export const appConfigSchema = z
   .object({
     mappingsDir: z.string().default('mappings'),
@@ -186,6 +203,11 @@ export const appConfigSchema = z
         requeueAfterMs: 60_000,
         queuePrefix: 'navbridge',
       }),
+    /**
+     * How long payloads are kept, per data class (README "Security: retention"): rows, metadata and the
+     * audit trail stay; only the patient data goes. Pruned in batches by every worker and `navbridge prune`.
+     */
+    retention: retentionSchema.prefault({}),
     partners: z.array(partnerSchema).default([]),
     /** Body limits, server timeouts and rate limits of the API (src/settings/http.ts). */
     http: httpSchema.prefault({}),
