@@ -102,6 +102,34 @@ describe('start-up checks and the records commands', () => {
     expect(r.stderr).toMatch(/environment PORT/);
   });
 
+  it('and master keys that are missing or malformed, naming the variable and the key id, never a key', async () => {
+    writeFileSync(path.join(dir, 'referral.json'), JSON.stringify(recordFixture('referral')));
+    const argv: Record<string, string[]> = {
+      serve: ['serve'],
+      worker: ['worker'],
+      submit: ['submit', 'referral', 'referral.json'],
+      'dead-letters': ['dead-letters', 'list'],
+    };
+    for (const [command, args] of Object.entries(argv)) {
+      const missing = await run(args, { NAVBRIDGE_MASTER_KEYS: undefined });
+      expect(missing.code, command).toBe(2);
+      expect(missing.stderr, command).toMatch(/master keys: must be set.*NAVBRIDGE_MASTER_KEYS/);
+    }
+    const secret = Buffer.alloc(20, 9).toString('base64');
+    const short = await run(['serve'], { NAVBRIDGE_MASTER_KEYS: `k1:${secret}` });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/master key k1: must be 32 bytes in base64/);
+    expect(short.stderr).not.toContain(secret);
+    const twoKeys = `k1:${Buffer.alloc(32, 1).toString('base64')},k2:${Buffer.alloc(32, 2).toString('base64')}`;
+    const ambiguous = await run(['serve'], { NAVBRIDGE_MASTER_KEYS: twoKeys });
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toMatch(/NAVBRIDGE_MASTER_KEY_ID/);
+    // Commands that open no database need none.
+    expect((await run(['keys', 'generate', 'k9'], { NAVBRIDGE_MASTER_KEYS: undefined })).stdout).toMatch(
+      /^k9:[A-Za-z0-9+/]{43}=\n$/,
+    );
+  });
+
   it('records list shows a record kept because its mapping failed; remap after the fix repairs it', async () => {
     // A site override that makes contacted events fail validation.
     const override = path.join(dir, 'mappings/sites/leeds-north/event.yaml');
