@@ -222,6 +222,7 @@ export async function keepInboundFailure(
       ...(req.correlationId ? { correlationId: req.correlationId } : {}),
     },
     error: err.outcome,
+    hashKey: deps.personKey,
   });
 }
 

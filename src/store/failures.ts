@@ -1,7 +1,7 @@
 // Store first: inputs that passed their structural checks but failed mapping or validation are kept
 // with the error (one row per failing input, however often it is resent), listed, and marked
 // remapped once a re-run with the current mappings succeeds.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { OperationOutcome } from 'fhir/r4.js';
 import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
 
@@ -40,6 +40,11 @@ export interface NewFailure {
   input: unknown;
   options?: Record<string, unknown>;
   error: OperationOutcome;
+  /**
+   * The key of the input's dedupe hash (the person-matching key): keyed, so the hash cannot confirm a
+   * guessed input. Without one (tests), a plain SHA-256.
+   */
+  hashKey?: string;
 }
 
 const toFailure = async (db: Queryable, r: Record<string, unknown>): Promise<RecordFailure> => ({
@@ -63,7 +68,9 @@ const toFailure = async (db: Queryable, r: Record<string, unknown>): Promise<Rec
 /** Keeps a failure; the same input failing again updates its row (error, attempts). Returns its id. */
 export async function keepFailure(db: Queryable, f: NewFailure): Promise<string> {
   const text = JSON.stringify(f.input);
-  const hash = createHash('sha256').update(`${f.kind}|${text}`).digest('hex');
+  const hash = (f.hashKey ? createHmac('sha256', f.hashKey) : createHash('sha256'))
+    .update(`${f.kind}|${text}`)
+    .digest('hex');
   const { rows } = await sql(db).query(
     `INSERT INTO record_failures (id, kind, site, record_type, source_id, version, partner_id, input_hash,
         input, options, state, error)
