@@ -33,6 +33,8 @@ export interface Exchange {
   stateKey: string | null;
   deliveryMode: string | null;
   payload: Bundle | null;
+  /** When retention deleted the payload (null: never pruned). */
+  payloadPrunedAt: Date | null;
   status: ExchangeStatus;
   statusReason: string | null;
   correlationId: string;
@@ -95,6 +97,7 @@ export async function toExchange(db: Queryable, r: Row): Promise<Exchange> {
     stateKey: (r.state_key as string | null) ?? null,
     deliveryMode: (r.delivery_mode as string | null) ?? null,
     payload: (await vault.open<Bundle | null>(r.payload, EXCHANGE_PAYLOAD)) ?? null,
+    payloadPrunedAt: (r.payload_pruned_at as Date | null) ?? null,
     status: r.status as ExchangeStatus,
     statusReason: (r.status_reason as string | null) ?? null,
     correlationId: r.correlation_id as string,

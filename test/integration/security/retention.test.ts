@@ -203,6 +203,7 @@ describe('retention: payloads go after their days, rows and the audit trail stay
     // The admin still sees the exchange (metadata and attempts), and the audit trail says what went.
     const shown = await nb.navbridge.showExchange(ADMIN, oldDelivered[0]!);
     expect(shown).toMatchObject({ payload: null, status: 'delivered' });
+    expect(shown.payloadPrunedAt).toBeInstanceOf(Date);
     expect(shown.attempts.length).toBeGreaterThan(0);
     const audited = await q(`SELECT actor, detail FROM audit_log WHERE action = 'prune'`);
     expect(audited).toEqual([
