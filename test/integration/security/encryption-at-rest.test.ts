@@ -32,6 +32,7 @@ import { recordFixture } from '../../support/fixtures.js';
 import { buildTestNavbridge, TEST_ADMIN_TOKEN, type TestNavbridge } from '../../support/navbridge.js';
 import { nhsNumber } from '../../support/people.js';
 import { writeTempConfig } from '../../support/processes.js';
+import { dumpPrefix } from '../../support/redis.js';
 import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -233,6 +234,11 @@ describe('encryption at rest: sealed columns, online rotation, no plaintext in a
     expect(dumped).toContain(ids.deadLetter!);
     expect(dumped).not.toContain(MARK);
     for (const n of nhsNumbers) expect(dumped).not.toContain(n);
+    // The queues carry ids only: nothing of the records is in Redis either.
+    const queued = await dumpPrefix(nb.redis!, nb.prefix);
+    expect(queued).toContain(ids.deadLetter!);
+    expect(queued).not.toContain(MARK);
+    for (const n of nhsNumbers) expect(queued).not.toContain(n);
   });
 
   it('finds dead letters by NHS number (blind index), correlation id and referral id', async () => {
