@@ -16,11 +16,25 @@ const filterSchema = z
     reason: z.string().max(100).optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
+    correlationId: z.uuid().optional(),
+    referralId: z.string().min(1).max(64).optional(),
     limit: limit.optional(),
   })
   .strict();
+/** An NHS number is searched in a request body only: query strings end up in proxy and access logs. */
+const searchSchema = filterSchema
+  .extend({
+    nhsNumber: z
+      .string()
+      .regex(/^\d{10}$/)
+      .optional(),
+  })
+  .strict();
 
-const toFilter = (f: z.infer<typeof filterSchema>) => ({
+const toFilter = (f: z.infer<typeof searchSchema>) => ({
+  ...(f.nhsNumber ? { nhsNumber: f.nhsNumber } : {}),
+  ...(f.correlationId ? { correlationId: f.correlationId } : {}),
+  ...(f.referralId ? { referralId: f.referralId } : {}),
   ...(f.partner ? { partnerId: f.partner } : {}),
   ...(f.site ? { site: f.site } : {}),
   ...(f.reason ? { reason: f.reason } : {}),
@@ -31,7 +45,7 @@ const toFilter = (f: z.infer<typeof filterSchema>) => ({
 
 const idSchema = z.uuid();
 const replayBody = z.object({ remap: z.boolean().default(false) }).strict();
-const replaySetBody = z.object({ filter: filterSchema, remap: z.boolean().default(false) }).strict();
+const replaySetBody = z.object({ filter: searchSchema, remap: z.boolean().default(false) }).strict();
 const discardBody = z.object({ reason: z.string().min(1).max(500) }).strict();
 const recordsQuery = z
   .object({
@@ -73,6 +87,11 @@ export function adminRouter(nb: Navbridge): Router {
 
   r.get('/dead-letters', async (req, res) => {
     const f = parseOrThrow(filterSchema, req.query, 'query');
+    res.json({ deadLetters: await nb.listDeadLetters(callerOf(res), toFilter(f)) });
+  });
+
+  r.post('/dead-letters/search', async (req, res) => {
+    const f = parseOrThrow(searchSchema, req.body ?? {}, 'body');
     res.json({ deadLetters: await nb.listDeadLetters(callerOf(res), toFilter(f)) });
   });
 

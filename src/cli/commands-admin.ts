@@ -15,6 +15,9 @@ export interface AdminFlags {
   to?: string;
   limit?: string;
   state?: string;
+  'nhs-number'?: string;
+  'correlation-id'?: string;
+  'referral-id'?: string;
 }
 
 function limitOf(flags: AdminFlags): number | undefined {
@@ -39,6 +42,9 @@ function filterFrom(flags: AdminFlags) {
     ...(flags.partner ? { partnerId: flags.partner } : {}),
     ...(flags.site ? { site: flags.site } : {}),
     ...(flags.reason ? { reason: flags.reason } : {}),
+    ...(flags['nhs-number'] ? { nhsNumber: flags['nhs-number'].replace(/\s+/g, '') } : {}),
+    ...(flags['correlation-id'] ? { correlationId: flags['correlation-id'] } : {}),
+    ...(flags['referral-id'] ? { referralId: flags['referral-id'] } : {}),
     ...(from ? { from } : {}),
     ...(to ? { to } : {}),
     ...(limit ? { limit } : {}),
@@ -46,7 +52,7 @@ function filterFrom(flags: AdminFlags) {
 }
 
 /** Opens the runtime for an admin command, after checking the admin credential is given. */
-async function adminRuntime(io: CliIo, what: string, opts: { redis: boolean; personKey: boolean }) {
+export async function adminRuntime(io: CliIo, what: string, opts: { redis: boolean; personKey: boolean }) {
   const rt = await openRuntime({
     env: io.env,
     cwd: io.cwd,
@@ -67,7 +73,7 @@ async function adminRuntime(io: CliIo, what: string, opts: { redis: boolean; per
   return { rt, caller };
 }
 
-async function using<T>(rt: Runtime, fn: () => Promise<T>): Promise<T> {
+export async function using<T>(rt: Runtime, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } finally {
@@ -85,7 +91,8 @@ export async function runDeadLetters(args: string[], flags: AdminFlags, io: CliI
     ]);
   const { rt, caller } = await adminRuntime(io, 'dead-letters', {
     redis: sub === 'replay' || sub === 'discard',
-    personKey: false,
+    // An NHS number is found through its keyed HMAC: the person-matching key is needed.
+    personKey: flags['nhs-number'] !== undefined,
   });
   const nb = rt.navbridge;
   return using(rt, async () => {

@@ -3,20 +3,22 @@
 // it only reopens the exchange; the head-of-line rule decides when it is queued.
 import type { Bundle } from 'fhir/r4.js';
 import { conflict, notFound, unprocessable } from '../errors/index.js';
+import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
 import { runMappingPipeline } from '../mapping/index.js';
 import type { RecordOf, RecordType } from '../records/index.js';
 import { routeBundle } from '../routing/index.js';
 import { audit } from '../store/audit.js';
 import { inTransaction } from '../store/db.js';
 import {
-  type DeadLetterFilter,
   type DeadLetterSummary,
   discardDeadLetter as discardInStore,
   listDeadLetters as listInStore,
   type ReopenResult,
   replayDeadLetter as replayInStore,
+  type DeadLetterFilter as StoreFilter,
 } from '../store/dead-letters.js';
 import { type Exchange, getExchange, type QueueJob } from '../store/exchanges.js';
+import { personKey } from '../store/persons.js';
 import { getRecord } from '../store/records.js';
 import { type AttemptView, exchangeWithAttempts } from '../store/referral-queries.js';
 import { referralOwner } from '../store/referrals.js';
@@ -25,18 +27,34 @@ import { contextFromStore } from './context.js';
 import { enabledSite, payloadFor } from './submit.js';
 import { type Caller, type ServiceDeps, whoOf } from './types.js';
 
-export type { DeadLetterFilter, DeadLetterSummary } from '../store/dead-letters.js';
+export type { DeadLetterSummary } from '../store/dead-letters.js';
+
+/**
+ * What an admin may search dead letters by: the store's filter, with an NHS number in place of the
+ * person's blind index (payloads are sealed: the number is found through its keyed HMAC, never read).
+ */
+export type DeadLetterFilter = Omit<StoreFilter, 'personKey'> & { nhsNumber?: string };
+
+function storeFilter(deps: Pick<ServiceDeps, 'personKey'>, f: DeadLetterFilter): StoreFilter {
+  const { nhsNumber, ...rest } = f;
+  if (nhsNumber === undefined) return rest;
+  if (!deps.personKey) throw unprocessable('searching by NHS number needs the person-matching key');
+  return {
+    ...rest,
+    personKey: personKey(deps.personKey, { system: IDENTIFIER_SYSTEMS['nhs-number'], value: nhsNumber }),
+  };
+}
 
 /** An exchange as the admin sees it: everything but the queue and claim tokens, with its attempts. */
 export type ExchangeDetail = Omit<Exchange, 'queueToken' | 'claimToken'> & { attempts: AttemptView[] };
 
 export async function listDeadLetters(
-  deps: Pick<ServiceDeps, 'db'>,
+  deps: Pick<ServiceDeps, 'db' | 'personKey'>,
   caller: Caller,
   filter: DeadLetterFilter,
 ): Promise<DeadLetterSummary[]> {
   await authorize(deps, caller, { action: 'administer' });
-  const found = await listInStore(deps.db, filter);
+  const found = await listInStore(deps.db, storeFilter(deps, filter));
   await audit(deps.db, {
     ...whoOf(caller),
     action: 'list-dead-letters',
@@ -146,7 +164,10 @@ export async function replayDeadLetters(
   opts: { remap?: boolean } = {},
 ): Promise<{ replayed: string[] }> {
   await authorize(deps, caller, { action: 'administer' });
-  const ids = 'id' in target ? [target.id] : (await listInStore(deps.db, target.filter)).map((d) => d.id);
+  const ids =
+    'id' in target
+      ? [target.id]
+      : (await listInStore(deps.db, storeFilter(deps, target.filter))).map((d) => d.id);
   const replayed: string[] = [];
   for (const id of ids) {
     let remapped: { payload: Bundle; mappingVersion: string } | undefined;

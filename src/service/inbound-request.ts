@@ -224,6 +224,7 @@ export async function keepInboundFailure(
       ...(req.correlationId ? { correlationId: req.correlationId } : {}),
     },
     error: err.outcome,
+    hashKey: deps.personKey,
   });
 }
 

@@ -1,6 +1,7 @@
 // The service's one object: every use case, one door each, bound to its dependencies. The API and
 // the CLI hold this and nothing below it; they translate HTTP or argv into these calls and back.
 import type { RecordType } from '../records/index.js';
+import type { RetentionConfig } from '../settings/app-config.js';
 import { pingDb } from '../store/db.js';
 import { type AuditQuery, exportAuditEvents, queryAudit, verifyAudit } from './audit-trail.js';
 import type { Authenticate } from './authenticate.js';
@@ -14,9 +15,11 @@ import {
 } from './dead-letters.js';
 import { type FailureFilter, listFailedRecords, remapFailure, remapFailures } from './failures.js';
 import { auditEdgeRefusal } from './inbound-request.js';
+import { keyStatus, rotateKeys } from './keys.js';
 import { type ReadableType, readPartnerResource, searchPartnerTasks } from './partner-reads.js';
 import { auditRefusal, type InboundRequest, receiveReferral } from './receive-referral.js';
 import { listReferrals, type ReferralQuery, showExchangeState, showReferral } from './referrals.js';
+import { prunePayloads } from './retention.js';
 import { type SubmitOptions, submitRecord } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
 
@@ -66,6 +69,9 @@ export function createNavbridge(deps: NavbridgeDeps) {
     queryAudit: (caller: Caller, q: AuditQuery) => queryAudit(deps, caller, q),
     exportAuditEvents: (caller: Caller, q: AuditQuery) => exportAuditEvents(deps, caller, q),
     verifyAudit: (caller: Caller) => verifyAudit(deps, caller),
+    rotateKeys: (caller: Caller, opts?: Parameters<typeof rotateKeys>[2]) => rotateKeys(deps, caller, opts),
+    keyStatus: (caller: Caller) => keyStatus(deps, caller),
+    prunePayloads: (caller: Caller, policy: RetentionConfig) => prunePayloads(deps, caller, policy),
   });
 }
 

@@ -21,6 +21,7 @@ import { type DeliveryWorkers, startDeliveryWorkers } from '../delivery/worker.j
 import { type Env, type EnvSettings, redactUrl, type Secrets } from '../settings/env.js';
 import { closeDb, type Db, migrate, openDb, pingDb } from '../store/db.js';
 import type { QueueJob } from '../store/exchanges.js';
+import { type KeyProvider, localKeyProvider } from '../store/sealing.js';
 import { adminDigest, createAuthenticator, isAdminToken } from './authenticate.js';
 import { createNavbridge, type Navbridge } from './navbridge.js';
 
@@ -77,9 +78,19 @@ const migrateAsOwner = (env: EnvSettings) =>
     ...(env.NAVBRIDGE_DB_SCHEMA ? { schema: env.NAVBRIDGE_DB_SCHEMA } : {}),
   });
 
-async function openDatabase(env: EnvSettings): Promise<Db> {
+/** The master keys from the environment as a key provider (a KMS-backed one would be built here). */
+export function keyProviderOf(secrets: Secrets): KeyProvider {
+  const mk = secrets.masterKeys;
+  if (!mk) throw new StartupError('no master keys: set NAVBRIDGE_MASTER_KEYS (README "Security")');
+  const keys = Object.fromEntries(
+    Object.entries(mk.keys).map(([id, b64]) => [id, Buffer.from(b64, 'base64')]),
+  );
+  return localKeyProvider(keys, mk.activeKeyId);
+}
+
+async function openDatabase(env: EnvSettings, keys: KeyProvider): Promise<Db> {
   const schema = env.NAVBRIDGE_DB_SCHEMA ? { schema: env.NAVBRIDGE_DB_SCHEMA } : {};
-  const probe = openDb({ databaseUrl: env.DATABASE_URL, max: 1, ...schema });
+  const probe = openDb({ databaseUrl: env.DATABASE_URL, max: 1, ...schema, keys });
   const reachable = await pingDb(probe);
   await closeDb(probe);
   if (!reachable)
@@ -95,7 +106,7 @@ async function openDatabase(env: EnvSettings): Promise<Db> {
     throw err;
   });
   // The application acts as the least-privilege role: it cannot alter or erase the audit trail.
-  const db = openDb({ databaseUrl: env.DATABASE_URL, role: env.NAVBRIDGE_DB_ROLE, ...schema });
+  const db = openDb({ databaseUrl: env.DATABASE_URL, role: env.NAVBRIDGE_DB_ROLE, ...schema, keys });
   if (!(await pingDb(db))) {
     await closeDb(db);
     throw new StartupError(`PostgreSQL refused the application role ${env.NAVBRIDGE_DB_ROLE}`, [
@@ -119,14 +130,14 @@ export async function migrateDatabase(rawEnv: Env): Promise<string[]> {
 export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const env = readEnvironment(opts.env);
   const config = loadAppConfig(env, opts.cwd);
-  const secrets = loadSecrets(opts.env, config, opts.needs);
+  const secrets = loadSecrets(opts.env, config, { ...opts.needs, masterKeys: true });
   const inboundNames = config.partners.flatMap((p) => (p.inbound ? [p.inbound.mapping] : []));
   const mappings = loadMappingSet(config.mappingsDirAbs, config.sites, inboundNames);
   const { validator } = loadProfiles(config.profilesDirAbs);
   const logger = opts.logger ?? pino({ level: env.LOG_LEVEL }, pino.destination(2));
 
   const tls = config.http.tls ? loadTlsMaterial(config.http.tls, path.dirname(config.file)) : undefined;
-  const db = await openDatabase(env);
+  const db = await openDatabase(env, keyProviderOf(secrets));
   let queues: QueueSet | undefined;
   let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
   if (opts.redis) {
@@ -194,6 +205,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
         leaseMs: config.worker.leaseMs,
         sweepIntervalMs: config.worker.sweepIntervalMs,
         requeueAfterMs: config.worker.requeueAfterMs,
+        retention: config.retention,
       });
       workers.push(w);
       return w;

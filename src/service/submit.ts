@@ -209,6 +209,7 @@ export async function keepFailedRecord(
     input: c.record,
     options: { ...opts, site: c.site.id },
     error: err.outcome,
+    hashKey: deps.personKey,
   });
 }
 

@@ -5,6 +5,7 @@ import type { OperationOutcome } from 'fhir/r4.js';
 import { audit } from './audit.js';
 import { type Db, inTransaction } from './db.js';
 import {
+  EXCHANGE_LAST_ERROR,
   type Exchange,
   lockSequence,
   newToken,
@@ -12,7 +13,8 @@ import {
   type QueueJob,
   toExchange,
 } from './exchanges.js';
-import { sql } from './pg.js';
+import { ATTEMPT_RESPONSE, keptOutcome, keptResponse } from './partner-answers.js';
+import { sql, vaultOf } from './pg.js';
 
 export interface Claim {
   exchange: Exchange;
@@ -45,7 +47,7 @@ export async function claimExchange(
     );
     const row = rows[0];
     if (!row) return undefined;
-    const exchange = toExchange(row);
+    const exchange = await toExchange(client, row);
     // A previous attempt left open was cut short by a crash: the partner may or may not have it.
     const cut = await sql(client).query(
       `UPDATE exchange_attempts SET outcome = 'abandoned', finished_at = now()
@@ -169,7 +171,9 @@ export async function finishAttempt(
         // The backoff as a duration, timed by PostgreSQL: a worker whose clock is off (or jumps)
         // cannot push a retry hours away (the sweeper compares it with PostgreSQL's clock).
         retryToken && result.outcome === 'retry' ? Math.max(0, result.retryAt.getTime() - Date.now()) : null,
-        result.outcome === 'delivered' ? null : JSON.stringify(result.error),
+        result.outcome === 'delivered'
+          ? null
+          : await vaultOf(client).seal(keptOutcome(result.error), EXCHANGE_LAST_ERROR),
         supersede ?? (result.outcome === 'delivered' ? null : result.errorClass),
       ],
     );
@@ -183,7 +187,11 @@ export async function finishAttempt(
         claim.claimToken,
         result.outcome,
         result.httpStatus ?? null,
-        ((r) => (r === null ? null : JSON.stringify(r)))(attemptResponse(result)),
+        // The answer cut to a few kB, with the partner's issue codes kept beside it, sealed.
+        await vaultOf(client).seal(
+          attemptResponse({ ...result, response: keptResponse(result.response) }),
+          ATTEMPT_RESPONSE,
+        ),
         result.outcome === 'delivered' ? null : result.errorClass,
         Math.round(result.durationMs),
       ],

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { type Db, PgDb, PgTx, storeError, type Tx } from './pg.js';
+import { type KeyProvider, Vault } from './sealing.js';
 
 export type { Db, Queryable, Tx } from './pg.js';
 
@@ -40,7 +41,12 @@ function assertRoleName(role: string): void {
 /** A connection failure is reported by the query that meets it; an idle client's must not crash us. */
 const ignore = (): void => {};
 
-export function openDb(opts: DbOptions = {}): Db {
+export interface OpenDbOptions extends DbOptions {
+  /** The master keys that seal patient data at rest (store/sealing.ts). */
+  keys: KeyProvider;
+}
+
+export function openDb(opts: OpenDbOptions): Db {
   const schema = opts.schema ?? 'public';
   assertSchemaName(schema);
   if (opts.role !== undefined) assertRoleName(opts.role);
@@ -51,7 +57,7 @@ export function openDb(opts: DbOptions = {}): Db {
     connectionTimeoutMillis: 5_000,
   });
   pool.on('error', ignore);
-  return new PgDb(pool, schema);
+  return new PgDb(pool, schema, new Vault(opts.keys));
 }
 
 export async function closeDb(db: Db): Promise<void> {
@@ -124,7 +130,7 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Prom
   client.on('error', onError);
   try {
     await client.query('BEGIN');
-    const result = await fn(new PgTx(client));
+    const result = await fn(new PgTx(client, db.vault));
     await client.query('COMMIT');
     return result;
   } catch (err) {

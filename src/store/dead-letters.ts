@@ -1,9 +1,19 @@
 // Dead letters: list, replay and discard. Replay keeps per-person order because it
 // only reopens the exchange; the head-of-line rule decides when it is queued.
 import { randomUUID } from 'node:crypto';
+import type { Bundle } from 'fhir/r4.js';
 import { type AuditWho, audit } from './audit.js';
-import { type Exchange, getExchange, lockSequence, promoteHead, type QueueJob } from './exchanges.js';
-import { type Queryable, sql, type Tx } from './pg.js';
+import {
+  EXCHANGE_PAYLOAD,
+  type Exchange,
+  getExchange,
+  lockSequence,
+  messageIdsOf,
+  promoteHead,
+  type QueueJob,
+  resourceKeysOf,
+} from './exchanges.js';
+import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
 
 export interface DeadLetterFilter {
   partnerId?: string;
@@ -12,6 +22,10 @@ export interface DeadLetterFilter {
   reason?: string;
   from?: Date;
   to?: Date;
+  /** The person's blind index (persons.ts `personKey` of a verified identifier, e.g. the NHS number). */
+  personKey?: string;
+  correlationId?: string;
+  referralId?: string;
   limit?: number;
 }
 
@@ -40,6 +54,9 @@ function whereClause(f: DeadLetterFilter): { where: string; params: unknown[] } 
   if (f.reason) add('x.status_reason = ?', f.reason);
   if (f.from) add('x.updated_at >= ?', f.from);
   if (f.to) add('x.updated_at < ?', f.to);
+  if (f.personKey) add('x.person_id IN (SELECT k.person_id FROM person_keys k WHERE k.key = ?)', f.personKey);
+  if (f.correlationId) add('x.correlation_id::text = ?', f.correlationId.toLowerCase());
+  if (f.referralId) add('x.referral_id = ?', f.referralId);
   return { where: parts.join(' AND '), params };
 }
 
@@ -115,9 +132,17 @@ export async function replayDeadLetter(
     async (x) => {
       await sql(tx).query(
         `UPDATE exchanges SET status = 'pending', status_reason = 'replayed', request_id = $2, queue_token = NULL,
-              next_attempt_at = NULL, payload = COALESCE($3::jsonb, payload), updated_at = now()
+              next_attempt_at = NULL, payload = COALESCE($3::jsonb, payload),
+              resource_keys = COALESCE($4::text[], resource_keys), message_ids = COALESCE($5::text[], message_ids),
+              updated_at = now()
         WHERE id = $1`,
-        [x.id, randomUUID(), opts.payload === undefined ? null : JSON.stringify(opts.payload)],
+        [
+          x.id,
+          randomUUID(),
+          opts.payload === undefined ? null : await vaultOf(tx).seal(opts.payload, EXCHANGE_PAYLOAD),
+          opts.payload === undefined ? null : resourceKeysOf(opts.payload as Bundle),
+          opts.payload === undefined ? null : messageIdsOf(opts.payload as Bundle),
+        ],
       );
     },
   );

@@ -1,7 +1,8 @@
 // OpenAPI paths of the admin API (/admin).
 import { ADMIN, anyObject, errors, idParam, type Json, json, query } from './common.js';
 
-const deadLetterFilter = ['partner', 'site', 'reason', 'from', 'to', 'limit'].map((n) =>
+const FILTERS = ['partner', 'site', 'reason', 'from', 'to', 'correlationId', 'referralId', 'limit'];
+const deadLetterFilter = FILTERS.map((n) =>
   query(n, n === 'limit' ? { type: 'integer' } : { type: 'string' }, `Filter: ${n}`),
 );
 const auditFilter = ['actor', 'action', 'resource', 'outcome', 'from', 'to', 'after', 'limit'].map((n) =>
@@ -41,6 +42,30 @@ export const admin: Json = {
       security: ADMIN,
       parameters: deadLetterFilter,
       responses: { '200': json(anyObject), ...errors(400, 401, 403) },
+    },
+  },
+  '/admin/dead-letters/search': {
+    post: {
+      summary: 'Search dead letters, also by NHS number (blind index; never in a query string)',
+      tags: ['admin'],
+      security: ADMIN,
+      requestBody: {
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                ...Object.fromEntries(
+                  FILTERS.map((n) => [n, n === 'limit' ? { type: 'integer' } : { type: 'string' }]),
+                ),
+                nhsNumber: { type: 'string', pattern: '^\\d{10}$' },
+              },
+            },
+          },
+        },
+      },
+      responses: { '200': json(anyObject), ...errors(400, 401, 403, 422) },
     },
   },
   '/admin/exchanges/{id}': {
