@@ -19,6 +19,8 @@ export interface CircuitStore {
   /** True when this success closed an open or half-open circuit. */
   recordSuccess(): Promise<boolean>;
   claimTrial(cooldownMs: number): Promise<boolean>;
+  /** A trial won but not run (its job was stale): the next delivery may be the trial at once. */
+  releaseTrial(): Promise<void>;
 }
 
 /** What a delivery may do now: go, go as the trial, or wait this long (the queue is rate-limited). */
@@ -62,6 +64,12 @@ export class CircuitBreaker {
     // The partner does not answer at all: open again for another cool-down.
     await this.store.recordFailure(this.policy);
     return { kind: 'wait', ms: this.policy.cooldownMs };
+  }
+
+  /** The trial this caller won did not run: another delivery may take it now. */
+  async releaseTrial(): Promise<void> {
+    this.cached = undefined;
+    await this.store.releaseTrial();
   }
 
   /** A delivery reached the partner. True when it closed the circuit (delayed retries may go now). */

@@ -73,7 +73,11 @@ export async function deliver(ctx: DeliveryContext, data: JobData): Promise<Deli
   if (gate.kind === 'trial')
     ctx.log.info({ event: 'circuit-half-open' }, 'partner answers: one delivery as a trial');
   const claim = await claimExchange(ctx.db, data.exchangeId, data.token, ctx.leaseMs);
-  if (!claim) return 'stale';
+  if (!claim) {
+    // A stale job won the trial: give it back, or the circuit would wait another cool-down.
+    if (gate.kind === 'trial') await ctx.breaker.releaseTrial();
+    return 'stale';
+  }
   const result = await attempt(ctx, claim);
   const done = await finishAttempt(ctx.db, claim, result);
   await recordCircuit(ctx, result).catch((err: unknown) =>

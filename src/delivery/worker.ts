@@ -10,6 +10,7 @@ import {
   readCircuit,
   recordCircuitFailure,
   recordCircuitSuccess,
+  releaseCircuitTrial,
 } from '../store/circuits.js';
 import type { Db } from '../store/db.js';
 import { partnerResourceStore } from '../store/partner-resources.js';
@@ -58,6 +59,7 @@ function breakerFor(db: Db, partner: PartnerConfig, client: PartnerClient): Circ
       recordFailure: (policy) => recordCircuitFailure(db, partner.id, policy),
       recordSuccess: () => recordCircuitSuccess(db, partner.id),
       claimTrial: (cooldownMs) => claimCircuitTrial(db, partner.id, cooldownMs),
+      releaseTrial: () => releaseCircuitTrial(db, partner.id),
     },
     () => client.probe(),
   );

@@ -102,3 +102,15 @@ export async function claimCircuitTrial(
   );
   return (rowCount ?? 0) > 0;
 }
+
+/**
+ * Gives back a trial that was never run (its job was stale: the exchange had moved on), so that the
+ * next delivery may be the trial now instead of after another cool-down.
+ */
+export async function releaseCircuitTrial(db: Queryable, partnerId: string): Promise<void> {
+  await sql(db).query(
+    `UPDATE partner_circuits SET probe_at = now(), updated_at = now()
+      WHERE partner_id = $1 AND state = 'half-open'`,
+    [partnerId],
+  );
+}

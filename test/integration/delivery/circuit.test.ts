@@ -9,6 +9,7 @@ import {
   readCircuit,
   recordCircuitFailure,
   recordCircuitSuccess,
+  releaseCircuitTrial,
 } from '../../../src/store/circuits.js';
 import type { Db } from '../../../src/store/db.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
@@ -19,6 +20,7 @@ const storeFor = (db: Db, partnerId: string): CircuitStore => ({
   recordFailure: (policy) => recordCircuitFailure(db, partnerId, policy),
   recordSuccess: () => recordCircuitSuccess(db, partnerId),
   claimTrial: (cooldownMs) => claimCircuitTrial(db, partnerId, cooldownMs),
+  releaseTrial: () => releaseCircuitTrial(db, partnerId),
 });
 
 describe('circuit breaker shared through PostgreSQL', () => {
@@ -80,6 +82,24 @@ describe('circuit breaker shared through PostgreSQL', () => {
     expect((await b.gate()).kind).toBe('trial');
     expect(await b.recordFailure()).toBe(true);
     expect((await readCircuit(t.db, 'p-reopen')).state).toBe('open');
+  });
+
+  it('a trial given back (its job was stale) may be taken at once by the next delivery, not a cool-down later', async () => {
+    const opener = breaker('p-release');
+    for (let i = 0; i < 3; i++) await opener.recordFailure();
+    // The trial's winner runs with a long cool-down: without giving it back, the next trial is a minute away.
+    const first = new CircuitBreaker(
+      { ...policy, cooldownMs: 60_000 },
+      storeFor(t.db, 'p-release'),
+      async () => true,
+    );
+    await waitFor(
+      async () => ((await readCircuit(t.db, 'p-release')).probeAt?.getTime() ?? 0) <= Date.now(),
+      { what: 'cool-down' },
+    );
+    expect((await first.gate()).kind).toBe('trial');
+    await first.releaseTrial();
+    expect((await breaker('p-release').gate()).kind).toBe('trial');
   });
 
   it('a trial whose worker died is taken over by another once the next cool-down passes', async () => {
