@@ -10,7 +10,7 @@ export class PartnerError extends Error {
   override readonly name = 'PartnerError';
   constructor(
     readonly kind: FailureKind,
-    /** Stable class recorded with the attempt: `network`, `timeout`, `http-503`, `http-422`, … */
+    /** Stable class recorded with the attempt: `unreachable`, `network`, `timeout`, `http-503`, `http-422`, … */
     readonly errorClass: string,
     message: string,
     readonly httpStatus?: number,

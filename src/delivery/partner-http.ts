@@ -22,6 +22,19 @@ export interface HttpAnswer {
 /** A partner's answer is read up to this size (an error page larger than this is cut, not parsed). */
 export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
+/** Connection errors raised before a connection existed: no request byte can have been sent. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** The system error code under fetch's `TypeError: fetch failed` (its cause, or the cause's cause). */
+function causeCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('E')) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 export class PartnerHttp {
   private readonly base: string;
 
@@ -75,6 +88,10 @@ export class PartnerHttp {
       const name = (err as { name?: string }).name;
       if (name === 'TimeoutError' || name === 'AbortError')
         throw new PartnerError('retry', 'timeout', `no answer within ${this.timeoutMs} ms`);
+      // No connection was ever made (refused, no such host, no route): nothing reached the partner,
+      // so the attempt's outcome is known — unlike a connection lost after sending (`network`).
+      if (NOT_CONNECTED.has(causeCode(err) ?? ''))
+        throw new PartnerError('retry', 'unreachable', 'partner refused the connection or has no route');
       throw new PartnerError('retry', 'network', 'partner unreachable');
     }
     let parsed: unknown;

@@ -191,11 +191,13 @@ export async function promoteHead(client: Tx, partnerId: string, personId: strin
 
 /**
  * A failed exchange whose last attempt may still be applied by the partner (no answer came: timeout,
- * connection lost, or its worker died). It is retried, never superseded, while that is unknown.
+ * connection lost after it was made, or its worker died). It is retried, never superseded, while that
+ * is unknown. A connection never made (`unreachable`: refused, no host, no route) sent nothing.
  */
 const LAST_OUTCOME_UNKNOWN = `(status = 'failed' AND EXISTS (
   SELECT 1 FROM exchange_attempts a WHERE a.exchange_id = exchanges.id AND a.attempt_no = exchanges.attempt_count
-     AND (a.outcome = 'abandoned' OR (a.outcome = 'retry' AND a.http_status IS NULL))))`;
+     AND (a.outcome = 'abandoned' OR (a.outcome = 'retry' AND a.http_status IS NULL
+          AND a.error_class IS DISTINCT FROM 'unreachable'))))`;
 
 /** Older undelivered versions of the same state resource for this partner lose to the newer one. */
 async function supersedeOlder(client: Tx, x: NewOutboundExchange, newId: string): Promise<number> {

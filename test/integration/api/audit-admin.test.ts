@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { loadProfiles } from '../../../src/config/startup.js';
 import { migrate } from '../../../src/store/db.js';
-import { TEST_DATABASE_URL } from '../../support/db.js';
+import { TEST_DATABASE_URL, TEST_MASTER_KEYS } from '../../support/db.js';
 import { buildTestNavbridge, TEST_ADMIN_TOKEN, type TestNavbridge } from '../../support/navbridge.js';
 
 const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -146,6 +146,7 @@ describe('navbridge audit (CLI)', () => {
         DATABASE_URL: TEST_DATABASE_URL,
         NAVBRIDGE_DB_SCHEMA: schema,
         NAVBRIDGE_ADMIN_TOKEN: token,
+        NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
         LOG_LEVEL: 'silent',
         ...over,
       },
