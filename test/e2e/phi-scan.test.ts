@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { OperationOutcome } from 'fhir/r4.js';
+import type { OperationOutcome, Patient } from 'fhir/r4.js';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL } from '../support/db.js';
@@ -58,8 +58,8 @@ resources:
 /** The referral of the demo with a marker in every free-text and identifying field. */
 function markedReferral(p: Person) {
   const sr = trustReferral(p);
-  const patient = sr.contained?.find((r) => r.resourceType === 'Patient');
-  if (patient?.resourceType !== 'Patient') throw new Error('the demo referral has no Patient');
+  const patient = sr.contained?.find((r): r is Patient => r.resourceType === 'Patient');
+  if (!patient) throw new Error('the demo referral has no Patient');
   patient.name = [{ family: mark('Family'), given: [mark('Given')] }];
   patient.telecom = [{ system: 'email', value: `${mark('Email')}@example.org` }];
   patient.address = [{ line: [mark('Line')], city: mark('City'), postalCode: 'LS7 4HA' }];
@@ -73,7 +73,7 @@ async function redisText(redis: Redis): Promise<string> {
   const parts: string[] = [];
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'COUNT', '1000');
     cursor = next;
     for (const key of keys) {
       parts.push(key);
