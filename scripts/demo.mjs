@@ -191,6 +191,7 @@ partners:
     DATABASE_URL,
     REDIS_URL,
     NAVBRIDGE_PERSON_KEY: randomBytes(24).toString('hex'),
+    NAVBRIDGE_MASTER_KEYS: `demo-1:${randomBytes(32).toString('base64')}`,
     NAVBRIDGE_ADMIN_TOKEN: randomBytes(24).toString('hex'),
     DEMO_TRUST_JWKS: JSON.stringify({ keys: [jwk] }),
     LOG_LEVEL: 'warn',

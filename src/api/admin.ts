@@ -16,11 +16,25 @@ const filterSchema = z
     reason: z.string().max(100).optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
+    correlationId: z.uuid().optional(),
+    referralId: z.string().min(1).max(64).optional(),
     limit: limit.optional(),
   })
   .strict();
+/** An NHS number is searched in a request body only: query strings end up in proxy and access logs. */
+const searchSchema = filterSchema
+  .extend({
+    nhsNumber: z
+      .string()
+      .regex(/^\d{10}$/)
+      .optional(),
+  })
+  .strict();
 
-const toFilter = (f: z.infer<typeof filterSchema>) => ({
+const toFilter = (f: z.infer<typeof searchSchema>) => ({
+  ...(f.nhsNumber ? { nhsNumber: f.nhsNumber } : {}),
+  ...(f.correlationId ? { correlationId: f.correlationId } : {}),
+  ...(f.referralId ? { referralId: f.referralId } : {}),
   ...(f.partner ? { partnerId: f.partner } : {}),
   ...(f.site ? { site: f.site } : {}),
   ...(f.reason ? { reason: f.reason } : {}),
@@ -31,7 +45,7 @@ const toFilter = (f: z.infer<typeof filterSchema>) => ({
 
 const idSchema = z.uuid();
 const replayBody = z.object({ remap: z.boolean().default(false) }).strict();
-const replaySetBody = z.object({ filter: filterSchema, remap: z.boolean().default(false) }).strict();
+const replaySetBody = z.object({ filter: searchSchema, remap: z.boolean().default(false) }).strict();
 const discardBody = z.object({ reason: z.string().min(1).max(500) }).strict();
 const recordsQuery = z
   .object({
@@ -41,12 +55,43 @@ const recordsQuery = z
   })
   .strict();
 const remapSetBody = z.object({ site: siteId.optional(), limit: limit.optional() }).strict();
+const auditQuery = z
+  .object({
+    actor: z.string().min(1).max(200).optional(),
+    action: z
+      .string()
+      .regex(/^[a-z][a-z-]{0,62}$/)
+      .optional(),
+    resource: z.string().min(1).max(200).optional(),
+    outcome: z.enum(['success', 'failure', 'denied']).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    after: z.coerce.number().int().min(0).optional(),
+    limit: limit.optional(),
+  })
+  .strict();
+
+const toAuditQuery = (q: z.infer<typeof auditQuery>) => ({
+  ...(q.actor ? { actor: q.actor } : {}),
+  ...(q.action ? { action: q.action } : {}),
+  ...(q.resource ? { resource: q.resource } : {}),
+  ...(q.outcome ? { outcome: q.outcome } : {}),
+  ...(q.from ? { from: new Date(q.from) } : {}),
+  ...(q.to ? { to: new Date(q.to) } : {}),
+  ...(q.after !== undefined ? { after: q.after } : {}),
+  ...(q.limit ? { limit: q.limit } : {}),
+});
 
 export function adminRouter(nb: Navbridge): Router {
   const r = Router();
 
   r.get('/dead-letters', async (req, res) => {
     const f = parseOrThrow(filterSchema, req.query, 'query');
+    res.json({ deadLetters: await nb.listDeadLetters(callerOf(res), toFilter(f)) });
+  });
+
+  r.post('/dead-letters/search', async (req, res) => {
+    const f = parseOrThrow(searchSchema, req.body ?? {}, 'body');
     res.json({ deadLetters: await nb.listDeadLetters(callerOf(res), toFilter(f)) });
   });
 
@@ -87,6 +132,27 @@ export function adminRouter(nb: Navbridge): Router {
   r.post('/records/remap', async (req, res) => {
     const body = parseOrThrow(remapSetBody, req.body ?? {}, 'body');
     res.json({ remapped: await nb.remapFailures(callerOf(res), body) });
+  });
+
+  r.get('/audit', async (req, res) => {
+    const q = parseOrThrow(auditQuery, req.query, 'query');
+    res.json(await nb.queryAudit(callerOf(res), toAuditQuery(q)));
+  });
+
+  r.get('/audit/AuditEvent', async (req, res) => {
+    const q = parseOrThrow(auditQuery, req.query, 'query');
+    const { bundle, next } = await nb.exportAuditEvents(callerOf(res), toAuditQuery(q));
+    if (next !== undefined) {
+      const params = new URLSearchParams(req.query as Record<string, string>);
+      params.set('after', String(next));
+      bundle.link = [{ relation: 'next', url: `${req.baseUrl}/audit/AuditEvent?${params}` }];
+    }
+    res.type('application/fhir+json').send(JSON.stringify(bundle));
+  });
+
+  r.get('/audit/verify', async (_req, res) => {
+    const verdict = await nb.verifyAudit(callerOf(res));
+    res.status(verdict.ok ? 200 : 409).json(verdict);
   });
 
   return r;

@@ -1,10 +1,11 @@
 // buildApp(deps): the express app without a port (tests drive it directly; entry points listen).
 // Open: GET /health, GET /api/openapi.json (and GET /fhir/metadata). Everything else authenticates:
 // /admin for the admin, /api/v1 for navigator sites (and the admin), /fhir for partners.
-import express, { type Express } from 'express';
+import express, { type Express, type Request } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Navbridge } from '../service/navbridge.js';
+import type { Caller } from '../service/types.js';
 import { type HttpSettings, httpSchema } from '../settings/http.js';
 import { adminRouter } from './admin.js';
 import { authenticate, requireKind } from './auth.js';
@@ -36,7 +37,17 @@ export function buildApp(deps: AppDeps): Express {
   const http = deps.http ?? httpSchema.parse({});
   app.set('trust proxy', http.trustProxy);
   const json = jsonBody(['application/json'], http.limits);
-  const guards = rateGuards(http.rateLimits, deps.rateStores);
+  // Refusals at the edge are audited too (best effort, never delaying the answer).
+  const guards = rateGuards(http.rateLimits, deps.rateStores, (req) => {
+    void nb.auditEdgeRefusal(undefined, {
+      kind: 'failed-auth-limit',
+      route: req.baseUrl || req.path,
+      address: req.ip,
+    });
+  });
+  const denied = (caller: Caller | undefined, req: Request) => {
+    void nb.auditEdgeRefusal(caller, { kind: 'wrong-kind', route: req.baseUrl, address: req.ip });
+  };
   const auth = guards.authenticated(
     authenticate(
       nb.authenticate,
@@ -72,8 +83,8 @@ export function buildApp(deps: AppDeps): Express {
     res.json(openapi);
   });
 
-  app.use('/admin', auth, requireKind('admin'), json, adminRouter(nb));
-  app.use('/api/v1', auth, requireKind('site', 'admin'), json, navigatorRouter(nb));
+  app.use('/admin', auth, requireKind(['admin'], denied), json, adminRouter(nb));
+  app.use('/api/v1', auth, requireKind(['site', 'admin'], denied), json, navigatorRouter(nb));
   app.use(
     '/fhir',
     fhirRouter({

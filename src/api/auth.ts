@@ -36,13 +36,16 @@ export function authenticate(auth: Authenticate, opts: { certificateHeader?: str
     const apiKey = req.get('x-api-key');
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
     const clientCertificate = clientCertificateOf(req, opts.certificateHeader);
+    // The client's address as express sees it (after `trust proxy`), for the audit trail.
+    const address = req.ip ?? req.socket.remoteAddress;
     auth({
       ...(apiKey !== undefined ? { apiKey } : {}),
       ...(bearer !== undefined ? { bearer } : {}),
       ...(clientCertificate ? { clientCertificate } : {}),
+      ...(address ? { address } : {}),
     }).then(
       (caller) => {
-        res.locals.caller = caller;
+        res.locals.caller = address ? { ...caller, address } : caller;
         next();
       },
       (err: unknown) => {
@@ -56,11 +59,15 @@ export function authenticate(auth: Authenticate, opts: { certificateHeader?: str
   };
 }
 
-/** 403 for callers of any other kind (after authenticate). */
-export function requireKind(...kinds: CallerKind[]): RequestHandler {
-  return (_req, res, next) => {
+/** 403 for callers of any other kind (after authenticate); `onDenied` is told (the audit trail). */
+export function requireKind(
+  kinds: readonly CallerKind[],
+  onDenied?: (caller: Caller | undefined, req: Request) => void,
+): RequestHandler {
+  return (req, res, next) => {
     const c = res.locals.caller as Caller | undefined;
     if (c && kinds.includes(c.kind)) return next();
+    onDenied?.(c, req);
     next(forbidden(`this endpoint is not available to ${c?.kind ?? 'anonymous'} callers`));
   };
 }

@@ -41,7 +41,14 @@ const retryAfter = (res: Response, reset: Date | undefined, windowMs: number, no
   res.set('Retry-After', String(Math.max(1, s)));
 };
 
-export function rateGuards(settings: RateLimits, stores?: RateStoreFactory): RateGuards {
+/** Told of each attempt refused for too many failed authentications (the audit trail). */
+export type OnAuthBlocked = (req: Request) => void;
+
+export function rateGuards(
+  settings: RateLimits,
+  stores?: RateStoreFactory,
+  onAuthBlocked?: OnAuthBlocked,
+): RateGuards {
   if (!settings.enabled) return { byAddress: pass, authenticated: (a) => a };
   const store = (name: string): Store => stores?.(name) ?? new MemoryStore();
   const windowMs = settings.windowSeconds * 1000;
@@ -96,6 +103,7 @@ export function rateGuards(settings: RateLimits, stores?: RateStoreFactory): Rat
     Promise.resolve(failed.get?.(key))
       .then((info) => {
         if (info && info.totalHits >= settings.failedAuth) {
+          onAuthBlocked?.(req);
           retryAfter(res, info.resetTime, failedWindowMs, Date.now());
           return next(
             tooManyRequests(

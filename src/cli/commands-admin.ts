@@ -15,6 +15,9 @@ export interface AdminFlags {
   to?: string;
   limit?: string;
   state?: string;
+  'nhs-number'?: string;
+  'correlation-id'?: string;
+  'referral-id'?: string;
 }
 
 function limitOf(flags: AdminFlags): number | undefined {
@@ -39,6 +42,9 @@ function filterFrom(flags: AdminFlags) {
     ...(flags.partner ? { partnerId: flags.partner } : {}),
     ...(flags.site ? { site: flags.site } : {}),
     ...(flags.reason ? { reason: flags.reason } : {}),
+    ...(flags['nhs-number'] ? { nhsNumber: flags['nhs-number'].replace(/\s+/g, '') } : {}),
+    ...(flags['correlation-id'] ? { correlationId: flags['correlation-id'] } : {}),
+    ...(flags['referral-id'] ? { referralId: flags['referral-id'] } : {}),
     ...(from ? { from } : {}),
     ...(to ? { to } : {}),
     ...(limit ? { limit } : {}),
@@ -46,7 +52,7 @@ function filterFrom(flags: AdminFlags) {
 }
 
 /** Opens the runtime for an admin command, after checking the admin credential is given. */
-async function adminRuntime(io: CliIo, what: string, opts: { redis: boolean; personKey: boolean }) {
+export async function adminRuntime(io: CliIo, what: string, opts: { redis: boolean; personKey: boolean }) {
   const rt = await openRuntime({
     env: io.env,
     cwd: io.cwd,
@@ -67,7 +73,7 @@ async function adminRuntime(io: CliIo, what: string, opts: { redis: boolean; per
   return { rt, caller };
 }
 
-async function using<T>(rt: Runtime, fn: () => Promise<T>): Promise<T> {
+export async function using<T>(rt: Runtime, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } finally {
@@ -85,7 +91,8 @@ export async function runDeadLetters(args: string[], flags: AdminFlags, io: CliI
     ]);
   const { rt, caller } = await adminRuntime(io, 'dead-letters', {
     redis: sub === 'replay' || sub === 'discard',
-    personKey: false,
+    // An NHS number is found through its keyed HMAC: the person-matching key is needed.
+    personKey: flags['nhs-number'] !== undefined,
   });
   const nb = rt.navbridge;
   return using(rt, async () => {
@@ -152,5 +159,85 @@ export async function runRecords(args: string[], flags: AdminFlags, io: CliIo): 
         });
     for (const o of outcomes) io.stdout.write(`${JSON.stringify(o)}\n`);
     return outcomes.some((o) => o.state !== 'remapped') ? EXIT.failed : EXIT.ok;
+  });
+}
+
+export interface AuditFlags {
+  actor?: string;
+  action?: string;
+  resource?: string;
+  outcome?: string;
+  from?: string;
+  to?: string;
+  after?: string;
+  limit?: string;
+}
+
+function auditQueryFrom(flags: AuditFlags) {
+  const date = (v: string | undefined, name: string) => {
+    if (v === undefined) return undefined;
+    const d = new Date(v);
+    if (Number.isNaN(d.getTime())) throw new UsageError(`--${name} must be a date or instant`);
+    return d;
+  };
+  if (flags.outcome !== undefined && !['success', 'failure', 'denied'].includes(flags.outcome))
+    throw new UsageError('--outcome must be success, failure or denied');
+  const after = flags.after === undefined ? undefined : Number(flags.after);
+  if (after !== undefined && (!Number.isInteger(after) || after < 0))
+    throw new UsageError('--after must be a row number (seq)');
+  const from = date(flags.from, 'from');
+  const to = date(flags.to, 'to');
+  const limit = limitOf(flags);
+  return {
+    ...(flags.actor ? { actor: flags.actor } : {}),
+    ...(flags.action ? { action: flags.action } : {}),
+    ...(flags.resource ? { resource: flags.resource } : {}),
+    ...(flags.outcome ? { outcome: flags.outcome as 'success' | 'failure' | 'denied' } : {}),
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
+    ...(after !== undefined ? { after } : {}),
+    ...(limit ? { limit } : {}),
+  };
+}
+
+/** `audit list [filters]`, `audit export [filters]` (every page, as AuditEvents) and `audit verify`. */
+export async function runAudit(args: string[], flags: AuditFlags, io: CliIo): Promise<number> {
+  const [sub, ...extra] = args;
+  if (sub !== 'list' && sub !== 'export' && sub !== 'verify')
+    throw new UsageError(`unknown command 'audit ${sub ?? ''}'`.trim(), ['use list, export or verify']);
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  const q = auditQueryFrom(flags);
+  const { rt, caller } = await adminRuntime(io, 'audit', { redis: false, personKey: false });
+  const nb = rt.navbridge;
+  return using(rt, async () => {
+    if (sub === 'verify') {
+      const verdict = await nb.verifyAudit(caller);
+      io.stdout.write(`${JSON.stringify(verdict)}\n`);
+      if (!verdict.ok)
+        io.stderr.write(
+          `navbridge: the audit chain is broken at row ${verdict.brokenAt} (${verdict.problem})\n`,
+        );
+      return verdict.ok ? EXIT.ok : EXIT.failed;
+    }
+    if (sub === 'list') {
+      const page = await nb.queryAudit(caller, q);
+      for (const row of page.entries) io.stdout.write(`${JSON.stringify(row)}\n`);
+      if (page.next !== undefined) io.stderr.write(`more: --after ${page.next}\n`);
+      return EXIT.ok;
+    }
+    // export: every page, up to --limit rows in all when given.
+    let after = q.after;
+    let left = q.limit ?? Number.POSITIVE_INFINITY;
+    for (;;) {
+      const { bundle, next } = await nb.exportAuditEvents(caller, {
+        ...q,
+        ...(after !== undefined ? { after } : {}),
+        limit: Math.min(1000, left),
+      });
+      for (const e of bundle.entry ?? []) io.stdout.write(`${JSON.stringify(e.resource)}\n`);
+      left -= bundle.entry?.length ?? 0;
+      if (next === undefined || left <= 0) return EXIT.ok;
+      after = next;
+    }
   });
 }

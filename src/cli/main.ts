@@ -5,8 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readEnvironment } from '../config/load-config.js';
-import { runDeadLetters, runRecords } from './commands-admin.js';
+import { runAudit, runDeadLetters, runRecords } from './commands-admin.js';
 import { runHashKey } from './commands-auth.js';
+import { runKeys, runPrune } from './commands-keys.js';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
 import { runMap, runValidate } from './commands-records.js';
 import { runMigrate, runServe, runStart, runWorker } from './commands-run.js';
@@ -37,6 +38,7 @@ Usage:
   navbridge serve [--port N]
       Run the HTTP API (/health, /admin, /api/v1, /fhir, /api/openapi.json) on PORT (default 8080).
   navbridge dead-letters list [--partner P] [--site S] [--reason R] [--from T] [--to T] [--limit N]
+                [--nhs-number N] [--correlation-id ID] [--referral-id ID]
   navbridge dead-letters show <exchange-id>
   navbridge dead-letters replay <exchange-id> | replay [filters]   [--remap]
   navbridge dead-letters discard <exchange-id> --reason TEXT
@@ -45,6 +47,21 @@ Usage:
   navbridge records remap <id> | remap --site S
       Records and inbound requests kept because their mapping failed; remap re-runs them with the
       current mappings (needs the admin credential; audited).
+  navbridge audit list [--actor A] [--action A] [--resource R] [--outcome O] [--from T] [--to T]
+                       [--after SEQ] [--limit N]
+  navbridge audit export [filters]
+  navbridge audit verify
+      The audit trail (needs the admin credential): list rows (NDJSON), export every matching row as
+      FHIR AuditEvent resources (NDJSON), verify the hash chain (exit 1 naming the first broken row).
+  navbridge keys generate [ID]
+      Print a new master key entry (ID:base64 of 32 random bytes) for NAVBRIDGE_MASTER_KEYS.
+  navbridge keys status
+  navbridge keys rotate [--batch N]
+      Count sealed rows by master key; reseal, in batches while the service runs, every row that is
+      plaintext or under a key other than the active one (admin credential; audited).
+  navbridge prune
+      Delete payloads past their retention days (config retention.*): rows, metadata and the audit
+      trail are kept (admin credential; audited). Workers also prune every retention.intervalMs.
   navbridge hash-key < key.txt
       Print the SHA-256 hex digest of a navigator API key read on stdin (for apiKeys[].sha256).
   navbridge help
@@ -82,12 +99,21 @@ const OPTIONS = {
   'skip-validation': { type: 'boolean' },
   partner: { type: 'string' },
   reason: { type: 'string' },
+  actor: { type: 'string' },
+  action: { type: 'string' },
+  resource: { type: 'string' },
+  outcome: { type: 'string' },
+  after: { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
   limit: { type: 'string' },
   port: { type: 'string' },
   remap: { type: 'boolean' },
   state: { type: 'string' },
+  batch: { type: 'string' },
+  'nhs-number': { type: 'string' },
+  'correlation-id': { type: 'string' },
+  'referral-id': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -178,6 +204,28 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
           io,
           io.signal ?? processSignal(),
         );
+      case 'audit': {
+        const f = values as Record<string, string | undefined>;
+        const pick = (k: string) => (f[k] !== undefined ? { [k]: f[k] } : {});
+        return await runAudit(
+          rest,
+          {
+            ...pick('actor'),
+            ...pick('action'),
+            ...pick('resource'),
+            ...pick('outcome'),
+            ...pick('from'),
+            ...pick('to'),
+            ...pick('after'),
+            ...pick('limit'),
+          },
+          io,
+        );
+      }
+      case 'prune':
+        return await runPrune(rest, io);
+      case 'keys':
+        return await runKeys(rest, { ...(values.batch !== undefined ? { batch: values.batch } : {}) }, io);
       case 'dead-letters':
       case 'records': {
         const f = values as Record<string, string | undefined>;
@@ -190,6 +238,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
           ...pick('to'),
           ...pick('limit'),
           ...pick('state'),
+          ...pick('nhs-number'),
+          ...pick('correlation-id'),
+          ...pick('referral-id'),
           ...(values.remap ? { remap: true } : {}),
         };
         return command === 'records'

@@ -2,10 +2,16 @@
 // expired (their worker died) go back to the queue with a new token; queued heads whose job is gone
 // (Redis lost it, or the process died between commit and enqueue) are added again; and heads whose
 // job is held, unclaimed, by a worker that died before claiming it get a new token (so a new job),
-// instead of waiting for BullMQ's own lock expiry and stall check.
+// instead of waiting for BullMQ's own lock expiry and stall check; and retries overdue by
+// PostgreSQL's clock whose job is still delayed (a clock jumped) get a new job that runs now.
 import type { Logger } from 'pino';
 import { readCircuits } from '../store/circuits.js';
-import { findQueuedHeads, releaseExpiredLeases, rotateQueueToken } from '../store/claims.js';
+import {
+  findOverdueRetries,
+  findQueuedHeads,
+  releaseExpiredLeases,
+  rotateQueueToken,
+} from '../store/claims.js';
 import type { Db } from '../store/db.js';
 import type { QueueJob } from '../store/exchanges.js';
 import { jobId, type QueueSet } from './queues.js';
@@ -43,10 +49,23 @@ export async function sweep(opts: SweeperOptions): Promise<number> {
       } else if (states[i] === 'unknown') jobs.push(head);
     }
   }
+  jobs.push(...(await overdueRetries(opts, known)));
   await opts.queues.enqueue(jobs);
   await offerTrials(opts);
   if (jobs.length) opts.logger.info({ event: 'sweep', queued: jobs.length }, 'sweeper re-queued exchanges');
   return jobs.length;
+}
+
+/** Overdue retries whose job is still delayed: a new token (a new job, due now); the old job is stale. */
+async function overdueRetries(opts: SweeperOptions, known: ReadonlySet<string>): Promise<QueueJob[]> {
+  const out: QueueJob[] = [];
+  for (const job of await findOverdueRetries(opts.db, opts.requeueAfterMs, SWEEP_BATCH)) {
+    if (!known.has(job.partnerId)) continue;
+    if ((await opts.queues.queue(job.partnerId).getJobState(jobId(job))) !== 'delayed') continue;
+    const fresh = await rotateQueueToken(opts.db, job);
+    if (fresh) out.push({ ...fresh, notBefore: null });
+  }
+  return out;
 }
 
 /**

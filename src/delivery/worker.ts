@@ -13,10 +13,12 @@ import {
 } from '../store/circuits.js';
 import type { Db } from '../store/db.js';
 import { partnerResourceStore } from '../store/partner-resources.js';
+import type { PruneCounts, RetentionPolicy } from '../store/retention.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { deliver } from './deliver.js';
 import { createAuthProvider } from './partner-auth.js';
 import { PartnerClient } from './partner-client.js';
+import { startPruner } from './pruner.js';
 import { type JobData, jobDataSchema, type QueueSet } from './queues.js';
 import { sweep } from './sweeper.js';
 
@@ -33,11 +35,15 @@ export interface WorkerOptions {
   leaseMs: number;
   sweepIntervalMs: number;
   requeueAfterMs: number;
+  /** Retention: payloads past their days are pruned on this schedule (absent: no pruning here). */
+  retention?: RetentionPolicy & { intervalMs: number };
 }
 
 export interface DeliveryWorkers {
   /** One sweep now: release expired leases, re-queue heads that may have been lost. */
   sweep(): Promise<number>;
+  /** One retention run now (undefined without a retention policy). */
+  prune(): Promise<PruneCounts | undefined>;
   close(): Promise<void>;
 }
 
@@ -131,11 +137,16 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
       });
   }, opts.sweepIntervalMs);
   timer.unref();
+  const pruner = opts.retention
+    ? startPruner({ db, policy: opts.retention, intervalMs: opts.retention.intervalMs, logger })
+    : undefined;
 
   return {
     sweep: sweepOnce,
+    prune: async () => pruner?.prune(),
     async close() {
       clearInterval(timer);
+      pruner?.stop();
       // close() stops taking jobs and waits for in-flight deliveries; bounded, whatever is down.
       const graceful = Promise.all(workers.map((w) => w.close()));
       const timedOut = await Promise.race([

@@ -6,9 +6,10 @@ import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, type JSONWebKeySet, j
 import { unauthorized } from '../errors/index.js';
 import type { AppConfig } from '../settings/app-config.js';
 import type { Secrets } from '../settings/env.js';
+import { audit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import { claimTokenId } from '../store/seen-tokens.js';
-import type { Caller } from './types.js';
+import { actorOf, type Caller } from './types.js';
 
 /** A partner's token may live at most this long from now (SMART Backend Services: 5 minutes). */
 export const MAX_TOKEN_LIFETIME_S = 300;
@@ -23,6 +24,8 @@ export interface Credentials {
   bearer?: string;
   /** SHA-256 (lower-case hex) of the verified client certificate of the connection (mutual TLS). */
   clientCertificate?: string;
+  /** The client's network address (a failed authentication is audited with it). */
+  address?: string;
 }
 
 export interface AuthenticatorDeps {
@@ -143,18 +146,46 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
       : undefined;
   };
 
-  return async ({ apiKey, bearer, clientCertificate }) => {
+  /** The configured client a token claims to be (its unverified `iss`), named only if it is one. */
+  const claimedClient = (token: string): string | undefined => {
+    try {
+      const iss = decodeJwt(token).iss;
+      const entry = typeof iss === 'string' ? clients.get(iss) : undefined;
+      return entry ? actorOf(entry.caller) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  /** Every failed authentication is an audit row: no credential, never the presented secret. */
+  const failed = async (c: Credentials, reason: 'missing' | 'invalid', message: string): Promise<never> => {
+    const credential = c.apiKey !== undefined ? 'api-key' : c.bearer !== undefined ? 'bearer' : 'none';
+    const claimed = c.bearer !== undefined && c.apiKey === undefined ? claimedClient(c.bearer) : undefined;
+    await audit(deps.db, {
+      actor: 'anonymous',
+      action: 'authenticate',
+      targetType: 'credential',
+      targetId: null,
+      outcome: 'failure',
+      sourceAddress: c.address,
+      detail: { credential, reason, ...(claimed ? { claimed } : {}) },
+    }).catch(() => {});
+    throw unauthorized(message, reason === 'invalid' ? { code: 'security' } : undefined);
+  };
+
+  return async (c) => {
+    const { apiKey, bearer, clientCertificate } = c;
     if (apiKey === undefined && bearer === undefined)
-      throw unauthorized('credentials are required (bearer token or X-API-Key)');
+      return failed(c, 'missing', 'credentials are required (bearer token or X-API-Key)');
     if (apiKey !== undefined) {
       const site = siteByKey(apiKey);
-      if (!site) throw unauthorized('the API key is not valid', { code: 'security' });
+      if (!site) return failed(c, 'invalid', 'the API key is not valid');
       return site;
     }
     const token = bearer as string;
     if (adminHash && timingSafeEqual(sha256(token), adminHash)) return { kind: 'admin', actor: adminActor };
     const caller = await clientByJwt(token, clientCertificate);
-    if (!caller) throw unauthorized('the bearer token is not valid', { code: 'security' });
+    if (!caller) return failed(c, 'invalid', 'the bearer token is not valid');
     return caller;
   };
 }

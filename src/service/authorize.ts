@@ -6,7 +6,7 @@ import { forbidden, notFound } from '../errors/index.js';
 import { consentAllows, type RouteRole, type SharingAgreement } from '../routing/index.js';
 import type { Receives } from '../settings/app-config.js';
 import { audit } from '../store/audit.js';
-import { actorOf, type Caller, type ServiceDeps } from './types.js';
+import { type Caller, type ServiceDeps, whoOf } from './types.js';
 
 /** A partner's copy of a resource, from an exchange addressed to it (src/store/inbound.ts). */
 export interface PartnerCopy {
@@ -24,7 +24,7 @@ export type Access =
   /** Referrals of a site, or of every site in scope. */
   | { action: 'read-referrals'; site: string | undefined }
   /** One referral or exchange of a site. */
-  | { action: 'read-site-data'; site: string; what: 'referral' | 'exchange' }
+  | { action: 'read-site-data'; site: string; what: 'referral' | 'exchange'; id?: string }
   /** A partner reading a resource navbridge made: only what was delivered, or would be now, to it. */
   | { action: 'read-partner-copy'; copy: PartnerCopy; sharing: SharingAgreement | undefined }
   /** Dead letters, payload views, kept failures, replays, remaps. */
@@ -106,10 +106,16 @@ export async function authorize(
   const d = decide(caller, access);
   if (d.allowed) return;
   await audit(deps.db, {
-    actor: caller ? actorOf(caller) : 'cli',
+    ...whoOf(caller),
     action: 'access-denied',
     targetType: access.action,
-    targetId: access.action === 'read-partner-copy' ? access.copy.exchangeId : null,
+    targetId:
+      access.action === 'read-partner-copy'
+        ? access.copy.exchangeId
+        : access.action === 'read-site-data'
+          ? (access.id ?? null)
+          : null,
+    outcome: 'denied',
     detail: { reason: d.reason, answer: d.answer },
   }).catch(() => {});
   throw d.answer === 'forbidden'

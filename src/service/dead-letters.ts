@@ -3,40 +3,66 @@
 // it only reopens the exchange; the head-of-line rule decides when it is queued.
 import type { Bundle } from 'fhir/r4.js';
 import { conflict, notFound, unprocessable } from '../errors/index.js';
+import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
 import { runMappingPipeline } from '../mapping/index.js';
 import type { RecordOf, RecordType } from '../records/index.js';
 import { routeBundle } from '../routing/index.js';
 import { audit } from '../store/audit.js';
 import { inTransaction } from '../store/db.js';
 import {
-  type DeadLetterFilter,
   type DeadLetterSummary,
   discardDeadLetter as discardInStore,
   listDeadLetters as listInStore,
   type ReopenResult,
   replayDeadLetter as replayInStore,
+  type DeadLetterFilter as StoreFilter,
 } from '../store/dead-letters.js';
 import { type Exchange, getExchange, type QueueJob } from '../store/exchanges.js';
+import { personKey } from '../store/persons.js';
 import { getRecord } from '../store/records.js';
 import { type AttemptView, exchangeWithAttempts } from '../store/referral-queries.js';
 import { referralOwner } from '../store/referrals.js';
 import { authorize } from './authorize.js';
 import { contextFromStore } from './context.js';
 import { enabledSite, payloadFor } from './submit.js';
-import { actorOf, type Caller, type ServiceDeps } from './types.js';
+import { type Caller, type ServiceDeps, whoOf } from './types.js';
 
-export type { DeadLetterFilter, DeadLetterSummary } from '../store/dead-letters.js';
+export type { DeadLetterSummary } from '../store/dead-letters.js';
+
+/**
+ * What an admin may search dead letters by: the store's filter, with an NHS number in place of the
+ * person's blind index (payloads are sealed: the number is found through its keyed HMAC, never read).
+ */
+export type DeadLetterFilter = Omit<StoreFilter, 'personKey'> & { nhsNumber?: string };
+
+function storeFilter(deps: Pick<ServiceDeps, 'personKey'>, f: DeadLetterFilter): StoreFilter {
+  const { nhsNumber, ...rest } = f;
+  if (nhsNumber === undefined) return rest;
+  if (!deps.personKey) throw unprocessable('searching by NHS number needs the person-matching key');
+  return {
+    ...rest,
+    personKey: personKey(deps.personKey, { system: IDENTIFIER_SYSTEMS['nhs-number'], value: nhsNumber }),
+  };
+}
 
 /** An exchange as the admin sees it: everything but the queue and claim tokens, with its attempts. */
 export type ExchangeDetail = Omit<Exchange, 'queueToken' | 'claimToken'> & { attempts: AttemptView[] };
 
 export async function listDeadLetters(
-  deps: Pick<ServiceDeps, 'db'>,
+  deps: Pick<ServiceDeps, 'db' | 'personKey'>,
   caller: Caller,
   filter: DeadLetterFilter,
 ): Promise<DeadLetterSummary[]> {
   await authorize(deps, caller, { action: 'administer' });
-  return listInStore(deps.db, filter);
+  const found = await listInStore(deps.db, storeFilter(deps, filter));
+  await audit(deps.db, {
+    ...whoOf(caller),
+    action: 'list-dead-letters',
+    targetType: 'exchange',
+    targetId: null,
+    detail: { count: found.length },
+  });
+  return found;
 }
 
 /** One exchange with its payload: the view is audited (patient data). */
@@ -48,19 +74,38 @@ export async function showExchange(
   await authorize(deps, caller, { action: 'administer' });
   const x = await inTransaction(deps.db, async (tx) => {
     const found = await getExchange(tx, id);
-    if (found)
-      await audit(tx, {
-        actor: actorOf(caller),
-        action: 'view-payload',
-        targetType: 'exchange',
-        targetId: id,
-      });
+    await audit(tx, {
+      ...whoOf(caller),
+      action: 'view-payload',
+      targetType: 'exchange',
+      targetId: id,
+      ...(found ? {} : { outcome: 'failure' as const, detail: { answer: 'not-found' } }),
+    });
     return found;
   });
   if (!x) throw notFound('exchange');
   const { queueToken: _q, claimToken: _c, ...visible } = x;
   const attempts = (await exchangeWithAttempts(deps.db, id))?.attempts ?? [];
   return { ...visible, attempts };
+}
+
+/** A replay or discard that found nothing to reopen is in the trail too, as a failure. */
+async function auditUnopened(
+  deps: Pick<ServiceDeps, 'db'>,
+  caller: Caller,
+  action: 'replay' | 'discard',
+  id: string,
+  r: ReopenResult,
+): Promise<void> {
+  if (r.kind === 'done') return;
+  await audit(deps.db, {
+    ...whoOf(caller),
+    action,
+    targetType: 'exchange',
+    targetId: id,
+    outcome: 'failure',
+    detail: r.kind === 'not-dead' ? { answer: 'not-dead', status: r.status } : { answer: 'not-found' },
+  }).catch(() => {});
 }
 
 function reopened(id: string, r: ReopenResult): QueueJob[] {
@@ -119,7 +164,10 @@ export async function replayDeadLetters(
   opts: { remap?: boolean } = {},
 ): Promise<{ replayed: string[] }> {
   await authorize(deps, caller, { action: 'administer' });
-  const ids = 'id' in target ? [target.id] : (await listInStore(deps.db, target.filter)).map((d) => d.id);
+  const ids =
+    'id' in target
+      ? [target.id]
+      : (await listInStore(deps.db, storeFilter(deps, target.filter))).map((d) => d.id);
   const replayed: string[] = [];
   for (const id of ids) {
     let remapped: { payload: Bundle; mappingVersion: string } | undefined;
@@ -128,10 +176,9 @@ export async function replayDeadLetters(
       if (!x) throw notFound('exchange');
       remapped = await remapExchange(deps, x);
     }
-    const jobs = reopened(
-      id,
-      await inTransaction(deps.db, (tx) => replayInStore(tx, id, actorOf(caller), remapped ?? {})),
-    );
+    const r = await inTransaction(deps.db, (tx) => replayInStore(tx, id, whoOf(caller), remapped ?? {}));
+    await auditUnopened(deps, caller, 'replay', id, r);
+    const jobs = reopened(id, r);
     await deps.enqueue(jobs);
     replayed.push(id);
   }
@@ -145,10 +192,9 @@ export async function discardDeadLetter(
   reason: string,
 ): Promise<{ discarded: string[] }> {
   await authorize(deps, caller, { action: 'administer' });
-  const jobs = reopened(
-    id,
-    await inTransaction(deps.db, (tx) => discardInStore(tx, id, actorOf(caller), reason)),
-  );
+  const r = await inTransaction(deps.db, (tx) => discardInStore(tx, id, whoOf(caller), reason));
+  await auditUnopened(deps, caller, 'discard', id, r);
+  const jobs = reopened(id, r);
   await deps.enqueue(jobs);
   return { discarded: [id] };
 }

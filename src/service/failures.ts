@@ -5,6 +5,7 @@
 import { conflict, isNavbridgeError, notFound } from '../errors/index.js';
 import type { InboundKind } from '../intake/index.js';
 import type { RecordType } from '../records/index.js';
+import { audit } from '../store/audit.js';
 import {
   type FailureFilter,
   failAgain,
@@ -16,7 +17,7 @@ import type { ReferralRequester } from '../store/referrals.js';
 import { authorize } from './authorize.js';
 import { receiveReferral } from './receive-referral.js';
 import { type SubmitOptions, submitRecord } from './submit.js';
-import type { Caller, ServiceDeps } from './types.js';
+import { type Caller, type ServiceDeps, whoOf } from './types.js';
 
 export type { FailureFilter, RecordFailure } from '../store/failures.js';
 
@@ -31,7 +32,15 @@ export async function listFailedRecords(
   filter: FailureFilter,
 ): Promise<FailureSummary[]> {
   await authorize(deps, caller, { action: 'administer' });
-  return (await listInStore(deps.db, filter)).map(summary);
+  const found = (await listInStore(deps.db, filter)).map(summary);
+  await audit(deps.db, {
+    ...whoOf(caller),
+    action: 'list-failed-records',
+    targetType: 'record-failure',
+    targetId: null,
+    detail: { count: found.length },
+  });
+  return found;
 }
 
 export interface RemapOutcome {
@@ -41,7 +50,20 @@ export interface RemapOutcome {
   error?: unknown;
 }
 
-async function remapOne(deps: ServiceDeps, f: RecordFailure): Promise<RemapOutcome> {
+/** The remap as the admin asked for it, with its outcome (the re-run's own rows follow it). */
+async function remapOne(deps: ServiceDeps, caller: Caller, f: RecordFailure): Promise<RemapOutcome> {
+  const out = await rerun(deps, f);
+  await audit(deps.db, {
+    ...whoOf(caller),
+    action: 'remap',
+    targetType: 'record-failure',
+    targetId: f.id,
+    outcome: out.state === 'remapped' ? 'success' : 'failure',
+  });
+  return out;
+}
+
+async function rerun(deps: ServiceDeps, f: RecordFailure): Promise<RemapOutcome> {
   try {
     if (f.kind === 'record') {
       const o = f.options as SubmitOptions & { requester?: ReferralRequester };
@@ -70,7 +92,7 @@ export async function remapFailure(deps: ServiceDeps, caller: Caller, id: string
   if (!f) throw notFound('failed record');
   if (f.state !== 'mapping-failed')
     throw conflict(`failed record ${id} is ${f.state} already`, { expression: 'id' });
-  return remapOne(deps, f);
+  return remapOne(deps, caller, f);
 }
 
 /** Re-runs every kept failure (of a site, when given), oldest first. */
@@ -82,6 +104,6 @@ export async function remapFailures(
   await authorize(deps, caller, { action: 'administer' });
   const out: RemapOutcome[] = [];
   for (const f of await listInStore(deps.db, { ...filter, state: 'mapping-failed' }))
-    out.push(await remapOne(deps, f));
+    out.push(await remapOne(deps, caller, f));
   return out;
 }

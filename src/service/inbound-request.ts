@@ -22,7 +22,7 @@ import { audit } from '../store/audit.js';
 import { keepFailure } from '../store/failures.js';
 import type { ReferralRequester } from '../store/referrals.js';
 import type { SubmitResult } from './submit.js';
-import { actorOf, type Caller, type ServiceDeps } from './types.js';
+import { type Caller, type ServiceDeps, whoOf } from './types.js';
 
 export interface InboundRequest {
   kind: InboundKind;
@@ -31,6 +31,8 @@ export interface InboundRequest {
   requestId?: string;
   /** X-Correlation-Id: kept with the inbound exchange and echoed. */
   correlationId?: string;
+  /** The client's network address (audit trail); set by the service from the caller. */
+  sourceAddress?: string;
 }
 
 export interface ReceiveOutcome {
@@ -222,7 +224,30 @@ export async function keepInboundFailure(
       ...(req.correlationId ? { correlationId: req.correlationId } : {}),
     },
     error: err.outcome,
+    hashKey: deps.personKey,
   });
+}
+
+/**
+ * A request refused at the HTTP edge before any use case ran: blocked after too many failed
+ * authentications (429), or the wrong kind of caller for the endpoint (403). Best effort.
+ */
+export async function auditEdgeRefusal(
+  deps: Pick<ServiceDeps, 'db'>,
+  caller: Caller | undefined,
+  r: { kind: 'failed-auth-limit' | 'wrong-kind'; route: string; address?: string | undefined },
+): Promise<void> {
+  const who = caller ? whoOf(caller) : { actor: 'anonymous' };
+  await audit(deps.db, {
+    ...who,
+    ...(r.address && !who.sourceAddress ? { sourceAddress: r.address } : {}),
+    action: r.kind === 'wrong-kind' ? 'access-denied' : 'authenticate',
+    targetType: r.kind === 'wrong-kind' ? 'endpoint' : 'credential',
+    targetId: r.kind === 'wrong-kind' ? r.route : null,
+    outcome: r.kind === 'wrong-kind' ? 'denied' : 'failure',
+    detail:
+      r.kind === 'wrong-kind' ? { reason: 'wrong kind of caller' } : { reason: 'blocked', route: r.route },
+  }).catch(() => {});
 }
 
 /** A refused inbound request leaves an audit row (no patient data). Best effort: never hides the error. */
@@ -232,7 +257,8 @@ export async function auditRefusal(
   detail: { route: string; code: string; requestId?: string },
 ): Promise<void> {
   await audit(deps.db, {
-    actor: actorOf(caller),
+    ...whoOf(caller),
+    outcome: 'failure',
     action: 'inbound-refused',
     targetType: 'inbound-request',
     targetId: detail.requestId ?? null,

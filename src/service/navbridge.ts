@@ -1,7 +1,9 @@
 // The service's one object: every use case, one door each, bound to its dependencies. The API and
 // the CLI hold this and nothing below it; they translate HTTP or argv into these calls and back.
 import type { RecordType } from '../records/index.js';
+import type { RetentionConfig } from '../settings/app-config.js';
 import { pingDb } from '../store/db.js';
+import { type AuditQuery, exportAuditEvents, queryAudit, verifyAudit } from './audit-trail.js';
 import type { Authenticate } from './authenticate.js';
 import {
   type DeadLetterFilter,
@@ -12,9 +14,12 @@ import {
   showExchange,
 } from './dead-letters.js';
 import { type FailureFilter, listFailedRecords, remapFailure, remapFailures } from './failures.js';
+import { auditEdgeRefusal } from './inbound-request.js';
+import { keyStatus, rotateKeys } from './keys.js';
 import { type ReadableType, readPartnerResource, searchPartnerTasks } from './partner-reads.js';
 import { auditRefusal, type InboundRequest, receiveReferral } from './receive-referral.js';
 import { listReferrals, type ReferralQuery, showExchangeState, showReferral } from './referrals.js';
+import { prunePayloads } from './retention.js';
 import { type SubmitOptions, submitRecord } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
 
@@ -43,6 +48,8 @@ export function createNavbridge(deps: NavbridgeDeps) {
     receiveReferral: (caller: Caller, req: InboundRequest) => receiveReferral(deps, caller, req),
     auditRefusal: (caller: Caller, detail: Parameters<typeof auditRefusal>[2]) =>
       auditRefusal(deps, caller, detail),
+    auditEdgeRefusal: (caller: Caller | undefined, r: Parameters<typeof auditEdgeRefusal>[2]) =>
+      auditEdgeRefusal(deps, caller, r),
     readPartnerResource: (caller: Caller, type: ReadableType, id: string) =>
       readPartnerResource(deps, caller, type, id),
     searchPartnerTasks: (caller: Caller, focus: unknown) => searchPartnerTasks(deps, caller, focus),
@@ -59,6 +66,12 @@ export function createNavbridge(deps: NavbridgeDeps) {
     remapFailure: (caller: Caller, id: string) => remapFailure(deps, caller, id),
     remapFailures: (caller: Caller, filter: { site?: string; limit?: number }) =>
       remapFailures(deps, caller, filter),
+    queryAudit: (caller: Caller, q: AuditQuery) => queryAudit(deps, caller, q),
+    exportAuditEvents: (caller: Caller, q: AuditQuery) => exportAuditEvents(deps, caller, q),
+    verifyAudit: (caller: Caller) => verifyAudit(deps, caller),
+    rotateKeys: (caller: Caller, opts?: Parameters<typeof rotateKeys>[2]) => rotateKeys(deps, caller, opts),
+    keyStatus: (caller: Caller) => keyStatus(deps, caller),
+    prunePayloads: (caller: Caller, policy: RetentionConfig) => prunePayloads(deps, caller, policy),
   });
 }
 

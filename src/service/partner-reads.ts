@@ -5,10 +5,11 @@ import type { Resource } from 'fhir/r4.js';
 import { badRequest, notFound } from '../errors/index.js';
 import { resourceId } from '../fhir/ids.js';
 import type { SharingAgreement } from '../routing/index.js';
+import { audit } from '../store/audit.js';
 import { type CarriedResource, carriedResources } from '../store/inbound.js';
 import { currentSharing } from '../store/records.js';
 import { authorize, decide } from './authorize.js';
-import type { Caller, ServiceDeps } from './types.js';
+import { type Caller, type ServiceDeps, whoOf } from './types.js';
 
 export type ReadableType = 'ServiceRequest' | 'Task';
 
@@ -42,6 +43,24 @@ async function readableCopy(
   return undefined;
 }
 
+async function auditRead(
+  deps: Deps,
+  caller: Caller,
+  type: ReadableType,
+  id: string,
+  copy: CarriedResource | undefined,
+): Promise<void> {
+  await audit(deps.db, {
+    ...whoOf(caller),
+    action: 'read',
+    targetType: type,
+    targetId: id,
+    ...(copy
+      ? { detail: { exchange: copy.exchangeId, site: copy.site, referralId: copy.referralId } }
+      : { outcome: 'failure' as const, detail: { answer: 'not-found' } }),
+  });
+}
+
 /** One resource by type and id. */
 export async function readPartnerResource(
   deps: Deps,
@@ -50,6 +69,8 @@ export async function readPartnerResource(
   id: string,
 ): Promise<Resource> {
   const copy = await readableCopy(deps, caller, type, id);
+  // Every read is in the trail, found or not: a probe for another partner's id leaves its row.
+  await auditRead(deps, caller, type, id, copy);
   if (!copy) throw notFound();
   return copy.resource;
 }
@@ -69,10 +90,9 @@ export async function searchPartnerTasks(
     });
   const focusId = m[1]!;
   const sr = await readableCopy(deps, caller, 'ServiceRequest', focusId).catch(() => undefined);
-  const task = sr
-    ? await readableCopy(deps, caller, 'Task', resourceId(sr.site, 'Task', sr.referralId)).catch(
-        () => undefined,
-      )
-    : undefined;
+  const taskId = sr ? resourceId(sr.site, 'Task', sr.referralId) : undefined;
+  const task = taskId ? await readableCopy(deps, caller, 'Task', taskId).catch(() => undefined) : undefined;
+  await auditRead(deps, caller, 'ServiceRequest', focusId, sr);
+  if (taskId) await auditRead(deps, caller, 'Task', taskId, task);
   return { tasks: task ? [task.resource] : [], focusId };
 }

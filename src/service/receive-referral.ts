@@ -115,6 +115,7 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
   });
   await audit(tx, {
     actor: `partner:${partner.id}`,
+    sourceAddress: req.sourceAddress,
     action: 'inbound-received',
     targetType: 'exchange',
     targetId: exchangeId,
@@ -172,6 +173,7 @@ async function acknowledgeResponse(
       throw duplicateRequest();
     await audit(tx, {
       actor: `partner:${partner.id}`,
+      sourceAddress: req.sourceAddress,
       action: 'inbound-received',
       targetType: 'message',
       targetId: answered,
@@ -194,6 +196,7 @@ export async function receiveReferral(
 ): Promise<ReceiveOutcome> {
   await authorize(deps, caller, { action: 'refer' });
   const partner = partnerOf(deps, caller);
+  if (caller.address) req = { ...req, sourceAddress: caller.address };
   let site: string | undefined;
   try {
     const read = readInbound(req.kind, req.body);

@@ -2,6 +2,7 @@
 // with service clocks and flags, one referral in detail, and an exchange's delivery state. Anything
 // outside the scope is answered 404, exactly as if it did not exist.
 import { badRequest, notFound } from '../errors/index.js';
+import { audit } from '../store/audit.js';
 import {
   type AttemptView,
   type ExchangeView,
@@ -19,7 +20,7 @@ import type { ReferralStatus } from '../store/referrals.js';
 import { authorize } from './authorize.js';
 import { clocksOf, type ReferralSummary, recordFlags, summaryOf } from './referral-views.js';
 import { enabledSite } from './submit.js';
-import type { Caller, ServiceDeps } from './types.js';
+import { type Caller, type ServiceDeps, whoOf } from './types.js';
 
 export type { ReferralSummary } from './referral-views.js';
 
@@ -66,12 +67,38 @@ export async function listReferrals(
   }
   if (q.due) out = out.filter((s) => s.clocks.nonEngagement.due);
   if (q.limit) out = out.slice(0, q.limit);
+  await audit(deps.db, {
+    ...whoOf(caller),
+    action: 'list-referrals',
+    targetType: 'referral',
+    targetId: null,
+    detail: { ...scope, count: out.length, ids: out.slice(0, 100).map((r) => r.id) },
+  });
   return { now: now.toISOString(), referrals: out };
 }
 
 export async function showReferral(deps: Deps, caller: Caller, id: string, site?: string) {
   const matches = await findReferralsById(deps.db, id, await scopeOf(deps, caller, site));
-  if (!matches.length) throw notFound('referral');
+  if (!matches.length) {
+    // Another tenant's referral: refused (audited as denied) and answered as if it did not exist.
+    if (caller.kind === 'site')
+      for (const other of await findReferralsById(deps.db, id, {}))
+        await authorize(deps, caller, {
+          action: 'read-site-data',
+          site: other.site,
+          what: 'referral',
+          id: `${other.site}/${other.referralId}`,
+        });
+    await audit(deps.db, {
+      ...whoOf(caller),
+      action: 'read',
+      targetType: 'referral',
+      targetId: id,
+      outcome: 'failure',
+      detail: { answer: 'not-found' },
+    });
+    throw notFound('referral');
+  }
   if (matches.length > 1)
     throw badRequest('query.site: this referral id exists at more than one site; name the site', {
       code: 'multiple-matches',
@@ -88,6 +115,13 @@ export async function showReferral(deps: Deps, caller: Caller, id: string, site?
     row,
     clocksOf(row, historyOf(histories, row), enabledSite(deps, row.site), deps.now()),
   );
+  await audit(deps.db, {
+    ...whoOf(caller),
+    action: 'read',
+    targetType: 'referral',
+    targetId: `${row.site}/${row.referralId}`,
+    detail: { record: record ? record.version : null },
+  });
   return {
     ...summary,
     flags: [...summary.flags, ...recordFlags(record?.payload, linked)],
@@ -110,8 +144,9 @@ export async function showExchangeState(
   await authorize(
     deps,
     caller,
-    { action: 'read-site-data', site: found.exchange.site, what: 'exchange' },
+    { action: 'read-site-data', site: found.exchange.site, what: 'exchange', id },
     'exchange',
   );
+  await audit(deps.db, { ...whoOf(caller), action: 'read', targetType: 'exchange', targetId: id });
   return { ...found.exchange, attempts: found.attempts };
 }

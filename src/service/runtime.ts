@@ -21,6 +21,7 @@ import { type DeliveryWorkers, startDeliveryWorkers } from '../delivery/worker.j
 import { type Env, type EnvSettings, redactUrl, type Secrets } from '../settings/env.js';
 import { closeDb, type Db, migrate, openDb, pingDb } from '../store/db.js';
 import type { QueueJob } from '../store/exchanges.js';
+import { type KeyProvider, localKeyProvider } from '../store/sealing.js';
 import { adminDigest, createAuthenticator, isAdminToken } from './authenticate.js';
 import { createNavbridge, type Navbridge } from './navbridge.js';
 
@@ -69,20 +70,48 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-async function openDatabase(env: EnvSettings): Promise<Db> {
+/** Migrations run as the owner (MIGRATION_DATABASE_URL, else DATABASE_URL) and create the app role. */
+const migrateAsOwner = (env: EnvSettings) =>
+  migrate({
+    databaseUrl: env.MIGRATION_DATABASE_URL ?? env.DATABASE_URL,
+    role: env.NAVBRIDGE_DB_ROLE,
+    ...(env.NAVBRIDGE_DB_SCHEMA ? { schema: env.NAVBRIDGE_DB_SCHEMA } : {}),
+  });
+
+/** The master keys from the environment as a key provider (a KMS-backed one would be built here). */
+export function keyProviderOf(secrets: Secrets): KeyProvider {
+  const mk = secrets.masterKeys;
+  if (!mk) throw new StartupError('no master keys: set NAVBRIDGE_MASTER_KEYS (README "Security")');
+  const keys = Object.fromEntries(
+    Object.entries(mk.keys).map(([id, b64]) => [id, Buffer.from(b64, 'base64')]),
+  );
+  return localKeyProvider(keys, mk.activeKeyId);
+}
+
+async function openDatabase(env: EnvSettings, keys: KeyProvider): Promise<Db> {
   const schema = env.NAVBRIDGE_DB_SCHEMA ? { schema: env.NAVBRIDGE_DB_SCHEMA } : {};
-  const db = openDb({ databaseUrl: env.DATABASE_URL, ...schema });
-  if (!(await pingDb(db))) {
-    await closeDb(db);
+  const probe = openDb({ databaseUrl: env.DATABASE_URL, max: 1, ...schema, keys });
+  const reachable = await pingDb(probe);
+  await closeDb(probe);
+  if (!reachable)
     throw new StartupError(`PostgreSQL is not reachable at ${redactUrl(env.DATABASE_URL)}`, [
       'start it (pg_ctlcluster <version> main start) or set DATABASE_URL',
     ]);
-  }
-  try {
-    await migrate({ databaseUrl: env.DATABASE_URL, ...schema });
-  } catch (err) {
-    await closeDb(db);
+  await migrateAsOwner(env).catch((err: unknown) => {
+    // SQLSTATE 42501: the migrating user may not create or alter what the migrations need.
+    if ((err as { code?: unknown } | null)?.code === '42501')
+      throw new StartupError('the database refused the migrations: they must run as the owner role', [
+        'set MIGRATION_DATABASE_URL to the owner role’s connection (DATABASE_URL may be the application’s login)',
+      ]);
     throw err;
+  });
+  // The application acts as the least-privilege role: it cannot alter or erase the audit trail.
+  const db = openDb({ databaseUrl: env.DATABASE_URL, role: env.NAVBRIDGE_DB_ROLE, ...schema, keys });
+  if (!(await pingDb(db))) {
+    await closeDb(db);
+    throw new StartupError(`PostgreSQL refused the application role ${env.NAVBRIDGE_DB_ROLE}`, [
+      'connect DATABASE_URL as that role, or as a member of it (GRANT navbridge_app TO <user>), or set NAVBRIDGE_DB_ROLE',
+    ]);
   }
   return db;
 }
@@ -90,10 +119,10 @@ async function openDatabase(env: EnvSettings): Promise<Db> {
 /** Applies pending migrations only (`navbridge migrate`). */
 export async function migrateDatabase(rawEnv: Env): Promise<string[]> {
   const env = readEnvironment(rawEnv);
-  const schema = env.NAVBRIDGE_DB_SCHEMA ? { schema: env.NAVBRIDGE_DB_SCHEMA } : {};
-  return migrate({ databaseUrl: env.DATABASE_URL, ...schema }).catch(() => {
-    throw new StartupError(`PostgreSQL is not reachable at ${redactUrl(env.DATABASE_URL)}`, [
-      'start it or set DATABASE_URL',
+  const url = env.MIGRATION_DATABASE_URL ?? env.DATABASE_URL;
+  return migrateAsOwner(env).catch(() => {
+    throw new StartupError(`PostgreSQL is not reachable at ${redactUrl(url)}`, [
+      'start it or set MIGRATION_DATABASE_URL (or DATABASE_URL)',
     ]);
   });
 }
@@ -101,14 +130,14 @@ export async function migrateDatabase(rawEnv: Env): Promise<string[]> {
 export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const env = readEnvironment(opts.env);
   const config = loadAppConfig(env, opts.cwd);
-  const secrets = loadSecrets(opts.env, config, opts.needs);
+  const secrets = loadSecrets(opts.env, config, { ...opts.needs, masterKeys: true });
   const inboundNames = config.partners.flatMap((p) => (p.inbound ? [p.inbound.mapping] : []));
   const mappings = loadMappingSet(config.mappingsDirAbs, config.sites, inboundNames);
   const { validator } = loadProfiles(config.profilesDirAbs);
   const logger = opts.logger ?? pino({ level: env.LOG_LEVEL }, pino.destination(2));
 
   const tls = config.http.tls ? loadTlsMaterial(config.http.tls, path.dirname(config.file)) : undefined;
-  const db = await openDatabase(env);
+  const db = await openDatabase(env, keyProviderOf(secrets));
   let queues: QueueSet | undefined;
   let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
   if (opts.redis) {
@@ -176,6 +205,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
         leaseMs: config.worker.leaseMs,
         sweepIntervalMs: config.worker.sweepIntervalMs,
         requeueAfterMs: config.worker.requeueAfterMs,
+        retention: config.retention,
       });
       workers.push(w);
       return w;

@@ -8,6 +8,7 @@ import { resourceId } from '../fhir/ids.js';
 import { runMappingPipeline } from '../mapping/index.js';
 import type { RecordOf, RecordType, Referral } from '../records/index.js';
 import { routeBundle } from '../routing/index.js';
+import { audit } from '../store/audit.js';
 import { inTransaction, type Tx } from '../store/db.js';
 import { insertOutbound, type QueueJob, recordExchanges, supersedeReferral } from '../store/exchanges.js';
 import { keepFailure, resolveFailure } from '../store/failures.js';
@@ -25,7 +26,7 @@ import {
   type SubmitResult,
   type SubmittedExchange,
 } from './submission.js';
-import type { Caller, ServiceDeps } from './types.js';
+import { type Caller, type ServiceDeps, whoOf } from './types.js';
 
 export {
   assertMaySubmit,
@@ -208,6 +209,7 @@ export async function keepFailedRecord(
     input: c.record,
     options: { ...opts, site: c.site.id },
     error: err.outcome,
+    hashKey: deps.personKey,
   });
 }
 
@@ -223,17 +225,51 @@ export async function submitRecord(
   opts: SubmitOptions = {},
   failureId?: string,
 ): Promise<SubmitResult> {
+  const who = whoOf(caller);
+  // A write refused before it was stored (not allowed, structurally invalid) is in the trail too.
+  const refused = async (err: unknown): Promise<never> => {
+    await audit(deps.db, {
+      ...who,
+      action: 'write-record',
+      targetType: recordType,
+      targetId: null,
+      outcome: 'failure',
+      detail: { code: isNavbridgeError(err) ? err.code : 'REC_SERVER_ERROR' },
+    }).catch(() => {});
+    throw err;
+  };
+  // (A refusal by authorize() is audited there, as denied.)
   const own = await assertMaySubmit(deps, caller, input);
-  const checked = checkSubmission(deps, recordType, input, { ...opts, ...own });
+  let checked: ReturnType<typeof checkSubmission>;
+  try {
+    checked = checkSubmission(deps, recordType, input, { ...opts, ...own });
+  } catch (err) {
+    return refused(err);
+  }
   let out: { jobs: QueueJob[]; result: SubmitResult };
   try {
     out = await inTransaction(deps.db, async (tx) => {
       const r = await storeRecord(deps, tx, checked, opts);
       if (failureId) await resolveFailure(tx, failureId, resolutionOf(r.result));
+      await audit(tx, {
+        ...who,
+        action: failureId ? 'remap-record' : 'write-record',
+        targetType: recordType,
+        targetId: `${r.result.site}/${r.result.id}`,
+        detail: resolutionOf(r.result),
+      });
       return r;
     });
   } catch (err) {
     if (!failureId) await keepFailedRecord(deps, checked, opts, err);
+    await audit(deps.db, {
+      ...who,
+      action: failureId ? 'remap-record' : 'write-record',
+      targetType: recordType,
+      targetId: `${checked.site.id}/${checked.record.id}`,
+      outcome: 'failure',
+      detail: { code: isNavbridgeError(err) ? err.code : 'REC_SERVER_ERROR' },
+    }).catch(() => {});
     throw err;
   }
   await deps.enqueue(out.jobs);

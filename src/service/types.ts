@@ -2,14 +2,19 @@
 import type { MappingSet } from '../config/startup.js';
 import type { Validator } from '../fhir/validate.js';
 import type { PartnerConfig } from '../settings/app-config.js';
+import type { AuditWho } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import type { QueueJob } from '../store/exchanges.js';
 
 /** An authenticated caller: a referring partner, a navigator site's case system, or an admin. */
-export type Caller =
+export type Caller = (
   | { kind: 'partner'; partnerId: string }
   | { kind: 'site'; siteId: string; keyId: string }
-  | { kind: 'admin'; actor: string };
+  | { kind: 'admin'; actor: string }
+) & {
+  /** The client's network address, when the call came over HTTP (for the audit trail). */
+  address?: string;
+};
 export type CallerKind = Caller['kind'];
 
 /** How a caller is named in the audit log. */
@@ -22,6 +27,12 @@ export function actorOf(caller: Caller): string {
     case 'admin':
       return caller.actor;
   }
+}
+
+/** Who, for an audit row: the caller's name and address (the CLI operator when there is no caller). */
+export function whoOf(caller: Caller | undefined): AuditWho {
+  if (!caller) return { actor: 'cli' };
+  return { actor: actorOf(caller), ...(caller.address ? { sourceAddress: caller.address } : {}) };
 }
 
 export interface ServiceDeps {

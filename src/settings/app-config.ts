@@ -135,6 +135,23 @@ export const partnerSchema = z
   .strict();
 export type PartnerConfig = z.infer<typeof partnerSchema>;
 
+const days = z.coerce.number().int().min(1).max(36_500);
+export const retentionSchema = z
+  .object({
+    /** Outbound exchanges delivered (or finished unsent: superseded, discarded, withheld, no-route). */
+    deliveredPayloadDays: days.default(90),
+    /** Inbound requests as received (the referral itself is kept as its record). */
+    inboundBodyDays: days.default(90),
+    /** Failed records once remapped (open failures are a referral not yet delivered: never pruned). */
+    failedRecordDays: days.default(30),
+    /** How often each worker prunes. */
+    intervalMs: z.coerce.number().int().min(1_000).default(3_600_000),
+    /** Rows per prune transaction. */
+    batchRows: z.coerce.number().int().min(1).max(10_000).default(500),
+  })
+  .strict();
+export type RetentionConfig = z.infer<typeof retentionSchema>;
+
 export const appConfigSchema = z
   .object({
     mappingsDir: z.string().default('mappings'),
@@ -146,6 +163,10 @@ export const appConfigSchema = z
       .object({
         /** Keyed HMAC secret for person matching (at least 16 characters). */
         personKeyEnv: envName.default('NAVBRIDGE_PERSON_KEY'),
+        /** Master keys sealing patient data at rest: `id:base64,id:base64` (32-byte AES-256 keys). */
+        masterKeysEnv: envName.default('NAVBRIDGE_MASTER_KEYS'),
+        /** Which master key seals new values (optional with a single key); the others only open. */
+        activeMasterKeyEnv: envName.default('NAVBRIDGE_MASTER_KEY_ID'),
         /** Admin credential (bearer token) for the admin API and dead-letter commands. */
         adminTokenEnv: envName.default('NAVBRIDGE_ADMIN_TOKEN'),
         /**
@@ -158,7 +179,12 @@ export const appConfigSchema = z
           .optional(),
       })
       .strict()
-      .default({ personKeyEnv: 'NAVBRIDGE_PERSON_KEY', adminTokenEnv: 'NAVBRIDGE_ADMIN_TOKEN' }),
+      .default({
+        personKeyEnv: 'NAVBRIDGE_PERSON_KEY',
+        adminTokenEnv: 'NAVBRIDGE_ADMIN_TOKEN',
+        masterKeysEnv: 'NAVBRIDGE_MASTER_KEYS',
+        activeMasterKeyEnv: 'NAVBRIDGE_MASTER_KEY_ID',
+      }),
     worker: z
       .object({
         leaseMs: z.coerce.number().int().min(1_000).default(120_000),
@@ -177,6 +203,11 @@ export const appConfigSchema = z
         requeueAfterMs: 60_000,
         queuePrefix: 'navbridge',
       }),
+    /**
+     * How long payloads are kept, per data class (README "Security: retention"): rows, metadata and the
+     * audit trail stay; only the patient data goes. Pruned in batches by every worker and `navbridge prune`.
+     */
+    retention: retentionSchema.prefault({}),
     partners: z.array(partnerSchema).default([]),
     /** Body limits, server timeouts and rate limits of the API (src/settings/http.ts). */
     http: httpSchema.prefault({}),

@@ -25,6 +25,19 @@ export const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .default(DEFAULT_DATABASE_URL),
+  /**
+   * The owner role's connection, for migrations (they create the tables and the application role);
+   * default: DATABASE_URL.
+   */
+  MIGRATION_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  /** The least-privilege role the application's connections act as (created by the migrations). */
+  NAVBRIDGE_DB_ROLE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL role name (a-z, 0-9, _)')
+    .default('navbridge_app'),
   /** navbridge's tables in another schema than `public` (tests run processes on a schema of their own). */
   NAVBRIDGE_DB_SCHEMA: dbSchema.optional(),
   REDIS_URL: z
@@ -59,11 +72,70 @@ export function redactUrl(url: string): string {
  */
 export interface Secrets {
   personKey?: string;
+  /** The master keys sealing patient data at rest, by id, and the id new values are sealed with. */
+  masterKeys?: MasterKeys;
   adminToken?: string;
   /** Partner auth secrets by partner id: a bearer token or a PEM private key. */
   partnerAuth: Readonly<Record<string, string>>;
   /** JWKS JSON documents by environment variable name (`inbound.publicKeysEnv`, `siteClients[].publicKeysEnv`). */
   jwks: Readonly<Record<string, string>>;
+}
+
+export interface MasterKeys {
+  /** Base64 of each 32-byte key, by id (strings: the secrets are frozen, and a Buffer cannot be). */
+  keys: Readonly<Record<string, string>>;
+  activeKeyId: string;
+}
+
+/** A master key id: short and plain (it is stored with every sealed value). */
+const MASTER_KEY_ID = /^[A-Za-z0-9_.-]{1,32}$/;
+/** AES-256 master keys: 32 bytes. */
+export const MASTER_KEY_BYTES = 32;
+
+/**
+ * Parses `id:base64,id:base64` (each key 32 bytes, e.g. `openssl rand -base64 32`); the active id
+ * is given separately, or is the only key's. Problems are named without ever quoting a key.
+ */
+export function parseMasterKeys(
+  list: string | undefined,
+  active: string | undefined,
+  names: { keys: string; active: string },
+): { masterKeys?: MasterKeys; problems: SecretProblem[] } {
+  const problems: SecretProblem[] = [];
+  if (!list) {
+    problems.push({
+      variable: names.keys,
+      message: `master keys: must be set (id:base64 of ${MASTER_KEY_BYTES} bytes, comma-separated)`,
+    });
+    return { problems };
+  }
+  const keys: Record<string, string> = {};
+  list.split(',').forEach((part, i) => {
+    const at = part.indexOf(':');
+    const id = at === -1 ? '' : part.slice(0, at).trim();
+    const value = at === -1 ? '' : part.slice(at + 1).trim();
+    const key = Buffer.from(value, 'base64');
+    if (!MASTER_KEY_ID.test(id))
+      problems.push({ variable: names.keys, message: `master key ${i + 1}: needs an id (id:base64)` });
+    else if (key.length !== MASTER_KEY_BYTES || !/^[A-Za-z0-9+/]+={0,2}$/.test(value))
+      problems.push({
+        variable: names.keys,
+        message: `master key ${id}: must be ${MASTER_KEY_BYTES} bytes in base64`,
+      });
+    else if (keys[id]) problems.push({ variable: names.keys, message: `master key ${id}: given twice` });
+    else keys[id] = value;
+  });
+  const ids = Object.keys(keys);
+  const activeKeyId = active ?? (ids.length === 1 ? ids[0] : undefined);
+  if (!activeKeyId)
+    problems.push({ variable: names.active, message: 'active master key: must name one of the master keys' });
+  else if (!keys[activeKeyId] && problems.length === 0)
+    problems.push({
+      variable: names.active,
+      message: `active master key ${activeKeyId}: not among the master keys`,
+    });
+  if (problems.length || !activeKeyId) return { problems };
+  return { masterKeys: { keys, activeKeyId }, problems };
 }
 
 export interface SecretProblem {
@@ -76,6 +148,8 @@ export interface SecretNeeds {
   personKey: boolean;
   /** Partner credentials must be set (commands that deliver). */
   partnerAuth: boolean;
+  /** The master keys must be set (every command that opens the database). */
+  masterKeys?: boolean;
 }
 
 /** The admin token's shortest length (128 bits as hex). */
@@ -117,6 +191,10 @@ export function readSecrets(
     const value = env[name];
     if (value) jwks[name] = value;
   }
+  const keyNames = { keys: config.secrets.masterKeysEnv, active: config.secrets.activeMasterKeyEnv };
+  const master = parseMasterKeys(env[keyNames.keys], env[keyNames.active], keyNames);
+  // Keys that are set are checked whatever the command; missing ones only where the database is opened.
+  if (needs.masterKeys || env[keyNames.keys] !== undefined) problems.push(...master.problems);
   const adminToken = env[config.secrets.adminTokenEnv];
   // A short admin token is guessable: refused wherever it is set, whatever the command.
   if (adminToken !== undefined && adminToken.length < ADMIN_TOKEN_MIN_LENGTH)
@@ -127,6 +205,7 @@ export function readSecrets(
   return {
     secrets: {
       ...(personKey ? { personKey } : {}),
+      ...(master.masterKeys ? { masterKeys: master.masterKeys } : {}),
       ...(adminToken ? { adminToken } : {}),
       partnerAuth,
       jwks,

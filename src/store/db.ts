@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { type Db, PgDb, PgTx, storeError, type Tx } from './pg.js';
+import { type KeyProvider, Vault } from './sealing.js';
 
 export type { Db, Queryable, Tx } from './pg.js';
 
@@ -17,7 +18,15 @@ export interface DbOptions {
   schema?: string;
   /** Pool size (connections). */
   max?: number;
+  /**
+   * The least-privilege application role the connections act as (`SET ROLE` at connection start):
+   * it may not alter, truncate, update or delete the audit log. Created by the migrations.
+   */
+  role?: string;
 }
+
+/** The application role the migrations create (cluster-wide) when none is named. */
+export const DEFAULT_APP_ROLE = 'navbridge_app';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -25,20 +34,30 @@ function assertSchemaName(schema: string): void {
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: must match ${SCHEMA_NAME}`);
 }
 
+function assertRoleName(role: string): void {
+  if (!SCHEMA_NAME.test(role)) throw new Error(`invalid role name: must match ${SCHEMA_NAME}`);
+}
+
 /** A connection failure is reported by the query that meets it; an idle client's must not crash us. */
 const ignore = (): void => {};
 
-export function openDb(opts: DbOptions = {}): Db {
+export interface OpenDbOptions extends DbOptions {
+  /** The master keys that seal patient data at rest (store/sealing.ts). */
+  keys: KeyProvider;
+}
+
+export function openDb(opts: OpenDbOptions): Db {
   const schema = opts.schema ?? 'public';
   assertSchemaName(schema);
+  if (opts.role !== undefined) assertRoleName(opts.role);
   const pool = new pg.Pool({
     connectionString: opts.databaseUrl ?? DEFAULT_DATABASE_URL,
     max: opts.max ?? 10,
-    options: `-c search_path=${schema}`,
+    options: `-c search_path=${schema}${opts.role !== undefined ? ` -c role=${opts.role}` : ''}`,
     connectionTimeoutMillis: 5_000,
   });
   pool.on('error', ignore);
-  return new PgDb(pool, schema);
+  return new PgDb(pool, schema, new Vault(opts.keys));
 }
 
 export async function closeDb(db: Db): Promise<void> {
@@ -64,15 +83,19 @@ export async function pingDb(db: Db, timeoutMs?: number): Promise<boolean> {
 /**
  * Applies pending migrations. Processes starting together (two workers, a worker and `serve`) all
  * migrate on start-up: node-pg-migrate's own lock is one key for the whole database and fails at once
- * when taken, so we wait on a lock of our own per schema instead.
+ * when taken, so we wait on a lock of our own per schema instead. Migrations run as the connection's
+ * user — the owner role (`MIGRATION_DATABASE_URL`) — and create the application role `opts.role`.
  */
 export async function migrate(opts: DbOptions = {}): Promise<string[]> {
   const schema = opts.schema ?? 'public';
   assertSchemaName(schema);
+  const role = opts.role ?? DEFAULT_APP_ROLE;
+  assertRoleName(role);
   const client = new pg.Client({ connectionString: opts.databaseUrl ?? DEFAULT_DATABASE_URL });
   client.on('error', ignore);
   await client.connect();
   try {
+    await client.query("SELECT set_config('navbridge.app_role', $1, false)", [role]);
     await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`navbridge-migrate|${schema}`]);
     const ran = await runner({
       dbClient: client,
@@ -107,7 +130,7 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Prom
   client.on('error', onError);
   try {
     await client.query('BEGIN');
-    const result = await fn(new PgTx(client));
+    const result = await fn(new PgTx(client, db.vault));
     await client.query('COMMIT');
     return result;
   } catch (err) {

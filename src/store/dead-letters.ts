@@ -1,9 +1,19 @@
 // Dead letters: list, replay and discard. Replay keeps per-person order because it
 // only reopens the exchange; the head-of-line rule decides when it is queued.
 import { randomUUID } from 'node:crypto';
-import { audit } from './audit.js';
-import { type Exchange, getExchange, lockSequence, promoteHead, type QueueJob } from './exchanges.js';
-import { type Queryable, sql, type Tx } from './pg.js';
+import type { Bundle } from 'fhir/r4.js';
+import { type AuditWho, audit } from './audit.js';
+import {
+  EXCHANGE_PAYLOAD,
+  type Exchange,
+  getExchange,
+  lockSequence,
+  messageIdsOf,
+  promoteHead,
+  type QueueJob,
+  resourceKeysOf,
+} from './exchanges.js';
+import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
 
 export interface DeadLetterFilter {
   partnerId?: string;
@@ -12,6 +22,10 @@ export interface DeadLetterFilter {
   reason?: string;
   from?: Date;
   to?: Date;
+  /** The person's blind index (persons.ts `personKey` of a verified identifier, e.g. the NHS number). */
+  personKey?: string;
+  correlationId?: string;
+  referralId?: string;
   limit?: number;
 }
 
@@ -40,6 +54,9 @@ function whereClause(f: DeadLetterFilter): { where: string; params: unknown[] } 
   if (f.reason) add('x.status_reason = ?', f.reason);
   if (f.from) add('x.updated_at >= ?', f.from);
   if (f.to) add('x.updated_at < ?', f.to);
+  if (f.personKey) add('x.person_id IN (SELECT k.person_id FROM person_keys k WHERE k.key = ?)', f.personKey);
+  if (f.correlationId) add('x.correlation_id::text = ?', f.correlationId.toLowerCase());
+  if (f.referralId) add('x.referral_id = ?', f.referralId);
   return { where: parts.join(' AND '), params };
 }
 
@@ -77,7 +94,7 @@ export type ReopenResult =
 async function reopen(
   tx: Tx,
   id: string,
-  actor: string,
+  who: AuditWho,
   action: 'replay' | 'discard',
   detail: Record<string, unknown>,
   apply: (x: Exchange) => Promise<void>,
@@ -87,7 +104,7 @@ async function reopen(
   if (x.status !== 'dead') return { kind: 'not-dead', status: x.status };
   if (x.partnerId && x.personId) await lockSequence(tx, x.partnerId, x.personId);
   await apply(x);
-  await audit(tx, { actor, action, targetType: 'exchange', targetId: id, detail });
+  await audit(tx, { ...who, action, targetType: 'exchange', targetId: id, detail });
   if (!x.partnerId || !x.personId) return { kind: 'done', jobs: [] };
   const job = await promoteHead(tx, x.partnerId, x.personId);
   return { kind: 'done', jobs: job ? [job] : [] };
@@ -100,13 +117,13 @@ async function reopen(
 export async function replayDeadLetter(
   tx: Tx,
   id: string,
-  actor: string,
+  who: AuditWho,
   opts: { payload?: unknown; mappingVersion?: string } = {},
 ): Promise<ReopenResult> {
   return reopen(
     tx,
     id,
-    actor,
+    who,
     'replay',
     {
       remapped: opts.payload !== undefined,
@@ -115,9 +132,17 @@ export async function replayDeadLetter(
     async (x) => {
       await sql(tx).query(
         `UPDATE exchanges SET status = 'pending', status_reason = 'replayed', request_id = $2, queue_token = NULL,
-              next_attempt_at = NULL, payload = COALESCE($3::jsonb, payload), updated_at = now()
+              next_attempt_at = NULL, payload = COALESCE($3::jsonb, payload),
+              resource_keys = COALESCE($4::text[], resource_keys), message_ids = COALESCE($5::text[], message_ids),
+              updated_at = now()
         WHERE id = $1`,
-        [x.id, randomUUID(), opts.payload === undefined ? null : JSON.stringify(opts.payload)],
+        [
+          x.id,
+          randomUUID(),
+          opts.payload === undefined ? null : await vaultOf(tx).seal(opts.payload, EXCHANGE_PAYLOAD),
+          opts.payload === undefined ? null : resourceKeysOf(opts.payload as Bundle),
+          opts.payload === undefined ? null : messageIdsOf(opts.payload as Bundle),
+        ],
       );
     },
   );
@@ -126,10 +151,10 @@ export async function replayDeadLetter(
 export async function discardDeadLetter(
   tx: Tx,
   id: string,
-  actor: string,
+  who: AuditWho,
   reason: string,
 ): Promise<ReopenResult> {
-  return reopen(tx, id, actor, 'discard', { reason }, async (x) => {
+  return reopen(tx, id, who, 'discard', { reason }, async (x) => {
     await sql(tx).query(
       `UPDATE exchanges SET status = 'discarded', status_reason = $2, queue_token = NULL, updated_at = now()
         WHERE id = $1`,

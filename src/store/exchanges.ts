@@ -3,7 +3,11 @@
 // PostgreSQL is the authority; a queue job is only a hint naming (exchange id, queue token).
 import { randomUUID } from 'node:crypto';
 import type { Bundle, OperationOutcome } from 'fhir/r4.js';
-import { type Queryable, sql, type Tx } from './pg.js';
+import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
+
+/** Sealing contexts (store/sealing.ts) of the exchange columns that can hold patient data. */
+export const EXCHANGE_PAYLOAD = 'exchanges.payload';
+export const EXCHANGE_LAST_ERROR = 'exchanges.last_error';
 
 export const OPEN_STATUSES = ['pending', 'in-flight', 'failed', 'dead', 'blocked'] as const;
 export type ExchangeStatus =
@@ -29,6 +33,8 @@ export interface Exchange {
   stateKey: string | null;
   deliveryMode: string | null;
   payload: Bundle | null;
+  /** When retention deleted the payload (null: never pruned). */
+  payloadPrunedAt: Date | null;
   status: ExchangeStatus;
   statusReason: string | null;
   correlationId: string;
@@ -74,7 +80,9 @@ export interface NewOutboundExchange {
 
 type Row = Record<string, unknown>;
 
-export function toExchange(r: Row): Exchange {
+/** An exchange row as callers see it: its payload and last error opened (plaintext rows read as stored). */
+export async function toExchange(db: Queryable, r: Row): Promise<Exchange> {
+  const vault = vaultOf(db);
   return {
     id: r.id as string,
     seq: String(r.seq),
@@ -88,7 +96,8 @@ export function toExchange(r: Row): Exchange {
     personId: (r.person_id as string | null) ?? null,
     stateKey: (r.state_key as string | null) ?? null,
     deliveryMode: (r.delivery_mode as string | null) ?? null,
-    payload: (r.payload as Bundle | null) ?? null,
+    payload: (await vault.open<Bundle | null>(r.payload, EXCHANGE_PAYLOAD)) ?? null,
+    payloadPrunedAt: (r.payload_pruned_at as Date | null) ?? null,
     status: r.status as ExchangeStatus,
     statusReason: (r.status_reason as string | null) ?? null,
     correlationId: r.correlation_id as string,
@@ -98,11 +107,33 @@ export function toExchange(r: Row): Exchange {
     leaseUntil: (r.lease_until as Date | null) ?? null,
     attemptCount: r.attempt_count as number,
     nextAttemptAt: (r.next_attempt_at as Date | null) ?? null,
-    lastError: (r.last_error as OperationOutcome | null) ?? null,
+    lastError: (await vault.open<OperationOutcome | null>(r.last_error, EXCHANGE_LAST_ERROR)) ?? null,
     createdAt: r.created_at as Date,
     updatedAt: r.updated_at as Date,
     deliveredAt: (r.delivered_at as Date | null) ?? null,
   };
+}
+
+/**
+ * "Type/id" of every resource a Bundle carries: kept in plain beside the sealed payload so that a
+ * partner's read finds the exchanges holding a resource without opening every payload.
+ */
+export function resourceKeysOf(payload: Bundle | null | undefined): string[] {
+  const keys = new Set<string>();
+  for (const e of payload?.entry ?? []) {
+    const r = e.resource;
+    if (r?.resourceType && typeof r.id === 'string') keys.add(`${r.resourceType}/${r.id}`);
+  }
+  return [...keys];
+}
+
+/** The ids a partner's BaRS response may name our message by: Bundle id, first entry's id or fullUrl uuid. */
+export function messageIdsOf(payload: Bundle | null | undefined): string[] {
+  const first = payload?.entry?.[0];
+  const url = first?.fullUrl?.startsWith('urn:uuid:') ? first.fullUrl.slice('urn:uuid:'.length) : undefined;
+  return [
+    ...new Set([payload?.id, first?.resource?.id, url].filter((v): v is string => typeof v === 'string')),
+  ];
 }
 
 /** Queue tokens appear in BullMQ job ids: no ':' and never all digits. */
@@ -158,6 +189,14 @@ export async function promoteHead(client: Tx, partnerId: string, personId: strin
   return { partnerId, exchangeId: head.id, token, notBefore: head.next_attempt_at ?? null };
 }
 
+/**
+ * A failed exchange whose last attempt may still be applied by the partner (no answer came: timeout,
+ * connection lost, or its worker died). It is retried, never superseded, while that is unknown.
+ */
+const LAST_OUTCOME_UNKNOWN = `(status = 'failed' AND EXISTS (
+  SELECT 1 FROM exchange_attempts a WHERE a.exchange_id = exchanges.id AND a.attempt_no = exchanges.attempt_count
+     AND (a.outcome = 'abandoned' OR (a.outcome = 'retry' AND a.http_status IS NULL))))`;
+
 /** Older undelivered versions of the same state resource for this partner lose to the newer one. */
 async function supersedeOlder(client: Tx, x: NewOutboundExchange, newId: string): Promise<number> {
   if (!x.stateKey || !x.partnerId) return 0;
@@ -165,7 +204,13 @@ async function supersedeOlder(client: Tx, x: NewOutboundExchange, newId: string)
     `UPDATE exchanges SET status = 'superseded', status_reason = 'superseded by ' || $4,
             queue_token = NULL, updated_at = now()
       WHERE partner_id = $1 AND state_key = $2 AND version < $3
-        AND status IN ('pending', 'failed', 'dead', 'blocked')`,
+        AND status IN ('pending', 'failed', 'dead', 'blocked') AND NOT ${LAST_OUTCOME_UNKNOWN}`,
+    [x.partnerId, x.stateKey, x.version, newId],
+  );
+  // Possibly still to be applied by the partner: retried, and superseded by a failure it answers.
+  await sql(client).query(
+    `UPDATE exchanges SET supersede_on_failure = 'superseded by ' || $4
+      WHERE partner_id = $1 AND state_key = $2 AND version < $3 AND ${LAST_OUTCOME_UNKNOWN}`,
     [x.partnerId, x.stateKey, x.version, newId],
   );
   return rowCount ?? 0;
@@ -182,14 +227,16 @@ export async function supersedeReferral(
   const { rows } = await sql(client).query(
     `UPDATE exchanges SET status = 'superseded', status_reason = $3, queue_token = NULL, updated_at = now()
       WHERE site = $1 AND referral_id = $2 AND status IN ('pending', 'failed', 'dead', 'blocked')
-        AND NOT (id = ANY($4::uuid[]))
+        AND NOT (id = ANY($4::uuid[])) AND NOT ${LAST_OUTCOME_UNKNOWN}
       RETURNING partner_id, person_id`,
     [site, referralId, reason, exceptIds],
   );
-  // An attempt already on the wire cannot be recalled; if it fails, it is superseded, not retried.
+  // An attempt already on the wire (or one whose outcome is unknown) cannot be recalled: if the
+  // partner answers it with a failure, it is superseded; while its outcome is unknown it is retried.
   await sql(client).query(
     `UPDATE exchanges SET supersede_on_failure = $3
-      WHERE site = $1 AND referral_id = $2 AND status = 'in-flight' AND NOT (id = ANY($4::uuid[]))`,
+      WHERE site = $1 AND referral_id = $2 AND (status = 'in-flight' OR ${LAST_OUTCOME_UNKNOWN})
+        AND NOT (id = ANY($4::uuid[]))`,
     [site, referralId, reason, exceptIds],
   );
   const jobs: QueueJob[] = [];
@@ -237,8 +284,9 @@ export async function insertOutbound(
   const { rows } = await sql(client).query(
     `INSERT INTO exchanges (id, direction, partner_id, site, record_type, source_id, version, referral_id,
         person_id, state_key, delivery_mode, payload, status, status_reason, correlation_id, request_id,
-        categories, roles)
-     VALUES ($1, 'outbound', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING *`,
+        categories, roles, resource_keys, message_ids)
+     VALUES ($1, 'outbound', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+     RETURNING *`,
     [
       id,
       x.partnerId,
@@ -250,13 +298,15 @@ export async function insertOutbound(
       x.personId,
       x.stateKey ?? null,
       x.deliveryMode ?? null,
-      x.payload === null ? null : JSON.stringify(x.payload),
+      await vaultOf(client).seal(x.payload, EXCHANGE_PAYLOAD),
       status,
       reason,
       correlationId,
       randomUUID(),
       [...(x.categories ?? [])],
       [...(x.roles ?? [])],
+      resourceKeysOf(x.payload),
+      messageIdsOf(x.payload),
     ],
   );
   if (status === 'pending' && x.partnerId && x.personId) {
@@ -265,7 +315,7 @@ export async function insertOutbound(
     if (job) jobs.push(job);
   }
   const fresh = await sql(client).query('SELECT * FROM exchanges WHERE id = $1', [id]);
-  return { exchange: toExchange((fresh.rows[0] ?? rows[0])!), jobs };
+  return { exchange: await toExchange(client, (fresh.rows[0] ?? rows[0])!), jobs };
 }
 
 /** The exchanges one version of a record produced, in order (what a duplicate submit answers). */
@@ -278,10 +328,10 @@ export async function recordExchanges(
         AND direction = 'outbound' ORDER BY seq`,
     [r.site, r.recordType, r.sourceId, r.version],
   );
-  return rows.map(toExchange);
+  return Promise.all(rows.map((r) => toExchange(db, r)));
 }
 
 export async function getExchange(db: Queryable, id: string): Promise<Exchange | undefined> {
   const { rows } = await sql(db).query('SELECT * FROM exchanges WHERE id = $1', [id]);
-  return rows[0] ? toExchange(rows[0]) : undefined;
+  return rows[0] ? toExchange(db, rows[0]) : undefined;
 }

@@ -1,9 +1,13 @@
 // Store first: inputs that passed their structural checks but failed mapping or validation are kept
 // with the error (one row per failing input, however often it is resent), listed, and marked
 // remapped once a re-run with the current mappings succeeds.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { OperationOutcome } from 'fhir/r4.js';
-import { type Queryable, sql, type Tx } from './pg.js';
+import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
+
+/** Sealing contexts (store/sealing.ts): the failed input, and its error (which may quote the input). */
+export const FAILURE_INPUT = 'record_failures.input';
+export const FAILURE_ERROR = 'record_failures.error';
 
 export type FailureKind = 'record' | 'inbound';
 export type FailureState = 'mapping-failed' | 'remapped';
@@ -36,9 +40,14 @@ export interface NewFailure {
   input: unknown;
   options?: Record<string, unknown>;
   error: OperationOutcome;
+  /**
+   * The key of the input's dedupe hash (the person-matching key): keyed, so the hash cannot confirm a
+   * guessed input. Without one (tests), a plain SHA-256.
+   */
+  hashKey?: string;
 }
 
-const toFailure = (r: Record<string, unknown>): RecordFailure => ({
+const toFailure = async (db: Queryable, r: Record<string, unknown>): Promise<RecordFailure> => ({
   id: r.id as string,
   kind: r.kind as FailureKind,
   site: (r.site as string | null) ?? null,
@@ -46,10 +55,10 @@ const toFailure = (r: Record<string, unknown>): RecordFailure => ({
   sourceId: (r.source_id as string | null) ?? null,
   version: (r.version as number | null) ?? null,
   partnerId: (r.partner_id as string | null) ?? null,
-  input: r.input,
+  input: await vaultOf(db).open(r.input, FAILURE_INPUT),
   options: (r.options as Record<string, unknown>) ?? {},
   state: r.state as FailureState,
-  error: r.error as OperationOutcome,
+  error: await vaultOf(db).open<OperationOutcome>(r.error, FAILURE_ERROR),
   attempts: r.attempts as number,
   resolution: (r.resolution as Record<string, unknown> | null) ?? null,
   createdAt: r.created_at as Date,
@@ -59,7 +68,9 @@ const toFailure = (r: Record<string, unknown>): RecordFailure => ({
 /** Keeps a failure; the same input failing again updates its row (error, attempts). Returns its id. */
 export async function keepFailure(db: Queryable, f: NewFailure): Promise<string> {
   const text = JSON.stringify(f.input);
-  const hash = createHash('sha256').update(`${f.kind}|${text}`).digest('hex');
+  const hash = (f.hashKey ? createHmac('sha256', f.hashKey) : createHash('sha256'))
+    .update(`${f.kind}|${text}`)
+    .digest('hex');
   const { rows } = await sql(db).query(
     `INSERT INTO record_failures (id, kind, site, record_type, source_id, version, partner_id, input_hash,
         input, options, state, error)
@@ -76,9 +87,9 @@ export async function keepFailure(db: Queryable, f: NewFailure): Promise<string>
       f.version ?? null,
       f.partnerId ?? null,
       hash,
-      text,
+      await vaultOf(db).seal(f.input, FAILURE_INPUT),
       JSON.stringify(f.options ?? {}),
-      JSON.stringify(f.error),
+      await vaultOf(db).seal(f.error, FAILURE_ERROR),
     ],
   );
   return rows[0]!.id as string;
@@ -96,7 +107,7 @@ export async function listFailures(db: Queryable, f: FailureFilter = {}): Promis
       ORDER BY created_at, id LIMIT $3`,
     [f.state ?? null, f.site ?? null, Math.min(f.limit ?? 100, 1000)],
   );
-  return rows.map(toFailure);
+  return Promise.all(rows.map((r) => toFailure(db, r)));
 }
 
 /** One failure, locked for a remap when read inside a transaction (concurrent remaps wait). */
@@ -109,7 +120,7 @@ export async function getFailure(
     `SELECT * FROM record_failures WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
     [id],
   );
-  return rows[0] ? toFailure(rows[0]) : undefined;
+  return rows[0] ? toFailure(db, rows[0]) : undefined;
 }
 
 /** A remap succeeded: the failure is resolved, with what it produced. */
@@ -124,6 +135,6 @@ export async function resolveFailure(tx: Tx, id: string, resolution: Record<stri
 export async function failAgain(db: Queryable, id: string, error: OperationOutcome): Promise<void> {
   await sql(db).query(
     `UPDATE record_failures SET error = $2, attempts = attempts + 1, updated_at = now() WHERE id = $1`,
-    [id, JSON.stringify(error)],
+    [id, await vaultOf(db).seal(error, FAILURE_ERROR)],
   );
 }

@@ -2,8 +2,9 @@
 // inbound exchange row, links between referrals of one person, and partner-scoped reads of the
 // resources navbridge produced for a referral (from the exchanges that carried them).
 import { randomUUID } from 'node:crypto';
-import type { Resource } from 'fhir/r4.js';
-import { type Queryable, sql, type Tx } from './pg.js';
+import type { Bundle, Resource } from 'fhir/r4.js';
+import { EXCHANGE_PAYLOAD } from './exchanges.js';
+import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
 
 /**
  * Claims a request id for a partner inside the intake transaction; false when the partner already
@@ -68,7 +69,7 @@ export async function insertInboundExchange(db: Tx, x: InboundExchange): Promise
       x.version,
       x.referralId,
       rows[0]?.person_id ?? null,
-      JSON.stringify(x.payload),
+      await vaultOf(db).seal(x.payload, EXCHANGE_PAYLOAD),
       x.correlationId && UUID.test(x.correlationId) ? x.correlationId : randomUUID(),
       x.requestId && UUID.test(x.requestId) ? x.requestId : null,
     ],
@@ -109,9 +110,7 @@ export async function linkOpenReferrals(db: Tx, site: string, referralId: string
 /** Whether one of our outbound exchanges to this partner carried a message with this id (BaRS response). */
 export async function isOurMessage(db: Queryable, partnerId: string, messageId: string): Promise<boolean> {
   const { rows } = await sql(db).query(
-    `SELECT 1 FROM exchanges WHERE direction = 'outbound' AND partner_id = $1
-        AND (payload->>'id' = $2 OR payload->'entry'->0->'resource'->>'id' = $2
-             OR payload->'entry'->0->>'fullUrl' = 'urn:uuid:' || $2)
+    `SELECT 1 FROM exchanges WHERE direction = 'outbound' AND partner_id = $1 AND message_ids @> ARRAY[$2::text]
       LIMIT 1`,
     [partnerId, messageId],
   );
@@ -143,22 +142,32 @@ export async function carriedResources(
   id: string,
   limit = 20,
 ): Promise<CarriedResource[]> {
+  // The payloads are sealed: the plain resource_keys column finds the exchanges, the payloads are then
+  // opened here and the resource taken from each.
   const { rows } = await sql(db).query(
-    `SELECT e.id, e.status, e.categories, e.roles, e.site, e.referral_id, r.res
+    `SELECT e.id, e.status, e.categories, e.roles, e.site, e.referral_id, e.payload
        FROM exchanges e
-       CROSS JOIN LATERAL jsonb_path_query(e.payload, '$.entry[*].resource ? (@.resourceType == $t && @.id == $i)',
-         jsonb_build_object('t', $2::text, 'i', $3::text)) AS r(res)
-      WHERE e.direction = 'outbound' AND e.partner_id = $1 AND NOT (e.status = ANY($4))
-      ORDER BY e.seq DESC LIMIT $5`,
-    [partnerId, resourceType, id, NEVER_SENT, limit],
+      WHERE e.direction = 'outbound' AND e.partner_id = $1 AND e.resource_keys @> ARRAY[$2::text]
+        AND NOT (e.status = ANY($3)) AND e.payload IS NOT NULL
+      ORDER BY e.seq DESC LIMIT $4`,
+    [partnerId, `${resourceType}/${id}`, NEVER_SENT, limit],
   );
-  return rows.map((r) => ({
-    exchangeId: r.id,
-    status: r.status,
-    categories: r.categories ?? [],
-    roles: r.roles ?? [],
-    site: r.site,
-    referralId: r.referral_id,
-    resource: r.res as Resource,
-  }));
+  const vault = vaultOf(db);
+  const out: CarriedResource[] = [];
+  for (const r of rows) {
+    const payload = await vault.open<Bundle | null>(r.payload, EXCHANGE_PAYLOAD);
+    for (const e of payload?.entry ?? []) {
+      if (e.resource?.resourceType !== resourceType || e.resource.id !== id) continue;
+      out.push({
+        exchangeId: r.id,
+        status: r.status,
+        categories: r.categories ?? [],
+        roles: r.roles ?? [],
+        site: r.site,
+        referralId: r.referral_id,
+        resource: e.resource,
+      });
+    }
+  }
+  return out;
 }

@@ -2,6 +2,7 @@
 // rules forbid importing this module from anywhere else, so no other layer can reach a raw client).
 import type pg from 'pg';
 import { unavailable } from '../errors/index.js';
+import type { Vault } from './sealing.js';
 
 /** The database as the layers above the store hold it: opaque, passed back to store functions. */
 export interface Db {
@@ -19,12 +20,22 @@ export class PgDb implements Db {
   constructor(
     readonly pool: pg.Pool,
     readonly schema: string,
+    readonly vault: Vault,
   ) {}
 }
 
 export class PgTx implements Tx {
   readonly kind = 'navbridge-tx' as const;
-  constructor(readonly client: pg.PoolClient) {}
+  constructor(
+    readonly client: pg.PoolClient,
+    readonly vault: Vault,
+  ) {}
+}
+
+/** The vault that seals and opens patient data for this database handle. */
+export function vaultOf(x: Queryable): Vault {
+  if (x instanceof PgDb || x instanceof PgTx) return x.vault;
+  throw new TypeError('not a navbridge database handle');
 }
 
 /** SQLSTATE classes and codes of a lost or refused connection (PostgreSQL restarting, shutting down, full). */

@@ -1,7 +1,10 @@
 // Navigator records stored by version: the source of every mapping context (the referral's state,
 // the previous and latest support plan, the target of an entered-in-error).
 import { isDeepStrictEqual } from 'node:util';
-import { type Queryable, sql, type Tx } from './pg.js';
+import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
+
+/** The sealing context of record payloads (store/sealing.ts). */
+export const RECORD_PAYLOAD = 'records.payload';
 
 export interface StoredRecord<T = unknown> {
   site: string;
@@ -23,14 +26,14 @@ export class VersionConflictError extends Error {
   override readonly name = 'VersionConflictError';
 }
 
-const toRecord = (r: Record<string, unknown>): StoredRecord => ({
+const toRecord = async (db: Queryable, r: Record<string, unknown>): Promise<StoredRecord> => ({
   site: r.site as string,
   recordType: r.record_type as string,
   sourceId: r.source_id as string,
   version: r.version as number,
   referralId: r.referral_id as string,
   personId: (r.person_id as string | null) ?? null,
-  payload: r.payload,
+  payload: await vaultOf(db).open(r.payload, RECORD_PAYLOAD),
   mappingVersion: (r.mapping_version as string | null) ?? null,
   resources: (r.resources as StoredRecord['resources'] | null) ?? [],
   receivedAt: r.received_at as Date,
@@ -44,6 +47,16 @@ export async function lockRecord(tx: Tx, site: string, recordType: string, sourc
   await sql(tx).query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
     `rec|${site}|${recordType}|${sourceId}`,
   ]);
+}
+
+/**
+ * A referral's agreement to share, kept in plain beside the sealed payload (booleans by category, no
+ * patient data) because routing and every partner read consult it.
+ */
+function sharingOf(recordType: string, payload: unknown): string | null {
+  if (recordType !== 'referral' || typeof payload !== 'object' || payload === null) return null;
+  const sharing = (payload as { sharing?: unknown }).sharing;
+  return typeof sharing === 'object' && sharing !== null ? JSON.stringify(sharing) : null;
 }
 
 /**
@@ -66,8 +79,8 @@ export async function saveRecord(
   if (existing.rows[0]) {
     // Compared as stored (JSON): the mapping engine (JSONata) may have tagged the record's arrays with
     // own properties such as `keepSingleton`, which JSON drops; they are not content.
-    if (isDeepStrictEqual(existing.rows[0].payload, JSON.parse(JSON.stringify(rec.payload))))
-      return 'duplicate';
+    const stored = await vaultOf(client).open(existing.rows[0].payload, RECORD_PAYLOAD);
+    if (isDeepStrictEqual(stored, JSON.parse(JSON.stringify(rec.payload)))) return 'duplicate';
     throw new VersionConflictError(
       `${rec.recordType} ${rec.sourceId} version ${rec.version} was already received with different content`,
     );
@@ -78,8 +91,8 @@ export async function saveRecord(
   );
   await sql(client).query(
     `INSERT INTO records (site, record_type, source_id, version, referral_id, person_id, payload, mapping_version,
-        resources)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        resources, sharing)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [
       rec.site,
       rec.recordType,
@@ -87,9 +100,10 @@ export async function saveRecord(
       rec.version,
       rec.referralId,
       rec.personId,
-      JSON.stringify(rec.payload),
+      await vaultOf(client).seal(rec.payload, RECORD_PAYLOAD),
       rec.mappingVersion ?? null,
       JSON.stringify(rec.resources ?? []),
+      sharingOf(rec.recordType, rec.payload),
     ],
   );
   const max = latest.rows[0]?.v as number | null;
@@ -108,7 +122,7 @@ export async function getRecord(
         AND ($4::int IS NULL OR version = $4) ORDER BY version DESC LIMIT 1`,
     [site, recordType, sourceId, version ?? null],
   );
-  return rows[0] ? toRecord(rows[0]) : undefined;
+  return rows[0] ? toRecord(db, rows[0]) : undefined;
 }
 
 /** The latest version strictly below `version` (the previous plan, for cancelled goals). */
@@ -124,7 +138,7 @@ export async function getPreviousVersion(
       ORDER BY version DESC LIMIT 1`,
     [site, recordType, sourceId, version],
   );
-  return rows[0] ? toRecord(rows[0]) : undefined;
+  return rows[0] ? toRecord(db, rows[0]) : undefined;
 }
 
 /** The latest version of the newest record of a type for a referral (e.g. its current support plan). */
@@ -139,7 +153,7 @@ export async function getLatestForReferral(
       ORDER BY received_at DESC, version DESC LIMIT 1`,
     [site, referralId, recordType],
   );
-  return rows[0] ? toRecord(rows[0]) : undefined;
+  return rows[0] ? toRecord(db, rows[0]) : undefined;
 }
 
 /** The latest referral version's agreement to share (absent when it gives none). */
@@ -149,7 +163,7 @@ export async function currentSharing(
   referralId: string,
 ): Promise<Record<string, boolean> | undefined> {
   const { rows } = await sql(db).query(
-    `SELECT payload->'sharing' AS sharing FROM records
+    `SELECT sharing FROM records
       WHERE site = $1 AND record_type = 'referral' AND source_id = $2 ORDER BY version DESC LIMIT 1`,
     [site, referralId],
   );

@@ -1,8 +1,10 @@
 // Read-side queries for the navigator API: referrals in a tenant's scope, their clock history (events
 // and assessments from the records table), linked referrals, and exchanges with delivery attempts.
+import type { AttemptIssue } from './claims.js';
 import type { Db } from './db.js';
-import { sql } from './pg.js';
-import { getRecord, type StoredRecord } from './records.js';
+import { ATTEMPT_RESPONSE } from './partner-answers.js';
+import { sql, vaultOf } from './pg.js';
+import { getRecord, RECORD_PAYLOAD, type StoredRecord } from './records.js';
 import { getReferralRow, type ReferralRow, type ReferralStatus, toReferralRow } from './referrals.js';
 
 export interface ReferralScope {
@@ -81,6 +83,8 @@ export async function referralHistories(
       ORDER BY site, record_type, source_id, version DESC`,
     [[...new Set(referrals.map((r) => r.site))], [...new Set(referrals.map((r) => r.referralId))]],
   );
+  const vault = vaultOf(db);
+  for (const r of rows) r.payload = await vault.open(r.payload, RECORD_PAYLOAD);
   // Records retracted by an entered-in-error event do not count.
   const retracted = new Set(
     rows
@@ -150,7 +154,14 @@ export interface AttemptView {
   durationMs: number | null;
   /** What the partner answered, in short (entry statuses, a location, duplicate): never a payload. */
   response: unknown;
+  /** A failure the partner answered: its OperationOutcome's issue codes (never their text). */
+  issues: AttemptIssue[];
 }
+
+const issuesOf = (response: unknown): AttemptIssue[] => {
+  const issues = (response as { issues?: unknown } | null)?.issues;
+  return Array.isArray(issues) ? (issues as AttemptIssue[]) : [];
+};
 
 const EXCHANGE_COLUMNS = `id, direction, partner_id, site, referral_id, record_type, source_id, version,
   delivery_mode, status, status_reason, attempt_count, next_attempt_at, created_at, updated_at, delivered_at`;
@@ -194,18 +205,25 @@ export async function exchangeWithAttempts(
        FROM exchange_attempts WHERE exchange_id = $1 ORDER BY attempt_no`,
     [id],
   );
+  const vault = vaultOf(db);
   return {
     exchange: exchangeView(rows[0]),
-    attempts: attempts.rows.map((a) => ({
-      attempt: a.attempt_no,
-      requestId: a.request_id,
-      startedAt: a.started_at,
-      finishedAt: a.finished_at ?? null,
-      outcome: a.outcome ?? null,
-      httpStatus: a.http_status ?? null,
-      errorClass: a.error_class ?? null,
-      durationMs: a.duration_ms ?? null,
-      response: a.response ?? null,
-    })),
+    attempts: await Promise.all(
+      attempts.rows.map(async (a) => {
+        const response = (await vault.open(a.response, ATTEMPT_RESPONSE)) ?? null;
+        return {
+          attempt: a.attempt_no,
+          requestId: a.request_id,
+          startedAt: a.started_at,
+          finishedAt: a.finished_at ?? null,
+          outcome: a.outcome ?? null,
+          httpStatus: a.http_status ?? null,
+          errorClass: a.error_class ?? null,
+          durationMs: a.duration_ms ?? null,
+          response,
+          issues: issuesOf(response),
+        };
+      }),
+    ),
   };
 }

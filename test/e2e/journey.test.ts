@@ -12,6 +12,7 @@ import type {
   Task,
 } from 'fhir/r4.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { unseal } from '../support/db.js';
 import { type E2E, GP, type Sandbox, startE2E, TRUST } from '../support/e2e.js';
 import { profileValidator } from '../support/validator.js';
 import { waitFor } from '../support/wait.js';
@@ -181,7 +182,9 @@ describe('the closed loop, end to end (sandbox partners, serve and worker as pro
       `event ${p.tag}-EV-4`,
     ]);
     const withheldTypes = new Set(
-      withheld.flatMap((x) => (x.payload as Bundle).entry?.map((en) => en.resource?.resourceType) ?? []),
+      (await Promise.all(withheld.map((x) => unseal<Bundle>(x.payload, 'exchanges.payload')))).flatMap(
+        (b) => b.entry?.map((en) => en.resource?.resourceType) ?? [],
+      ),
     );
     expect([...withheldTypes].sort()).toEqual([
       'CarePlan',

@@ -4,8 +4,25 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { closeDb, type Db, migrate, openDb } from '../../src/store/db.js';
+import { type KeyProvider, localKeyProvider, Vault } from '../../src/store/sealing.js';
+
+/** The master key tests seal with (base64 of 32 bytes), as NAVBRIDGE_MASTER_KEYS gives it: `test-1:<this>`. */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+export const TEST_MASTER_KEYS = `test-1:${TEST_MASTER_KEY}`;
+export const testKeyProvider = (): KeyProvider =>
+  localKeyProvider({ 'test-1': Buffer.from(TEST_MASTER_KEY, 'base64') }, 'test-1');
+
+/**
+ * Opens a value a test read with its own SQL (`records.payload`, `exchanges.payload`, …): what navbridge
+ * sealed with the test key, or plaintext written before sealing.
+ */
+export function unseal<T = unknown>(stored: unknown, context: string): Promise<T> {
+  return new Vault(testKeyProvider()).open<T>(stored, context);
+}
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** The least-privilege role the store's connections act as (created by the migrations). */
+export const TEST_APP_ROLE = 'navbridge_app';
 
 export interface TestDb {
   db: Db;
@@ -14,10 +31,13 @@ export interface TestDb {
   close(): Promise<void>;
 }
 
-export async function createTestDb(url: string = TEST_DATABASE_URL): Promise<TestDb> {
+export async function createTestDb(
+  url: string = TEST_DATABASE_URL,
+  keys: KeyProvider = testKeyProvider(),
+): Promise<TestDb> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
   await migrate({ databaseUrl: url, schema });
-  const db = openDb({ databaseUrl: url, schema });
+  const db = openDb({ databaseUrl: url, schema, role: TEST_APP_ROLE, keys });
   const sql = new pg.Pool({
     connectionString: url,
     options: `-c search_path=${schema}`,

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4.js';
 import { RECEIVES } from '../../src/settings/app-config.js';
-import { createTestDb, TEST_DATABASE_URL, type TestDb } from './db.js';
+import { createTestDb, TEST_DATABASE_URL, TEST_MASTER_KEYS, type TestDb } from './db.js';
 import { clientAssertion, jwksJson, signingKey } from './keys.js';
 import { type Exit, freePort, REPO_ROOT, track, waitForOutput, writeTempConfig } from './processes.js';
 import { connectRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from './redis.js';
@@ -243,6 +243,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       DATABASE_URL: TEST_DATABASE_URL,
       REDIS_URL: TEST_REDIS_URL,
       NAVBRIDGE_PERSON_KEY: randomBytes(24).toString('hex'),
+      NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
       NAVBRIDGE_ADMIN_TOKEN: randomBytes(24).toString('hex'),
       E2E_TRUST_JWKS: await jwksJson(trustKey),
       LOG_LEVEL: 'info',

@@ -10,7 +10,7 @@ import { loadMappingSet, loadProfiles, type MappingSet } from '../../src/config/
 import { createQueues, type QueueSet } from '../../src/delivery/queues.js';
 import { redisRateStore } from '../../src/delivery/rate-store.js';
 import { pingRedis } from '../../src/delivery/redis.js';
-import { type DeliveryWorkers, startDeliveryWorkers } from '../../src/delivery/worker.js';
+import { type DeliveryWorkers, startDeliveryWorkers, type WorkerOptions } from '../../src/delivery/worker.js';
 import { createAuthenticator } from '../../src/service/authenticate.js';
 import { createNavbridge, type Navbridge, type NavbridgeDeps } from '../../src/service/navbridge.js';
 import type { Caller } from '../../src/service/types.js';
@@ -29,6 +29,8 @@ export interface WorkerSettings {
   leaseMs?: number;
   sweepIntervalMs?: number;
   requeueAfterMs?: number;
+  /** Run the retention job on this schedule (default: the workers of tests prune nothing). */
+  retention?: WorkerOptions['retention'];
 }
 
 export interface TestNavbridgeOptions {
@@ -169,6 +171,7 @@ export async function buildTestNavbridge(opts: TestNavbridgeOptions = {}): Promi
       leaseMs: s.leaseMs ?? 10_000,
       sweepIntervalMs: s.sweepIntervalMs ?? 500,
       requeueAfterMs: s.requeueAfterMs ?? 1_000,
+      ...(s.retention ? { retention: s.retention } : {}),
     });
     started.push(w);
     return w;

@@ -1,10 +1,40 @@
 // OpenAPI paths of the admin API (/admin).
 import { ADMIN, anyObject, errors, idParam, type Json, json, query } from './common.js';
 
-const deadLetterFilter = ['partner', 'site', 'reason', 'from', 'to', 'limit'].map((n) =>
+const FILTERS = ['partner', 'site', 'reason', 'from', 'to', 'correlationId', 'referralId', 'limit'];
+const deadLetterFilter = FILTERS.map((n) =>
   query(n, n === 'limit' ? { type: 'integer' } : { type: 'string' }, `Filter: ${n}`),
 );
+const auditFilter = ['actor', 'action', 'resource', 'outcome', 'from', 'to', 'after', 'limit'].map((n) =>
+  query(n, n === 'limit' || n === 'after' ? { type: 'integer' } : { type: 'string' }, `Filter: ${n}`),
+);
 export const admin: Json = {
+  '/admin/audit': {
+    get: {
+      summary: 'Query the audit trail (filters, paging by `after`; audited)',
+      tags: ['admin'],
+      security: ADMIN,
+      parameters: auditFilter,
+      responses: { '200': json(anyObject), ...errors(400, 401, 403) },
+    },
+  },
+  '/admin/audit/AuditEvent': {
+    get: {
+      summary: 'The audit trail as a Bundle of FHIR AuditEvent resources (next page in Bundle.link)',
+      tags: ['admin'],
+      security: ADMIN,
+      parameters: auditFilter,
+      responses: { '200': json(anyObject), ...errors(400, 401, 403) },
+    },
+  },
+  '/admin/audit/verify': {
+    get: {
+      summary: 'Verify the audit hash chain: 200 unbroken, 409 naming the first broken row',
+      tags: ['admin'],
+      security: ADMIN,
+      responses: { '200': json(anyObject), '409': json(anyObject), ...errors(401, 403) },
+    },
+  },
   '/admin/dead-letters': {
     get: {
       summary: 'List dead letters (no payloads)',
@@ -12,6 +42,30 @@ export const admin: Json = {
       security: ADMIN,
       parameters: deadLetterFilter,
       responses: { '200': json(anyObject), ...errors(400, 401, 403) },
+    },
+  },
+  '/admin/dead-letters/search': {
+    post: {
+      summary: 'Search dead letters, also by NHS number (blind index; never in a query string)',
+      tags: ['admin'],
+      security: ADMIN,
+      requestBody: {
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                ...Object.fromEntries(
+                  FILTERS.map((n) => [n, n === 'limit' ? { type: 'integer' } : { type: 'string' }]),
+                ),
+                nhsNumber: { type: 'string', pattern: '^\\d{10}$' },
+              },
+            },
+          },
+        },
+      },
+      responses: { '200': json(anyObject), ...errors(400, 401, 403, 422) },
     },
   },
   '/admin/exchanges/{id}': {

@@ -117,7 +117,32 @@ export function openApiDocument(publicBaseUrl?: string): Json {
             status: { type: 'string' },
             statusReason: { type: ['string', 'null'] },
             attemptCount: { type: 'integer' },
-            attempts: { type: 'array', items: anyObject },
+            attempts: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  attempt: { type: 'integer' },
+                  requestId: { type: 'string', description: 'The X-Request-Id the attempt was sent with' },
+                  outcome: { type: ['string', 'null'] },
+                  httpStatus: { type: ['integer', 'null'], description: "The partner's HTTP status" },
+                  errorClass: { type: ['string', 'null'] },
+                  issues: {
+                    type: 'array',
+                    description: "The partner's OperationOutcome issue codes (never their text)",
+                    items: {
+                      type: 'object',
+                      properties: {
+                        severity: { type: 'string' },
+                        code: { type: 'string' },
+                        details: { type: 'array', items: { type: 'string' } },
+                      },
+                    },
+                  },
+                },
+                additionalProperties: true,
+              },
+            },
           },
           additionalProperties: true,
         },

@@ -79,8 +79,11 @@ describe('admin API', () => {
       expect.objectContaining({ attempt: 1, outcome: 'dead', httpStatus: 422, errorClass: 'http-422' }),
     ]);
     expect(res.body.attempts[0].requestId).toBe(res.body.requestId);
-    const { rows } = await t.sql.query(`SELECT action FROM audit_log WHERE target_id = $1`, [id]);
-    expect(rows.map((r) => r.action)).toEqual(['view-payload']);
+    const { rows } = await t.sql.query(`SELECT action FROM audit_log WHERE target_id = $1 ORDER BY seq`, [
+      id,
+    ]);
+    // The delivery attempt (begun, failed), then the view.
+    expect(rows.map((r) => r.action)).toEqual(['deliver-start', 'deliver', 'view-payload']);
     expect((await request(app).get(`/admin/exchanges/${randomUUID()}`).set(auth)).status).toBe(404);
   });
 
@@ -95,8 +98,20 @@ describe('admin API', () => {
     const again = await request(app).post(`/admin/dead-letters/${id}/replay`).set(auth).send({});
     expect(again.status).toBe(409);
     expect(again.body.issue[0].diagnostics).toMatch(/is pending, not dead/);
-    const unknown = await request(app).post(`/admin/dead-letters/${randomUUID()}/replay`).set(auth).send({});
+    const missing = randomUUID();
+    const unknown = await request(app).post(`/admin/dead-letters/${missing}/replay`).set(auth).send({});
     expect(unknown.status).toBe(404);
+    // Each replay is in the trail: the one done, the refused one and the one that found nothing.
+    const { rows } = await t.sql.query(
+      `SELECT target_id, outcome, detail->>'answer' AS answer FROM audit_log WHERE action = 'replay'
+        AND target_id = ANY($1) ORDER BY seq`,
+      [[id, missing]],
+    );
+    expect(rows).toEqual([
+      { target_id: id, outcome: 'success', answer: null },
+      { target_id: id, outcome: 'failure', answer: 'not-dead' },
+      { target_id: missing, outcome: 'failure', answer: 'not-found' },
+    ]);
   });
 
   it('discards with a reason', async () => {
@@ -121,5 +136,13 @@ describe('admin API', () => {
       .set(auth)
       .send({ reason: 'no such' });
     expect(unknown.status).toBe(404);
+    const { rows } = await t.sql.query(
+      `SELECT outcome, detail->>'answer' AS answer FROM audit_log WHERE action = 'discard' AND target_id = $1 ORDER BY seq`,
+      [id],
+    );
+    expect(rows).toEqual([
+      { outcome: 'success', answer: null },
+      { outcome: 'failure', answer: 'not-dead' },
+    ]);
   });
 });

@@ -9,6 +9,7 @@ import type { Bundle, Patient, ServiceRequest, Task } from 'fhir/r4.js';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Referral } from '../../../src/records/index.js';
+import { unseal } from '../../support/db.js';
 import { navbridgeExamples } from '../../support/fhir-examples.js';
 import { recordFixture } from '../../support/fixtures.js';
 import { clientAssertion, jwksJson, type SigningKey, signingKey } from '../../support/keys.js';
@@ -115,7 +116,7 @@ describe('partner reads follow consent and tenancy', () => {
       `SELECT r.payload FROM records r JOIN referrals f ON f.site = r.site AND f.referral_id = r.source_id
         WHERE f.source_partner_id = 'gp-a' AND r.record_type = 'referral' ORDER BY r.received_at DESC LIMIT 1`,
     );
-    return { srId, referral: rows[0].payload as Referral };
+    return { srId, referral: await unseal<Referral>(rows[0].payload, 'records.payload') };
   }
 
   async function submit(recordType: string, record: unknown): Promise<string[]> {
@@ -206,8 +207,10 @@ describe('partner reads follow consent and tenancy', () => {
     const afterContact = (await taskOf(srId))!;
     const newest = (await exchangesOf(referral.id)).at(-1)!;
     expect(newest).toMatchObject({ partner_id: 'gp-a', status: 'pending' });
-    const deliveredCopy = (await nb.t.sql.query(`SELECT payload FROM exchanges WHERE id = $1`, [ack!.id]))
-      .rows[0].payload as Bundle;
+    const deliveredCopy = await unseal<Bundle>(
+      (await nb.t.sql.query(`SELECT payload FROM exchanges WHERE id = $1`, [ack!.id])).rows[0].payload,
+      'exchanges.payload',
+    );
     const deliveredTask = deliveredCopy
       .entry!.map((e) => e.resource)
       .find((r) => r?.resourceType === 'Task') as Task;
@@ -289,13 +292,15 @@ describe('partner reads follow consent and tenancy', () => {
     ];
     await submit('support-plan', plan);
     const { rows } = await nb.t.sql.query(
-      `SELECT e.id, e.partner_id, e.status, r.res->>'id' AS sr
-         FROM exchanges e CROSS JOIN LATERAL jsonb_path_query(e.payload,
-           '$.entry[*].resource ? (@.resourceType == "ServiceRequest")') AS r(res)
+      `SELECT e.id, e.partner_id, e.status, e.payload FROM exchanges e
         WHERE e.referral_id = $1 AND e.record_type = 'support-plan' AND e.status IN ('withheld-no-consent', 'no-route')`,
       [referral.id],
     );
-    const unsent = rows as { id: string; partner_id: string | null; status: string; sr: string }[];
+    const unsent: { id: string; partner_id: string | null; status: string; sr: string }[] = [];
+    for (const r of rows)
+      for (const e of (await unseal<Bundle>(r.payload, 'exchanges.payload')).entry ?? [])
+        if (e.resource?.resourceType === 'ServiceRequest')
+          unsent.push({ id: r.id, partner_id: r.partner_id, status: r.status, sr: e.resource.id! });
     expect(unsent.map((x) => x.status).sort()).toEqual(expect.arrayContaining(['withheld-no-consent']));
     for (const x of unsent)
       for (const p of ['a', 'b'] as const) {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Patient } from 'fhir/r4.js';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unseal } from '../../support/db.js';
 import {
   deadExchange as insertDeadExchange,
   insertPersons,
@@ -322,7 +323,7 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
         `SELECT r.payload FROM records r JOIN referrals f ON f.site = r.site AND f.referral_id = r.source_id
           WHERE f.source_partner_id = 'gp-a' AND r.record_type = 'referral' ORDER BY r.version DESC LIMIT 1`,
       );
-      const stored = rows[0].payload as { id: string; version: number };
+      const stored = await unseal<{ id: string; version: number }>(rows[0].payload, 'records.payload');
       const taskOf = async () =>
         (
           await request(h.app)

@@ -9,7 +9,7 @@ import type { Task } from 'fhir/r4.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import { TEST_DATABASE_URL } from '../../support/db.js';
+import { TEST_DATABASE_URL, TEST_MASTER_KEYS } from '../../support/db.js';
 import { recordFixture } from '../../support/fixtures.js';
 import { connectRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from '../../support/redis.js';
 import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
@@ -72,6 +72,7 @@ describe('navbridge delivery commands', () => {
       NAVBRIDGE_DB_SCHEMA: schema,
       REDIS_URL: TEST_REDIS_URL,
       NAVBRIDGE_PERSON_KEY: 'cli-test-person-key-0123456789',
+      NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
       NAVBRIDGE_ADMIN_TOKEN: ADMIN,
       LOG_LEVEL: 'silent',
     };
@@ -185,7 +186,12 @@ describe('navbridge delivery commands', () => {
     expect(shown.queueToken).toBeUndefined();
     expect(shown.claimToken).toBeUndefined();
     const audits = async (id: string) =>
-      (await db.query('SELECT action, actor FROM audit_log WHERE target_id = $1 ORDER BY id', [id])).rows;
+      (
+        await db.query(
+          `SELECT action, actor FROM audit_log WHERE target_id = $1 AND action NOT LIKE 'deliver%' ORDER BY seq`,
+          [id],
+        )
+      ).rows;
     expect((await audits(deadId)).map((a) => a.action)).toEqual(['view-payload']);
     expect((await audits(deadId))[0].actor).toMatch(/^cli:/);
     const missing = await run(['dead-letters', 'show', randomUUID()]);

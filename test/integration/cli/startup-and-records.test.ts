@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import { TEST_DATABASE_URL } from '../../support/db.js';
+import { TEST_DATABASE_URL, TEST_MASTER_KEYS } from '../../support/db.js';
 import { recordFixture } from '../../support/fixtures.js';
 import { connectRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from '../../support/redis.js';
 
@@ -42,6 +42,7 @@ describe('start-up checks and the records commands', () => {
       NAVBRIDGE_DB_SCHEMA: schema,
       REDIS_URL: TEST_REDIS_URL,
       NAVBRIDGE_PERSON_KEY: 'cli-test-person-key-0123456789',
+      NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
       NAVBRIDGE_ADMIN_TOKEN: ADMIN,
       LOG_LEVEL: 'silent',
     };
@@ -99,6 +100,34 @@ describe('start-up checks and the records commands', () => {
     const r = await run(['serve'], { PORT: 'eighty' });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/environment PORT/);
+  });
+
+  it('and master keys that are missing or malformed, naming the variable and the key id, never a key', async () => {
+    writeFileSync(path.join(dir, 'referral.json'), JSON.stringify(recordFixture('referral')));
+    const argv: Record<string, string[]> = {
+      serve: ['serve'],
+      worker: ['worker'],
+      submit: ['submit', 'referral', 'referral.json'],
+      'dead-letters': ['dead-letters', 'list'],
+    };
+    for (const [command, args] of Object.entries(argv)) {
+      const missing = await run(args, { NAVBRIDGE_MASTER_KEYS: undefined });
+      expect(missing.code, command).toBe(2);
+      expect(missing.stderr, command).toMatch(/master keys: must be set.*NAVBRIDGE_MASTER_KEYS/);
+    }
+    const secret = Buffer.alloc(20, 9).toString('base64');
+    const short = await run(['serve'], { NAVBRIDGE_MASTER_KEYS: `k1:${secret}` });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/master key k1: must be 32 bytes in base64/);
+    expect(short.stderr).not.toContain(secret);
+    const twoKeys = `k1:${Buffer.alloc(32, 1).toString('base64')},k2:${Buffer.alloc(32, 2).toString('base64')}`;
+    const ambiguous = await run(['serve'], { NAVBRIDGE_MASTER_KEYS: twoKeys });
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toMatch(/NAVBRIDGE_MASTER_KEY_ID/);
+    // Commands that open no database need none.
+    expect((await run(['keys', 'generate', 'k9'], { NAVBRIDGE_MASTER_KEYS: undefined })).stdout).toMatch(
+      /^k9:[A-Za-z0-9+/]{43}=\n$/,
+    );
   });
 
   it('records list shows a record kept because its mapping failed; remap after the fix repairs it', async () => {

@@ -87,7 +87,10 @@ describe('dead-letter replay with remapping', () => {
     const [task] = trust.readAll<Task>('Task');
     expect(task?.description).toBe('Mental Health Navigation referral');
     expect(task?.businessStatus?.coding?.[0]?.code).toBe('contacted');
-    const { rows } = await t.sql.query(`SELECT detail FROM audit_log WHERE target_id = $1`, [evEx.id]);
+    const { rows } = await t.sql.query(
+      `SELECT detail FROM audit_log WHERE target_id = $1 AND action = 'replay'`,
+      [evEx.id],
+    );
     expect(rows[0].detail).toMatchObject({
       remapped: true,
       mappingVersion: expect.stringMatching(/^[0-9a-f]{12}$/),

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BODY_LIMITS } from '../../../src/api/body.js';
 import { errorHandler, notFoundHandler } from '../../../src/api/errors.js';
 import { fhirRouter } from '../../../src/api/fhir/router.js';
-import type { TestDb } from '../../support/db.js';
+import { type TestDb, unseal } from '../../support/db.js';
 import type { FhirExamples } from '../../support/fhir-examples.js';
 import { buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.js';
 
@@ -215,12 +215,24 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       // The same person's first referral is closed (rejected): nothing to link.
       expect(await count('SELECT count(*) AS n FROM referral_links')).toBe(0);
       // No Consent resource: consentToRefer is absent (never guessed); out of area is decided first.
-      const stored = await t.sql.query(
-        "SELECT payload FROM records WHERE record_type = 'referral' AND payload->>'reason' = $1",
-        [ex.facts.olderSystemsReason],
+      const referrals = await t.sql.query("SELECT payload FROM records WHERE record_type = 'referral'");
+      const stored = [];
+      for (const r of referrals.rows) {
+        const p = await unseal<{ reason?: string }>(r.payload, 'records.payload');
+        if (p.reason === ex.facts.olderSystemsReason) stored.push(p);
+      }
+      expect(stored).toHaveLength(1);
+      expect(stored[0]).not.toHaveProperty('consentToRefer');
+      // The inbound body and the record are stored sealed: the reason text is not in any raw row.
+      const raw = await t.sql.query(
+        `SELECT payload::text AS v FROM exchanges WHERE direction = 'inbound'
+         UNION ALL SELECT payload::text FROM records`,
       );
-      expect(stored.rows).toHaveLength(1);
-      expect(stored.rows[0].payload).not.toHaveProperty('consentToRefer');
+      expect(raw.rows.length).toBeGreaterThan(1);
+      for (const r of raw.rows) {
+        expect(JSON.parse(r.v)).toMatchObject({ 'nb:sealed': 1 });
+        expect(r.v).not.toContain(ex.facts.olderSystemsReason);
+      }
     });
 
     it('refuses a booking-request message 422 and stores nothing but an audit row', async () => {
@@ -268,7 +280,9 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       const badShape = await post('/', tx({ ...gravity, authoredOn: 'yesterday', priority: 7 }));
       expect(badShape.status).toBe(400);
       expect(JSON.stringify(badShape.body)).not.toContain('yesterday');
-      expect(await count(`SELECT count(*) AS n FROM records WHERE payload::text LIKE '%bogus%'`)).toBe(0);
+      const all = await t.sql.query('SELECT payload FROM records');
+      for (const r of all.rows)
+        expect(JSON.stringify(await unseal(r.payload, 'records.payload'))).not.toContain('bogus');
     });
 
     it('refuses a searchset Bundle posted as a transaction 400', async () => {

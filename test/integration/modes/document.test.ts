@@ -8,6 +8,7 @@ import { PartnerClient } from '../../../src/delivery/partner-client.js';
 import { hasErrors } from '../../../src/errors/index.js';
 import type { PartnerConfig } from '../../../src/settings/app-config.js';
 import { partnerResourceStore } from '../../../src/store/partner-resources.js';
+import { unseal } from '../../support/db.js';
 import { recordFixture } from '../../support/fixtures.js';
 import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { profileValidator } from '../../support/validator.js';
@@ -122,7 +123,7 @@ describe('document delivery mode', () => {
       );
       const sent = await client.send({
         exchangeId: 'resend',
-        payload: row.payload,
+        payload: await unseal(row.payload, 'exchanges.payload'),
         requestId: row.request_id,
         correlationId: row.correlation_id,
       });

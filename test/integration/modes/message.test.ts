@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bundle, MessageHeader } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unseal } from '../../support/db.js';
 import { recordFixture } from '../../support/fixtures.js';
 import { ADMIN } from '../../support/navbridge.js';
 import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
@@ -165,6 +166,9 @@ describe('message delivery mode (BaRS)', () => {
       `SELECT http_status, response FROM exchange_attempts WHERE exchange_id = $1 AND outcome = 'delivered'`,
       [id],
     );
-    expect(rows[0]).toEqual({ http_status: 409, response: { duplicate: true } });
+    expect({ ...rows[0], response: await unseal(rows[0].response, 'exchange_attempts.response') }).toEqual({
+      http_status: 409,
+      response: { duplicate: true },
+    });
   });
 });

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Task } from 'fhir/r4.js';
 import type { Redis } from 'ioredis';
 import { createQueues, type QueueSet } from '../../../src/delivery/queues.js';
-import { createTestDb, TEST_DATABASE_URL, type TestDb } from '../../support/db.js';
+import { createTestDb, TEST_DATABASE_URL, TEST_MASTER_KEYS, type TestDb } from '../../support/db.js';
 import {
   deliveredCount,
   insertPersons,
@@ -94,6 +94,7 @@ export async function openRig(opts: RigOptions, personCount: number): Promise<Ri
     DATABASE_URL: opts.databaseUrl ?? TEST_DATABASE_URL,
     NAVBRIDGE_DB_SCHEMA: t.schema,
     NAVBRIDGE_PERSON_KEY: 'resilience-test-person-key-0123456789',
+    NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
     REDIS_URL: opts.redisUrl,
   };
   const worker = (name: string) => spawnWorker(name, env);

@@ -121,12 +121,16 @@ describe('Redis loses its data under a running worker', () => {
       what: 'in-flight delivery recorded',
     });
     await redisServer.start();
+    const back = Date.now();
     // BullMQ's worker waits runRetryDelay (15 s, an internal option) after a connection error before
     // fetching again: recovery can take that long, hence the generous deadline below.
 
     await waitDelivered(rig.t, ids, 'every exchange after the Redis restart', 40_000).catch((e: Error) => {
       throw new Error(`${e.message}\n${worker.output().slice(-3_000)}`);
     });
+    console.log(
+      `[faults] redis killed and restarted empty: everything delivered ${Date.now() - back} ms after it was back`,
+    );
     await expectInOrderOnce([8, 9, 10, 11], ids);
     expect(transactionPosts(partner).length - before).toBe(ids.length);
 

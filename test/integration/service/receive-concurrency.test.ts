@@ -7,6 +7,7 @@ import type { ServiceRequest } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNavbridgeError } from '../../../src/errors/index.js';
 import type { Caller } from '../../../src/service/types.js';
+import { unseal } from '../../support/db.js';
 import { buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.js';
 
 const GP: Caller = { kind: 'partner', partnerId: 'gp-a' };
@@ -136,7 +137,9 @@ describe('receiving a referral is one transaction', () => {
     );
     expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
     // Each body is one of the versions: nothing was lost or merged.
-    const reasons = rows.map((r) => JSON.stringify(r.payload)).join('|');
+    const reasons = (await Promise.all(rows.map((r) => unseal(r.payload, 'records.payload'))))
+      .map((p) => JSON.stringify(p))
+      .join('|');
     for (const reason of ['Low mood', 'Housing', 'Debt']) expect(reasons).toContain(reason);
   });
 

@@ -186,7 +186,7 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     expect(row?.blockedBehind).toBe(2);
 
     const before = (await getExchange(t.db, a.exchange.id))!;
-    const jobs = await reopened((tx) => replayDeadLetter(tx, a.exchange.id, 'admin-1'));
+    const jobs = await reopened((tx) => replayDeadLetter(tx, a.exchange.id, { actor: 'admin-1' }));
     expect(jobs.map((j) => j.exchangeId)).toEqual([a.exchange.id]);
     const after = (await getExchange(t.db, a.exchange.id))!;
     expect(after.requestId).not.toBe(before.requestId);
@@ -196,10 +196,18 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     expect(n1.map((j) => j.exchangeId)).toEqual([b.exchange.id]);
     const n2 = await deliver(n1[0]!);
     expect(n2.map((j) => j.exchangeId)).toEqual([late.exchange.id]);
-    const { rows } = await t.sql.query(`SELECT action, target_id FROM audit_log WHERE target_id = $1`, [
-      a.exchange.id,
+    // Every delivery attempt and the replay are in the trail, in order.
+    const { rows } = await t.sql.query(
+      `SELECT action, actor, outcome FROM audit_log WHERE target_id = $1 ORDER BY seq`,
+      [a.exchange.id],
+    );
+    expect(rows).toEqual([
+      { action: 'deliver-start', actor: 'worker', outcome: 'success' },
+      { action: 'deliver', actor: 'worker', outcome: 'failure' },
+      { action: 'replay', actor: 'admin-1', outcome: 'success' },
+      { action: 'deliver-start', actor: 'worker', outcome: 'success' },
+      { action: 'deliver', actor: 'worker', outcome: 'success' },
     ]);
-    expect(rows).toEqual([{ action: 'replay', target_id: a.exchange.id }]);
   });
 
   it('discarding a dead exchange releases the next one', async () => {
@@ -209,11 +217,11 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     const c = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
     await finishAttempt(t.db, c!, { outcome: 'dead', errorClass: 'http-400', error: OO, durationMs: 1 });
     const jobs = await reopened((tx) =>
-      discardDeadLetter(tx, a.exchange.id, 'admin-1', 'sent to wrong partner'),
+      discardDeadLetter(tx, a.exchange.id, { actor: 'admin-1' }, 'sent to wrong partner'),
     );
     expect(jobs.map((j) => j.exchangeId)).toEqual([b.exchange.id]);
     expect((await getExchange(t.db, a.exchange.id))?.status).toBe('discarded');
-    await expect(reopened((tx) => replayDeadLetter(tx, a.exchange.id, 'admin-1'))).rejects.toThrow(
+    await expect(reopened((tx) => replayDeadLetter(tx, a.exchange.id, { actor: 'admin-1' }))).rejects.toThrow(
       /not dead/,
     );
   });
@@ -234,6 +242,63 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     expect(old.exchange.status).toBe('superseded');
     const next = await deliver(head.jobs[0]!);
     expect(next.map((j) => j.exchangeId)).toEqual([v2.exchange.id]);
+  });
+
+  // Order safety: an attempt whose outcome is unknown (no answer came) may still be applied by the
+  // partner, so its exchange is retried — never superseded — before the person's next one may go.
+  const timedOut = (retryAt = new Date(Date.now() + 60_000)) => ({
+    outcome: 'retry' as const,
+    errorClass: 'timeout',
+    error: OO,
+    durationMs: 1,
+    retryAt,
+  });
+
+  it('a withdrawn referral’s attempt that timed out is retried, not superseded; the next one waits', async () => {
+    const p = await person();
+    const a = await insert(x(p, { referralId: 'ref-wd-t' }));
+    const b = await insert(x(p, { referralId: 'ref-other-t' }));
+    const c1 = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
+    await inTransaction(t.db, (c) => supersedeReferral(c, 'leeds-north', 'ref-wd-t', 'referral withdrawn'));
+    const res = await finishAttempt(t.db, c1!, timedOut(new Date()));
+    expect((await getExchange(t.db, a.exchange.id))?.status).toBe('failed');
+    expect(res?.jobs.map((j) => j.exchangeId)).toEqual([a.exchange.id]);
+    expect((await getExchange(t.db, b.exchange.id))?.queueToken).toBeNull();
+    // Its retry is then answered with a failure: now it is superseded and the next one goes.
+    const c2 = await claimExchange(t.db, a.exchange.id, res!.jobs[0]!.token, 60_000);
+    const res2 = await finishAttempt(t.db, c2!, { ...timedOut(), httpStatus: 503, errorClass: 'http-503' });
+    expect((await getExchange(t.db, a.exchange.id))?.status).toBe('superseded');
+    expect(res2?.jobs.map((j) => j.exchangeId)).toEqual([b.exchange.id]);
+  });
+
+  it('a withdrawal after an attempt timed out leaves that exchange to be retried (marked), not superseded', async () => {
+    const p = await person();
+    const a = await insert(x(p, { referralId: 'ref-wd-u' }));
+    const b = await insert(x(p, { referralId: 'ref-other-u' }));
+    const c1 = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
+    await finishAttempt(t.db, c1!, timedOut());
+    const jobs = await inTransaction(t.db, (c) =>
+      supersedeReferral(c, 'leeds-north', 'ref-wd-u', 'referral withdrawn'),
+    );
+    expect(jobs).toEqual([]);
+    expect((await getExchange(t.db, a.exchange.id))?.status).toBe('failed');
+    expect((await getExchange(t.db, b.exchange.id))?.queueToken).toBeNull();
+    const { rows } = await t.sql.query('SELECT supersede_on_failure FROM exchanges WHERE id = $1', [
+      a.exchange.id,
+    ]);
+    expect(rows[0].supersede_on_failure).toBe('referral withdrawn');
+  });
+
+  it('a withdrawn referral’s exchange whose worker died is retried after the lease, not superseded', async () => {
+    const p = await person();
+    const a = await insert(x(p, { referralId: 'ref-wd-l' }));
+    await insert(x(p, { referralId: 'ref-other-l' }));
+    await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 20);
+    await inTransaction(t.db, (c) => supersedeReferral(c, 'leeds-north', 'ref-wd-l', 'referral withdrawn'));
+    await new Promise((r) => setTimeout(r, 60));
+    const released = await releaseExpiredLeases(t.db);
+    expect(released.map((j) => j.exchangeId)).toEqual([a.exchange.id]);
+    expect((await getExchange(t.db, a.exchange.id))?.status).toBe('failed');
   });
 
   it('unsent exchanges are stored visibly and never queued', async () => {
