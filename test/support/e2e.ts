@@ -162,13 +162,24 @@ export interface E2E {
   asTrust(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   /** A request to the navigator API with the site's X-API-Key. */
   asNavigator(method: string, url: string, body?: unknown): Promise<Response>;
+  /** The Redis key prefix of this run's queues. */
+  prefix: string;
+  /** The environment navbridge's processes run with (for a CLI run beside them). */
+  env: Readonly<Record<string, string>>;
   /** Output of every process, for a failing test's message. */
   output(): string;
   close(): Promise<void>;
 }
 
+export interface E2EOptions {
+  /** Extra environment for navbridge's processes (e.g. DEBUG, LOG_LEVEL). */
+  env?: Record<string, string>;
+  /** The mappings folder (default: the repository's). */
+  mappingsDir?: string;
+}
+
 /** Starts everything; on failure, stops what was started and rethrows with the processes' output. */
-export async function startE2E(): Promise<E2E> {
+export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   // The processes run the built code (as `npm test` and `npm run demo` do): build first after changes.
   const built = 'dist/cli/run.js';
   if (!existsSync(path.join(REPO_ROOT, built))) throw new Error(`${built} is missing: run npm run build`);
@@ -189,7 +200,7 @@ export async function startE2E(): Promise<E2E> {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     config = writeTempConfig({
-      mappingsDir: path.join(REPO_ROOT, 'mappings'),
+      mappingsDir: options.mappingsDir ?? path.join(REPO_ROOT, 'mappings'),
       profilesDir: path.join(REPO_ROOT, 'profiles'),
       sites: [SITE],
       publicBaseUrl: `${base}/fhir`,
@@ -236,6 +247,7 @@ export async function startE2E(): Promise<E2E> {
       NAVBRIDGE_ADMIN_TOKEN: randomBytes(24).toString('hex'),
       E2E_TRUST_JWKS: await jwksJson(trustKey),
       LOG_LEVEL: 'info',
+      ...options.env,
     };
     const cli = path.join('dist', 'cli', 'run.js');
     const serve = spawnNode('navbridge serve', [cli, 'serve', '--port', String(port)], env);
@@ -262,6 +274,8 @@ export async function startE2E(): Promise<E2E> {
       t,
       serve,
       worker,
+      prefix,
+      env,
       async asTrust(method, url, body, headers = {}) {
         return fetch(`${base}${url}`, {
           method,
