@@ -15,6 +15,8 @@ import { type FailureFilter, listFailedRecords, remapFailure, remapFailures } fr
 import { type ReadableType, readPartnerResource, searchPartnerTasks } from './partner-reads.js';
 import { auditRefusal, type InboundRequest, receiveReferral } from './receive-referral.js';
 import { listReferrals, type ReferralQuery, showExchangeState, showReferral } from './referrals.js';
+import { kpiMeasureReport } from './report-formats.js';
+import { type KpiRequest, kpiReport } from './reports.js';
 import { type SubmitOptions, submitRecord } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
 
@@ -48,6 +50,16 @@ export function createNavbridge(deps: NavbridgeDeps) {
     searchPartnerTasks: (caller: Caller, focus: unknown) => searchPartnerTasks(deps, caller, focus),
     listReferrals: (caller: Caller, q: ReferralQuery) => listReferrals(deps, caller, q),
     showReferral: (caller: Caller, id: string, site?: string) => showReferral(deps, caller, id, site),
+    kpiReport: (caller: Caller, q: KpiRequest) => kpiReport(deps, caller, q),
+    /** The KPI report as a FHIR MeasureReport against the shipped Measure. */
+    async kpiMeasureReport(caller: Caller, q: KpiRequest) {
+      const report = await kpiReport(deps, caller, q);
+      const site = deps.mappings.tryGetSite(report.site);
+      return kpiMeasureReport(report, {
+        name: site?.name ?? report.site,
+        ...(site?.odsCode ? { odsCode: site.odsCode } : {}),
+      });
+    },
     showExchangeState: (caller: Caller, id: string) => showExchangeState(deps, caller, id),
     listDeadLetters: (caller: Caller, filter: DeadLetterFilter) => listDeadLetters(deps, caller, filter),
     showExchange: (caller: Caller, id: string) => showExchange(deps, caller, id),
