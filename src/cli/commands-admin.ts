@@ -5,6 +5,7 @@ import os from 'node:os';
 import { openRuntime, type Runtime } from '../service/runtime.js';
 import type { Caller } from '../service/types.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
+import { renderKpiTable } from './report-table.js';
 
 export interface AdminFlags {
   remap?: boolean;
@@ -152,5 +153,28 @@ export async function runRecords(args: string[], flags: AdminFlags, io: CliIo): 
         });
     for (const o of outcomes) io.stdout.write(`${JSON.stringify(o)}\n`);
     return outcomes.some((o) => o.state !== 'remapped') ? EXIT.failed : EXIT.ok;
+  });
+}
+
+/** `report kpi --site S --from D --to D [--json]`: the commissioners' KPI report (README "Reports"). */
+export async function runReport(
+  args: string[],
+  flags: AdminFlags & { json?: boolean },
+  io: CliIo,
+): Promise<number> {
+  const [sub, ...extra] = args;
+  if (sub !== 'kpi') throw new UsageError(`unknown command 'report ${sub ?? ''}'`.trim(), ['use report kpi']);
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  if (!flags.site || !flags.from || !flags.to)
+    throw new UsageError('usage: navbridge report kpi --site S --from YYYY-MM-DD --to YYYY-MM-DD [--json]');
+  const { rt, caller } = await adminRuntime(io, 'report', { redis: false, personKey: false });
+  return using(rt, async () => {
+    const report = await rt.navbridge.kpiReport(caller, {
+      site: flags.site!,
+      from: flags.from!,
+      to: flags.to!,
+    });
+    io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderKpiTable(report));
+    return EXIT.ok;
   });
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readEnvironment } from '../config/load-config.js';
-import { runDeadLetters, runRecords } from './commands-admin.js';
+import { runDeadLetters, runRecords, runReport } from './commands-admin.js';
 import { runHashKey } from './commands-auth.js';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
 import { runMap, runValidate } from './commands-records.js';
@@ -45,6 +45,9 @@ Usage:
   navbridge records remap <id> | remap --site S
       Records and inbound requests kept because their mapping failed; remap re-runs them with the
       current mappings (needs the admin credential; audited).
+  navbridge report kpi --site S --from YYYY-MM-DD --to YYYY-MM-DD [--json]
+      The commissioners' KPI report of a site over a period of London dates, as a table (or JSON);
+      figures defined in README "Reports" (needs the admin credential).
   navbridge hash-key < key.txt
       Print the SHA-256 hex digest of a navigator API key read on stdin (for apiKeys[].sha256).
   navbridge help
@@ -88,6 +91,7 @@ const OPTIONS = {
   port: { type: 'string' },
   remap: { type: 'boolean' },
   state: { type: 'string' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -178,6 +182,15 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
           io,
           io.signal ?? processSignal(),
         );
+      case 'report': {
+        const f = values as Record<string, string | undefined>;
+        const pick = (k: string) => (f[k] !== undefined ? { [k]: f[k] } : {});
+        return await runReport(
+          rest,
+          { ...pick('site'), ...pick('from'), ...pick('to'), ...(values.json ? { json: true } : {}) },
+          io,
+        );
+      }
       case 'dead-letters':
       case 'records': {
         const f = values as Record<string, string | undefined>;

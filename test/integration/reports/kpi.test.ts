@@ -1,9 +1,13 @@
 // The KPI report against a seeded caseload (kpi-caseload.ts) whose figures were worked out by hand:
 // JSON, FHIR MeasureReport, CSV; a site sees only itself; bad periods are 400 with their paths.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.js';
 import { KPI_GROUPS } from '../../../src/service/report-formats.js';
+import { TEST_DATABASE_URL } from '../../support/db.js';
 import { profileValidator } from '../../support/validator.js';
 import { ADMIN_TOKEN, type Harness, SITE_X_KEY, SITE_Y_KEY, startHarness } from '../navigator-api/harness.js';
 import { Seeder, seedCardiff, seedLeeds } from './kpi-caseload.js';
@@ -273,5 +277,65 @@ describe('KPI report', () => {
     expect(missing.body.issue.map((i: { expression: string[] }) => i.expression[0])).toContain('query.to');
     const unknown = await kpi(X, `${LEEDS_PERIOD}&_format=xml`);
     expect(unknown.status).toBe(400);
+  });
+
+  it('prints the report as a terminal table, or as JSON with --json (navbridge report kpi)', async () => {
+    const root = path.resolve(import.meta.dirname, '..', '..', '..');
+    const dir = mkdtempSync(path.join(tmpdir(), 'navbridge-kpi-cli-'));
+    writeFileSync(
+      path.join(dir, 'navbridge.config.yaml'),
+      [
+        `mappingsDir: ${path.join(root, 'mappings')}`,
+        `profilesDir: ${path.join(root, 'profiles')}`,
+        'sites: [leeds-north, cardiff-vale]',
+        '',
+      ].join('\n'),
+    );
+    const run = async (argv: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await main(argv, {
+        stdout: { write: (x: string) => (stdout += x) },
+        stderr: { write: (x: string) => (stderr += x) },
+        cwd: dir,
+        env: {
+          NAVBRIDGE_CONFIG: 'navbridge.config.yaml',
+          DATABASE_URL: TEST_DATABASE_URL,
+          NAVBRIDGE_DB_SCHEMA: h.t.schema,
+          NAVBRIDGE_ADMIN_TOKEN: ADMIN_TOKEN,
+          LOG_LEVEL: 'silent',
+        },
+      });
+      return { code, stdout, stderr };
+    };
+    const args = ['report', 'kpi', '--site', 'leeds-north', '--from', '2026-03-16', '--to', '2026-06-30'];
+    const table = await run(args);
+    expect(table.stderr).toBe('');
+    expect(table.code).toBe(0);
+    const lines = table.stdout.split('\n');
+    expect(lines[0]).toMatch(/^KPI report: leeds-north, 2026-03-16 to 2026-06-30 \(calendar clock; as at /);
+    const row = (label: string) => lines.find((l) => l.trimStart().startsWith(label))?.trim();
+    expect(row('Received')).toMatch(/^Received\s+14$/);
+    expect(row('gp')).toMatch(/^gp\s+8$/);
+    expect(row('Discharged ')).toMatch(/^Discharged\s+5$/);
+    expect(row('wemwbs (2)')).toMatch(/35 → 41.5 \(\+6.5\)$/);
+    expect(row('within target')).toMatch(/3 \(75.0 %\)$/);
+    // The CLI's clock is the real one: only figures that do not depend on the report's instant compare.
+    const json = await run([...args, '--json']);
+    expect(json.code).toBe(0);
+    const cli = JSON.parse(json.stdout);
+    const api = (await kpi(X, LEEDS_PERIOD)).body;
+    for (const k of [
+      'received',
+      'triage',
+      'medianDays',
+      'discharges',
+      'onwardReferrals',
+      'outcomes',
+      'supportDuration',
+    ])
+      expect(cli[k]).toEqual(api[k]);
+    const usage = await run(['report', 'kpi', '--site', 'leeds-north']);
+    expect(usage.code).toBe(2);
   });
 });
