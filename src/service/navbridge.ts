@@ -1,6 +1,7 @@
 // The service's one object: every use case, one door each, bound to its dependencies. The API and
 // the CLI hold this and nothing below it; they translate HTTP or argv into these calls and back.
 import type { RecordType } from '../records/index.js';
+import type { AlertsConfig } from '../settings/app-config.js';
 import { pingDb } from '../store/db.js';
 import type { Authenticate } from './authenticate.js';
 import {
@@ -19,11 +20,14 @@ import { kpiMeasureReport } from './report-formats.js';
 import { type KpiRequest, kpiReport } from './reports.js';
 import { type SubmitOptions, submitRecord } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
+import { listAlertsFor, runWatchdog } from './watchdog.js';
 
 /** /health answers within this long whatever is down. */
 export const HEALTH_TIMEOUT_MS = 1_000;
 
 export interface NavbridgeDeps extends ServiceDeps {
+  /** The watchdog's thresholds (configuration `alerts`). */
+  alerts: AlertsConfig;
   authenticate: Authenticate;
   /** Whether Redis answers (health). */
   pingRedis(): Promise<boolean>;
@@ -50,6 +54,10 @@ export function createNavbridge(deps: NavbridgeDeps) {
     searchPartnerTasks: (caller: Caller, focus: unknown) => searchPartnerTasks(deps, caller, focus),
     listReferrals: (caller: Caller, q: ReferralQuery) => listReferrals(deps, caller, q),
     showReferral: (caller: Caller, id: string, site?: string) => showReferral(deps, caller, id, site),
+    /** One watchdog run (the worker's job scheduler calls it; tests call it with their clock). */
+    runWatchdog: () => runWatchdog(deps, deps.alerts),
+    listAlerts: (caller: Caller, filter: Parameters<typeof listAlertsFor>[2]) =>
+      listAlertsFor(deps, caller, filter),
     kpiReport: (caller: Caller, q: KpiRequest) => kpiReport(deps, caller, q),
     /** The KPI report as a FHIR MeasureReport against the shipped Measure. */
     async kpiMeasureReport(caller: Caller, q: KpiRequest) {
