@@ -178,3 +178,48 @@ export async function runReport(
     return EXIT.ok;
   });
 }
+
+/** `alerts list [--all] [--json]`: the watchdog's alerts (open ones unless --all), newest first. */
+export async function runAlerts(
+  args: string[],
+  flags: AdminFlags & { all?: boolean; json?: boolean },
+  io: CliIo,
+): Promise<number> {
+  const [sub, ...extra] = args;
+  if (sub !== 'list')
+    throw new UsageError(`unknown command 'alerts ${sub ?? ''}'`.trim(), ['use alerts list']);
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  const limit = limitOf(flags);
+  const { rt, caller } = await adminRuntime(io, 'alerts', { redis: false, personKey: false });
+  return using(rt, async () => {
+    const alerts = await rt.navbridge.listAlerts(caller, {
+      state: flags.all ? 'all' : 'open',
+      ...(limit ? { limit } : {}),
+    });
+    if (flags.json) {
+      for (const a of alerts) io.stdout.write(`${JSON.stringify(a)}\n`);
+      return EXIT.ok;
+    }
+    if (!alerts.length) {
+      io.stdout.write(flags.all ? 'no alerts\n' : 'no open alerts\n');
+      return EXIT.ok;
+    }
+    const rows = alerts.map((a) => [
+      a.raisedAt.toISOString().slice(0, 19).replace('T', ' '),
+      a.state,
+      a.kind,
+      a.key,
+      a.clearedAt ? a.clearedAt.toISOString().slice(0, 19).replace('T', ' ') : '',
+    ]);
+    const head = ['raised (UTC)', 'state', 'kind', 'about', 'cleared (UTC)'];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    for (const r of [head, ...rows])
+      io.stdout.write(
+        `${r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd()}\n`,
+      );
+    return EXIT.ok;
+  });
+}

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readEnvironment } from '../config/load-config.js';
-import { runDeadLetters, runRecords, runReport } from './commands-admin.js';
+import { runAlerts, runDeadLetters, runRecords, runReport } from './commands-admin.js';
 import { runHashKey } from './commands-auth.js';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
 import { runMap, runValidate } from './commands-records.js';
@@ -48,6 +48,9 @@ Usage:
   navbridge report kpi --site S --from YYYY-MM-DD --to YYYY-MM-DD [--json]
       The commissioners' KPI report of a site over a period of London dates, as a table (or JSON);
       figures defined in README "Reports" (needs the admin credential).
+  navbridge alerts list [--all] [--json] [--limit N]
+      The watchdog's alerts: open ones (or every one with --all), newest first (needs the admin
+      credential).
   navbridge hash-key < key.txt
       Print the SHA-256 hex digest of a navigator API key read on stdin (for apiKeys[].sha256).
   navbridge help
@@ -92,6 +95,7 @@ const OPTIONS = {
   remap: { type: 'boolean' },
   state: { type: 'string' },
   json: { type: 'boolean' },
+  all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -191,6 +195,16 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
           io,
         );
       }
+      case 'alerts':
+        return await runAlerts(
+          rest,
+          {
+            ...(values.limit !== undefined ? { limit: values.limit } : {}),
+            ...(values.all ? { all: true } : {}),
+            ...(values.json ? { json: true } : {}),
+          },
+          io,
+        );
       case 'dead-letters':
       case 'records': {
         const f = values as Record<string, string | undefined>;

@@ -2,9 +2,14 @@
 // one alert, a second run raises nothing more, and the alert clears when the condition resolves.
 // Exchanges and circuits carry PostgreSQL's own timestamps, so the clock starts at the real time.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.js';
 import type { Referral } from '../../../src/records/index.js';
+import { TEST_DATABASE_URL } from '../../support/db.js';
 import { recordFixture } from '../../support/fixtures.js';
 import { ADMIN, buildTestNavbridge, TEST_ADMIN_TOKEN, type TestNavbridge } from '../../support/navbridge.js';
 import { nhsNumber } from '../../support/people.js';
@@ -231,5 +236,63 @@ describe('watchdog', () => {
       client.release();
     }
     expect((await nb.navbridge.runWatchdog()).ran).toBe(true);
+  });
+
+  it('lists alerts on the command line (navbridge alerts list), as a table or NDJSON', async () => {
+    const root = path.resolve(import.meta.dirname, '..', '..', '..');
+    const dir = mkdtempSync(path.join(tmpdir(), 'navbridge-alerts-cli-'));
+    writeFileSync(
+      path.join(dir, 'navbridge.config.yaml'),
+      `mappingsDir: ${path.join(root, 'mappings')}\nprofilesDir: ${path.join(root, 'profiles')}\nsites: [leeds-north, cardiff-vale]\n`,
+    );
+    const run = async (argv: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await main(argv, {
+        stdout: { write: (x: string) => (stdout += x) },
+        stderr: { write: (x: string) => (stderr += x) },
+        cwd: dir,
+        env: {
+          NAVBRIDGE_CONFIG: 'navbridge.config.yaml',
+          DATABASE_URL: TEST_DATABASE_URL,
+          NAVBRIDGE_DB_SCHEMA: nb.t.schema,
+          NAVBRIDGE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+          LOG_LEVEL: 'silent',
+        },
+      });
+      return { code, stdout, stderr };
+    };
+    const table = await run(['alerts', 'list']);
+    expect(table.stderr).toBe('');
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^raised \(UTC\)\s+state\s+kind\s+about\s+cleared \(UTC\)$/);
+    expect(lines.slice(1).every((l) => / open /.test(l))).toBe(true);
+    expect(table.stdout).toContain('exchange-undelivered');
+    const json = await run(['alerts', 'list', '--all', '--json']);
+    const all = json.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(all.some((a: { state: string }) => a.state === 'cleared')).toBe(true);
+    expect(all.length).toBe(
+      lines.length - 1 + all.filter((a: { state: string }) => a.state === 'cleared').length,
+    );
+    expect((await run(['alerts', 'show'])).code).toBe(2);
+    // A worker with a webhook but no secret in the environment exits at once, naming the variable.
+    writeFileSync(
+      path.join(dir, 'hook.yaml'),
+      `mappingsDir: ${path.join(root, 'mappings')}\nprofilesDir: ${path.join(root, 'profiles')}\nsites: [leeds-north]\nalerts: { webhook: { url: 'http://127.0.0.1:9/hook', secretEnv: ALERT_HOOK_SECRET } }\n`,
+    );
+    let stderr = '';
+    const code = await main(['worker'], {
+      stdout: { write: () => true },
+      stderr: { write: (x: string) => (stderr += x) },
+      cwd: dir,
+      env: { NAVBRIDGE_CONFIG: 'hook.yaml', DATABASE_URL: TEST_DATABASE_URL, LOG_LEVEL: 'silent' },
+      signal: AbortSignal.timeout(30_000),
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain('ALERT_HOOK_SECRET');
   });
 });
