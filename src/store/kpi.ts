@@ -61,16 +61,39 @@ export interface KpiRows {
  * the statement. A joined name per use keeps the joins apart.
  */
 const LONDON = `'Europe/London'`;
+/**
+ * The instant London's clocks read `local` (a timestamp). PostgreSQL resolves a reading that occurs
+ * twice (01:00–02:00 on the autumn change day) to the later, standard-time instant; src/clock takes the
+ * first (summer time) one, so the earlier is used when it reads the same. A reading in the spring gap
+ * resolves to an hour later on the clock in both.
+ */
+const fromLondon = (local: string) => {
+  const later = `((${local}) AT TIME ZONE ${LONDON})`;
+  return `(CASE WHEN ((${later} - interval '1 hour') AT TIME ZONE ${LONDON}) = (${local})
+            THEN ${later} - interval '1 hour' ELSE ${later} END)`;
+};
 const addCalendar = (start: string, k: string) =>
-  `((((${start}) AT TIME ZONE ${LONDON}) + make_interval(days => ${k})) AT TIME ZONE ${LONDON})`;
+  fromLondon(`((${start}) AT TIME ZONE ${LONDON}) + make_interval(days => ${k})`);
 function addWorking(start: string, k: string, tag: string): { joins: string; expr: string } {
   return {
     joins: `LEFT JOIN cal ${tag}c ON ${tag}c.d = ((${start}) AT TIME ZONE ${LONDON})::date
             LEFT JOIN wd ${tag}w ON ${tag}w.n = ${tag}c.next_n + ${k}`,
-    expr: `((${tag}w.d + CASE WHEN ${tag}c.working THEN ((${start}) AT TIME ZONE ${LONDON})::time
-              ELSE time '00:00' END) AT TIME ZONE ${LONDON})`,
+    expr: fromLondon(`${tag}w.d + CASE WHEN ${tag}c.working THEN ((${start}) AT TIME ZONE ${LONDON})::time
+              ELSE time '00:00' END`),
   };
 }
+
+/** The `cal` (every date: working?, index of the next working day) and `wd` (working days, numbered) tables. */
+const calendar = (first: string, last: string, holidays: string) => `
+cal0 AS (
+  SELECT g.d::date AS d,
+         extract(isodow FROM g.d) < 6 AND NOT (g.d::date = ANY(${holidays}::date[])) AS working
+    FROM generate_series(${first}, ${last}, interval '1 day') AS g(d)
+),
+cal1 AS (SELECT d, working, count(*) FILTER (WHERE working) OVER (ORDER BY d) AS upto FROM cal0),
+-- next_n: the index of the first working day on or after d.
+cal AS (SELECT d, working, CASE WHEN working THEN upto ELSE upto + 1 END AS next_n FROM cal1),
+wd AS (SELECT d, upto AS n FROM cal1 WHERE working),`;
 
 const contactW = addWorking('a.received', '3', 'cx');
 const assessW = addWorking('a.received', '10', 'ax');
@@ -80,16 +103,7 @@ const supportW = addWorking('a.contacted_at', '$8::int * 5', 'sx');
 // $1 site, $2 from, $3 to, $4 now, $5 clock mode, $6 bank holidays, $7 target mode, $8 target weeks.
 export const KPI_STATEMENT = `
 WITH
-cal0 AS (
-  SELECT g.d::date AS d,
-         extract(isodow FROM g.d) < 6 AND NOT (g.d::date = ANY($6::date[])) AS working
-    FROM generate_series($2::date - 7, greatest($3::date, ($4::timestamptz AT TIME ZONE ${LONDON})::date) + 800,
-                         interval '1 day') AS g(d)
-),
-cal1 AS (SELECT d, working, count(*) FILTER (WHERE working) OVER (ORDER BY d) AS upto FROM cal0),
--- next_n: the index of the first working day on or after d.
-cal AS (SELECT d, working, CASE WHEN working THEN upto ELSE upto + 1 END AS next_n FROM cal1),
-wd AS (SELECT d, upto AS n FROM cal1 WHERE working),
+${calendar('$2::date - 7', `greatest($3::date, ($4::timestamptz AT TIME ZONE ${LONDON})::date) + 800`, '$6')}
 ref AS (
   SELECT DISTINCT ON (source_id) source_id AS referral_id, payload->>'route' AS route,
          (payload->>'receivedAt')::timestamptz AS received
@@ -297,4 +311,23 @@ export async function kpiRows(db: Db, q: KpiQuery): Promise<KpiRows> {
     onHoldNow: r.on_hold_now,
     support: { discharged: r.s_discharged, withinTarget: r.s_within, medianDays: num(r.s_median) },
   };
+}
+
+/**
+ * The report's London arithmetic on its own: `days` calendar or working days after each start, as the
+ * statement computes due instants (tests check it against src/clock on random instants).
+ */
+export async function dueInstantsSql(
+  db: Db,
+  q: { starts: readonly Date[]; days: number; mode: DayMode; bankHolidays: readonly string[] },
+): Promise<Date[]> {
+  const w = addWorking('a.received', '$2::int', 'q');
+  const { rows } = await sql(db).query(
+    `WITH ${calendar('(SELECT min(s) FROM unnest($1::timestamptz[]) s)::date - 7', '(SELECT max(s) FROM unnest($1::timestamptz[]) s)::date + $2::int * 3 + 30', '$4')}
+     a AS (SELECT s AS received, o FROM unnest($1::timestamptz[]) WITH ORDINALITY AS u(s, o))
+     SELECT CASE WHEN $3 = 'working-days' THEN ${w.expr} ELSE ${addCalendar('a.received', '$2::int')} END AS due
+       FROM a ${w.joins} ORDER BY a.o`,
+    [q.starts, q.days, q.mode, [...q.bankHolidays]],
+  );
+  return rows.map((r) => r.due as Date);
 }
