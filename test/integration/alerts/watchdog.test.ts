@@ -295,4 +295,43 @@ describe('watchdog', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('ALERT_HOOK_SECRET');
   });
+
+  it("takes a partner's own undelivered threshold over the default", async () => {
+    const c = { now: new Date(Math.floor(Date.now() / 1000) * 1000) };
+    const own = await buildTestNavbridge({
+      clock: c,
+      partners: [
+        {
+          id: 'gp-a',
+          name: 'Chapel Allerton Medical Centre',
+          kind: 'gp-practice',
+          odsCodes: ['B86016'],
+          baseUrl: 'http://127.0.0.1:9/fhir',
+          mode: 'transaction',
+          receives: ['referral-status'],
+          alerts: { undeliveredAfterMinutes: 600 },
+        },
+      ],
+      config: { alerts: { undeliveredAfterMinutes: 60 } },
+    });
+    try {
+      const r = recordFixture<Referral>('referral');
+      r.id = `REF-${randomUUID().slice(0, 8)}`;
+      r.receivedAt = c.now.toISOString();
+      r.referralDate = r.receivedAt.slice(0, 10);
+      expect((await own.navbridge.submitRecord(ADMIN, 'referral', r)).outcome).toBe('accepted');
+      const undelivered = async () =>
+        (await own.navbridge.listAlerts(ADMIN, { kind: 'exchange-undelivered' })).map((a) => a.partnerId);
+      const start = c.now.getTime();
+      c.now = new Date(start + 2 * HOUR);
+      await own.navbridge.runWatchdog();
+      expect(await undelivered()).toEqual([]);
+      c.now = new Date(start + 11 * HOUR);
+      await own.navbridge.runWatchdog();
+      expect((await undelivered()).length).toBeGreaterThan(0);
+      expect(new Set(await undelivered())).toEqual(new Set(['gp-a']));
+    } finally {
+      await own.close();
+    }
+  });
 });
