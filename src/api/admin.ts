@@ -1,5 +1,6 @@
-// Admin API: dead letters (list, show, replay, discard), exchange payload views, and records kept
-// because their mapping failed (list, remap). Each route parses its input and calls one use case.
+// Admin API: dead letters (list, show, replay, discard), exchange payload views, records kept
+// because their mapping failed (list, remap), and the watchdog's alerts. Each route parses its
+// input and calls one use case.
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Navbridge } from '../service/navbridge.js';
@@ -51,6 +52,16 @@ const recordsQuery = z
   .object({
     state: z.enum(['mapping-failed', 'remapped']).optional(),
     site: siteId.optional(),
+    limit: limit.optional(),
+  })
+  .strict();
+const alertsQuery = z
+  .object({
+    state: z.enum(['open', 'all']).optional(),
+    kind: z
+      .string()
+      .regex(/^[a-z][a-z-]{1,62}$/)
+      .optional(),
     limit: limit.optional(),
   })
   .strict();
@@ -117,6 +128,11 @@ export function adminRouter(nb: Navbridge): Router {
     const id = parseOrThrow(idSchema, req.params.id, 'id');
     const body = parseOrThrow(discardBody, req.body ?? {}, 'body');
     res.json(await nb.discardDeadLetter(callerOf(res), id, body.reason));
+  });
+
+  r.get('/alerts', async (req, res) => {
+    const q = parseOrThrow(alertsQuery, req.query, 'query');
+    res.json({ alerts: await nb.listAlerts(callerOf(res), q) });
   });
 
   r.get('/records', async (req, res) => {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import { openRuntime, type Runtime } from '../service/runtime.js';
 import type { Caller } from '../service/types.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
+import { renderKpiTable } from './report-table.js';
 
 export interface AdminFlags {
   remap?: boolean;
@@ -239,5 +240,73 @@ export async function runAudit(args: string[], flags: AuditFlags, io: CliIo): Pr
       if (next === undefined || left <= 0) return EXIT.ok;
       after = next;
     }
+  });
+}
+
+/** `report kpi --site S --from D --to D [--json]`: the commissioners' KPI report (README "Reports"). */
+export async function runReport(
+  args: string[],
+  flags: AdminFlags & { json?: boolean },
+  io: CliIo,
+): Promise<number> {
+  const [sub, ...extra] = args;
+  if (sub !== 'kpi') throw new UsageError(`unknown command 'report ${sub ?? ''}'`.trim(), ['use report kpi']);
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  if (!flags.site || !flags.from || !flags.to)
+    throw new UsageError('usage: navbridge report kpi --site S --from YYYY-MM-DD --to YYYY-MM-DD [--json]');
+  const { rt, caller } = await adminRuntime(io, 'report', { redis: false, personKey: false });
+  return using(rt, async () => {
+    const report = await rt.navbridge.kpiReport(caller, {
+      site: flags.site!,
+      from: flags.from!,
+      to: flags.to!,
+    });
+    io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderKpiTable(report));
+    return EXIT.ok;
+  });
+}
+
+/** `alerts list [--all] [--json]`: the watchdog's alerts (open ones unless --all), newest first. */
+export async function runAlerts(
+  args: string[],
+  flags: AdminFlags & { all?: boolean; json?: boolean },
+  io: CliIo,
+): Promise<number> {
+  const [sub, ...extra] = args;
+  if (sub !== 'list')
+    throw new UsageError(`unknown command 'alerts ${sub ?? ''}'`.trim(), ['use alerts list']);
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  const limit = limitOf(flags);
+  const { rt, caller } = await adminRuntime(io, 'alerts', { redis: false, personKey: false });
+  return using(rt, async () => {
+    const alerts = await rt.navbridge.listAlerts(caller, {
+      state: flags.all ? 'all' : 'open',
+      ...(limit ? { limit } : {}),
+    });
+    if (flags.json) {
+      for (const a of alerts) io.stdout.write(`${JSON.stringify(a)}\n`);
+      return EXIT.ok;
+    }
+    if (!alerts.length) {
+      io.stdout.write(flags.all ? 'no alerts\n' : 'no open alerts\n');
+      return EXIT.ok;
+    }
+    const rows = alerts.map((a) => [
+      a.raisedAt.toISOString().slice(0, 19).replace('T', ' '),
+      a.state,
+      a.kind,
+      a.key,
+      a.clearedAt ? a.clearedAt.toISOString().slice(0, 19).replace('T', ' ') : '',
+    ]);
+    const head = ['raised (UTC)', 'state', 'kind', 'about', 'cleared (UTC)'];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    for (const r of [head, ...rows])
+      io.stdout.write(
+        `${r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd()}\n`,
+      );
+    return EXIT.ok;
   });
 }

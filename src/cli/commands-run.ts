@@ -31,6 +31,7 @@ export async function runWorker(io: CliIo, signal: AbortSignal): Promise<number>
     needs: { personKey: false, partnerAuth: true },
   });
   const workers = rt.startWorkers();
+  await rt.startAlerts();
   rt.logger.info(
     { event: 'worker-started', partners: rt.config.partners.map((p) => p.id) },
     'worker started',

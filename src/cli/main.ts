@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readEnvironment } from '../config/load-config.js';
-import { runAudit, runDeadLetters, runRecords } from './commands-admin.js';
+import { runAlerts, runAudit, runDeadLetters, runRecords, runReport } from './commands-admin.js';
 import { runHashKey } from './commands-auth.js';
 import { runKeys, runPrune } from './commands-keys.js';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
@@ -62,6 +62,12 @@ Usage:
   navbridge prune
       Delete payloads past their retention days (config retention.*): rows, metadata and the audit
       trail are kept (admin credential; audited). Workers also prune every retention.intervalMs.
+  navbridge report kpi --site S --from YYYY-MM-DD --to YYYY-MM-DD [--json]
+      The commissioners' KPI report of a site over a period of London dates, as a table (or JSON);
+      figures defined in README "Reports" (needs the admin credential).
+  navbridge alerts list [--all] [--json] [--limit N]
+      The watchdog's alerts: open ones (or every one with --all), newest first (needs the admin
+      credential).
   navbridge hash-key < key.txt
       Print the SHA-256 hex digest of a navigator API key read on stdin (for apiKeys[].sha256).
   navbridge help
@@ -114,6 +120,8 @@ const OPTIONS = {
   'nhs-number': { type: 'string' },
   'correlation-id': { type: 'string' },
   'referral-id': { type: 'string' },
+  json: { type: 'boolean' },
+  all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -226,6 +234,25 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         return await runPrune(rest, io);
       case 'keys':
         return await runKeys(rest, { ...(values.batch !== undefined ? { batch: values.batch } : {}) }, io);
+      case 'report': {
+        const f = values as Record<string, string | undefined>;
+        const pick = (k: string) => (f[k] !== undefined ? { [k]: f[k] } : {});
+        return await runReport(
+          rest,
+          { ...pick('site'), ...pick('from'), ...pick('to'), ...(values.json ? { json: true } : {}) },
+          io,
+        );
+      }
+      case 'alerts':
+        return await runAlerts(
+          rest,
+          {
+            ...(values.limit !== undefined ? { limit: values.limit } : {}),
+            ...(values.all ? { all: true } : {}),
+            ...(values.json ? { json: true } : {}),
+          },
+          io,
+        );
       case 'dead-letters':
       case 'records': {
         const f = values as Record<string, string | undefined>;

@@ -1,7 +1,7 @@
 // The service's one object: every use case, one door each, bound to its dependencies. The API and
 // the CLI hold this and nothing below it; they translate HTTP or argv into these calls and back.
 import type { RecordType } from '../records/index.js';
-import type { RetentionConfig } from '../settings/app-config.js';
+import type { AlertsConfig, RetentionConfig } from '../settings/app-config.js';
 import { pingDb } from '../store/db.js';
 import { type AuditQuery, exportAuditEvents, queryAudit, verifyAudit } from './audit-trail.js';
 import type { Authenticate } from './authenticate.js';
@@ -19,14 +19,19 @@ import { keyStatus, rotateKeys } from './keys.js';
 import { type ReadableType, readPartnerResource, searchPartnerTasks } from './partner-reads.js';
 import { auditRefusal, type InboundRequest, receiveReferral } from './receive-referral.js';
 import { listReferrals, type ReferralQuery, showExchangeState, showReferral } from './referrals.js';
+import { kpiMeasureReport } from './report-formats.js';
+import { type KpiRequest, kpiReport } from './reports.js';
 import { prunePayloads } from './retention.js';
 import { type SubmitOptions, submitRecord } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
+import { listAlertsFor, runWatchdog } from './watchdog.js';
 
 /** /health answers within this long whatever is down. */
 export const HEALTH_TIMEOUT_MS = 1_000;
 
 export interface NavbridgeDeps extends ServiceDeps {
+  /** The watchdog's thresholds (configuration `alerts`). */
+  alerts: AlertsConfig;
   authenticate: Authenticate;
   /** Whether Redis answers (health). */
   pingRedis(): Promise<boolean>;
@@ -55,6 +60,20 @@ export function createNavbridge(deps: NavbridgeDeps) {
     searchPartnerTasks: (caller: Caller, focus: unknown) => searchPartnerTasks(deps, caller, focus),
     listReferrals: (caller: Caller, q: ReferralQuery) => listReferrals(deps, caller, q),
     showReferral: (caller: Caller, id: string, site?: string) => showReferral(deps, caller, id, site),
+    /** One watchdog run (the worker's job scheduler calls it; tests call it with their clock). */
+    runWatchdog: () => runWatchdog(deps, deps.alerts),
+    listAlerts: (caller: Caller, filter: Parameters<typeof listAlertsFor>[2]) =>
+      listAlertsFor(deps, caller, filter),
+    kpiReport: (caller: Caller, q: KpiRequest) => kpiReport(deps, caller, q),
+    /** The KPI report as a FHIR MeasureReport against the shipped Measure. */
+    async kpiMeasureReport(caller: Caller, q: KpiRequest) {
+      const report = await kpiReport(deps, caller, q);
+      const site = deps.mappings.tryGetSite(report.site);
+      return kpiMeasureReport(report, {
+        name: site?.name ?? report.site,
+        ...(site?.odsCode ? { odsCode: site.odsCode } : {}),
+      });
+    },
     showExchangeState: (caller: Caller, id: string) => showExchangeState(deps, caller, id),
     listDeadLetters: (caller: Caller, filter: DeadLetterFilter) => listDeadLetters(deps, caller, filter),
     showExchange: (caller: Caller, id: string) => showExchange(deps, caller, id),

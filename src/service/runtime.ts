@@ -7,6 +7,7 @@ import type { RedisStore } from 'rate-limit-redis';
 import { type LoadedConfig, loadAppConfig, loadSecrets, readEnvironment } from '../config/load-config.js';
 import { loadMappingSet, loadProfiles } from '../config/startup.js';
 import { loadTlsMaterial, type TlsMaterial } from '../config/tls.js';
+import { type AlertWorkers, startAlertWorkers } from '../delivery/alerts.js';
 import { createQueues, type QueueSet } from '../delivery/queues.js';
 import { redisRateStore } from '../delivery/rate-store.js';
 import {
@@ -63,6 +64,8 @@ export interface Runtime {
   isAdminToken(token: string): boolean;
   /** Starts the delivery workers for every partner (needs `redis`). */
   startWorkers(): DeliveryWorkers;
+  /** Starts the watchdog's job scheduler and worker, and the alert webhook's sender (needs `redis`). */
+  startAlerts(): Promise<AlertWorkers>;
   /** The TLS certificate, key and client CAs when navbridge terminates TLS itself (`http.tls`). */
   readonly tls: TlsMaterial | undefined;
   /** Rate-limit counters in Redis, shared by every API process (opened with `redis`). */
@@ -131,6 +134,12 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const env = readEnvironment(opts.env);
   const config = loadAppConfig(env, opts.cwd);
   const secrets = loadSecrets(opts.env, config, { ...opts.needs, masterKeys: true });
+  // The worker sends the alert webhook: its secret must be there before anything starts.
+  const webhookSecret = config.alerts.webhook ? opts.env[config.alerts.webhook.secretEnv] : undefined;
+  if (config.alerts.webhook && opts.needs.partnerAuth && (webhookSecret ?? '').length < 16)
+    throw new StartupError(
+      `alerts.webhook: environment variable ${config.alerts.webhook.secretEnv} must hold the webhook secret (at least 16 characters)`,
+    );
   const inboundNames = config.partners.flatMap((p) => (p.inbound ? [p.inbound.mapping] : []));
   const mappings = loadMappingSet(config.mappingsDirAbs, config.sites, inboundNames);
   const { validator } = loadProfiles(config.profilesDirAbs);
@@ -175,6 +184,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     mappings,
     validator,
     partners: config.partners,
+    alerts: config.alerts,
     personKey: secrets.personKey ?? '',
     enqueue,
     now: () => new Date(),
@@ -182,6 +192,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     pingRedis: () => (redis ? pingRedis(redis) : Promise.resolve(false)),
   });
   const workers: DeliveryWorkers[] = [];
+  const alertWorkers: AlertWorkers[] = [];
   return {
     config,
     env,
@@ -210,8 +221,34 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
       workers.push(w);
       return w;
     },
+    async startAlerts() {
+      if (!redis) throw new Error('the watchdog needs Redis');
+      const hook = config.alerts.webhook;
+      const a = await startAlertWorkers({
+        db,
+        connection: redis,
+        connect: () => workerConnection(env.REDIS_URL, logger),
+        prefix: config.worker.queuePrefix,
+        intervalMs: config.alerts.intervalMs,
+        run: async () => (await navbridge.runWatchdog()).transitions,
+        ...(hook && webhookSecret
+          ? {
+              webhook: {
+                url: hook.url,
+                secret: webhookSecret,
+                timeoutMs: hook.timeoutMs,
+                maxAttempts: hook.maxAttempts,
+              },
+            }
+          : {}),
+        logger,
+      });
+      alertWorkers.push(a);
+      return a;
+    },
     /** Bounded whatever is down: workers (SHUTDOWN_GRACE_MS), then queues, Redis and the pool. */
     async close() {
+      for (const a of alertWorkers.splice(0)) await a.close();
       for (const w of workers.splice(0)) await w.close();
       const bounded = (p: Promise<unknown>, what: string) =>
         withTimeout(p, CLOSE_STEP_TIMEOUT_MS, what).catch((err: unknown) =>

@@ -124,6 +124,11 @@ export const partnerSchema = z
         path: ['defaultSite'],
       })
       .optional(),
+    /** The watchdog's threshold for this partner (else `alerts.undeliveredAfterMinutes`). */
+    alerts: z
+      .object({ undeliveredAfterMinutes: z.coerce.number().int().min(1).max(10_080).optional() })
+      .strict()
+      .optional(),
     circuitBreaker: z
       .object({
         failureThreshold: z.coerce.number().int().min(1).default(5),
@@ -151,6 +156,33 @@ export const retentionSchema = z
   })
   .strict();
 export type RetentionConfig = z.infer<typeof retentionSchema>;
+export const alertsSchema = z
+  .object({
+    /** How often the watchdog looks (a BullMQ job scheduler: one run at a time across workers). */
+    intervalMs: z.coerce.number().int().min(1_000).default(60_000),
+    /** A first-contact or assessment clock due within this many hours raises a due-soon alert. */
+    dueSoonHours: z.coerce.number().min(0).max(168).default(12),
+    /** An outbound exchange not delivered this long after it was made (per partner: `alerts` there). */
+    undeliveredAfterMinutes: z.coerce.number().int().min(1).max(10_080).default(60),
+    /** A partner's circuit open longer than this. */
+    circuitOpenMinutes: z.coerce.number().int().min(1).max(10_080).default(15),
+    /** An open referral with no navigator record (event, assessment, plan) for this many days. */
+    inactiveDays: z.coerce.number().int().min(1).max(365).default(14),
+    /** A message (BaRS `message` mode) delivered this long ago without the partner's response. */
+    acknowledgementMinutes: z.coerce.number().int().min(1).max(10_080).default(60),
+    /** HMAC-SHA256-signed POSTs of each alert raised and cleared; the secret from `secretEnv`. */
+    webhook: z
+      .object({
+        url: z.string().url(),
+        secretEnv: envName,
+        timeoutMs: z.coerce.number().int().min(100).max(60_000).default(5_000),
+        maxAttempts: z.coerce.number().int().min(1).max(50).default(10),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type AlertsConfig = z.infer<typeof alertsSchema>;
 
 export const appConfigSchema = z
   .object({
@@ -209,6 +241,8 @@ export const appConfigSchema = z
      */
     retention: retentionSchema.prefault({}),
     partners: z.array(partnerSchema).default([]),
+    /** The watchdog (README "Alerts"): what it raises, how often it looks, where it notifies. */
+    alerts: alertsSchema.prefault({}),
     /** Body limits, server timeouts and rate limits of the API (src/settings/http.ts). */
     http: httpSchema.prefault({}),
     /** Navigator case systems that authenticate with JWTs (as partners do) instead of API keys. */

@@ -54,6 +54,18 @@ export const siteSettingsSchema = z
       .default({ navigator: 'error', partner: 'warn' }),
     serviceClock: z.enum(['calendar', 'working-days']).default('calendar'),
     bankHolidays: z.array(isoDate).default([]),
+    /**
+     * How long support is meant to last (the KPI report's "support duration against target"): a number
+     * of weeks, counted as calendar weeks or as working weeks (5 working days each; weekends and the
+     * site's bank holidays skipped). `days` defaults to the site's service clock.
+     */
+    supportTarget: z
+      .object({
+        weeks: z.number().int().min(1).max(104),
+        days: z.enum(['calendar', 'working-days']).optional(),
+      })
+      .strict()
+      .default({ weeks: 6 }),
   })
   .strict();
 

@@ -138,6 +138,7 @@ export async function buildTestNavbridge(opts: TestNavbridgeOptions = {}): Promi
     mappings,
     validator,
     partners: config.partners,
+    alerts: config.alerts,
     personKey: TEST_PERSON_KEY,
     enqueue: queues
       ? (j) => queues.enqueue(j)

@@ -1,11 +1,12 @@
 // Navigator API (/api/v1, JSON): referrals (list with status/overdue/non-engagement filters, detail),
 // record submission, exchange delivery state. Each route parses its input and calls one use case;
 // the service decides what the caller may see (a site only its own; anything else is 404).
-import { Router } from 'express';
+import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../errors/index.js';
 import { RECORD_TYPES } from '../../records/index.js';
 import type { Navbridge } from '../../service/navbridge.js';
+import { kpiCsv } from '../../service/report-formats.js';
 import { callerOf } from '../auth.js';
 import { parseOrThrow } from '../validate-input.js';
 
@@ -27,6 +28,22 @@ const recordBody = z
   })
   .strict();
 const refId = z.string().min(1).max(64);
+const kpiQuery = z
+  .object({
+    site: siteId.optional(),
+    // Shape only here; the service checks calendar dates and the period (every problem at once).
+    from: z.string().max(10),
+    to: z.string().max(10),
+    _format: z.enum(['json', 'fhir', 'csv']).optional(),
+  })
+  .strict();
+
+/** ?_format wins; otherwise Accept (JSON unless the caller prefers FHIR JSON or CSV). */
+function kpiFormat(req: Request, format: 'json' | 'fhir' | 'csv' | undefined): 'json' | 'fhir' | 'csv' {
+  if (format) return format;
+  const best = req.accepts(['application/json', 'application/fhir+json', 'text/csv']);
+  return best === 'text/csv' ? 'csv' : best === 'application/fhir+json' ? 'fhir' : 'json';
+}
 
 export function navigatorRouter(nb: Navbridge): Router {
   const r = Router();
@@ -40,6 +57,24 @@ export function navigatorRouter(nb: Navbridge): Router {
     const id = parseOrThrow(refId, req.params.id, 'id');
     const q = parseOrThrow(showQuery, req.query, 'query');
     res.json(await nb.showReferral(callerOf(res), id, q.site));
+  });
+
+  r.get('/reports/kpi', async (req, res) => {
+    const { _format, ...q } = parseOrThrow(kpiQuery, req.query, 'query');
+    const format = kpiFormat(req, _format);
+    if (format === 'fhir') {
+      res.type('application/fhir+json').send(JSON.stringify(await nb.kpiMeasureReport(callerOf(res), q)));
+      return;
+    }
+    const report = await nb.kpiReport(callerOf(res), q);
+    if (format === 'csv') {
+      res
+        .type('text/csv; charset=utf-8')
+        .attachment(`kpi-${report.site}-${report.period.from}-${report.period.to}.csv`)
+        .send(kpiCsv(report));
+      return;
+    }
+    res.json(report);
   });
 
   r.post('/records', async (req, res) => {

@@ -160,4 +160,17 @@ export const admin: Json = {
       responses: { '200': json(anyObject), ...errors(400, 401, 403) },
     },
   },
+  '/admin/alerts': {
+    get: {
+      summary: 'The watchdog’s alerts (open by default; ids, instants and thresholds only)',
+      tags: ['admin'],
+      security: ADMIN,
+      parameters: [
+        query('state', { enum: ['open', 'all'] }, 'open (default) or all, cleared included'),
+        query('kind', { type: 'string' }, 'Filter: alert kind'),
+        query('limit', { type: 'integer', minimum: 1, maximum: 1000 }, 'At most this many'),
+      ],
+      responses: { '200': json(anyObject), ...errors(400, 401, 403) },
+    },
+  },
 };

@@ -116,4 +116,43 @@ export const navigator: Json = {
       responses: { '200': json({ $ref: '#/components/schemas/Exchange' }), ...errors(401, 403, 404) },
     },
   },
+  '/api/v1/reports/kpi': {
+    get: {
+      summary:
+        'Commissioners’ KPI report of one site over a period (README “Reports”): JSON, FHIR MeasureReport or CSV',
+      tags: ['navigator'],
+      security: SITE,
+      parameters: [
+        query('site', { type: 'string' }, 'Admin: the site (required); a site sees only itself'),
+        {
+          ...query('from', { type: 'string', format: 'date' }, 'First London date of the period'),
+          required: true,
+        },
+        {
+          ...query(
+            'to',
+            { type: 'string', format: 'date' },
+            'Last London date of the period (at most 731 days)',
+          ),
+          required: true,
+        },
+        query(
+          '_format',
+          { enum: ['json', 'fhir', 'csv'] },
+          'Overrides Accept (application/json, application/fhir+json, text/csv)',
+        ),
+      ],
+      responses: {
+        '200': {
+          description: 'The figures',
+          content: {
+            'application/json': { schema: anyObject },
+            'application/fhir+json': { schema: anyObject },
+            'text/csv': { schema: { type: 'string' } },
+          },
+        },
+        ...errors(400, 401, 403, 422),
+      },
+    },
+  },
 };
