@@ -1,5 +1,5 @@
 // buildApp(deps): the express app without a port (tests drive it directly; entry points listen).
-// Open: GET /health, GET /api/openapi.json (and GET /fhir/metadata). Everything else authenticates:
+// Open: GET /health, GET /ready, GET /api/openapi.json (and GET /fhir/metadata). Everything else authenticates:
 // /admin for the admin, /api/v1 for navigator sites (and the admin), /fhir for partners.
 import express, { type Express } from 'express';
 import helmet from 'helmet';
@@ -57,13 +57,21 @@ export function buildApp(deps: AppDeps): Express {
     next();
   });
 
-  app.get('/health', async (_req, res) => {
-    const h = await nb.health();
-    const ok = h.postgres && h.redis;
-    res.status(ok ? 200 : 503).json({
-      status: ok ? 'ok' : 'degraded',
-      postgres: h.postgres ? 'ok' : 'unavailable',
-      redis: h.redis ? 'ok' : 'unavailable',
+  // Liveness: the process answers; no dependency is asked (a supervisor restarting navbridge because
+  // Redis is down would not bring Redis back).
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  // Readiness: PostgreSQL, Redis, migrations applied, each partner's circuit; 503 when not ready,
+  // within HEALTH_TIMEOUT_MS whatever is down.
+  app.get('/ready', async (_req, res) => {
+    const r = await nb.readiness();
+    res.status(r.ready ? 200 : 503).json({
+      status: r.ready ? 'ready' : 'not-ready',
+      postgres: r.postgres,
+      redis: r.redis,
+      migrations: r.migrations,
+      partners: r.partners,
     });
   });
 

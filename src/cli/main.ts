@@ -100,7 +100,7 @@ function processSignal(): AbortSignal {
   return ac.signal;
 }
 
-function defaultIo(): CliIo {
+export function defaultIo(): CliIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -83,9 +83,11 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 
 /** Whether Redis answers a PING within REDIS_CALL_TIMEOUT_MS. */
 export async function pingRedis(
-  redis: Pick<Redis, 'ping'>,
+  redis: Pick<Redis, 'ping'> & { readonly status?: string },
   timeoutMs = REDIS_CALL_TIMEOUT_MS,
 ): Promise<boolean> {
+  // Known to be down (reconnecting): no PING queued for the outage.
+  if (redis.status !== undefined && redis.status !== 'ready') return false;
   return withTimeout(redis.ping(), timeoutMs, 'Redis PING').then(
     () => true,
     () => false,

@@ -134,6 +134,14 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const enqueue = async (jobs: readonly QueueJob[]): Promise<void> => {
     if (!queues) return jobs.length ? noQueues() : undefined;
     if (!jobs.length) return;
+    // Redis known to be down: do not queue the call in ioredis for the outage, answer now.
+    if (redis && redis.status !== 'ready') {
+      logger.warn(
+        { event: 'enqueue-deferred', jobs: jobs.length, redis: redis.status },
+        'Redis is not connected: the sweeper will queue the jobs',
+      );
+      return;
+    }
     await withTimeout(queues.enqueue(jobs), ENQUEUE_TIMEOUT_MS, 'enqueue').catch((err: unknown) =>
       logger.warn(
         { event: 'enqueue-deferred', jobs: jobs.length, err },
