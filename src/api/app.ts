@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Navbridge } from '../service/navbridge.js';
 import { type HttpSettings, httpSchema } from '../settings/http.js';
+import { accessLog, mountPoint } from './access-log.js';
 import { adminRouter } from './admin.js';
 import { authenticate, requireKind } from './auth.js';
 import { checkRequestTarget, jsonBody } from './body.js';
@@ -45,6 +46,7 @@ export function buildApp(deps: AppDeps): Express {
   );
   // Security headers (helmet: nosniff, HSTS, frame and referrer policy...). Answers carry patient data:
   // never stored by a cache. JSON answers get a CSP that allows nothing; an HTML page sets its own.
+  app.use(accessLog(deps.logger));
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -80,10 +82,11 @@ export function buildApp(deps: AppDeps): Express {
     res.json(openapi);
   });
 
-  app.use('/admin', auth, requireKind('admin'), json, adminRouter(nb));
-  app.use('/api/v1', auth, requireKind('site', 'admin'), json, navigatorRouter(nb));
+  app.use('/admin', mountPoint, auth, requireKind('admin'), json, adminRouter(nb));
+  app.use('/api/v1', mountPoint, auth, requireKind('site', 'admin'), json, navigatorRouter(nb));
   app.use(
     '/fhir',
+    mountPoint,
     fhirRouter({
       navbridge: nb,
       publicBaseUrl: deps.publicBaseUrl,
@@ -95,12 +98,9 @@ export function buildApp(deps: AppDeps): Express {
 
   app.use(notFoundHandler);
   app.use(
-    errorHandler((err) => {
-      const e = err instanceof Error ? err : new Error(String(err));
-      deps.logger.error(
-        { event: 'unexpected-error', err: { type: e.name, message: e.message } },
-        'unexpected error',
-      );
+    errorHandler((err, req) => {
+      // The request's logger (pino-http) carries its request id.
+      (req.log ?? deps.logger).error({ event: 'unexpected-error', err }, 'unexpected error');
     }),
   );
   return app;

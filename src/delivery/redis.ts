@@ -11,7 +11,7 @@ export class RedisUnavailableError extends Error {
 function quiet(r: Redis, logger: Logger): Redis {
   let down = false;
   r.on('error', (err: Error) => {
-    if (!down) logger.warn({ event: 'redis-unavailable', err: err.name }, 'Redis connection lost; retrying');
+    if (!down) logger.warn({ event: 'redis-unavailable', err }, 'Redis connection lost; retrying');
     down = true;
   });
   r.on('ready', () => {

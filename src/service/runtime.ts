@@ -2,7 +2,6 @@
 // store): environment, configuration, secrets, every mapping and profile (loaded and compiled now,
 // so a broken file fails at start-up), PostgreSQL (migrated), Redis and the queues, the service.
 import path from 'node:path';
-import pino, { type Logger } from 'pino';
 import type { RedisStore } from 'rate-limit-redis';
 import { type LoadedConfig, loadAppConfig, loadSecrets, readEnvironment } from '../config/load-config.js';
 import { loadMappingSet, loadProfiles } from '../config/startup.js';
@@ -18,6 +17,7 @@ import {
   workerConnection,
 } from '../delivery/redis.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../delivery/worker.js';
+import { createLogger, type Logger } from '../logging/index.js';
 import { type Env, type EnvSettings, redactUrl, type Secrets } from '../settings/env.js';
 import { closeDb, type Db, migrate, openDb, pingDb } from '../store/db.js';
 import type { QueueJob } from '../store/exchanges.js';
@@ -105,7 +105,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const inboundNames = config.partners.flatMap((p) => (p.inbound ? [p.inbound.mapping] : []));
   const mappings = loadMappingSet(config.mappingsDirAbs, config.sites, inboundNames);
   const { validator } = loadProfiles(config.profilesDirAbs);
-  const logger = opts.logger ?? pino({ level: env.LOG_LEVEL }, pino.destination(2));
+  const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
 
   const tls = config.http.tls ? loadTlsMaterial(config.http.tls, path.dirname(config.file)) : undefined;
   const db = await openDatabase(env);
