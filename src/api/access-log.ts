@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import type { Metrics } from '../metrics/index.js';
 import { actorOf, type Caller } from '../service/types.js';
 
 /** A caller-supplied id is logged only when it looks like an id (no log injection, no data). */
@@ -32,7 +33,7 @@ export function routeOf(req: Request, res: Response): string {
   return mount ? `${mount}/*` : '(unmatched)';
 }
 
-export function accessLog(logger: Logger): RequestHandler {
+export function accessLog(logger: Logger, metrics?: Metrics): RequestHandler {
   const fields = (req: IncomingMessage, res: ServerResponse, ms: unknown) => {
     const r = req as Request;
     const s = res as Response;
@@ -71,5 +72,14 @@ export function accessLog(logger: Logger): RequestHandler {
     customSuccessMessage: message,
     customErrorMessage: message,
   });
-  return middleware as unknown as RequestHandler;
+  if (!metrics) return middleware as unknown as RequestHandler;
+  return (req, res, next) => {
+    const started = performance.now();
+    res.once('finish', () => {
+      const route = routeOf(req, res);
+      metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
+      metrics.httpDuration.observe({ route, method: req.method }, (performance.now() - started) / 1000);
+    });
+    (middleware as unknown as RequestHandler)(req, res, next);
+  };
 }

@@ -1,9 +1,11 @@
 // buildApp(deps): the express app without a port (tests drive it directly; entry points listen).
 // Open: GET /health, GET /ready, GET /api/openapi.json (and GET /fhir/metadata). Everything else authenticates:
 // /admin for the admin, /api/v1 for navigator sites (and the admin), /fhir for partners.
+import type { BaseAdapter } from '@bull-board/api/baseAdapter';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/index.js';
 import type { Navbridge } from '../service/navbridge.js';
 import { type HttpSettings, httpSchema } from '../settings/http.js';
 import { accessLog, mountPoint } from './access-log.js';
@@ -14,6 +16,7 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir/router.js';
 import { navigatorRouter } from './navigator/router.js';
 import { openApiDocument } from './openapi/index.js';
+import { basicAsBearer, boardCsp, QUEUE_BOARD_PATH, queueBoardRouter } from './queue-board.js';
 import { type RateStoreFactory, rateGuards } from './rate-limits.js';
 
 export interface AppDeps {
@@ -25,6 +28,10 @@ export interface AppDeps {
   http?: HttpSettings;
   /** Rate-limit counters shared by API processes (Redis); in-process counters otherwise. */
   rateStores?: RateStoreFactory;
+  /** The partners' queues for bull-board at /admin/queues (read-only, admin only). */
+  queueBoard?: BaseAdapter[];
+  /** Prometheus metrics: inbound requests are counted, and GET /metrics (admin) exposes them. */
+  metrics?: Metrics;
   now?: () => Date;
 }
 
@@ -46,7 +53,7 @@ export function buildApp(deps: AppDeps): Express {
   );
   // Security headers (helmet: nosniff, HSTS, frame and referrer policy...). Answers carry patient data:
   // never stored by a cache. JSON answers get a CSP that allows nothing; an HTML page sets its own.
-  app.use(accessLog(deps.logger));
+  app.use(accessLog(deps.logger, deps.metrics));
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -82,6 +89,22 @@ export function buildApp(deps: AppDeps): Express {
     res.json(openapi);
   });
 
+  const metrics = deps.metrics;
+  if (metrics)
+    app.get('/metrics', mountPoint, auth, requireKind('admin'), async (_req, res) => {
+      const m = await metrics.scrape();
+      res.type(m.contentType).send(m.body);
+    });
+  if (deps.queueBoard)
+    app.use(
+      QUEUE_BOARD_PATH,
+      mountPoint,
+      boardCsp,
+      basicAsBearer,
+      auth,
+      requireKind('admin'),
+      queueBoardRouter(deps.queueBoard),
+    );
   app.use('/admin', mountPoint, auth, requireKind('admin'), json, adminRouter(nb));
   app.use('/api/v1', mountPoint, auth, requireKind('site', 'admin'), json, navigatorRouter(nb));
   app.use(

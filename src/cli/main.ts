@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readEnvironment } from '../config/load-config.js';
-import { runDeadLetters, runRecords } from './commands-admin.js';
+import { runDeadLetters, runRecords, runStatus } from './commands-admin.js';
 import { runHashKey } from './commands-auth.js';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
 import { runMap, runValidate } from './commands-records.js';
@@ -33,7 +33,8 @@ Usage:
   navbridge worker
       Run the delivery workers for every configured partner until SIGTERM (finishes in-flight work).
   navbridge start [--port N]
-      Run the HTTP API and a delivery worker together (npm start).
+      Run the HTTP API and a delivery worker together in one process. Under a supervisor run
+      \`node bin/navbridge.js start\` (not npm start: npm does not pass SIGTERM on).
   navbridge serve [--port N]
       Run the HTTP API (/health, /admin, /api/v1, /fhir, /api/openapi.json) on PORT (default 8080).
   navbridge dead-letters list [--partner P] [--site S] [--reason R] [--from T] [--to T] [--limit N]
@@ -45,6 +46,9 @@ Usage:
   navbridge records remap <id> | remap --site S
       Records and inbound requests kept because their mapping failed; remap re-runs them with the
       current mappings (needs the admin credential; audited).
+  navbridge status [--json]
+      A table per partner: pending, in flight, delivered today, failed, dead, blocked, circuit and
+      the age of the oldest undelivered exchange (needs the admin credential).
   navbridge hash-key < key.txt
       Print the SHA-256 hex digest of a navigator API key read on stdin (for apiKeys[].sha256).
   navbridge help
@@ -88,6 +92,7 @@ const OPTIONS = {
   port: { type: 'string' },
   remap: { type: 'boolean' },
   state: { type: 'string' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -178,6 +183,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
           io,
           io.signal ?? processSignal(),
         );
+      case 'status':
+        return await runStatus(rest, { json: values.json ?? false }, io);
       case 'dead-letters':
       case 'records': {
         const f = values as Record<string, string | undefined>;

@@ -4,6 +4,7 @@ import type { RecordType } from '../records/index.js';
 import { type CircuitState, readCircuits } from '../store/circuits.js';
 import { pendingMigrations, pingDb } from '../store/db.js';
 import type { Authenticate } from './authenticate.js';
+import { authorize } from './authorize.js';
 import {
   type DeadLetterFilter,
   discardDeadLetter,
@@ -13,6 +14,7 @@ import {
   showExchange,
 } from './dead-letters.js';
 import { type FailureFilter, listFailedRecords, remapFailure, remapFailures } from './failures.js';
+import type { Operations, PartnerStatus } from './metrics.js';
 import { type ReadableType, readPartnerResource, searchPartnerTasks } from './partner-reads.js';
 import { auditRefusal, type InboundRequest, receiveReferral } from './receive-referral.js';
 import { listReferrals, type ReferralQuery, showExchangeState, showReferral } from './referrals.js';
@@ -48,6 +50,8 @@ export interface NavbridgeDeps extends ServiceDeps {
   authenticate: Authenticate;
   /** Whether Redis answers (health). */
   pingRedis(): Promise<boolean>;
+  /** Per-partner figures for `navbridge status` (the same as the metrics). */
+  operations?: Operations;
 }
 
 export function createNavbridge(deps: NavbridgeDeps) {
@@ -82,6 +86,12 @@ export function createNavbridge(deps: NavbridgeDeps) {
           circuit: circuits ? (circuits.get(p.id)?.state ?? 'closed') : 'unknown',
         })),
       };
+    },
+    /** Per partner: pending, in flight, delivered today, failed, dead, blocked, circuit, oldest age. */
+    async partnerStatus(caller: Caller): Promise<PartnerStatus[]> {
+      await authorize(deps, caller, { action: 'administer' });
+      if (!deps.operations) throw new Error('this process has no operations view');
+      return deps.operations.partnerStatus();
     },
     submitRecord: (
       caller: Caller | undefined,

@@ -2,10 +2,12 @@
 // store): environment, configuration, secrets, every mapping and profile (loaded and compiled now,
 // so a broken file fails at start-up), PostgreSQL (migrated), Redis and the queues, the service.
 import path from 'node:path';
+import type { BaseAdapter } from '@bull-board/api/baseAdapter';
 import type { RedisStore } from 'rate-limit-redis';
 import { type LoadedConfig, loadAppConfig, loadSecrets, readEnvironment } from '../config/load-config.js';
 import { loadMappingSet, loadProfiles } from '../config/startup.js';
 import { loadTlsMaterial, type TlsMaterial } from '../config/tls.js';
+import { queueBoardAdapters } from '../delivery/queue-board.js';
 import { createQueues, type QueueSet } from '../delivery/queues.js';
 import { redisRateStore } from '../delivery/rate-store.js';
 import {
@@ -18,10 +20,12 @@ import {
 } from '../delivery/redis.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../delivery/worker.js';
 import { createLogger, type Logger } from '../logging/index.js';
+import { createMetrics, type Metrics } from '../metrics/index.js';
 import { type Env, type EnvSettings, redactUrl, type Secrets } from '../settings/env.js';
 import { closeDb, type Db, migrate, openDb, pingDb } from '../store/db.js';
 import type { QueueJob } from '../store/exchanges.js';
 import { adminDigest, createAuthenticator, isAdminToken } from './authenticate.js';
+import { type Operations, registerOperationalGauges } from './metrics.js';
 import { createNavbridge, type Navbridge } from './navbridge.js';
 
 /** Each step of closing after the workers (queues, the pool) waits this long at the most. */
@@ -58,6 +62,10 @@ export interface Runtime {
   readonly logger: Logger;
   readonly secrets: Secrets;
   readonly navbridge: Navbridge;
+  /** The process's Prometheus metrics (default process metrics, its own counters, the shared gauges). */
+  readonly metrics: Metrics;
+  /** The partners' queues for bull-board (opened with `redis`). */
+  readonly queueBoard: BaseAdapter[] | undefined;
   /** Whether a presented admin token is the configured one (CLI admin commands). */
   isAdminToken(token: string): boolean;
   /** Starts the delivery workers for every partner (needs `redis`). */
@@ -149,6 +157,15 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
       ),
     );
   };
+  const metrics = createMetrics();
+  const now = () => new Date();
+  const ops: Operations = registerOperationalGauges(metrics, {
+    db,
+    partners: config.partners,
+    ...(queues ? { queues } : {}),
+    mappings,
+    now,
+  });
   const navbridge = createNavbridge({
     db,
     mappings,
@@ -156,9 +173,10 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     partners: config.partners,
     personKey: secrets.personKey ?? '',
     enqueue,
-    now: () => new Date(),
-    authenticate: createAuthenticator({ config, secrets, db, now: () => new Date() }),
+    now,
+    authenticate: createAuthenticator({ config, secrets, db, now }),
     pingRedis: () => (redis ? pingRedis(redis) : Promise.resolve(false)),
+    operations: ops,
   });
   const workers: DeliveryWorkers[] = [];
   return {
@@ -167,6 +185,13 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     logger,
     secrets,
     navbridge,
+    metrics,
+    queueBoard: queues
+      ? queueBoardAdapters(
+          queues,
+          config.partners.map((p) => p.id),
+        )
+      : undefined,
     isAdminToken: (token) =>
       isAdminToken(adminDigest(config.secrets.adminTokenSha256, secrets.adminToken), token),
     tls,
@@ -184,6 +209,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
         leaseMs: config.worker.leaseMs,
         sweepIntervalMs: config.worker.sweepIntervalMs,
         requeueAfterMs: config.worker.requeueAfterMs,
+        metrics,
       });
       workers.push(w);
       return w;
