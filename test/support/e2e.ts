@@ -168,7 +168,8 @@ export interface E2E {
 }
 
 /** Starts everything; on failure, stops what was started and rethrows with the processes' output. */
-export async function startE2E(): Promise<E2E> {
+export async function startE2E(opts: { redisUrl?: string } = {}): Promise<E2E> {
+  const redisUrl = opts.redisUrl ?? TEST_REDIS_URL;
   // The processes run the built code (as `npm test` and `npm run demo` do): build first after changes.
   const built = 'dist/cli/run.js';
   if (!existsSync(path.join(REPO_ROOT, built))) throw new Error(`${built} is missing: run npm run build`);
@@ -230,7 +231,7 @@ export async function startE2E(): Promise<E2E> {
       NAVBRIDGE_CONFIG: config.file,
       NAVBRIDGE_DB_SCHEMA: t.schema,
       DATABASE_URL: TEST_DATABASE_URL,
-      REDIS_URL: TEST_REDIS_URL,
+      REDIS_URL: redisUrl,
       NAVBRIDGE_PERSON_KEY: randomBytes(24).toString('hex'),
       NAVBRIDGE_ADMIN_TOKEN: randomBytes(24).toString('hex'),
       E2E_TRUST_JWKS: await jwksJson(trustKey),
@@ -288,8 +289,11 @@ export async function startE2E(): Promise<E2E> {
           .join('\n'),
       async close() {
         await Promise.all([serve.stop(), worker.stop(), trust.stop(), gp.stop()]);
-        const redis = connectRedis();
-        await deletePrefix(redis, prefix).catch(() => {});
+        const redis = connectRedis(redisUrl);
+        redis.on('error', () => {});
+        await Promise.race([deletePrefix(redis, prefix), new Promise((r) => setTimeout(r, 3_000))]).catch(
+          () => {},
+        );
         redis.disconnect();
         cfg.remove();
         await t.close();
