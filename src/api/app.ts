@@ -1,7 +1,6 @@
 // buildApp(deps): the express app without a port (tests drive it directly; entry points listen).
 // Open: GET /health, GET /ready, GET /api/openapi.json (and GET /fhir/metadata). Everything else authenticates:
 // /admin for the admin, /api/v1 for navigator sites (and the admin), /fhir for partners.
-import type { BaseAdapter } from '@bull-board/api/baseAdapter';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -16,7 +15,14 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir/router.js';
 import { navigatorRouter } from './navigator/router.js';
 import { openApiDocument } from './openapi/index.js';
-import { basicAsBearer, boardCsp, QUEUE_BOARD_PATH, queueBoardRouter } from './queue-board.js';
+import {
+  basicAsBearer,
+  boardAvailable,
+  boardCsp,
+  QUEUE_BOARD_PATH,
+  type QueueBoard,
+  queueBoardRouter,
+} from './queue-board.js';
 import { type RateStoreFactory, rateGuards } from './rate-limits.js';
 
 export interface AppDeps {
@@ -29,7 +35,7 @@ export interface AppDeps {
   /** Rate-limit counters shared by API processes (Redis); in-process counters otherwise. */
   rateStores?: RateStoreFactory;
   /** The partners' queues for bull-board at /admin/queues (read-only, admin only). */
-  queueBoard?: BaseAdapter[];
+  queueBoard?: QueueBoard;
   /** Prometheus metrics: inbound requests are counted, and GET /metrics (admin) exposes them. */
   metrics?: Metrics;
   now?: () => Date;
@@ -103,7 +109,8 @@ export function buildApp(deps: AppDeps): Express {
       basicAsBearer,
       auth,
       requireKind('admin'),
-      queueBoardRouter(deps.queueBoard),
+      boardAvailable(deps.queueBoard),
+      queueBoardRouter(deps.queueBoard.adapters),
     );
   app.use('/admin', mountPoint, auth, requireKind('admin'), json, adminRouter(nb));
   app.use('/api/v1', mountPoint, auth, requireKind('site', 'admin'), json, navigatorRouter(nb));

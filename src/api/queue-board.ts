@@ -7,9 +7,15 @@ import { createBullBoard } from '@bull-board/api';
 import type { BaseAdapter } from '@bull-board/api/baseAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { RequestHandler, Router } from 'express';
-import { unauthorized } from '../errors/index.js';
+import { unauthorized, unavailable } from '../errors/index.js';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
+
+/** The board's queues, and whether Redis is connected (its calls would otherwise wait for Redis). */
+export interface QueueBoard {
+  adapters: BaseAdapter[];
+  available(): boolean;
+}
 
 const BOARD_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
@@ -34,6 +40,14 @@ export const boardCsp: RequestHandler = (_req, res, next) => {
   res.set('Content-Security-Policy', BOARD_CSP);
   next();
 };
+
+/** While Redis is down the board answers 503 at once (its Redis calls have no timeout of their own). */
+export function boardAvailable(board: QueueBoard): RequestHandler {
+  return (_req, _res, next) =>
+    next(
+      board.available() ? undefined : unavailable('Redis is not connected: the queue board is unavailable'),
+    );
+}
 
 export function queueBoardRouter(adapters: BaseAdapter[]): Router {
   const serverAdapter = new ExpressAdapter();

@@ -22,18 +22,25 @@ export async function runMigrate(io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
+/** A process's delivery workers, as its readiness reports them (none for `serve`). */
+type WorkerState = { ready: boolean } | undefined;
+
 /** The probe and metrics port (METRICS_PORT), when set: closed by the returned function. */
-async function probesFor(rt: Runtime, what: () => Record<string, unknown>): Promise<() => Promise<void>> {
+async function probesFor(rt: Runtime, worker: WorkerState): Promise<() => Promise<void>> {
   const port = rt.env.METRICS_PORT;
   if (port === undefined) return async () => {};
   const server = await listenProbes(
     {
       metrics: rt.metrics,
       async ready() {
-        const r = await rt.navbridge.readiness();
-        const extra = what();
-        const ready = r.ready && extra.ready !== false;
-        return { ready, body: { status: ready ? 'ready' : 'not-ready', ...r, ...extra, ready: undefined } };
+        const { ready: dependencies, ...checks } = await rt.navbridge.readiness();
+        const ready = dependencies && (worker?.ready ?? true);
+        const body = {
+          status: ready ? 'ready' : 'not-ready',
+          ...checks,
+          ...(worker ? { worker: worker.ready ? 'ready' : 'not-taking-jobs' } : {}),
+        };
+        return { ready, body };
       },
     },
     port,
@@ -72,10 +79,7 @@ export async function runWorker(io: CliIo, signal: AbortSignal): Promise<number>
   });
   const state = { ready: false };
   try {
-    const closeProbesPort = await probesFor(rt, () => ({
-      worker: state.ready ? 'ready' : 'starting',
-      ready: state.ready,
-    }));
+    const closeProbesPort = await probesFor(rt, state);
     try {
       await workOn(rt, signal, state);
     } finally {
@@ -130,7 +134,7 @@ export async function runServe(flags: RunFlags, io: CliIo, signal: AbortSignal):
     needs: { personKey: true, partnerAuth: false },
   });
   try {
-    const closeProbesPort = await probesFor(rt, () => ({}));
+    const closeProbesPort = await probesFor(rt, undefined);
     try {
       await serveOn(rt, flags, signal);
     } finally {
@@ -162,10 +166,7 @@ export async function runStart(flags: RunFlags, io: CliIo, signal: AbortSignal):
   signal.addEventListener('abort', stop, { once: true });
   const state = { ready: false };
   try {
-    const closeProbesPort = await probesFor(rt, () => ({
-      worker: state.ready ? 'ready' : 'starting',
-      ready: state.ready,
-    }));
+    const closeProbesPort = await probesFor(rt, state);
     try {
       const guard = (p: Promise<void>) =>
         p.catch((err: unknown) => {

@@ -64,8 +64,8 @@ export interface Runtime {
   readonly navbridge: Navbridge;
   /** The process's Prometheus metrics (default process metrics, its own counters, the shared gauges). */
   readonly metrics: Metrics;
-  /** The partners' queues for bull-board (opened with `redis`). */
-  readonly queueBoard: BaseAdapter[] | undefined;
+  /** The partners' queues for bull-board, and whether Redis is connected (opened with `redis`). */
+  readonly queueBoard: { adapters: BaseAdapter[]; available(): boolean } | undefined;
   /** Whether a presented admin token is the configured one (CLI admin commands). */
   isAdminToken(token: string): boolean;
   /** Starts the delivery workers for every partner (needs `redis`). */
@@ -186,12 +186,16 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     secrets,
     navbridge,
     metrics,
-    queueBoard: queues
-      ? queueBoardAdapters(
-          queues,
-          config.partners.map((p) => p.id),
-        )
-      : undefined,
+    queueBoard:
+      queues && redis
+        ? {
+            adapters: queueBoardAdapters(
+              queues,
+              config.partners.map((p) => p.id),
+            ),
+            available: () => redis.status === 'ready',
+          }
+        : undefined,
     isAdminToken: (token) =>
       isAdminToken(adminDigest(config.secrets.adminTokenSha256, secrets.adminToken), token),
     tls,

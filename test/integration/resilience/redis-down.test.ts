@@ -107,6 +107,7 @@ describe('Redis down under serve and worker processes', () => {
     const up = await call('/api/v1/records', referral('REF-UP-1'));
     expect(up.status, JSON.stringify(up.body)).toBe(202);
     expect((await call('/ready')).status).toBe(200);
+    expect((await call('/admin/queues/api/queues')).status).toBe(200);
 
     await redis.kill();
     const health = await call('/health');
@@ -114,6 +115,10 @@ describe('Redis down under serve and worker processes', () => {
     const ready = await call('/ready');
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({ status: 'not-ready', redis: 'unavailable', postgres: 'ok' });
+    // The queue board's Redis calls have no timeout of their own: it answers 503 at once instead.
+    const board = await call('/admin/queues/api/queues');
+    expect(board.status).toBe(503);
+    expect(board.body.issue[0].details.coding[0].code).toBe('SERVICE_UNAVAILABLE');
     const down = await call('/api/v1/records', referral('REF-DOWN-1'));
     expect(down.status, JSON.stringify(down.body)).toBe(202);
     // Stored, and waiting in PostgreSQL for the sweeper.
