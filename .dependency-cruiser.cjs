@@ -6,13 +6,16 @@
 //   delivery           BullMQ, Redis and partner servers (the only place that talks to them)
 //   service            every use case, one door each
 //   api, cli           express / argv in, service calls, results back — never the store
+//   logging, metrics   cross-cutting: the logger and the Prometheus registry, taken by delivery,
+//                      service and api; they import nothing else from src, and the pure core never them
 /** @type {import('dependency-cruiser').IConfiguration} */
 const GROUND = '^src/(settings|errors)/';
 const PURE = '^src/(records|triage|mapping|fhir|routing|clock|intake|payloads)/';
 const IO_MODULES = '^(node:)?(fs|fs/promises|net|http|https|http2|dgram|child_process|cluster|worker_threads|os)$';
 const FILE_IO_LIBRARIES = '(^|/)node_modules/(fs-extra|graceful-fs|glob|fast-glob|chokidar|node-fetch|undici|axios)/';
 const SERVICE_LIBRARIES =
-  '(^|/)node_modules/(pg|pg-pool|postgres|node-pg-migrate|ioredis|bullmq|express|pino|jose)/';
+  '(^|/)node_modules/(pg|pg-pool|postgres|node-pg-migrate|ioredis|bullmq|express|pino|pino-http|prom-client|@bull-board/[^/]+|jose)/';
+const CROSS_CUTTING = '^src/(logging|metrics)/';
 
 module.exports = {
   forbidden: [
@@ -49,6 +52,20 @@ module.exports = {
       severity: 'error',
       from: { path: PURE },
       to: { path: '^src/(config|store|delivery|service|api|cli)/' },
+    },
+    {
+      name: 'cross-cutting-imports-nothing',
+      comment: 'src/logging and src/metrics wrap pino and prom-client: they import nothing else from src.',
+      severity: 'error',
+      from: { path: CROSS_CUTTING },
+      to: { path: '^src/', pathNot: CROSS_CUTTING },
+    },
+    {
+      name: 'pure-core-no-cross-cutting',
+      comment: 'The pure core neither logs nor counts: it returns what happened, its callers log it.',
+      severity: 'error',
+      from: { path: `${PURE}|${GROUND}|^src/config/` },
+      to: { path: CROSS_CUTTING },
     },
     {
       name: 'config-below-store',

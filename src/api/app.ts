@@ -1,12 +1,14 @@
 // buildApp(deps): the express app without a port (tests drive it directly; entry points listen).
-// Open: GET /health, GET /api/openapi.json (and GET /fhir/metadata). Everything else authenticates:
+// Open: GET /health, GET /ready, GET /api/openapi.json (and GET /fhir/metadata). Everything else authenticates:
 // /admin for the admin, /api/v1 for navigator sites (and the admin), /fhir for partners.
 import express, { type Express, type Request } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/index.js';
 import type { Navbridge } from '../service/navbridge.js';
 import type { Caller } from '../service/types.js';
 import { type HttpSettings, httpSchema } from '../settings/http.js';
+import { accessLog, mountPoint } from './access-log.js';
 import { adminRouter } from './admin.js';
 import { authenticate, requireKind } from './auth.js';
 import { checkRequestTarget, jsonBody } from './body.js';
@@ -14,6 +16,14 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir/router.js';
 import { navigatorRouter } from './navigator/router.js';
 import { openApiDocument } from './openapi/index.js';
+import {
+  basicAsBearer,
+  boardAvailable,
+  boardCsp,
+  QUEUE_BOARD_PATH,
+  type QueueBoard,
+  queueBoardRouter,
+} from './queue-board.js';
 import { type RateStoreFactory, rateGuards } from './rate-limits.js';
 
 export interface AppDeps {
@@ -25,6 +35,10 @@ export interface AppDeps {
   http?: HttpSettings;
   /** Rate-limit counters shared by API processes (Redis); in-process counters otherwise. */
   rateStores?: RateStoreFactory;
+  /** The partners' queues for bull-board at /admin/queues (read-only, admin only). */
+  queueBoard?: QueueBoard;
+  /** Prometheus metrics: inbound requests are counted, and GET /metrics (admin) exposes them. */
+  metrics?: Metrics;
   now?: () => Date;
 }
 
@@ -56,6 +70,7 @@ export function buildApp(deps: AppDeps): Express {
   );
   // Security headers (helmet: nosniff, HSTS, frame and referrer policy...). Answers carry patient data:
   // never stored by a cache. JSON answers get a CSP that allows nothing; an HTML page sets its own.
+  app.use(accessLog(deps.logger, deps.metrics));
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -68,13 +83,21 @@ export function buildApp(deps: AppDeps): Express {
     next();
   });
 
-  app.get('/health', async (_req, res) => {
-    const h = await nb.health();
-    const ok = h.postgres && h.redis;
-    res.status(ok ? 200 : 503).json({
-      status: ok ? 'ok' : 'degraded',
-      postgres: h.postgres ? 'ok' : 'unavailable',
-      redis: h.redis ? 'ok' : 'unavailable',
+  // Liveness: the process answers; no dependency is asked (a supervisor restarting navbridge because
+  // Redis is down would not bring Redis back).
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  // Readiness: PostgreSQL, Redis, migrations applied, each partner's circuit; 503 when not ready,
+  // within HEALTH_TIMEOUT_MS whatever is down.
+  app.get('/ready', async (_req, res) => {
+    const r = await nb.readiness();
+    res.status(r.ready ? 200 : 503).json({
+      status: r.ready ? 'ready' : 'not-ready',
+      postgres: r.postgres,
+      redis: r.redis,
+      migrations: r.migrations,
+      partners: r.partners,
     });
   });
 
@@ -83,10 +106,28 @@ export function buildApp(deps: AppDeps): Express {
     res.json(openapi);
   });
 
-  app.use('/admin', auth, requireKind(['admin'], denied), json, adminRouter(nb));
-  app.use('/api/v1', auth, requireKind(['site', 'admin'], denied), json, navigatorRouter(nb));
+  const metrics = deps.metrics;
+  if (metrics)
+    app.get('/metrics', mountPoint, auth, requireKind(['admin'], denied), async (_req, res) => {
+      const m = await metrics.scrape();
+      res.type(m.contentType).send(m.body);
+    });
+  if (deps.queueBoard)
+    app.use(
+      QUEUE_BOARD_PATH,
+      mountPoint,
+      boardCsp,
+      basicAsBearer,
+      auth,
+      requireKind(['admin'], denied),
+      boardAvailable(deps.queueBoard),
+      queueBoardRouter(deps.queueBoard.adapters),
+    );
+  app.use('/admin', mountPoint, auth, requireKind(['admin'], denied), json, adminRouter(nb));
+  app.use('/api/v1', mountPoint, auth, requireKind(['site', 'admin'], denied), json, navigatorRouter(nb));
   app.use(
     '/fhir',
+    mountPoint,
     fhirRouter({
       navbridge: nb,
       publicBaseUrl: deps.publicBaseUrl,
@@ -98,12 +139,9 @@ export function buildApp(deps: AppDeps): Express {
 
   app.use(notFoundHandler);
   app.use(
-    errorHandler((err) => {
-      const e = err instanceof Error ? err : new Error(String(err));
-      deps.logger.error(
-        { event: 'unexpected-error', err: { type: e.name, message: e.message } },
-        'unexpected error',
-      );
+    errorHandler((err, req) => {
+      // The request's logger (pino-http) carries its request id.
+      (req.log ?? deps.logger).error({ event: 'unexpected-error', err }, 'unexpected error');
     }),
   );
   return app;

@@ -32,13 +32,18 @@ export function asNavbridgeError(err: unknown): NavbridgeError | undefined {
   return undefined;
 }
 
-export function errorHandler(onUnexpected: (err: unknown) => void): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
+export function errorHandler(
+  onUnexpected: (err: unknown, req: Parameters<ErrorRequestHandler>[1]) => void,
+): ErrorRequestHandler {
+  return (err, req, res, _next) => {
     let known = asNavbridgeError(err);
     if (!known) {
-      onUnexpected(err);
+      onUnexpected(err, req);
       known = serverError();
     }
+    // For the access log: the stable code, and what the caller is not told (which check refused it).
+    res.locals.errorCode = known.code;
+    if (known.logDetail) res.locals.refusal = known.logDetail;
     if (known.status === 503) res.set('Retry-After', String(RETRY_AFTER_S));
     res.status(known.status).type(FHIR_JSON).send(JSON.stringify(known.outcome));
   };

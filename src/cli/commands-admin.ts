@@ -310,3 +310,57 @@ export async function runAlerts(
     return EXIT.ok;
   });
 }
+
+/** Seconds as the table shows them: 45s, 12m, 3h, 2d. */
+export function ageText(s: number | null): string {
+  if (s === null) return '-';
+  if (s < 60) return `${Math.floor(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+/** `navbridge status`: a table per partner (text), or one JSON line per partner with --json. */
+export async function runStatus(args: string[], flags: { json?: boolean }, io: CliIo): Promise<number> {
+  if (args.length) throw new UsageError(`unexpected argument '${args[0]}'`);
+  const { rt, caller } = await adminRuntime(io, 'status', { redis: true, personKey: false });
+  return using(rt, async () => {
+    const rows = await rt.navbridge.partnerStatus(caller);
+    if (flags.json) {
+      for (const r of rows) io.stdout.write(`${JSON.stringify(r)}\n`);
+      return EXIT.ok;
+    }
+    const header = [
+      'PARTNER',
+      'PENDING',
+      'IN FLIGHT',
+      'DELIVERED TODAY',
+      'FAILED',
+      'DEAD',
+      'BLOCKED',
+      'CIRCUIT',
+      'OLDEST UNDELIVERED',
+    ];
+    const table = [
+      header,
+      ...rows.map((r) => [
+        r.partner,
+        String(r.pending),
+        String(r.inFlight),
+        String(r.deliveredToday),
+        String(r.failed),
+        String(r.dead),
+        String(r.blocked),
+        r.circuit,
+        ageText(r.oldestUndeliveredS),
+      ]),
+    ];
+    const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+    for (const row of table)
+      io.stdout.write(
+        `${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}\n`,
+      );
+    if (!rows.length) io.stdout.write('(no partners configured)\n');
+    return EXIT.ok;
+  });
+}

@@ -1,9 +1,9 @@
 // Long-running processes and the database: `migrate`, `serve` (the HTTP API), `worker` (delivery)
 // and `start` (both in one process). They only wire the service runtime to a port or to signals.
-import type { Server } from 'node:http';
 import { buildApp } from '../api/app.js';
+import { closeProbes, listenProbes } from '../api/metrics-server.js';
 import { listen } from '../api/server.js';
-import { migrateDatabase, openRuntime } from '../service/runtime.js';
+import { migrateDatabase, openRuntime, type Runtime } from '../service/runtime.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
 
 export interface RunFlags {
@@ -22,6 +22,54 @@ export async function runMigrate(io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
+/** A process's delivery workers, as its readiness reports them (none for `serve`). */
+type WorkerState = { ready: boolean } | undefined;
+
+/** The probe and metrics port (METRICS_PORT), when set: closed by the returned function. */
+async function probesFor(rt: Runtime, worker: WorkerState): Promise<() => Promise<void>> {
+  const port = rt.env.METRICS_PORT;
+  if (port === undefined) return async () => {};
+  const server = await listenProbes(
+    {
+      metrics: rt.metrics,
+      async ready() {
+        const { ready: dependencies, ...checks } = await rt.navbridge.readiness();
+        const ready = dependencies && (worker?.ready ?? true);
+        const body = {
+          status: ready ? 'ready' : 'not-ready',
+          ...checks,
+          ...(worker ? { worker: worker.ready ? 'ready' : 'not-taking-jobs' } : {}),
+        };
+        return { ready, body };
+      },
+    },
+    port,
+    rt.env.METRICS_HOST,
+  );
+  rt.logger.info(
+    { event: 'probes-listening', port, host: rt.env.METRICS_HOST },
+    'metrics and probes listening',
+  );
+  return () => closeProbes(server);
+}
+
+/** Delivery on an open runtime until the signal: stops taking jobs, finishes in-flight deliveries. */
+async function workOn(rt: Runtime, signal: AbortSignal, state: { ready: boolean }): Promise<void> {
+  const workers = rt.startWorkers();
+  await rt.startAlerts();
+  rt.logger.info(
+    { event: 'worker-started', partners: rt.config.partners.map((p) => p.id) },
+    'worker started',
+  );
+  await workers.sweep();
+  state.ready = true;
+  // A supervisor (or a test) may wait for this line: the workers are connected and taking jobs.
+  rt.logger.info({ event: 'worker-ready' }, 'worker ready: taking jobs');
+  await untilAborted(signal);
+  state.ready = false;
+  rt.logger.info({ event: 'worker-stopping' }, 'stopping: finishing in-flight deliveries');
+}
+
 /** Runs until SIGTERM/SIGINT: stops taking jobs, finishes in-flight deliveries, closes connections. */
 export async function runWorker(io: CliIo, signal: AbortSignal): Promise<number> {
   const rt = await openRuntime({
@@ -30,18 +78,17 @@ export async function runWorker(io: CliIo, signal: AbortSignal): Promise<number>
     redis: true,
     needs: { personKey: false, partnerAuth: true },
   });
-  const workers = rt.startWorkers();
-  await rt.startAlerts();
-  rt.logger.info(
-    { event: 'worker-started', partners: rt.config.partners.map((p) => p.id) },
-    'worker started',
-  );
-  await workers.sweep();
-  // A supervisor (or a test) may wait for this line: the workers are connected and taking jobs.
-  rt.logger.info({ event: 'worker-ready' }, 'worker ready: taking jobs');
-  await untilAborted(signal);
-  rt.logger.info({ event: 'worker-stopping' }, 'stopping: finishing in-flight deliveries');
-  await rt.close();
+  const state = { ready: false };
+  try {
+    const closeProbesPort = await probesFor(rt, state);
+    try {
+      await workOn(rt, signal, state);
+    } finally {
+      await closeProbesPort();
+    }
+  } finally {
+    await rt.close();
+  }
   return EXIT.ok;
 }
 
@@ -53,31 +100,22 @@ function portOf(flags: RunFlags, envPort: number): number {
   return port;
 }
 
-export async function runServe(flags: RunFlags, io: CliIo, signal: AbortSignal): Promise<number> {
-  const rt = await openRuntime({
-    env: io.env,
-    cwd: io.cwd,
-    redis: true,
-    needs: { personKey: true, partnerAuth: false },
-  });
+/** The HTTP API on an open runtime until the signal, then a bounded drain of its connections. */
+async function serveOn(rt: Runtime, flags: RunFlags, signal: AbortSignal): Promise<void> {
   const app = buildApp({
     navbridge: rt.navbridge,
     publicBaseUrl: rt.config.publicBaseUrl,
     logger: rt.logger,
     http: rt.config.http,
+    metrics: rt.metrics,
+    ...(rt.queueBoard ? { queueBoard: rt.queueBoard } : {}),
     ...(rt.rateStores ? { rateStores: rt.rateStores } : {}),
   });
   const port = portOf(flags, rt.env.PORT);
-  let server: Server;
-  try {
-    server = await listen(app, port, {
-      ...(rt.tls ? { tls: rt.tls } : {}),
-      timeouts: rt.config.http.timeouts,
-    });
-  } catch (err) {
-    await rt.close();
-    throw err;
-  }
+  const server = await listen(app, port, {
+    ...(rt.tls ? { tls: rt.tls } : {}),
+    timeouts: rt.config.http.timeouts,
+  });
   rt.logger.info({ event: 'listening', port, tls: rt.tls !== undefined }, 'navbridge API listening');
   await untilAborted(signal);
   // Stop taking connections; idle keep-alives go now, requests in progress get a grace period.
@@ -87,27 +125,66 @@ export async function runServe(flags: RunFlags, io: CliIo, signal: AbortSignal):
   grace.unref();
   await closed;
   clearTimeout(grace);
-  await rt.close();
+}
+
+export async function runServe(flags: RunFlags, io: CliIo, signal: AbortSignal): Promise<number> {
+  const rt = await openRuntime({
+    env: io.env,
+    cwd: io.cwd,
+    redis: true,
+    needs: { personKey: true, partnerAuth: false },
+  });
+  try {
+    const closeProbesPort = await probesFor(rt, undefined);
+    try {
+      await serveOn(rt, flags, signal);
+    } finally {
+      await closeProbesPort();
+    }
+  } finally {
+    await rt.close();
+  }
   return EXIT.ok;
 }
 
 /** Requests still running at SIGTERM get this long before their connections are closed. */
 export const SERVE_SHUTDOWN_GRACE_MS = 5_000;
 
-/** `navbridge start`: the API and a delivery worker in one process, stopped together. */
+/**
+ * `navbridge start`: the API and a delivery worker in one process on one runtime (one pool, one
+ * Redis connection, one metrics registry), stopped together; either failing stops both.
+ */
 export async function runStart(flags: RunFlags, io: CliIo, signal: AbortSignal): Promise<number> {
+  const rt = await openRuntime({
+    env: io.env,
+    cwd: io.cwd,
+    redis: true,
+    needs: { personKey: true, partnerAuth: true },
+  });
   const both = new AbortController();
   const stop = () => both.abort();
   if (signal.aborted) stop();
   signal.addEventListener('abort', stop, { once: true });
-  const guard = (p: Promise<number>) =>
-    p.catch((err) => {
-      stop();
-      throw err;
-    });
-  const [serve, worker] = await Promise.all([
-    guard(runServe(flags, io, both.signal)),
-    guard(runWorker(io, both.signal)),
-  ]);
-  return Math.max(serve, worker);
+  const state = { ready: false };
+  try {
+    const closeProbesPort = await probesFor(rt, state);
+    try {
+      const guard = (p: Promise<void>) =>
+        p.catch((err: unknown) => {
+          stop();
+          throw err;
+        });
+      const results = await Promise.allSettled([
+        guard(serveOn(rt, flags, both.signal)),
+        guard(workOn(rt, both.signal, state)),
+      ]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } finally {
+      await closeProbesPort();
+    }
+  } finally {
+    await rt.close();
+  }
+  return EXIT.ok;
 }

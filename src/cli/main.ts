@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readEnvironment } from '../config/load-config.js';
-import { runAlerts, runAudit, runDeadLetters, runRecords, runReport } from './commands-admin.js';
+import { runAlerts, runAudit, runDeadLetters, runRecords, runReport, runStatus } from './commands-admin.js';
 import { runHashKey } from './commands-auth.js';
 import { runKeys, runPrune } from './commands-keys.js';
 import { runMappingsCheck, runMappingsTest } from './commands-mappings.js';
@@ -34,7 +34,8 @@ Usage:
   navbridge worker
       Run the delivery workers for every configured partner until SIGTERM (finishes in-flight work).
   navbridge start [--port N]
-      Run the HTTP API and a delivery worker together (npm start).
+      Run the HTTP API and a delivery worker together in one process. Under a supervisor run
+      \`node bin/navbridge.js start\` (not npm start: npm does not pass SIGTERM on).
   navbridge serve [--port N]
       Run the HTTP API (/health, /admin, /api/v1, /fhir, /api/openapi.json) on PORT (default 8080).
   navbridge dead-letters list [--partner P] [--site S] [--reason R] [--from T] [--to T] [--limit N]
@@ -68,6 +69,9 @@ Usage:
   navbridge alerts list [--all] [--json] [--limit N]
       The watchdog's alerts: open ones (or every one with --all), newest first (needs the admin
       credential).
+  navbridge status [--json]
+      A table per partner: pending, in flight, delivered today, failed, dead, blocked, circuit and
+      the age of the oldest undelivered exchange (needs the admin credential).
   navbridge hash-key < key.txt
       Print the SHA-256 hex digest of a navigator API key read on stdin (for apiKeys[].sha256).
   navbridge help
@@ -134,7 +138,7 @@ function processSignal(): AbortSignal {
   return ac.signal;
 }
 
-function defaultIo(): CliIo {
+export function defaultIo(): CliIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -253,6 +257,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
           },
           io,
         );
+      case 'status':
+        return await runStatus(rest, { json: values.json ?? false }, io);
       case 'dead-letters':
       case 'records': {
         const f = values as Record<string, string | undefined>;

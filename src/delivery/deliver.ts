@@ -3,6 +3,7 @@
 // answers, the outcome is recorded by the claim's holder only, and what comes next is queued.
 import type { Bundle } from 'fhir/r4.js';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/index.js';
 import type { PartnerConfig } from '../settings/app-config.js';
 import { type AttemptResult, type Claim, claimExchange, finishAttempt, renewLease } from '../store/claims.js';
 import type { Db } from '../store/db.js';
@@ -21,6 +22,8 @@ export interface DeliveryContext {
   queues: Pick<QueueSet, 'enqueue' | 'queue'>;
   log: Logger;
   leaseMs: number;
+  /** Counts attempts, failures by class and delivery latency (optional: tests may leave it out). */
+  metrics?: Pick<Metrics, 'deliveryAttempts' | 'deliveryFailures' | 'deliveryLatency'>;
 }
 
 export type DeliveryOutcome = AttemptResult['outcome'] | 'stale' | 'claim-lost' | { wait: number };
@@ -89,6 +92,17 @@ export async function deliver(ctx: DeliveryContext, data: JobData): Promise<Deli
       'lease lost before the outcome was recorded',
     );
     return 'claim-lost';
+  }
+  const m = ctx.metrics;
+  if (m) {
+    const partner = ctx.partner.id;
+    m.deliveryAttempts.inc({ partner, outcome: result.outcome });
+    if (result.outcome === 'delivered')
+      m.deliveryLatency.observe(
+        { partner },
+        Math.max(0, (Date.now() - claim.exchange.createdAt.getTime()) / 1000),
+      );
+    else m.deliveryFailures.inc({ partner, error_class: result.errorClass });
   }
   const level = result.outcome === 'dead' ? 'warn' : 'info';
   ctx.log[level](

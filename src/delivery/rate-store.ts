@@ -13,7 +13,10 @@ export function redisRateStore(redis: Redis, prefix: string, name: string): Redi
   const store = new RedisStore({
     prefix: `${prefix}:rl:${name}:`,
     sendCommand: (command: string, ...args: string[]) =>
-      withTimeout(redis.call(command, ...args) as Promise<never>, RATE_CALL_TIMEOUT_MS, 'rate limit'),
+      // Known to be down: fail now rather than queue the command in ioredis for the outage.
+      redis.status !== 'ready'
+        ? Promise.reject(new Error('rate limit: Redis is not connected'))
+        : withTimeout(redis.call(command, ...args) as Promise<never>, RATE_CALL_TIMEOUT_MS, 'rate limit'),
   });
   // The scripts are loaded at construction; a Redis down then must not be an unhandled rejection
   // (each hit reloads them when they are missing).

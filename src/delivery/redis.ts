@@ -11,7 +11,7 @@ export class RedisUnavailableError extends Error {
 function quiet(r: Redis, logger: Logger): Redis {
   let down = false;
   r.on('error', (err: Error) => {
-    if (!down) logger.warn({ event: 'redis-unavailable', err: err.name }, 'Redis connection lost; retrying');
+    if (!down) logger.warn({ event: 'redis-unavailable', err }, 'Redis connection lost; retrying');
     down = true;
   });
   r.on('ready', () => {
@@ -83,9 +83,11 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 
 /** Whether Redis answers a PING within REDIS_CALL_TIMEOUT_MS. */
 export async function pingRedis(
-  redis: Pick<Redis, 'ping'>,
+  redis: Pick<Redis, 'ping'> & { readonly status?: string },
   timeoutMs = REDIS_CALL_TIMEOUT_MS,
 ): Promise<boolean> {
+  // Known to be down (reconnecting): no PING queued for the outage.
+  if (redis.status !== undefined && redis.status !== 'ready') return false;
   return withTimeout(redis.ping(), timeoutMs, 'Redis PING').then(
     () => true,
     () => false,

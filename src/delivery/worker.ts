@@ -4,6 +4,7 @@
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/index.js';
 import type { PartnerConfig } from '../settings/app-config.js';
 import {
   claimCircuitTrial,
@@ -38,6 +39,8 @@ export interface WorkerOptions {
   requeueAfterMs: number;
   /** Retention: payloads past their days are pruned on this schedule (absent: no pruning here). */
   retention?: RetentionPolicy & { intervalMs: number };
+  /** The process's metrics (attempts, failures, latency). */
+  metrics?: Metrics;
 }
 
 export interface DeliveryWorkers {
@@ -85,6 +88,7 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
       queues,
       log,
       leaseMs: opts.leaseMs,
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
     };
     const connection = opts.connect();
     connections.push(connection);

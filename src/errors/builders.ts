@@ -37,9 +37,15 @@ function build(
 export const badRequest = (detail: ErrorDetail, opts?: DetailOptions): NavbridgeError =>
   build('REC_BAD_REQUEST', 'invalid', detail, opts);
 
-/** 401: no credentials, or credentials that do not verify (the caller sets WWW-Authenticate). */
-export const unauthorized = (detail: string, opts?: DetailOptions): NavbridgeError =>
-  build('REC_UNAUTHORIZED', 'login', detail, opts);
+/**
+ * 401: no credentials, or credentials that do not verify (the caller sets WWW-Authenticate).
+ * `refusal` names the check that failed: logged, never told to the caller.
+ */
+export const unauthorized = (detail: string, opts?: DetailOptions & { refusal?: string }): NavbridgeError => {
+  const err = build('REC_UNAUTHORIZED', 'login', detail, opts);
+  err.logDetail = opts?.refusal;
+  return err;
+};
 
 /** 403: an authenticated caller asking for something its kind or tenancy does not allow. */
 export const forbidden = (detail: string, opts?: DetailOptions): NavbridgeError =>

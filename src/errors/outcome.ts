@@ -75,12 +75,15 @@ export class NavbridgeError extends Error {
   override readonly name = 'NavbridgeError';
   readonly code: ErrorCode;
   readonly outcome: OperationOutcome;
+  /** Said in the log only, never to the caller (e.g. which check refused a token). */
+  logDetail: string | undefined;
 
   /** Use the builders in ./builders.ts: one per code, so a throw site is one line. */
   constructor(code: ErrorCode, issues: OperationOutcomeIssue[]) {
     super(issues.map((i) => i.diagnostics ?? i.code).join('; '));
     this.code = code;
     this.outcome = outcome(issues);
+    this.logDetail = undefined;
   }
 
   get status(): number {

@@ -73,6 +73,24 @@ export function adminDigest(
 export const isAdminToken = (digest: Buffer | undefined, presented: string): boolean =>
   digest !== undefined && timingSafeEqual(sha256(presented), digest);
 
+/** Which jose check failed: its code, and the claim for a claim check (e.g. `claim-invalid:aud`). */
+function joseRefusal(err: unknown): string {
+  const e = err as { code?: unknown; claim?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : 'verification-failed';
+  const name =
+    {
+      ERR_JWT_EXPIRED: 'expired',
+      ERR_JWT_CLAIM_VALIDATION_FAILED: 'claim-invalid',
+      ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'signature-invalid',
+      ERR_JWKS_NO_MATCHING_KEY: 'no-matching-key',
+      ERR_JOSE_ALG_NOT_ALLOWED: 'algorithm-not-allowed',
+      ERR_JWS_INVALID: 'malformed',
+      ERR_JWT_INVALID: 'malformed',
+      ERR_JWKS_TIMEOUT: 'jwks-timeout',
+    }[code] ?? code;
+  return typeof e?.claim === 'string' && /^[a-z]{1,16}$/.test(e.claim) ? `${name}:${e.claim}` : name;
+}
+
 export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
   const adminHash = adminDigest(deps.config.secrets?.adminTokenSha256, deps.secrets.adminToken);
   const adminActor = adminHash ? `admin:${adminHash.toString('hex').slice(0, 8)}` : 'admin';
@@ -105,18 +123,25 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
     return found ? { kind: 'site', siteId: found.site, keyId: found.id } : undefined;
   };
 
-  const clientByJwt = async (token: string, certificate: string | undefined): Promise<Caller | undefined> => {
+  /** The caller, or which check refused the token (for the log only, never for the caller). */
+  const clientByJwt = async (
+    token: string,
+    certificate: string | undefined,
+  ): Promise<{ caller: Caller } | { refused: string }> => {
     let iss: unknown;
     try {
       iss = decodeJwt(token).iss;
     } catch {
-      return undefined;
+      return { refused: 'not-a-jwt' };
     }
-    const entry = typeof iss === 'string' ? clients.get(iss) : undefined;
-    if (!entry?.keys) return undefined;
+    if (typeof iss !== 'string') return { refused: 'no-issuer' };
+    const entry = clients.get(iss);
+    if (!entry) return { refused: 'unknown-issuer' };
+    if (!entry.keys) return { refused: 'no-keys-for-client' };
     // Bound to its certificates: a token of this client over any other connection is not its own.
-    if (entry.certificates && !(certificate && entry.certificates.includes(certificate))) return undefined;
-    const clientId = iss as string;
+    if (entry.certificates && !(certificate && entry.certificates.includes(certificate)))
+      return { refused: certificate ? 'client-certificate-not-bound' : 'client-certificate-missing' };
+    const clientId = iss;
     let verified: { jti: string; exp: number };
     const current = deps.now();
     try {
@@ -129,21 +154,23 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
         currentDate: current,
         clockTolerance: CLOCK_TOLERANCE_S,
       });
-      if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > 256) return undefined;
+      if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > 256)
+        return { refused: 'jti-invalid' };
       const nowS = Math.floor(current.getTime() / 1000);
       const lifetime = (payload.exp ?? 0) - nowS;
-      if (lifetime > MAX_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S) return undefined;
+      if (lifetime > MAX_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S) return { refused: 'lifetime-too-long' };
       // Issued in the future (beyond the tolerance): a wrong clock or a token minted to outlive its exp.
-      if (typeof payload.iat === 'number' && payload.iat > nowS + CLOCK_TOLERANCE_S) return undefined;
+      if (typeof payload.iat === 'number' && payload.iat > nowS + CLOCK_TOLERANCE_S)
+        return { refused: 'iat-in-future' };
       verified = { jti: payload.jti, exp: payload.exp ?? nowS };
-    } catch {
-      return undefined;
+    } catch (err) {
+      return { refused: joseRefusal(err) };
     }
     // Only a verified token spends its id; the store errors (PostgreSQL down) are the caller's 503.
     const expiresAt = new Date((verified.exp + CLOCK_TOLERANCE_S) * 1000);
     return (await claimTokenId(deps.db, clientId, verified.jti, expiresAt, current))
-      ? entry.caller
-      : undefined;
+      ? { caller: entry.caller }
+      : { refused: 'jti-replayed' };
   };
 
   /** The configured client a token claims to be (its unverified `iss`), named only if it is one. */
@@ -158,7 +185,12 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
   };
 
   /** Every failed authentication is an audit row: no credential, never the presented secret. */
-  const failed = async (c: Credentials, reason: 'missing' | 'invalid', message: string): Promise<never> => {
+  const failed = async (
+    c: Credentials,
+    reason: 'missing' | 'invalid',
+    message: string,
+    refusal?: string,
+  ): Promise<never> => {
     const credential = c.apiKey !== undefined ? 'api-key' : c.bearer !== undefined ? 'bearer' : 'none';
     const claimed = c.bearer !== undefined && c.apiKey === undefined ? claimedClient(c.bearer) : undefined;
     await audit(deps.db, {
@@ -168,9 +200,13 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
       targetId: null,
       outcome: 'failure',
       sourceAddress: c.address,
-      detail: { credential, reason, ...(claimed ? { claimed } : {}) },
+      detail: { credential, reason, ...(refusal ? { check: refusal } : {}), ...(claimed ? { claimed } : {}) },
     }).catch(() => {});
-    throw unauthorized(message, reason === 'invalid' ? { code: 'security' } : undefined);
+    // The failed check is logged and audited, never told to the caller.
+    throw unauthorized(
+      message,
+      reason === 'invalid' ? { code: 'security', ...(refusal ? { refusal } : {}) } : undefined,
+    );
   };
 
   return async (c) => {
@@ -179,13 +215,13 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
       return failed(c, 'missing', 'credentials are required (bearer token or X-API-Key)');
     if (apiKey !== undefined) {
       const site = siteByKey(apiKey);
-      if (!site) return failed(c, 'invalid', 'the API key is not valid');
+      if (!site) return failed(c, 'invalid', 'the API key is not valid', 'unknown-api-key');
       return site;
     }
     const token = bearer as string;
     if (adminHash && timingSafeEqual(sha256(token), adminHash)) return { kind: 'admin', actor: adminActor };
-    const caller = await clientByJwt(token, clientCertificate);
-    if (!caller) return failed(c, 'invalid', 'the bearer token is not valid');
-    return caller;
+    const found = await clientByJwt(token, clientCertificate);
+    if ('refused' in found) return failed(c, 'invalid', 'the bearer token is not valid', found.refused);
+    return found.caller;
   };
 }

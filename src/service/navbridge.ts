@@ -2,9 +2,11 @@
 // the CLI hold this and nothing below it; they translate HTTP or argv into these calls and back.
 import type { RecordType } from '../records/index.js';
 import type { AlertsConfig, RetentionConfig } from '../settings/app-config.js';
-import { pingDb } from '../store/db.js';
+import { type CircuitState, readCircuits } from '../store/circuits.js';
+import { pendingMigrations, pingDb } from '../store/db.js';
 import { type AuditQuery, exportAuditEvents, queryAudit, verifyAudit } from './audit-trail.js';
 import type { Authenticate } from './authenticate.js';
+import { authorize } from './authorize.js';
 import {
   type DeadLetterFilter,
   discardDeadLetter,
@@ -16,6 +18,7 @@ import {
 import { type FailureFilter, listFailedRecords, remapFailure, remapFailures } from './failures.js';
 import { auditEdgeRefusal } from './inbound-request.js';
 import { keyStatus, rotateKeys } from './keys.js';
+import type { Operations, PartnerStatus } from './metrics.js';
 import { type ReadableType, readPartnerResource, searchPartnerTasks } from './partner-reads.js';
 import { auditRefusal, type InboundRequest, receiveReferral } from './receive-referral.js';
 import { listReferrals, type ReferralQuery, showExchangeState, showReferral } from './referrals.js';
@@ -26,8 +29,30 @@ import { type SubmitOptions, submitRecord } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
 import { listAlertsFor, runWatchdog } from './watchdog.js';
 
-/** /health answers within this long whatever is down. */
+/** Each readiness check (PostgreSQL, Redis, migrations, circuits) answers within this long. */
 export const HEALTH_TIMEOUT_MS = 1_000;
+
+export type Check = 'ok' | 'unavailable';
+
+export interface Readiness {
+  ready: boolean;
+  postgres: Check;
+  redis: Check;
+  /** Shipped migrations not applied (undefined: PostgreSQL did not answer). */
+  migrations: { status: 'ok' | 'pending' | 'unknown'; pending: string[] };
+  /** Each partner's circuit as every worker sees it (PostgreSQL); `unknown` when it did not answer. */
+  partners: { id: string; circuit: CircuitState | 'unknown' }[];
+}
+
+/** The promise's value, or `fallback` once `ms` have passed or when it rejects. */
+function bounded<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+    timer.unref();
+  });
+  return Promise.race([p.catch(() => fallback), late]).finally(() => clearTimeout(timer));
+}
 
 export interface NavbridgeDeps extends ServiceDeps {
   /** The watchdog's thresholds (configuration `alerts`). */
@@ -35,6 +60,8 @@ export interface NavbridgeDeps extends ServiceDeps {
   authenticate: Authenticate;
   /** Whether Redis answers (health). */
   pingRedis(): Promise<boolean>;
+  /** Per-partner figures for `navbridge status` (the same as the metrics). */
+  operations?: Operations;
 }
 
 export function createNavbridge(deps: NavbridgeDeps) {
@@ -43,6 +70,38 @@ export function createNavbridge(deps: NavbridgeDeps) {
     async health(): Promise<{ postgres: boolean; redis: boolean }> {
       const [postgres, redis] = await Promise.all([pingDb(deps.db, HEALTH_TIMEOUT_MS), deps.pingRedis()]);
       return { postgres, redis };
+    },
+    /** Readiness (`/ready`): every check in parallel, each bounded by HEALTH_TIMEOUT_MS. */
+    async readiness(): Promise<Readiness> {
+      const [postgres, redis, pending, circuits] = await Promise.all([
+        pingDb(deps.db, HEALTH_TIMEOUT_MS),
+        deps.pingRedis(),
+        bounded<string[] | undefined>(pendingMigrations(deps.db), HEALTH_TIMEOUT_MS, undefined),
+        bounded<Awaited<ReturnType<typeof readCircuits>> | undefined>(
+          readCircuits(deps.db),
+          HEALTH_TIMEOUT_MS,
+          undefined,
+        ),
+      ]);
+      const migrations = pending
+        ? { status: pending.length ? ('pending' as const) : ('ok' as const), pending }
+        : { status: 'unknown' as const, pending: [] };
+      return {
+        ready: postgres && redis && migrations.status === 'ok',
+        postgres: postgres ? 'ok' : 'unavailable',
+        redis: redis ? 'ok' : 'unavailable',
+        migrations,
+        partners: deps.partners.map((p) => ({
+          id: p.id,
+          circuit: circuits ? (circuits.get(p.id)?.state ?? 'closed') : 'unknown',
+        })),
+      };
+    },
+    /** Per partner: pending, in flight, delivered today, failed, dead, blocked, circuit, oldest age. */
+    async partnerStatus(caller: Caller): Promise<PartnerStatus[]> {
+      await authorize(deps, caller, { action: 'administer' });
+      if (!deps.operations) throw new Error('this process has no operations view');
+      return deps.operations.partnerStatus();
     },
     submitRecord: (
       caller: Caller | undefined,

@@ -2,12 +2,13 @@
 // store): environment, configuration, secrets, every mapping and profile (loaded and compiled now,
 // so a broken file fails at start-up), PostgreSQL (migrated), Redis and the queues, the service.
 import path from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { BaseAdapter } from '@bull-board/api/baseAdapter';
 import type { RedisStore } from 'rate-limit-redis';
 import { type LoadedConfig, loadAppConfig, loadSecrets, readEnvironment } from '../config/load-config.js';
 import { loadMappingSet, loadProfiles } from '../config/startup.js';
 import { loadTlsMaterial, type TlsMaterial } from '../config/tls.js';
 import { type AlertWorkers, startAlertWorkers } from '../delivery/alerts.js';
+import { queueBoardAdapters } from '../delivery/queue-board.js';
 import { createQueues, type QueueSet } from '../delivery/queues.js';
 import { redisRateStore } from '../delivery/rate-store.js';
 import {
@@ -19,11 +20,14 @@ import {
   workerConnection,
 } from '../delivery/redis.js';
 import { type DeliveryWorkers, startDeliveryWorkers } from '../delivery/worker.js';
+import { createLogger, type Logger } from '../logging/index.js';
+import { createMetrics, type Metrics } from '../metrics/index.js';
 import { type Env, type EnvSettings, redactUrl, type Secrets } from '../settings/env.js';
 import { closeDb, type Db, migrate, openDb, pingDb } from '../store/db.js';
 import type { QueueJob } from '../store/exchanges.js';
 import { type KeyProvider, localKeyProvider } from '../store/sealing.js';
 import { adminDigest, createAuthenticator, isAdminToken } from './authenticate.js';
+import { type Operations, registerOperationalGauges } from './metrics.js';
 import { createNavbridge, type Navbridge } from './navbridge.js';
 
 /** Each step of closing after the workers (queues, the pool) waits this long at the most. */
@@ -60,6 +64,10 @@ export interface Runtime {
   readonly logger: Logger;
   readonly secrets: Secrets;
   readonly navbridge: Navbridge;
+  /** The process's Prometheus metrics (default process metrics, its own counters, the shared gauges). */
+  readonly metrics: Metrics;
+  /** The partners' queues for bull-board, and whether Redis is connected (opened with `redis`). */
+  readonly queueBoard: { adapters: BaseAdapter[]; available(): boolean } | undefined;
   /** Whether a presented admin token is the configured one (CLI admin commands). */
   isAdminToken(token: string): boolean;
   /** Starts the delivery workers for every partner (needs `redis`). */
@@ -143,7 +151,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const inboundNames = config.partners.flatMap((p) => (p.inbound ? [p.inbound.mapping] : []));
   const mappings = loadMappingSet(config.mappingsDirAbs, config.sites, inboundNames);
   const { validator } = loadProfiles(config.profilesDirAbs);
-  const logger = opts.logger ?? pino({ level: env.LOG_LEVEL }, pino.destination(2));
+  const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
 
   const tls = config.http.tls ? loadTlsMaterial(config.http.tls, path.dirname(config.file)) : undefined;
   const db = await openDatabase(env, keyProviderOf(secrets));
@@ -172,6 +180,14 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const enqueue = async (jobs: readonly QueueJob[]): Promise<void> => {
     if (!queues) return jobs.length ? noQueues() : undefined;
     if (!jobs.length) return;
+    // Redis known to be down: do not queue the call in ioredis for the outage, answer now.
+    if (redis && redis.status !== 'ready') {
+      logger.warn(
+        { event: 'enqueue-deferred', jobs: jobs.length, redis: redis.status },
+        'Redis is not connected: the sweeper will queue the jobs',
+      );
+      return;
+    }
     await withTimeout(queues.enqueue(jobs), ENQUEUE_TIMEOUT_MS, 'enqueue').catch((err: unknown) =>
       logger.warn(
         { event: 'enqueue-deferred', jobs: jobs.length, err },
@@ -179,6 +195,15 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
       ),
     );
   };
+  const metrics = createMetrics();
+  const now = () => new Date();
+  const ops: Operations = registerOperationalGauges(metrics, {
+    db,
+    partners: config.partners,
+    ...(queues ? { queues } : {}),
+    mappings,
+    now,
+  });
   const navbridge = createNavbridge({
     db,
     mappings,
@@ -187,9 +212,10 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     alerts: config.alerts,
     personKey: secrets.personKey ?? '',
     enqueue,
-    now: () => new Date(),
-    authenticate: createAuthenticator({ config, secrets, db, now: () => new Date() }),
+    now,
+    authenticate: createAuthenticator({ config, secrets, db, now }),
     pingRedis: () => (redis ? pingRedis(redis) : Promise.resolve(false)),
+    operations: ops,
   });
   const workers: DeliveryWorkers[] = [];
   const alertWorkers: AlertWorkers[] = [];
@@ -199,6 +225,17 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     logger,
     secrets,
     navbridge,
+    metrics,
+    queueBoard:
+      queues && redis
+        ? {
+            adapters: queueBoardAdapters(
+              queues,
+              config.partners.map((p) => p.id),
+            ),
+            available: () => redis.status === 'ready',
+          }
+        : undefined,
     isAdminToken: (token) =>
       isAdminToken(adminDigest(config.secrets.adminTokenSha256, secrets.adminToken), token),
     tls,
@@ -217,6 +254,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
         sweepIntervalMs: config.worker.sweepIntervalMs,
         requeueAfterMs: config.worker.requeueAfterMs,
         retention: config.retention,
+        metrics,
       });
       workers.push(w);
       return w;

@@ -45,6 +45,13 @@ export const envSchema = z.object({
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
     .default(DEFAULT_REDIS_URL),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /**
+   * A second, plain-HTTP port for probes and Prometheus (GET /metrics, /health, /ready; no
+   * authentication): set it for workers, and for the API when /metrics should not need the admin token.
+   */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** The address the metrics port listens on (0.0.0.0 in a container). */
+  METRICS_HOST: nonEmpty.default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Mapping and profile folders of the commands that need no configuration file (map, validate). */
   NAVBRIDGE_MAPPINGS: nonEmpty.optional(),

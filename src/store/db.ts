@@ -1,6 +1,7 @@
 // PostgreSQL connection pool, transactions and migrations. The only module that opens database
 // connections; the handles it gives out (`Db`, `Tx`) are opaque to the layers above.
-import { dirname, join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
@@ -113,6 +114,29 @@ export async function migrate(opts: DbOptions = {}): Promise<string[]> {
     // Ending the session releases the advisory lock.
     await client.end();
   }
+}
+
+/** The migrations this build ships (file names without extension), oldest first. */
+let shipped: string[] | undefined;
+function shippedMigrations(): string[] {
+  shipped ??= readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /\.(c|m)?js$/.test(f))
+    .map((f) => parse(f).name)
+    .sort();
+  return shipped;
+}
+
+/**
+ * The shipped migrations not applied to the schema (readiness: a process whose schema is behind its
+ * code is not ready). Rejects when PostgreSQL does not answer.
+ */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  if (!(db instanceof PgDb)) throw new TypeError('not a navbridge database handle');
+  const { rows } = await db.pool.query<{ name: string }>(
+    `SELECT name FROM ${db.schema}.navbridge_migrations`,
+  );
+  const applied = new Set(rows.map((r) => r.name));
+  return shippedMigrations().filter((m) => !applied.has(m));
 }
 
 /** Runs fn in one transaction; rolls back on any error. */

@@ -176,10 +176,13 @@ export interface E2EOptions {
   env?: Record<string, string>;
   /** The mappings folder (default: the repository's). */
   mappingsDir?: string;
+  /** Redis for navbridge's processes (default: the shared test server). */
+  redisUrl?: string;
 }
 
 /** Starts everything; on failure, stops what was started and rethrows with the processes' output. */
 export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
+  const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   // The processes run the built code (as `npm test` and `npm run demo` do): build first after changes.
   const built = 'dist/cli/run.js';
   if (!existsSync(path.join(REPO_ROOT, built))) throw new Error(`${built} is missing: run npm run build`);
@@ -241,7 +244,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       NAVBRIDGE_CONFIG: config.file,
       NAVBRIDGE_DB_SCHEMA: t.schema,
       DATABASE_URL: TEST_DATABASE_URL,
-      REDIS_URL: TEST_REDIS_URL,
+      REDIS_URL: redisUrl,
       NAVBRIDGE_PERSON_KEY: randomBytes(24).toString('hex'),
       NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
       NAVBRIDGE_ADMIN_TOKEN: randomBytes(24).toString('hex'),
@@ -303,8 +306,11 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
           .join('\n'),
       async close() {
         await Promise.all([serve.stop(), worker.stop(), trust.stop(), gp.stop()]);
-        const redis = connectRedis();
-        await deletePrefix(redis, prefix).catch(() => {});
+        const redis = connectRedis(redisUrl);
+        redis.on('error', () => {});
+        await Promise.race([deletePrefix(redis, prefix), new Promise((r) => setTimeout(r, 3_000))]).catch(
+          () => {},
+        );
         redis.disconnect();
         cfg.remove();
         await t.close();

@@ -3,7 +3,7 @@
 // queue jobs either collected in memory or put on real BullMQ queues with real delivery workers.
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { buildApp } from '../../src/api/app.js';
 import type { LoadedConfig } from '../../src/config/load-config.js';
 import { loadMappingSet, loadProfiles, type MappingSet } from '../../src/config/startup.js';
@@ -54,6 +54,8 @@ export interface TestNavbridgeOptions {
   /** Reuse a schema (default: a new one, dropped on close). */
   db?: TestDb;
   mappingsDir?: string;
+  /** The app's logger (default: silent); a test of the logs passes one writing to a stream. */
+  logger?: Logger;
 }
 
 export interface TestNavbridge {
@@ -153,7 +155,7 @@ export async function buildTestNavbridge(opts: TestNavbridgeOptions = {}): Promi
   const app = buildApp({
     navbridge,
     publicBaseUrl: config.publicBaseUrl,
-    logger: pino({ level: 'silent' }),
+    logger: opts.logger ?? pino({ level: 'silent' }),
     http: config.http,
     ...(redis ? { rateStores: (name: string) => redisRateStore(redis!, prefix, name) } : {}),
     now,

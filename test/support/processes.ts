@@ -139,7 +139,12 @@ export interface WorkerProcess {
 
 /** `node --import tsx src/cli/run.ts worker` with the given environment added to a minimal one. */
 export function spawnWorker(name: string, env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', 'worker'], {
+  return spawnNavbridge(name, ['worker'], env);
+}
+
+/** `node --import tsx src/cli/run.ts <args>` (serve, start, worker...) with a minimal environment. */
+export function spawnNavbridge(name: string, args: string[], env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 // The OpenAPI 3.1 description served at /api/openapi.json: the navigator API, the admin API, the
-// FHIR endpoints and /health. Hand-written; a test checks that every route express registers is here.
+// FHIR endpoints, /health and /ready. Hand-written; a test checks that every route express registers is here.
 import { admin } from './admin.js';
 import { anyObject, fhirResource, type Json, json } from './common.js';
 import { fhirPaths } from './fhir.js';
@@ -30,10 +30,19 @@ export function openApiDocument(publicBaseUrl?: string): Json {
     paths: {
       '/health': {
         get: {
-          summary: 'PostgreSQL and Redis reachability (open)',
+          summary: 'Liveness: the process answers; no dependency is asked (open)',
           tags: ['ops'],
           security: [],
-          responses: { '200': json(anyObject), '503': json(anyObject, 'Degraded') },
+          responses: { '200': json(anyObject) },
+        },
+      },
+      '/ready': {
+        get: {
+          summary:
+            "Readiness: PostgreSQL, Redis, migrations applied and each partner's circuit; 503 when not ready (open)",
+          tags: ['ops'],
+          security: [],
+          responses: { '200': json(anyObject, 'Ready'), '503': json(anyObject, 'Not ready') },
         },
       },
       '/api/openapi.json': {

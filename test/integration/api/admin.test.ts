@@ -35,10 +35,19 @@ describe('admin API', () => {
 
   const auth = { Authorization: `Bearer ${TOKEN}` };
 
-  it('GET /health reports both services', async () => {
+  it('GET /health is liveness only; GET /ready reports PostgreSQL, Redis, migrations and circuits', async () => {
     const res = await request(app).get('/health');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok', postgres: 'ok', redis: 'ok' });
+    expect(res.body).toEqual({ status: 'ok' });
+    const ready = await request(app).get('/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({
+      status: 'ready',
+      postgres: 'ok',
+      redis: 'ok',
+      migrations: { status: 'ok', pending: [] },
+      partners: [],
+    });
   });
 
   it('refuses admin calls without or with a wrong credential (401, OperationOutcome)', async () => {

@@ -1,10 +1,12 @@
 // A navbridge app on a real PostgreSQL schema with two sites (leeds-north: calendar clock;
 // cardiff-vale: working days), two partners with JWT client ids (one JWKS in an env var, one served
 // over HTTP), site API keys and an admin token. Queue jobs are collected, not sent.
+
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import type { Logger } from 'pino';
 import type { Referral } from '../../../src/records/index.js';
 import type { QueueJob } from '../../../src/store/exchanges.js';
 import type { TestDb } from '../../support/db.js';
@@ -83,7 +85,7 @@ async function partnerKeys(clientId: string, alg: SigningAlg): Promise<PartnerKe
   return { clientId, ...(await signingKey(alg)) };
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(opts: { logger?: Logger } = {}): Promise<Harness> {
   const partnerA = await partnerKeys('gp-a-client', 'RS256');
   const partnerB = await partnerKeys('gp-b-client', 'ES256');
   const stranger = await partnerKeys('gp-a-client', 'RS256');
@@ -96,6 +98,7 @@ export async function startHarness(): Promise<Harness> {
   const jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
   const clock = { now: new Date('2025-03-10T15:00:00Z') };
   const nb = await buildTestNavbridge({
+    ...(opts.logger ? { logger: opts.logger } : {}),
     clock,
     adminToken: ADMIN_TOKEN,
     partners: [

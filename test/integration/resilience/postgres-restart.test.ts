@@ -127,9 +127,14 @@ describe('PostgreSQL restarted under a running worker', () => {
         .set(auth)
         .send({ recordType: 'referral', record: recordFixture('referral') });
       expect(submit.status).toBe(503);
-      const health = await request(nb.app).get('/health');
-      expect(health.status).toBe(503);
-      expect(health.body.postgres).toBe('unavailable');
+      expect((await request(nb.app).get('/health')).status).toBe(200);
+      const ready = await request(nb.app).get('/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({
+        status: 'not-ready',
+        postgres: 'unavailable',
+        migrations: { status: 'unknown' },
+      });
       await cluster.start();
       await waitFor(async () => (await request(nb.app).get('/api/v1/referrals').set(auth)).status === 200, {
         what: 'the API back after PostgreSQL',

@@ -62,4 +62,22 @@ describe('worker process shutdown on SIGTERM', () => {
     next.signal('SIGTERM');
     expect(await next.exited).toEqual({ code: 0, signal: null });
   });
+
+  it('a second SIGTERM while a delivery is still in flight exits at once, with code 1', async () => {
+    // Held far beyond the worker's grace period: only the second signal can end it early.
+    partner.injectFaults({ delayMs: 60_000 });
+    const worker = await rig.startWorker('w3');
+    const held = await rig.submit('trust', 0, 2);
+    await waitFor(async () => (await getExchange(rig.t.db, held))?.status === 'in-flight', {
+      what: 'a delivery in flight',
+    });
+    worker.signal('SIGTERM');
+    await worker.waitForLog((l) => l.event === 'worker-stopping', 'stopping');
+    worker.signal('SIGTERM');
+    expect(await worker.exited, worker.output()).toEqual({ code: 1, signal: null });
+    expect(worker.output()).toContain('second SIGTERM: exiting now');
+    // Nothing is lost: the exchange is still in flight under its lease, for the next worker to take.
+    expect((await getExchange(rig.t.db, held))?.status).toBe('in-flight');
+    partner.clearFaults();
+  });
 });

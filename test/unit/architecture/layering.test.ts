@@ -29,7 +29,13 @@ const PROBES: { from: string; to: string; rule?: string }[] = [
   { from: 'service/probe.ts', to: 'api/app.ts', rule: 'service-below-adapters' },
   { from: 'service/probe2.ts', to: 'store/pg.ts', rule: 'raw-postgres-handles-stay-in-the-store' },
   { from: 'config/probe.ts', to: 'store/db.ts', rule: 'config-below-store' },
+  { from: 'metrics/probe.ts', to: 'service/navbridge.ts', rule: 'cross-cutting-imports-nothing' },
+  { from: 'logging/probe.ts', to: 'settings/env.ts', rule: 'cross-cutting-imports-nothing' },
+  { from: 'mapping/probe2.ts', to: 'logging/index.ts', rule: 'pure-core-no-cross-cutting' },
+  { from: 'config/probe2.ts', to: 'metrics/index.ts', rule: 'pure-core-no-cross-cutting' },
   // Allowed arrows.
+  { from: 'delivery/ok.ts', to: 'metrics/index.ts' },
+  { from: 'api/ok2.ts', to: 'logging/index.ts' },
   { from: 'api/ok.ts', to: 'service/navbridge.ts' },
   { from: 'service/ok.ts', to: 'store/db.ts' },
   { from: 'mapping/ok.ts', to: 'settings/site.ts' },
