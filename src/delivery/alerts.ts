@@ -11,6 +11,9 @@ import type { Logger } from 'pino';
 import { type AlertTransition, getAlert } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 
+/** How long a stopping worker waits for a watchdog run or a notification in flight. */
+const ALERTS_CLOSE_GRACE_MS = 5_000;
+
 export const WATCHDOG_QUEUE = 'navbridge-watchdog';
 export const ALERT_QUEUE = 'navbridge-alert-notifications';
 const SCHEDULER_ID = 'watchdog';
@@ -150,9 +153,17 @@ export async function startAlertWorkers(opts: AlertWorkersOptions): Promise<Aler
 
   return {
     notify,
+    /** Bounded whatever is down: a run or a notification in flight gets a few seconds, then the
+     * workers are closed by force and their connections dropped (Redis down must not hold a stop). */
     async close() {
-      await Promise.allSettled(workers.map((w) => w.close()));
-      await Promise.allSettled([watchdogQueue.close(), notifications.close()]);
+      const within = (p: Promise<unknown>, ms: number) =>
+        Promise.race([
+          p.then(() => true),
+          new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
+        ]);
+      if (!(await within(Promise.allSettled(workers.map((w) => w.close())), ALERTS_CLOSE_GRACE_MS)))
+        await within(Promise.allSettled(workers.map((w) => w.close(true))), 1_000);
+      await within(Promise.allSettled([watchdogQueue.close(), notifications.close()]), 1_000);
       for (const c of connections) c.disconnect();
     },
   };

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_DATABASE_URL } from '../../support/db.js';
+import { TEST_DATABASE_URL, TEST_MASTER_KEYS } from '../../support/db.js';
 import {
   freePort,
   killAllChildren,
@@ -49,6 +49,7 @@ describe('serve, worker and start fail fast', () => {
       NAVBRIDGE_DB_SCHEMA: SCHEMA,
       REDIS_URL: TEST_REDIS_URL,
       NAVBRIDGE_PERSON_KEY: 'fail-fast-person-key-0123456789',
+      NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
       TRUST_TOKEN: 'trust-token',
       PORT: '0',
     };

@@ -118,6 +118,8 @@ describe('docker-compose.yml, Dockerfile, .env.example and systemd units', () =>
     const secretNames = new Set([
       config.secrets.personKeyEnv,
       config.secrets.adminTokenEnv,
+      config.secrets.masterKeysEnv,
+      config.secrets.activeMasterKeyEnv,
       ...config.partners.flatMap((p) => (p.auth.type === 'bearer' ? [p.auth.tokenEnv] : [])),
     ]);
     const schemaKeys = new Set(Object.keys(envSchema.shape));
@@ -129,7 +131,9 @@ describe('docker-compose.yml, Dockerfile, .env.example and systemd units', () =>
       // The environment parses, and the secrets the command needs are there.
       expect(() => envSchema.parse(env), name).not.toThrow();
       const needs =
-        name === 'api' ? { personKey: true, partnerAuth: false } : { personKey: false, partnerAuth: true };
+        name === 'api'
+          ? { personKey: true, partnerAuth: false, masterKeys: true }
+          : { personKey: false, partnerAuth: true, masterKeys: true };
       expect(readSecrets(env, config, needs).problems, name).toEqual([]);
     }
     // Every variable the file interpolates is documented in .env.example.

@@ -6,7 +6,7 @@
 // `navbridge status` prints the partner's row.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, TEST_DATABASE_URL, type TestDb } from '../../support/db.js';
+import { createTestDb, TEST_DATABASE_URL, TEST_MASTER_KEYS, type TestDb } from '../../support/db.js';
 import { recordFixture } from '../../support/fixtures.js';
 import {
   freePort,
@@ -71,6 +71,7 @@ describe('metrics, probes, the queue board and navbridge status', () => {
       NAVBRIDGE_DB_SCHEMA: t.schema,
       REDIS_URL: TEST_REDIS_URL,
       NAVBRIDGE_PERSON_KEY: 'operations-person-key-0123456789',
+      NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
       NAVBRIDGE_ADMIN_TOKEN: ADMIN_TOKEN,
       PORT: String(port),
       METRICS_PORT: String(metricsPort),

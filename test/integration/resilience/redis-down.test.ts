@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, TEST_DATABASE_URL, type TestDb } from '../../support/db.js';
+import { createTestDb, TEST_DATABASE_URL, TEST_MASTER_KEYS, type TestDb } from '../../support/db.js';
 import { recordFixture } from '../../support/fixtures.js';
 import {
   freePort,
@@ -68,6 +68,7 @@ describe('Redis down under serve and worker processes', () => {
       NAVBRIDGE_DB_SCHEMA: t.schema,
       REDIS_URL: redis.url,
       NAVBRIDGE_PERSON_KEY: 'redis-down-person-key-0123456789',
+      NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
       NAVBRIDGE_ADMIN_TOKEN: ADMIN_TOKEN,
       PORT: String(port),
     };
