@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type AlertTransition, getAlert } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
+import { closeWorkersWithin, withTimeout } from './redis.js';
 
 /** How long a stopping worker waits for a watchdog run or a notification in flight. */
 const ALERTS_CLOSE_GRACE_MS = 5_000;
@@ -156,14 +157,12 @@ export async function startAlertWorkers(opts: AlertWorkersOptions): Promise<Aler
     /** Bounded whatever is down: a run or a notification in flight gets a few seconds, then the
      * workers are closed by force and their connections dropped (Redis down must not hold a stop). */
     async close() {
-      const within = (p: Promise<unknown>, ms: number) =>
-        Promise.race([
-          p.then(() => true),
-          new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
-        ]);
-      if (!(await within(Promise.allSettled(workers.map((w) => w.close())), ALERTS_CLOSE_GRACE_MS)))
-        await within(Promise.allSettled(workers.map((w) => w.close(true))), 1_000);
-      await within(Promise.allSettled([watchdogQueue.close(), notifications.close()]), 1_000);
+      await closeWorkersWithin(workers, ALERTS_CLOSE_GRACE_MS);
+      await withTimeout(
+        Promise.allSettled([watchdogQueue.close(), notifications.close()]),
+        1_000,
+        'queues',
+      ).catch(() => {});
       for (const c of connections) c.disconnect();
     },
   };

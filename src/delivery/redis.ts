@@ -81,6 +81,20 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   return Promise.race([p, expired]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Closes BullMQ workers within a bound whatever is down: a graceful close (in-flight jobs finish) for
+ * `graceMs`, then a forced one for a second more. Resolves true when the graceful close finished.
+ */
+export async function closeWorkersWithin(
+  workers: readonly { close(force?: boolean): Promise<void> }[],
+  graceMs: number,
+): Promise<boolean> {
+  const settled = (force: boolean) => Promise.allSettled(workers.map((w) => w.close(force))).then(() => true);
+  const graceful = await withTimeout(settled(false), graceMs, 'workers').catch(() => false);
+  if (!graceful) await withTimeout(settled(true), 1_000, 'workers (forced)').catch(() => false);
+  return graceful;
+}
+
 /** Whether Redis answers a PING within REDIS_CALL_TIMEOUT_MS. */
 export async function pingRedis(
   redis: Pick<Redis, 'ping'> & { readonly status?: string },

@@ -22,6 +22,7 @@ import { createAuthProvider } from './partner-auth.js';
 import { PartnerClient } from './partner-client.js';
 import { startPruner } from './pruner.js';
 import { type JobData, jobDataSchema, type QueueSet } from './queues.js';
+import { closeWorkersWithin } from './redis.js';
 import { sweep } from './sweeper.js';
 
 export interface WorkerOptions {
@@ -154,16 +155,8 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
       clearInterval(timer);
       pruner?.stop();
       // close() stops taking jobs and waits for in-flight deliveries; bounded, whatever is down.
-      const graceful = Promise.all(workers.map((w) => w.close()));
-      const timedOut = await Promise.race([
-        graceful.then(() => false),
-        new Promise<boolean>((r) => setTimeout(() => r(true), SHUTDOWN_GRACE_MS).unref()),
-      ]);
-      if (timedOut) {
+      if (!(await closeWorkersWithin(workers, SHUTDOWN_GRACE_MS)))
         logger.warn({ event: 'worker-shutdown-forced' }, 'in-flight deliveries did not finish in time');
-        const forced = Promise.all(workers.map((w) => w.close(true).catch(() => {})));
-        await Promise.race([forced, new Promise((r) => setTimeout(r, 1_000).unref())]);
-      }
       for (const c of connections) c.disconnect();
     },
   };

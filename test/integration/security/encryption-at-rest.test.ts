@@ -13,7 +13,6 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import type { Referral } from '../../../src/records/index.js';
-import { RECEIVES } from '../../../src/settings/app-config.js';
 import { closeDb, type Db, openDb } from '../../../src/store/db.js';
 import { getExchange } from '../../../src/store/exchanges.js';
 import { getFailure } from '../../../src/store/failures.js';
@@ -35,6 +34,7 @@ import { writeTempConfig } from '../../support/processes.js';
 import { dumpPrefix } from '../../support/redis.js';
 import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
+import { trustAndGp } from './partners.js';
 
 const run = promisify(execFile);
 const letters = (n: number) => Array.from(randomBytes(n), (b) => String.fromCharCode(97 + (b % 26))).join('');
@@ -84,28 +84,7 @@ describe('encryption at rest: sealed columns, online rotation, no plaintext in a
   const nhsNumbers: string[] = [];
   const ids: { deadLetter?: string; failure?: string; referral?: string } = {};
 
-  const partners = () => [
-    {
-      id: 'leeds-trust',
-      name: 'Leeds trust',
-      kind: 'trust',
-      odsCodes: ['RGD'],
-      baseUrl: trust.url,
-      mode: 'transaction',
-      receives: [...RECEIVES],
-      retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100 },
-    },
-    {
-      id: 'chapel-allerton-gp',
-      name: 'Chapel Allerton Medical Centre',
-      kind: 'gp-practice',
-      odsCodes: ['B86016'],
-      baseUrl: gp.url,
-      mode: 'transaction',
-      receives: ['referral-status'],
-      retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100 },
-    },
-  ];
+  const partners = () => trustAndGp(trust.url, gp.url);
   const build = async (db: TestDb) =>
     buildTestNavbridge({
       db,

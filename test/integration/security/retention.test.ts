@@ -6,7 +6,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import type { Referral } from '../../../src/records/index.js';
-import { RECEIVES } from '../../../src/settings/app-config.js';
 import { inTransaction } from '../../../src/store/db.js';
 import { getExchange } from '../../../src/store/exchanges.js';
 import { getFailure, keepFailure, resolveFailure } from '../../../src/store/failures.js';
@@ -18,6 +17,7 @@ import { nhsNumber } from '../../support/people.js';
 import { writeTempConfig } from '../../support/processes.js';
 import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
+import { trustAndGp } from './partners.js';
 
 const OO = { resourceType: 'OperationOutcome' as const, issue: [] };
 
@@ -35,28 +35,7 @@ describe('retention: payloads go after their days, rows and the audit trail stay
   let trust: PartnerServer;
   let gp: PartnerServer;
   let nb: TestNavbridge;
-  const partners = () => [
-    {
-      id: 'leeds-trust',
-      name: 'Leeds trust',
-      kind: 'trust',
-      odsCodes: ['RGD'],
-      baseUrl: trust.url,
-      mode: 'transaction',
-      receives: [...RECEIVES],
-      retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100 },
-    },
-    {
-      id: 'chapel-allerton-gp',
-      name: 'Chapel Allerton Medical Centre',
-      kind: 'gp-practice',
-      odsCodes: ['B86016'],
-      baseUrl: gp.url,
-      mode: 'transaction',
-      receives: ['referral-status'],
-      retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100 },
-    },
-  ];
+  const partners = () => trustAndGp(trust.url, gp.url);
   const q = async (text: string, params: unknown[] = []) => (await nb.t.sql.query(text, params)).rows;
   const settled = () =>
     waitFor(
