@@ -10,10 +10,16 @@
 import type { Task } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordFixture } from '../../support/fixtures.js';
-import { type LateProxy, startLateProxy } from '../../support/late-proxy.js';
-import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
+import type { LateProxy } from '../../support/late-proxy.js';
+import type { PartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
-import { exchangeFor, type Harness, partner, referralFromTrust, startHarness } from '../modes/harness.js';
+import {
+  exchangeFor,
+  type Harness,
+  type LateRig,
+  referralFromTrust,
+  startLateRig,
+} from '../modes/harness.js';
 
 const ID = 'trust-msg-late';
 const HOLD_MS = 3_000;
@@ -22,25 +28,20 @@ describe('message mode: a withdrawal while an earlier message’s outcome is unk
   let trust: PartnerServer;
   let proxy: LateProxy;
   let h: Harness;
+  let rig: LateRig | undefined;
 
   beforeAll(async () => {
-    trust = await startPartnerServer({ name: 'trust' });
-    proxy = await startLateProxy(trust.url);
-    h = await startHarness([
-      partner({
-        id: ID,
-        baseUrl: proxy.url,
-        mode: 'message',
-        dosServiceId: '2000072489',
-        timeoutMs: 800,
-        receives: ['referral-status', 'support-plan', 'discharge'],
-      }),
-    ]);
+    rig = await startLateRig({
+      id: ID,
+      mode: 'message',
+      dosServiceId: '2000072489',
+      timeoutMs: 800,
+      receives: ['referral-status', 'support-plan', 'discharge'],
+    });
+    ({ trust, proxy, h } = rig);
   });
   afterAll(async () => {
-    await h?.close();
-    await proxy?.close();
-    await trust?.close();
+    await rig?.close();
   });
 
   const taskHistory = async (): Promise<string[]> => {

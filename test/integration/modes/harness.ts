@@ -10,7 +10,9 @@ import type { Env } from '../../../src/settings/env.js';
 import { type Exchange, getExchange } from '../../../src/store/exchanges.js';
 import type { TestDb } from '../../support/db.js';
 import { recordFixture } from '../../support/fixtures.js';
+import { type LateProxy, startLateProxy } from '../../support/late-proxy.js';
 import { buildTestNavbridge } from '../../support/navbridge.js';
+import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { waitFor } from '../../support/wait.js';
 
 export const TRUST_ODS = 'RGD';
@@ -138,4 +140,28 @@ export function exchangeFor(
   const x = result.exchanges.find((e) => e.partnerId === partnerId);
   if (!x) throw new Error(`no exchange for ${partnerId}`);
   return x.id;
+}
+
+/** A sandbox trust behind a proxy that can hold writes past the timeout and apply them late, and a
+ * harness delivering to one partner (`over`) through that proxy. */
+export interface LateRig {
+  trust: PartnerServer;
+  proxy: LateProxy;
+  h: Harness;
+  close(): Promise<void>;
+}
+export async function startLateRig(over: Record<string, unknown>): Promise<LateRig> {
+  const trust = await startPartnerServer({ name: 'trust' });
+  const proxy = await startLateProxy(trust.url);
+  const h = await startHarness([partner({ ...over, baseUrl: proxy.url })]);
+  return {
+    trust,
+    proxy,
+    h,
+    async close() {
+      await h.close();
+      await proxy.close();
+      await trust.close();
+    },
+  };
 }

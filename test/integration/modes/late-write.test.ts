@@ -6,9 +6,9 @@
 import type { Task } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordFixture } from '../../support/fixtures.js';
-import { type LateProxy, startLateProxy } from '../../support/late-proxy.js';
-import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
-import { exchangeFor, type Harness, partner, referralFromTrust, startHarness } from './harness.js';
+import type { LateProxy } from '../../support/late-proxy.js';
+import type { PartnerServer } from '../../support/sandbox/partner-server.js';
+import { exchangeFor, type Harness, type LateRig, referralFromTrust, startLateRig } from './harness.js';
 
 const ID = 'trust-late';
 const HOLD_MS = 4_000;
@@ -17,24 +17,19 @@ describe('a partner that applies a write late', () => {
   let trust: PartnerServer;
   let proxy: LateProxy;
   let h: Harness;
+  let rig: LateRig | undefined;
 
   beforeAll(async () => {
-    trust = await startPartnerServer({ name: 'trust' });
-    proxy = await startLateProxy(trust.url);
-    h = await startHarness([
-      partner({
-        id: ID,
-        baseUrl: proxy.url,
-        mode: 'transaction',
-        timeoutMs: 1_000,
-        receives: ['referral-status', 'support-plan', 'discharge'],
-      }),
-    ]);
+    rig = await startLateRig({
+      id: ID,
+      mode: 'transaction',
+      timeoutMs: 1_000,
+      receives: ['referral-status', 'support-plan', 'discharge'],
+    });
+    ({ trust, proxy, h } = rig);
   });
   afterAll(async () => {
-    await h?.close();
-    await proxy?.close();
-    await trust?.close();
+    await rig?.close();
   });
 
   const deliver = async (recordType: 'referral' | 'event', record: unknown) => {
