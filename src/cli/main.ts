@@ -59,7 +59,8 @@ Usage:
   navbridge keys status
   navbridge keys rotate [--batch N]
       Count sealed rows by master key; reseal, in batches while the service runs, every row that is
-      plaintext or under a key other than the active one (admin credential; audited).
+      plaintext or under a key other than the active one, and fill the report facts of records sealed
+      before records.facts existed (admin credential; audited).
   navbridge prune
       Delete payloads past their retention days (config retention.*): rows, metadata and the audit
       trail are kept (admin credential; audited). Workers also prune every retention.intervalMs.
