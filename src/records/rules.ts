@@ -3,6 +3,7 @@
 // schema failed and one check reports every problem at once.
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import { type IssueType, issue } from '../errors/index.js';
+import { resolveLanguage } from '../fhir/languages.js';
 import type { RecordType } from './codes.js';
 import { isCalendarDate, londonDate, londonDateOfInstant } from './dates.js';
 import { hasValidChiDate, isValidModulus11, nhsNumberRange } from './identifiers.js';
@@ -159,6 +160,17 @@ function referralRules(ctx: Ctx, r: unknown): void {
     fail(ctx, 'person.birthDate', 'BIRTH_DATE_TOO_EARLY', `must not be before ${EARLIEST_BIRTH_DATE}`);
   }
   personIdentifiers(ctx, get(r, 'person'));
+  const language = str(get(r, 'person', 'interpreterLanguage'));
+  // UK Core binds Patient.communication.language (required): a language must be coded, never text only.
+  if (language !== undefined && language.trim() !== '' && !resolveLanguage(language)) {
+    fail(
+      ctx,
+      'person.interpreterLanguage',
+      'LANGUAGE_UNKNOWN',
+      'must name a language: its English name (e.g. Polish) or a BCP 47 tag (e.g. pl)',
+      'code-invalid',
+    );
+  }
   const previous = get(r, 'previousReferralId');
   if (previous !== undefined && previous === get(r, 'id')) {
     fail(
