@@ -121,7 +121,11 @@ export class Pipeline {
         `${row ? `row ${row}: ` : ''}the record has no site: give --site <site> or set "site" in the record`,
       );
     }
-    const check = checkRecord(recordType, input, { now, nhsNumberCheck: settings.nhsNumberCheck.navigator });
+    const check = checkRecord(recordType, input, {
+      now,
+      nhsNumberCheck: settings.nhsNumberCheck.navigator,
+      testNumbers: settings.nhsNumberCheck.testNumbers,
+    });
     if (!check.record) return rejected(check.issues);
     const record = check.record;
     try {
