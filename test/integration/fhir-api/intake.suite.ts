@@ -523,7 +523,9 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
         'MessageDefinition',
         'Task',
       ]);
-      expect(res.body.messaging[0].supportedMessage.map((m: { mode: string }) => m.mode)).toContain('receiver');
+      expect(res.body.messaging[0].supportedMessage.map((m: { mode: string }) => m.mode)).toContain(
+        'receiver',
+      );
     });
   });
 }
