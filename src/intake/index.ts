@@ -12,8 +12,10 @@ import {
 } from './inverse-mapping.js';
 import { normaliseInbound } from './normalise.js';
 
+export * from './bars-message.js';
 export * from './envelope.js';
 export * from './inverse-mapping.js';
+export * from './message-definitions.js';
 export { normaliseInbound, RETIRED_SYSTEMS } from './normalise.js';
 export * from './requester.js';
 
