@@ -21,6 +21,23 @@ const optionalSubId = (fn: string, value: unknown): string => {
   return value;
 };
 
+/** The names createBindings gives every expression (test/unit/mapping/names.test.ts keeps them equal). */
+export const BINDING_NAMES = [
+  'record',
+  'ctx',
+  'site',
+  'id',
+  'ref',
+  'idOf',
+  'refOf',
+  'identifier',
+  'code',
+  'tryCode',
+  'concept',
+  'profile',
+  'system',
+] as const;
+
 export interface BindingInput {
   site: string;
   recordId: string;
