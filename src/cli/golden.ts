@@ -5,12 +5,18 @@ import { findGoldenExamples, type GoldenExample } from '../config/mappings.js';
 import { lazyMappingSet, type MappingSet } from '../config/startup.js';
 import type { Validator } from '../fhir/validate.js';
 import { contextFileSchema } from '../mapping/index.js';
+import { jsonDiff } from '../service/json-diff.js';
+import {
+  formatJson,
+  GOLDEN_NOW,
+  Pipeline,
+  printable,
+  type RecordResult,
+  readInputs,
+} from '../service/record-pipeline.js';
 import { describeError, UsageError, usageDetail } from './io.js';
-import { jsonDiff } from './json-diff.js';
-import { Pipeline, type RecordResult, readInputs } from './pipeline.js';
 
-/** The mapping time of goldens whose context file gives none. */
-export const GOLDEN_NOW = '2026-03-02T09:00:00Z';
+export { GOLDEN_NOW } from '../service/record-pipeline.js';
 
 export interface GoldenResult {
   /** Display name, e.g. `mappings/referral/examples/accepted`. */
@@ -22,12 +28,7 @@ export interface GoldenResult {
   detail: string[];
 }
 
-/** What `map` would print for the example: a Bundle or a structural OperationOutcome (per row for CSV). */
-function printable(result: RecordResult): unknown {
-  return result.kind === 'bundle' ? result.bundle : result.outcome;
-}
-
-export const formatJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+export { formatJson } from '../service/record-pipeline.js';
 
 function readContext(file: string): ReturnType<typeof contextFileSchema.parse> {
   let data: unknown;
