@@ -5,7 +5,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { Bundle, Patient, ServiceRequest } from 'fhir/r4.js';
 import pino from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +14,7 @@ import { EXCHANGE_PAYLOAD } from '../../../src/store/exchanges.js';
 import { RECORD_PAYLOAD } from '../../../src/store/records.js';
 import { localKeyProvider, Vault } from '../../../src/store/sealing.js';
 import { TEST_DATABASE_URL, TEST_MASTER_KEYS, unseal } from '../../support/db.js';
-import { navbridgeExamples } from '../../support/fhir-examples.js';
+import { partnerReferralBundle } from '../../support/fhir-examples.js';
 import { clientAssertion, jwksJson, type SigningKey, signingKey } from '../../support/keys.js';
 import {
   ADMIN,
@@ -77,32 +76,7 @@ describe('a value sealed under a master key not configured here', () => {
       env: { GP_A_JWKS: await jwksJson(partner) },
     });
     // The partner refers a person (a stored record, and a Task it may read).
-    const sr: ServiceRequest = navbridgeExamples().gravity[0]!.serviceRequest();
-    const patient: Patient = {
-      resourceType: 'Patient',
-      id: 'pat-1',
-      identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber() }],
-      name: [{ family: 'Keyless', given: ['Sam'] }],
-      birthDate: '1987-02-20',
-    };
-    sr.id = `sr-${randomUUID().slice(0, 8)}`;
-    sr.subject = { reference: 'Patient/pat-1' };
-    const bundle: Bundle = {
-      resourceType: 'Bundle',
-      type: 'transaction',
-      entry: [
-        {
-          fullUrl: `http://gp-a.example/fhir/ServiceRequest/${sr.id}`,
-          resource: sr,
-          request: { method: 'POST', url: 'ServiceRequest' },
-        },
-        {
-          fullUrl: 'http://gp-a.example/fhir/Patient/pat-1',
-          resource: patient,
-          request: { method: 'PUT', url: 'Patient/pat-1' },
-        },
-      ],
-    };
+    const { bundle } = partnerReferralBundle({ nhs: nhsNumber(), family: 'Keyless' });
     const res = await request(nb.app)
       .post('/fhir')
       .set(await auth())
