@@ -126,6 +126,8 @@ const OPTIONS = {
   'correlation-id': { type: 'string' },
   'referral-id': { type: 'string' },
   json: { type: 'boolean' },
+  junit: { type: 'string' },
+  'allow-rejection': { type: 'boolean' },
   all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -180,6 +182,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       ...(values.filter !== undefined ? { filter: values.filter } : {}),
       update: values.update ?? false,
       skipValidation: values['skip-validation'] ?? false,
+      allowRejection: values['allow-rejection'] ?? false,
+      json: values.json ?? false,
+      ...(values.junit !== undefined ? { junit: values.junit } : {}),
       mappingsDir: resolveDir(values.mappings, env.NAVBRIDGE_MAPPINGS, 'mappings', io.cwd),
       profilesDir: resolveDir(values.profiles, env.NAVBRIDGE_PROFILES, 'profiles', io.cwd),
     };

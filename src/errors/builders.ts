@@ -91,6 +91,14 @@ export const mappingError = (detail: ErrorDetail, opts?: DetailOptions): Navbrid
 export const configError = (detail: ErrorDetail, opts?: DetailOptions): NavbridgeError =>
   build('CONFIG_ERROR', 'processing', detail, opts);
 
+/** 406: the Accept header asks for a BaRS major version (or a format) this service does not produce. */
+export const notAcceptable = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_NOT_ACCEPTABLE', 'not-supported', detail, opts);
+
+/** 425: the same request (X-Request-Id) is still being processed: retry later (BaRS transactional integrity). */
+export const tooEarly = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_TOO_EARLY', 'transient', detail, opts);
+
 /** Key ids as NAVBRIDGE_MASTER_KEYS names them; anything else read from a row is not repeated. */
 const KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 

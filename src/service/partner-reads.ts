@@ -4,9 +4,11 @@
 import type { Resource } from 'fhir/r4.js';
 import { badRequest, isNavbridgeError, notFound } from '../errors/index.js';
 import { resourceId } from '../fhir/ids.js';
+import { normaliseInbound } from '../intake/index.js';
 import type { SharingAgreement } from '../routing/index.js';
 import { audit } from '../store/audit.js';
-import { type CarriedResource, carriedResources } from '../store/inbound.js';
+import { type CarriedResource, carriedResources, partnerReferralsOfPerson } from '../store/inbound.js';
+import { personKey } from '../store/persons.js';
 import { currentSharing } from '../store/records.js';
 import { authorize, decide } from './authorize.js';
 import { type Caller, type ServiceDeps, whoOf } from './types.js';
@@ -16,6 +18,8 @@ export type ReadableType = 'ServiceRequest' | 'Task';
 const SR_REF = /^(?:[A-Za-z0-9.:/-]{0,200}\/)?ServiceRequest\/([A-Za-z0-9.-]{1,64})$/;
 
 type Deps = Pick<ServiceDeps, 'db' | 'partners'>;
+
+const TOKEN = /^([^|\s]{1,400})\|([^|\s]{1,64})$/;
 
 /** The newest copy the partner may read, if any (consent as it is now, read once per referral). */
 async function readableCopy(
@@ -105,4 +109,40 @@ export async function searchPartnerTasks(
   await auditRead(deps, caller, 'ServiceRequest', focusId, sr);
   if (taskId) await auditRead(deps, caller, 'Task', taskId, task);
   return { tasks: task ? [task.resource] : [], focusId };
+}
+
+/**
+ * `GET /ServiceRequest?patient:identifier=<system>|<value>` (BaRS: a partner's referrals for a
+ * patient): the ServiceRequests of referrals this partner sent in for the person the identifier names
+ * (matched by its keyed HMAC; verified identifiers only), each one it may read now. The search is
+ * audited with no identifier value.
+ */
+export async function searchPartnerServiceRequests(
+  deps: Deps & Pick<ServiceDeps, 'personKey'>,
+  caller: Caller,
+  param: unknown,
+): Promise<Resource[]> {
+  await authorize(deps, caller, { action: 'refer' });
+  const m = typeof param === 'string' ? TOKEN.exec(param) : null;
+  if (!m || caller.kind !== 'partner')
+    throw badRequest('patient:identifier: search ServiceRequests by patient:identifier=<system>|<value>', {
+      code: 'required',
+      expression: 'patient:identifier',
+    });
+  const system = normaliseInbound({ system: m[1]! }).value.system;
+  const key = personKey(deps.personKey, { system, value: m[2]! });
+  const found: Resource[] = [];
+  for (const r of await partnerReferralsOfPerson(deps.db, caller.partnerId, key)) {
+    const id = resourceId(r.site, 'ServiceRequest', r.referralId);
+    const copy = await readableCopy(deps, caller, 'ServiceRequest', id);
+    if (copy) found.push(copy.resource);
+  }
+  await audit(deps.db, {
+    ...whoOf(caller),
+    action: 'search',
+    targetType: 'ServiceRequest',
+    targetId: null,
+    detail: { by: 'patient:identifier', system, matches: found.length },
+  });
+  return found;
 }

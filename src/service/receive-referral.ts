@@ -7,24 +7,24 @@
 
 import { isNavbridgeError, issue, unprocessable } from '../errors/index.js';
 import { resourceId } from '../fhir/ids.js';
-import { type InboundRead, readInbound } from '../intake/index.js';
+import { type BarsChecked, type InboundRead, readInbound } from '../intake/index.js';
 import type { PartnerConfig } from '../settings/app-config.js';
 import { audit } from '../store/audit.js';
 import { inTransaction, type Tx } from '../store/db.js';
 import { resolveFailure } from '../store/failures.js';
 import {
-  claimRequestId,
   insertInboundExchange,
   isOurMessage,
+  keepReplyAddress,
   linkOpenReferrals,
   requestIdTaken,
 } from '../store/inbound.js';
 import { getRecord, lockRecord } from '../store/records.js';
 import { authorize } from './authorize.js';
+import { checkBarsMessage, claimRequest, duplicateRequest } from './bars-receiver.js';
 import {
   assertValidResources,
   asUnprocessable,
-  duplicateRequest,
   type InboundRequest,
   keepInboundFailure,
   type Mapped,
@@ -45,7 +45,7 @@ export {
 } from './inbound-request.js';
 
 /** The referral's steps inside the transaction; returns the outcome and the jobs to queue. */
-async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundRequest) {
+async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundRequest, bars?: BarsChecked) {
   const { partner, read, mapped, site } = m;
   const now = deps.now();
   const settings = deps.mappings.tryGetSite(site)!;
@@ -97,6 +97,7 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
     throw asUnprocessable(err);
   }
   const { result } = out;
+  if (bars) await keepReplyAddress(tx, site, referralId, bars.replyTo);
   const isNew = mapped.action !== 'withdraw' && mapped.action !== 'retract';
   const linked =
     isNew && result.outcome === 'accepted' && result.version === 1
@@ -146,7 +147,7 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
     result,
     linkedReferrals: linked,
     ...(read.envelope.message ? { messageId: read.envelope.message.id } : {}),
-    warnings: [...result.warnings, ...read.notes, ...linkWarning],
+    warnings: [...result.warnings, ...read.notes, ...(bars?.warnings ?? []), ...linkWarning],
     exchangeId,
   };
   return { outcome, jobs: out.jobs };
@@ -169,8 +170,7 @@ async function acknowledgeResponse(
       },
     );
   await inTransaction(deps.db, async (tx) => {
-    if (req.requestId && !(await claimRequestId(tx, partner.id, req.requestId, req.correlationId)))
-      throw duplicateRequest();
+    await claimRequest(tx, partner.id, req);
     await audit(tx, {
       actor: `partner:${partner.id}`,
       sourceAddress: req.sourceAddress,
@@ -200,15 +200,16 @@ export async function receiveReferral(
   let site: string | undefined;
   try {
     const read = readInbound(req.kind, req.body);
+    // BaRS processing order: version, destination, reply address, MessageDefinition, use case — then content.
+    const bars = checkBarsMessage(deps, read);
     await assertValidResources(deps, read);
     if (read.envelope.message?.event === 'servicerequest-response')
       return await acknowledgeResponse(deps, partner, req, read);
-    const m = await mapRequest(deps, partner, read);
+    const m = await mapRequest(deps, partner, read, bars?.site);
     site = m.site;
     const { outcome, jobs } = await inTransaction(deps.db, async (tx) => {
-      if (req.requestId && !(await claimRequestId(tx, partner.id, req.requestId, req.correlationId)))
-        throw duplicateRequest();
-      const r = await storeReferral(deps, tx, m, req);
+      await claimRequest(tx, partner.id, req, bars?.replyTo);
+      const r = await storeReferral(deps, tx, m, req, bars);
       if (opts.failureId)
         await resolveFailure(tx, opts.failureId, {
           kind: 'inbound',
@@ -225,6 +226,7 @@ export async function receiveReferral(
       req.requestId &&
       isNavbridgeError(err) &&
       err.code !== 'REC_CONFLICT' &&
+      err.code !== 'REC_TOO_EARLY' &&
       (await requestIdTaken(deps.db, partner.id, req.requestId))
     )
       throw duplicateRequest();

@@ -208,7 +208,17 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
 
     it('accepts the other BaRS servicerequest-request (older code systems; no Consent, out of area)', async () => {
       as('yas');
-      const res = await post('/$process-message', read(BARS_REQUEST_2));
+      // As sent it predates BaRS 1.x: no Bundle.meta.versionId (400), a destination and source endpoint
+      // that name no service. Readdressed as a 1.x sender sends it, its older code systems are read.
+      const asSent = await post('/$process-message', read(BARS_REQUEST_2));
+      expect(asSent.status).toBe(400);
+      expect(asSent.body.issue[0].expression).toEqual(['Bundle.meta.versionId']);
+      const msg = BARS_REQUEST_2();
+      msg.meta = { ...msg.meta, versionId: '1.0.0' };
+      const sent = msg.entry![0]!.resource as MessageHeader;
+      sent.destination![0]!.endpoint = 'https://fhir.nhs.uk/Id/dos-service-id|2000045871';
+      sent.source!.endpoint = 'https://fhir.nhs.uk/Id/dos-service-id|2222222222';
+      const res = await post('/$process-message', msg);
       expect(res.status).toBe(200);
       const header = (res.body as Bundle).entry?.[0]?.resource as MessageHeader;
       expect(header.response?.code).toBe('ok');
@@ -510,8 +520,12 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       expect(res.body.rest[0].operation[0].name).toBe('process-message');
       expect(res.body.rest[0].resource.map((r: { type: string }) => r.type)).toEqual([
         'ServiceRequest',
+        'MessageDefinition',
         'Task',
       ]);
+      expect(res.body.messaging[0].supportedMessage.map((m: { mode: string }) => m.mode)).toContain(
+        'receiver',
+      );
     });
   });
 }
