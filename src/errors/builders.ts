@@ -98,3 +98,20 @@ export const notAcceptable = (detail: string, opts?: DetailOptions): NavbridgeEr
 /** 425: the same request (X-Request-Id) is still being processed: retry later (BaRS transactional integrity). */
 export const tooEarly = (detail: string, opts?: DetailOptions): NavbridgeError =>
   build('REC_TOO_EARLY', 'transient', detail, opts);
+
+/** Key ids as NAVBRIDGE_MASTER_KEYS names them; anything else read from a row is not repeated. */
+const KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * 503: a stored value is sealed under a master key this process is not configured with — the server's
+ * misconfiguration, not the caller's fault. The key id goes to the log only (never a key, never data).
+ */
+export const masterKeyUnavailable = (keyId: string): NavbridgeError => {
+  const err = build(
+    'MASTER_KEY_UNAVAILABLE',
+    'exception',
+    'stored data is sealed under a master key this server is not configured with; the operator must add it to NAVBRIDGE_MASTER_KEYS',
+  );
+  err.logDetail = `master key ${KEY_ID.test(keyId) ? keyId : '(malformed id)'} is not configured`;
+  return err;
+};

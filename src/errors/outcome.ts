@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   SERVICE_UNAVAILABLE: 503,
   MAPPING_ERROR: 500,
   CONFIG_ERROR: 500,
+  MASTER_KEY_UNAVAILABLE: 503,
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -11,6 +11,7 @@ import {
   rotateBatch,
   SEALED_COLUMNS,
   sealedCounts,
+  UNKNOWN_KEY_LABEL,
 } from '../store/rotation.js';
 import { authorize } from './authorize.js';
 import { actorOf, type Caller, type ServiceDeps } from './types.js';
@@ -74,7 +75,10 @@ export async function rotateKeys(
   return { resealed, remaining, facts };
 }
 
-/** How each sealed column's rows are held: counts by master key id, `plaintext` for rows not yet sealed. */
+/**
+ * How each sealed column's rows are held: counts by master key id, `plaintext` for rows not yet sealed,
+ * `<id> (not configured)` for rows under a key this process does not have.
+ */
 export async function keyStatus(
   deps: Pick<ServiceDeps, 'db'>,
   caller: Caller,
@@ -82,5 +86,17 @@ export async function keyStatus(
   await authorize(deps, caller, { action: 'administer' });
   const out: Record<string, Record<string, number>> = {};
   for (const c of SEALED_COLUMNS) out[columnName(c)] = await sealedCounts(deps.db, c);
+  return out;
+}
+
+/** The rows of a key status under keys not configured here, by key id (what `keys status` warns of). */
+export function unknownKeyRows(status: Record<string, Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const counts of Object.values(status))
+    for (const [label, n] of Object.entries(counts))
+      if (label.endsWith(UNKNOWN_KEY_LABEL)) {
+        const kid = label.slice(0, -UNKNOWN_KEY_LABEL.length);
+        out[kid] = (out[kid] ?? 0) + n;
+      }
   return out;
 }

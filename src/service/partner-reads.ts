@@ -2,7 +2,7 @@
 // consent in force — and nothing else (another partner's, withheld, unroutable or superseded copies
 // are answered 404, exactly as if they did not exist). The decision is authorize()'s.
 import type { Resource } from 'fhir/r4.js';
-import { badRequest, notFound } from '../errors/index.js';
+import { badRequest, isNavbridgeError, notFound } from '../errors/index.js';
 import { resourceId } from '../fhir/ids.js';
 import { normaliseInbound } from '../intake/index.js';
 import type { SharingAgreement } from '../routing/index.js';
@@ -65,6 +65,16 @@ async function auditRead(
   });
 }
 
+/**
+ * In a search, a copy the partner may not read is simply not in the result; any other failure (the
+ * database gone, a master key missing) is the answer, not an empty bundle that reads as "no Task".
+ */
+function absentWhenRefused(err: unknown): undefined {
+  if (isNavbridgeError(err) && (err.code === 'REC_NOT_FOUND' || err.code === 'REC_FORBIDDEN'))
+    return undefined;
+  throw err;
+}
+
 /** One resource by type and id. */
 export async function readPartnerResource(
   deps: Deps,
@@ -93,9 +103,9 @@ export async function searchPartnerTasks(
       expression: 'focus',
     });
   const focusId = m[1]!;
-  const sr = await readableCopy(deps, caller, 'ServiceRequest', focusId).catch(() => undefined);
+  const sr = await readableCopy(deps, caller, 'ServiceRequest', focusId).catch(absentWhenRefused);
   const taskId = sr ? resourceId(sr.site, 'Task', sr.referralId) : undefined;
-  const task = taskId ? await readableCopy(deps, caller, 'Task', taskId).catch(() => undefined) : undefined;
+  const task = taskId ? await readableCopy(deps, caller, 'Task', taskId).catch(absentWhenRefused) : undefined;
   await auditRead(deps, caller, 'ServiceRequest', focusId, sr);
   if (taskId) await auditRead(deps, caller, 'Task', taskId, task);
   return { tasks: task ? [task.resource] : [], focusId };

@@ -106,14 +106,23 @@ export async function missingFacts(db: Db): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-/** How a column's values are held: counts by master key id, and `plaintext` for rows not yet sealed. */
+/** How `sealedCounts` labels a master key id this process is not configured with. */
+export const UNKNOWN_KEY_LABEL = ' (not configured)';
+
+/**
+ * How a column's values are held: counts by master key id, `plaintext` for rows not yet sealed, and
+ * `<id> (not configured)` for rows under a key this process cannot open (they answer 503 when read).
+ */
 export async function sealedCounts(db: Db, c: SealedColumn): Promise<Record<string, number>> {
   const { rows } = await sql(db).query(
     `SELECT CASE WHEN ${c.column}->>'${SEALED_MARK}' IS NULL THEN 'plaintext' ELSE ${c.column}->>'kid' END AS kid,
             count(*)::int AS n
        FROM ${c.table} WHERE ${c.column} IS NOT NULL GROUP BY 1 ORDER BY 1`,
   );
-  return Object.fromEntries(rows.map((r) => [r.kid as string, r.n as number]));
+  const keys = vaultOf(db).keys;
+  const label = (kid: string) =>
+    kid === 'plaintext' || keys.hasKey(kid) ? kid : `${kid}${UNKNOWN_KEY_LABEL}`;
+  return Object.fromEntries(rows.map((r) => [label(r.kid as string), r.n as number]));
 }
 
 /** How many rows of a column still need the active key (plaintext or another key). */

@@ -3,8 +3,6 @@
 // number or date of birth. An upgrade: plaintext rows get their facts from the migration (the same as
 // factsOf), rows sealed before it from `keys rotate`.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateKeys } from '../../../src/service/keys.js';
@@ -12,7 +10,7 @@ import { closeDb, type Db, migrate, openDb } from '../../../src/store/db.js';
 import { factsOf } from '../../../src/store/record-facts.js';
 import { RECORD_PAYLOAD } from '../../../src/store/records.js';
 import { Vault } from '../../../src/store/sealing.js';
-import { TEST_DATABASE_URL, testKeyProvider } from '../../support/db.js';
+import { migrateBefore, TEST_DATABASE_URL, testKeyProvider } from '../../support/db.js';
 import { recordFixture } from '../../support/fixtures.js';
 import { ADMIN, buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.js';
 import { nhsNumber } from '../../support/people.js';
@@ -128,26 +126,7 @@ describe('records.facts of a store written before it', () => {
   const payloads = new Map<string, Record<string, unknown>>();
 
   beforeAll(async () => {
-    const names = readdirSync('migrations')
-      .filter((f) => f.endsWith('.js'))
-      .sort((a, b) => Number(a.split('_')[0]) - Number(b.split('_')[0]));
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    try {
-      await runner({
-        dbClient: client,
-        dir: 'migrations',
-        direction: 'up',
-        count: names.indexOf('17335000000000_record-facts.js'),
-        migrationsTable: 'navbridge_migrations',
-        schema,
-        createSchema: true,
-        checkOrder: true,
-        log: () => {},
-      });
-    } finally {
-      await client.end();
-    }
+    await migrateBefore(schema, '17335000000000_record-facts.js');
     // Every fixture twice: as plaintext (written before sealing) and sealed (before records.facts).
     for (const sealed of [false, true])
       for (const [type, name] of FIXTURES) {
