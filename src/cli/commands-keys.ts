@@ -1,7 +1,7 @@
 // `navbridge keys generate|status|rotate` (master keys for encryption at rest) and `navbridge prune`. `generate` prints a new
 // key entry for NAVBRIDGE_MASTER_KEYS; `status` counts how each sealed column's rows are held; `rotate`
 // reseals, in batches and while the service runs, every row not under the active key (plaintext
-// written before sealing included). status and rotate need the admin credential and are audited.
+// written before sealing included), and fills the plain facts of records sealed before records.facts. status and rotate need the admin credential and are audited.
 import { randomBytes } from 'node:crypto';
 import { adminRuntime, using } from './commands-admin.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
@@ -38,10 +38,11 @@ export async function runKeys(args: string[], flags: { batch?: string }, io: Cli
     }
     const report = await rt.navbridge.rotateKeys(caller, {
       ...(batchRows ? { batchRows } : {}),
-      onBatch: (column, rows) => io.stderr.write(`${column}: ${rows} resealed\n`),
+      onBatch: (column, rows) =>
+        io.stderr.write(`${column}: ${rows} ${column === 'records.facts' ? 'filled' : 'resealed'}\n`),
     });
     io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    const left = Object.values(report.remaining).reduce((a, b) => a + b, 0);
+    const left = Object.values(report.remaining).reduce((a, b) => a + b, report.facts.remaining);
     if (left > 0) io.stderr.write(`${left} rows were in use: run keys rotate again\n`);
     return left > 0 ? EXIT.failed : EXIT.ok;
   });

@@ -7,8 +7,8 @@ import { hasErrors, issue, outcome } from '../errors/index.js';
 import { PROFILES } from '../fhir/canonical.js';
 import { contextFileSchema } from '../mapping/index.js';
 import { RECORD_TYPES, type RecordType } from '../records/index.js';
+import { Pipeline, readInputs } from '../service/record-pipeline.js';
 import { type CliFlags, type CliIo, EXIT, UsageError, usageDetail } from './io.js';
-import { Pipeline, readInputs } from './pipeline.js';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 

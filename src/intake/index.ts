@@ -60,3 +60,4 @@ export function kindOf(body: unknown): InboundKind {
   if (b?.resourceType === 'Bundle') return b.type === 'message' ? 'message' : 'transaction';
   return 'service-request';
 }
+export { checkInverseMapping } from './check.js';

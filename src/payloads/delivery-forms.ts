@@ -6,6 +6,7 @@ import { CANONICAL_BASE, IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
 import { NAVBRIDGE_NAMESPACE } from '../fhir/ids.js';
 import type { PartnerConfig } from '../settings/app-config.js';
 import { buildDocument, buildDocumentReference, type DocumentOptions } from './document-bundle.js';
+import { withLogicalReferences } from './external-references.js';
 import {
   bestPatientIdentifier,
   businessIdentifier,
@@ -197,8 +198,10 @@ export function buildPayload(
       return transaction(prepared, opts);
     case 'rest':
       return rest(prepared, opts);
+    // Transaction and rest payloads keep navbridge's ids of resources outside them until sending, where
+    // the partner's own ids are known (src/delivery/versioned-writes.ts); these two cannot wait.
     case 'message':
-      return message(prepared, opts);
+      return message(withLogicalReferences(prepared), opts);
     case 'document': {
       const docOpts: DocumentOptions = {
         partner: opts.partner,
@@ -208,7 +211,7 @@ export function buildPayload(
         uuid: (part) => exchangeUuid(opts.exchangeKey, part),
         ...(opts.authorDisplay ? { authorDisplay: opts.authorDisplay } : {}),
       };
-      const document = buildDocument(prepared, docOpts);
+      const document = buildDocument(withLogicalReferences(prepared), docOpts);
       return opts.partner.document.transport === 'document-reference'
         ? buildDocumentReference(document, {
             ...docOpts,

@@ -24,6 +24,8 @@ export interface RecordCheckOptions {
   now: Date;
   /** Check-digit failures of NHS, CHI and H&C numbers: an error, or a warning that keeps the record. */
   nhsNumberCheck: 'error' | 'warn';
+  /** NHS test numbers (999…, NHS England's other 9… test numbers): accepted unless 'refuse'. */
+  testNumbers?: 'allow' | 'refuse';
 }
 
 export interface RecordCheckResult<T extends NavRecord = NavRecord> {

@@ -84,6 +84,7 @@ export function checkSubmission<T extends RecordType>(
   const check = checkRecord(recordType, filled, {
     now,
     nhsNumberCheck: opts.nhsNumberCheck ?? site.nhsNumberCheck.navigator,
+    testNumbers: site.nhsNumberCheck.testNumbers,
   });
   if (!check.record) throw badRequest(check.issues);
   return { recordType, record: check.record, site, warnings: check.issues };

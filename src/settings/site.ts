@@ -56,9 +56,11 @@ export const siteSettingsSchema = z
       .object({
         navigator: z.enum(['error', 'warn']).default('error'),
         partner: z.enum(['error', 'warn']).default('warn'),
+        /** Test NHS numbers (999…, NHS England's 9… test data): 'refuse' them at a live site. */
+        testNumbers: z.enum(['allow', 'refuse']).default('allow'),
       })
       .strict()
-      .default({ navigator: 'error', partner: 'warn' }),
+      .default({ navigator: 'error', partner: 'warn', testNumbers: 'allow' }),
     serviceClock: z.enum(['calendar', 'working-days']).default('calendar'),
     bankHolidays: z.array(isoDate).default([]),
     /**

@@ -2,6 +2,7 @@
 // the previous and latest support plan, the target of an entered-in-error).
 import { isDeepStrictEqual } from 'node:util';
 import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
+import { factsOf, sharingOf } from './record-facts.js';
 
 /** The sealing context of record payloads (store/sealing.ts). */
 export const RECORD_PAYLOAD = 'records.payload';
@@ -49,14 +50,10 @@ export async function lockRecord(tx: Tx, site: string, recordType: string, sourc
   ]);
 }
 
-/**
- * A referral's agreement to share, kept in plain beside the sealed payload (booleans by category, no
- * patient data) because routing and every partner read consult it.
- */
-function sharingOf(recordType: string, payload: unknown): string | null {
-  if (recordType !== 'referral' || typeof payload !== 'object' || payload === null) return null;
-  const sharing = (payload as { sharing?: unknown }).sharing;
-  return typeof sharing === 'object' && sharing !== null ? JSON.stringify(sharing) : null;
+/** The facts column's value (SQL NULL, not JSON null, when a record has none). */
+function factsJson(recordType: string, payload: unknown): string | null {
+  const facts = factsOf(recordType, payload);
+  return facts === null ? null : JSON.stringify(facts);
 }
 
 /**
@@ -91,8 +88,8 @@ export async function saveRecord(
   );
   await sql(client).query(
     `INSERT INTO records (site, record_type, source_id, version, referral_id, person_id, payload, mapping_version,
-        resources, sharing)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        resources, sharing, facts)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
     [
       rec.site,
       rec.recordType,
@@ -104,6 +101,7 @@ export async function saveRecord(
       rec.mappingVersion ?? null,
       JSON.stringify(rec.resources ?? []),
       sharingOf(rec.recordType, rec.payload),
+      factsJson(rec.recordType, rec.payload),
     ],
   );
   const max = latest.rows[0]?.v as number | null;

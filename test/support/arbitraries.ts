@@ -70,10 +70,17 @@ const arbPostcode = fc
     lower ? `${district}${inward}`.toLowerCase() : `${district} ${inward}`,
   );
 
-/** Ten digits with a valid modulus-11 check digit. */
+/** Ten digits with a valid modulus-11 check digit, in an issued range (4…, 6…, 7…) or the test range 9…. */
 export const arbNhsNumber = (): fc.Arbitrary<string> =>
   fc
-    .stringMatching(/^[0-9]{9}$/)
+    .stringMatching(/^[4679][0-9]{8}$/)
+    .map(withCheckDigit)
+    .filter((v): v is string => v !== undefined);
+
+/** An H&C number (Northern Ireland: 320 000 000–399 999 999) with its check digit. */
+const arbHcNumber = (): fc.Arbitrary<string> =>
+  fc
+    .stringMatching(/^3[2-9][0-9]{7}$/)
     .map(withCheckDigit)
     .filter((v): v is string => v !== undefined);
 
@@ -111,7 +118,7 @@ const arbIdentifiers = (nhs: string, birthDate: string) =>
     .subarray([
       fc.constant({ system: 'nhs-number' as const, value: nhs, verified: true }),
       arbChiNumber(birthDate).map((value) => ({ system: 'chi' as const, value })),
-      arbNhsNumber().map((value) => ({ system: 'hc-number' as const, value })),
+      arbHcNumber().map((value) => ({ system: 'hc-number' as const, value })),
       arbSourceId().map((value) => ({ system: 'local' as const, value })),
     ])
     .chain((list) => fc.tuple(...list));
@@ -132,7 +139,15 @@ const arbPerson = fc.tuple(arbPastDate(), arbNhsNumber()).chain(([birthDate, nhs
       preferredContact: fc.constantFrom(...PREFERRED_CONTACT_METHODS),
       safeContact: fc.record({ voicemail: fc.boolean(), letters: fc.boolean(), textMessages: fc.boolean() }),
       communicationNeeds: fc.subarray([...COMMUNICATION_NEEDS]),
-      interpreterLanguage: fc.constantFrom('Welsh', 'Polish', 'Cymraeg', 'Gàidhlig', 'BSL'),
+      interpreterLanguage: fc.constantFrom(
+        'Welsh',
+        'Polish',
+        'Cymraeg',
+        'Gàidhlig',
+        'BSL',
+        'pa-Arab',
+        'Tigrinya',
+      ),
       gpPracticeOds: arbOds,
     },
     { requiredKeys: ['name', 'birthDate', 'preferredContact'] },

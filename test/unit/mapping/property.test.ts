@@ -1,9 +1,9 @@
 // Property: any schema-valid record maps to FHIR that validates against navbridge's profiles.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Pipeline } from '../../../src/cli/pipeline.js';
 import { lazyMappingSet } from '../../../src/config/startup.js';
 import type { RecordType } from '../../../src/records/index.js';
+import { Pipeline } from '../../../src/service/record-pipeline.js';
 import { ARB_NOW, arbAssessment, arbEvent, arbReferral, arbSupportPlan } from '../../support/arbitraries.js';
 import { profileValidator } from '../../support/validator.js';
 
