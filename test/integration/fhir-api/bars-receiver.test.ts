@@ -173,6 +173,17 @@ describe('BaRS receiver: $process-message processing order and transactional int
     expect((await post('/$process-message', withUseCase('U-2', 'a4t3'))).status).toBe(200);
   });
 
+  it('a servicerequest-response without MessageHeader.response 400; answering nothing of ours 404', async () => {
+    as('yas');
+    const response = fhirFixture<Bundle>('bars/servicerequest-response.json');
+    const header = response.entry![0]!.resource as MessageHeader;
+    expect((await post('/$process-message', response)).status).toBe(404);
+    delete header.response;
+    const res = await post('/$process-message', response);
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0]).toMatchObject({ code: 'invariant', expression: ['MessageHeader.response'] });
+  });
+
   it('Accept with a higher BaRS major version → 406, ids echoed; the same major or none is answered', async () => {
     as('yas');
     const ids = { 'X-Request-Id': randomUUID(), 'X-Correlation-Id': randomUUID() };

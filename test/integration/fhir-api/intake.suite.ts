@@ -165,10 +165,11 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       ).toBeGreaterThan(0);
     });
 
-    it('refuses a servicerequest-response that answers nothing of ours 422', async () => {
+    it('refuses a servicerequest-response that answers nothing of ours 404 REC_NOT_FOUND (BaRS Core 1.5)', async () => {
       as('yas');
       const res = await post('/$process-message', read(ex.bars.response));
-      expect(res.status).toBe(422);
+      expect(res.status).toBe(404);
+      expect(codes(res.body)).toEqual(['REC_NOT_FOUND']);
       expect(res.body.issue[0].expression).toEqual(['MessageHeader.response.identifier']);
     });
 
