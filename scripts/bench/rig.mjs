@@ -246,8 +246,10 @@ export async function startNavbridge(opts, { apis = 1, workers = 1, receiver, re
   };
   const cli = path.join(target, 'dist', 'cli', 'run.js');
   const procs = [];
+  // SIGTERM: the processes exit on their own (and write their CPU profiles, with --cpu-prof).
+  const stopProcesses = () => Promise.all(procs.map((p) => p.stop()));
   const stop = async () => {
-    await Promise.all(procs.map((p) => p.stop()));
+    await stopProcesses();
     rmSync(dir, { recursive: true, force: true });
     await withAdmin(databaseUrl, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).catch(() => {});
     await deleteRedisPrefix(redisUrl, prefix).catch(() => {});
@@ -304,6 +306,7 @@ export async function startNavbridge(opts, { apis = 1, workers = 1, receiver, re
       schema,
       prefix,
       env,
+      stopProcesses,
       stop,
     };
   } catch (err) {

@@ -32,9 +32,14 @@ async function settle(receiver, accepted, idOf, startT) {
  * navbridge end to end: `apis` API processes and `workers` workers; `persons` people of the mix split
  * over the APIs, `connections` per API. Returns throughput, latency, order and memory figures.
  */
-export async function runNavbridgeE2E(opts, receiver, { apis, workers, persons, connections = 8, label }) {
+export async function runNavbridgeE2E(
+  opts,
+  receiver,
+  { apis, workers, persons, connections = 8, label, profileDir },
+) {
   await receiver.reset();
-  const nb = await startNavbridge(opts, { apis, workers, receiver });
+  const profiling = profileDir ? { ...opts, nodeOptions: `--cpu-prof --cpu-prof-dir=${profileDir}` } : opts;
+  const nb = await startNavbridge(profiling, { apis, workers, receiver });
   const stopMemory = sampleMemory([...nb.apiProcs, ...nb.workerProcs]);
   try {
     const accepted = new Map();
@@ -71,9 +76,13 @@ export async function runNavbridgeE2E(opts, receiver, { apis, workers, persons, 
     const m = await settle(receiver, accepted, idOf, startT);
     const memory = stopMemory();
     const requests = results.reduce((s, r) => s + r.requests.total, 0);
+    await nb.stopProcesses();
+    const loadMs = nowMs() - startT;
     return {
       label,
       apis,
+      loadMs,
+      pids: { api: nb.apiProcs.map((p) => p.pid), worker: nb.workerProcs.map((p) => p.pid) },
       workers,
       records: requests,
       recordsPerS: (requests * 1000) / (postedT - startT),
