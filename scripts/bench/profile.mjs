@@ -16,7 +16,10 @@ function selfTimes(profile, lastMs) {
   // Sample times from the start (µs); a sample counts if it falls in the window before the end.
   const at = [];
   let t = profile.startTime;
-  for (const d of deltas) at.push((t += d));
+  for (const d of deltas) {
+    t += d;
+    at.push(t);
+  }
   const from = profile.endTime - lastMs * 1000;
   profile.samples.forEach((id, i) => {
     const n = byId.get(id);
