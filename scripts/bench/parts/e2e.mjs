@@ -9,6 +9,7 @@ import { matchDeliveries, waitForReceipts } from '../deliveries.mjs';
 import { nowMs, postRecords, summarise } from '../load.mjs';
 import { STEPS_PER_PERSON } from '../records.mjs';
 import {
+  cpuMeter,
   deleteRedisPrefix,
   HERE,
   sampleMemory,
@@ -46,6 +47,7 @@ export async function runNavbridgeE2E(
     const statuses = new Map();
     const tag = `${label.replace(/[^A-Za-z0-9]+/g, '')}-${randomBytes(3).toString('hex')}`;
     const per = Math.ceil(persons / apis);
+    const cpu = await cpuMeter([...nb.apiProcs, ...nb.workerProcs], opts.databaseUrl);
     const startT = nowMs();
     const results = await Promise.all(
       nb.bases.map((base, i) =>
@@ -74,6 +76,7 @@ export async function runNavbridgeE2E(
       return (r) => byRid.get(r.rid) ?? byCid.get(r.cid);
     };
     const m = await settle(receiver, accepted, idOf, startT);
+    const cpuMs = await cpu();
     const memory = stopMemory();
     const requests = results.reduce((s, r) => s + r.requests.total, 0);
     await nb.stopProcesses();
@@ -82,6 +85,10 @@ export async function runNavbridgeE2E(
       label,
       apis,
       loadMs,
+      cpuMs,
+      cpuMsPerExchange: Object.fromEntries(
+        Object.entries(cpuMs).map(([k, v]) => [k, v / Math.max(1, m.delivered)]),
+      ),
       pids: { api: nb.apiProcs.map((p) => p.pid), worker: nb.workerProcs.map((p) => p.pid) },
       workers,
       records: requests,
@@ -126,6 +133,7 @@ export async function runBaseline(opts, receiver, bodies, { workers, count, conn
     );
     const accepted = new Map();
     let next = 0;
+    const cpu = await cpuMeter(procs);
     const startT = nowMs();
     await Promise.all(
       Array.from({ length: connections }, async () => {
@@ -142,7 +150,15 @@ export async function runBaseline(opts, receiver, bodies, { workers, count, conn
       }),
     );
     const m = await settle(receiver, accepted, async () => (r) => r.rid, startT);
-    return { label, workers, ...m, memory: stopMemory() };
+    const cpuMs = await cpu();
+    return {
+      label,
+      workers,
+      ...m,
+      memory: stopMemory(),
+      cpuMs,
+      cpuMsPerExchange: { worker: cpuMs['baseline-worker'] / Math.max(1, m.delivered) },
+    };
   } finally {
     stopMemory();
     await Promise.all(procs.map((p) => p.stop()));
