@@ -19,7 +19,7 @@ import { runPartnerCapacity } from './parts/partner.mjs';
 import { runStages } from './parts/stages.mjs';
 import { hotSpots } from './profile.mjs';
 import { MIX } from './records.mjs';
-import { HERE, startReceiver, withAdmin } from './rig.mjs';
+import { HERE, killChildren, startReceiver, withAdmin } from './rig.mjs';
 import { rowsOf } from './rows.mjs';
 import { formatComparison, formatTable } from './stats.mjs';
 
@@ -194,7 +194,15 @@ async function main() {
   say(`written: ${path.relative(process.cwd(), out)} in ${doc.durationS.toFixed(0)} s`);
 }
 
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.on(signal, () => {
+    // Interrupted: stop the processes started (their schemas in navbridge_bench stay until dropped).
+    killChildren();
+    process.exit(130);
+  });
+
 main().catch((err) => {
+  killChildren();
   process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -38,6 +38,12 @@ export async function waitFor(probe, what, timeoutMs = 120_000, intervalMs = 100
   }
 }
 
+const live = new Set();
+/** Kills every child still running (the bench interrupted: nothing of it may be left behind). */
+export function killChildren() {
+  for (const c of live) c.kill('SIGKILL');
+}
+
 /** A child `node` process with its last output kept for error messages. */
 export function startNode(name, args, { cwd, env = {} } = {}) {
   const child = spawn(process.execPath, args, {
@@ -45,6 +51,8 @@ export function startNode(name, args, { cwd, env = {} } = {}) {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
   let out = '';
   const keep = (d) => {
     out = (out + d).slice(-20_000);
