@@ -3,8 +3,9 @@
 // $process-message, documents as Bundles; and the circuit breaker's probe.
 import type { OperationOutcome } from 'fhir/r4.js';
 import type { PartnerConfig } from '../settings/app-config.js';
+import { PartnerError } from './errors.js';
 import type { AuthProvider } from './partner-auth.js';
-import { PartnerHttp, type SendRequest } from './partner-http.js';
+import { type HttpAnswer, PartnerHttp, type SendRequest } from './partner-http.js';
 import { type SendResult, VersionedWriter, type VersionStore } from './versioned-writes.js';
 
 export type { SendRequest } from './partner-http.js';
@@ -19,6 +20,21 @@ function isRecConflict(body: unknown): boolean {
     oo?.resourceType === 'OperationOutcome' &&
     (oo.issue ?? []).some((i) => (i.details?.coding ?? []).some((c) => c.code === REC_CONFLICT))
   );
+}
+
+/**
+ * BaRS: the receiver echoes X-Request-Id and X-Correlation-Id on every answer and explains an error
+ * with an OperationOutcome. An answer without them came from an intermediary (a gateway or proxy in
+ * between), so whether the receiver processed the message is unknown: send it again — a receiver
+ * that did process it answers 409 REC_CONFLICT, which counts as delivered.
+ */
+export function fromIntermediary(answer: HttpAnswer, req: SendRequest): boolean {
+  const echoed =
+    answer.headers.get('x-request-id') === req.requestId &&
+    answer.headers.get('x-correlation-id') === req.correlationId;
+  const explained =
+    answer.status < 400 || (answer.body as OperationOutcome | undefined)?.resourceType === 'OperationOutcome';
+  return !echoed || !explained;
 }
 
 function base64Json(value: unknown): string {
@@ -66,6 +82,13 @@ export class PartnerClient {
       await this.http.headers(req, extra),
       req.payload,
     );
+    if (fromIntermediary(answer, req))
+      throw new PartnerError(
+        'retry',
+        'intermediary',
+        `$process-message answered ${answer.status} without the receiver's ids or OperationOutcome`,
+        answer.status,
+      );
     // BaRS: a message already processed is answered 409 REC_CONFLICT — it arrived, so it is delivered.
     if (answer.status === 409 && isRecConflict(answer.body))
       return { httpStatus: 409, response: { duplicate: true } };
