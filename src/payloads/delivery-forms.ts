@@ -14,7 +14,6 @@ import {
   dependencyOrder,
   fullUrlOf,
   identifierToken,
-  isOnwardReferral,
   logicalReference,
   rewriteUrnReferences,
   urnReferences,
