@@ -4,6 +4,9 @@
 // ids, no OperationOutcome) is sent again.
 import type { Bundle, Encounter, MessageHeader, ServiceRequest } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthProvider } from '../../../src/delivery/partner-auth.js';
+import { CAPABILITY_MAX_AGE_MS, CapabilityCache } from '../../../src/delivery/partner-capabilities.js';
+import { PartnerHttp } from '../../../src/delivery/partner-http.js';
 import { fhirFixture, recordFixture } from '../../support/fixtures.js';
 import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { exchangeFor, type Harness, partner, startHarness } from './harness.js';
@@ -77,5 +80,96 @@ describe('BaRS as a sender', () => {
       ['retry', 'intermediary'],
       ['delivered', null],
     ]);
+  });
+
+  const metadataReads = () =>
+    yas.requestLog().filter((e) => e.method === 'GET' && e.path === '/metadata').length;
+
+  it("reads the partner's CapabilityStatement once for many messages", () => {
+    // Every message above was checked against it: one read, from the first message on.
+    expect(messages().length).toBeGreaterThan(1);
+    expect(metadataReads()).toBe(1);
+  });
+
+  it('keeps a CapabilityStatement no longer than 24 hours', async () => {
+    let now = 0;
+    const http = new PartnerHttp(
+      yas.url,
+      3_000,
+      createAuthProvider(
+        partner({ id: 'cache', baseUrl: yas.url, mode: 'message', dosServiceId: '2000000001' }),
+        undefined,
+      ),
+    );
+    const cache = new CapabilityCache(http, () => now);
+    const before = metadataReads();
+    expect((await cache.get()).searchesServiceRequests).toBe(true);
+    now = CAPABILITY_MAX_AGE_MS - 1;
+    await cache.get();
+    expect(metadataReads()).toBe(before + 1);
+    now = CAPABILITY_MAX_AGE_MS;
+    await cache.get();
+    expect(metadataReads()).toBe(before + 2);
+  });
+});
+
+describe('BaRS onward referral: the receiving service, updates read first', () => {
+  const ONWARD = 'cab-bars';
+  let cab: PartnerServer;
+  let h: Harness;
+
+  beforeAll(async () => {
+    cab = await startPartnerServer({ name: 'cab' });
+    h = await startHarness([
+      partner({
+        id: ONWARD,
+        kind: 'community-service',
+        baseUrl: cab.url,
+        mode: 'message',
+        dosServiceId: '2000033333',
+        odsCodes: ['CAL01'],
+        receives: ['onward-referral'],
+      }),
+    ]);
+    const referral = recordFixture('referral');
+    referral.sharing.withOnwardServices = true;
+    await h.service.submit('referral', referral);
+    await h.settled();
+  });
+  afterAll(async () => {
+    await h?.close();
+    await cab?.close();
+  });
+
+  const plan = (version: number) => {
+    const p = recordFixture('support-plan');
+    p.version = version;
+    p.onwardReferrals[0].service.odsCode = 'CAL01';
+    return p;
+  };
+  const log = () => cab.requestLog().map((e) => `${e.method} ${e.path.split('?')[0]}`);
+
+  it('sends the Patient with a new onward referral, and reads the current referral before an update', async () => {
+    await h.waitStatus(exchangeFor(await h.service.submit('support-plan', plan(1)), ONWARD), 'delivered');
+    const first = cab.requestLog().find((e) => e.path === '/$process-message')?.body as Bundle;
+    expect(first.entry?.some((e) => e.resource?.resourceType === 'Patient')).toBe(true);
+    expect(log()).not.toContain('GET /ServiceRequest');
+    const from = cab.requestLog().length;
+    await h.waitStatus(exchangeFor(await h.service.submit('support-plan', plan(2)), ONWARD), 'delivered');
+    expect(log().slice(from)).toEqual(['GET /ServiceRequest', 'POST /$process-message']);
+  });
+
+  it('does not update a referral the receiving service has closed', async () => {
+    const [held] = cab.readAll<ServiceRequest>('ServiceRequest');
+    expect(held).toBeDefined();
+    const closed = await fetch(`${cab.url}/ServiceRequest/${held?.id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ ...held, status: 'completed' }),
+    });
+    expect(closed.status).toBe(200);
+    const id = exchangeFor(await h.service.submit('support-plan', plan(3)), ONWARD);
+    await h.waitStatus(id, 'dead');
+    expect((await h.attempts(id)).map((a) => a.error_class)).toEqual(['closed-at-partner']);
   });
 });
