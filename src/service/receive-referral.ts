@@ -7,6 +7,7 @@
 
 import { badRequest, isNavbridgeError, issue, notFound, unprocessable } from '../errors/index.js';
 import { resourceId } from '../fhir/ids.js';
+import { barsRequestOf } from '../intake/bars-request.js';
 import { type BarsChecked, type InboundRead, readInbound } from '../intake/index.js';
 import type { PartnerConfig } from '../settings/app-config.js';
 import { audit } from '../store/audit.js';
@@ -55,7 +56,7 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
   const opts: SubmitOptions = {
     site,
     sourcePartnerId: partner.id,
-    requester: requesterOf(mapped, read.envelope.serviceRequestUrl),
+    requester: { ...requesterOf(mapped, read.envelope.serviceRequestUrl), ...barsRequestOf(read.envelope) },
     nhsNumberCheck: settings.nhsNumberCheck.partner,
   };
   let out: Awaited<ReturnType<typeof storeRecord>>;

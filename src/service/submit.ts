@@ -15,6 +15,7 @@ import { keepFailure, resolveFailure } from '../store/failures.js';
 import { resolvePerson } from '../store/persons.js';
 import { saveRecord, VersionConflictError } from '../store/records.js';
 import { getReferralRow, upsertReferralRow } from '../store/referrals.js';
+import { messageExtras } from './bars-context.js';
 import { contextFromStore, referralIdOf, unknownReferral } from './context.js';
 import {
   assertMaySubmit,
@@ -147,11 +148,17 @@ export async function storeRecord(
     sourcePartnerId,
     partners: deps.partners,
   });
+  const toMessagePartner = routes.some(
+    (r) => r.decision === 'send' && deps.partners.find((p) => p.id === r.partnerId)?.mode === 'message',
+  );
+  const extras = toMessagePartner
+    ? await messageExtras(deps, { recordType, site, context, referralRecord })
+    : {};
   for (const route of routes) {
     const partner = route.partnerId ? deps.partners.find((p) => p.id === route.partnerId) : undefined;
     const payload: Bundle =
       partner && route.decision === 'send'
-        ? payloadFor(partner, route.resources, c, nowIso)
+        ? payloadFor(partner, route.resources, c, nowIso, extras)
         : {
             resourceType: 'Bundle',
             type: 'collection',
