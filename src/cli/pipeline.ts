@@ -3,7 +3,7 @@
 // `navbridge map` and `navbridge mappings test`, so goldens test exactly what users and the service run.
 import type { Bundle, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
 import type { MappingSet } from '../config/startup.js';
-import { hasErrors, isNavbridgeError, outcome } from '../errors/index.js';
+import { hasErrors, isNavbridgeError, issue, outcome } from '../errors/index.js';
 import type { Validator } from '../fhir/validate.js';
 import {
   type ContextFile,
@@ -12,7 +12,14 @@ import {
   mappingContextSchema,
   runMappingPipeline,
 } from '../mapping/index.js';
-import { checkRecord, fillSite, parseCsvRecords, type RecordOf, type RecordType } from '../records/index.js';
+import {
+  checkRecord,
+  fillSite,
+  parseCsvRecords,
+  type RecordOf,
+  type RecordType,
+  siteToolProblem,
+} from '../records/index.js';
 import type { SiteSettings } from '../settings/site.js';
 import { UsageError, usageDetail } from './io.js';
 
@@ -127,6 +134,11 @@ export class Pipeline {
       testNumbers: settings.nhsNumberCheck.testNumbers,
     });
     if (!check.record) return rejected(check.issues);
+    const wrongTool = siteToolProblem(recordType, check.record, settings.assessmentTool);
+    if (wrongTool) {
+      const at = { code: 'business-rule', diagnostics: wrongTool, expression: 'tool' } as const;
+      return rejected([issue({ ...at, errorCode: 'REC_UNPROCESSABLE_ENTITY' })]);
+    }
     const record = check.record;
     try {
       const { bundle, warnings } = await runMappingPipeline(
