@@ -118,7 +118,7 @@ describe('event mapping: entered-in-error', () => {
   it.each([
     ['escalated', { type: 'escalated', summary: 'Worse' }, 'Communication'],
     ['discharged', { type: 'discharged', reason: 'moved-away', summary: 'Moved' }, 'Communication'],
-    ['outcome-recorded', { type: 'outcome-recorded', measure: 'swemwbs', score: 21.5 }, 'Observation'],
+    ['outcome-recorded', { type: 'outcome-recorded', measure: 'swemwbs', score: 21 }, 'Observation'],
   ])('retracts a %s event: its %s, not the Task', async (_name, fields, resourceType) => {
     const original = await mapWith('event', { id: 'EVT-40', referralId: REFERRAL_ID, at: AT, ...fields });
     const produced = resources(original).find((r) => r.resourceType === resourceType);
