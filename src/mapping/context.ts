@@ -98,6 +98,8 @@ export const targetSchema = z
     recordType: z.enum(RECORD_TYPES),
     id: z.string().min(1),
     resources: z.array(z.object({ resourceType: z.string().min(1), subId: z.string().default('') }).strict()),
+    /** A retracted assessment's tool: its QuestionnaireResponse names that tool's Questionnaire. */
+    tool: z.enum(['hna', 'wales-recovery-plan']).optional(),
   })
   .strict();
 

@@ -8,7 +8,7 @@ import {
   patientIdentifiers,
   type ReferralIdentity,
 } from '../mapping/index.js';
-import type { RecordOf, RecordType, Referral, SupportPlan } from '../records/index.js';
+import type { Assessment, RecordOf, RecordType, Referral, SupportPlan } from '../records/index.js';
 import type { SiteSettings } from '../settings/site.js';
 import type { Queryable } from '../store/db.js';
 import { getLatestForReferral, getPreviousVersion, getRecord } from '../store/records.js';
@@ -105,6 +105,7 @@ export async function contextFromStore<T extends RecordType>(
         recordType: ev.recordType,
         id: ev.recordId,
         resources: target.resources.map((r) => ({ resourceType: r.resourceType, subId: r.subId })),
+        ...(ev.recordType === 'assessment' ? { tool: (target.payload as Assessment).tool } : {}),
       };
     }
   }
