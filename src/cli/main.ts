@@ -1,10 +1,10 @@
 // The `navbridge` CLI: `main(argv, io)` parses the command line, runs a command and returns the exit
 // code (0 ok, 1 rejected/invalid/failed, 2 usage or file error). Never prints a stack trace.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readEnvironment } from '../config/load-config.js';
+import { PACKAGE_ROOT, packageVersion } from '../config/package-info.js';
 import { didYouMean } from '../mapping/names.js';
 import { runAlerts, runAudit, runDeadLetters, runRecords, runReport, runStatus } from './commands-admin.js';
 import { runHashKey } from './commands-auth.js';
@@ -17,8 +17,6 @@ import { type CliFlags, type CliIo, describeError, EXIT, exitCodeOf, UsageError 
 import { COMMAND_HELP, EXIT_CODES_HELP, USAGE } from './usage.js';
 
 export { USAGE } from './usage.js';
-
-const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Flag > environment > ./<name> in the working directory > the package's own. */
 function resolveDir(
@@ -67,14 +65,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
-
-/** The package's version, from its package.json. */
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
-    version?: string;
-  };
-  return pkg.version ?? 'unknown';
-}
 
 function helpOf(command: string): string {
   const help = COMMAND_HELP[command];

@@ -55,6 +55,14 @@ export const forbidden = (detail: string, opts?: DetailOptions): NavbridgeError 
 export const notFound = (what = 'resource'): NavbridgeError =>
   build('REC_NOT_FOUND', 'not-found', `no such ${what}`);
 
+/** 405: a known FHIR type, but an interaction navbridge does not implement on it (CapabilityStatement). */
+export const methodNotAllowed = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_METHOD_NOT_ALLOWED', 'not-supported', detail, opts);
+
+/** 406: the caller accepts only a format navbridge does not produce (e.g. FHIR XML). */
+export const notAcceptable = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_NOT_ACCEPTABLE', 'not-supported', detail, opts);
+
 /** 409: a duplicate (BaRS REC_CONFLICT) or a version conflict. */
 export const conflict = (detail: string, opts?: DetailOptions): NavbridgeError =>
   build('REC_CONFLICT', 'conflict', detail, opts);

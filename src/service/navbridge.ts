@@ -27,6 +27,7 @@ import { type KpiRequest, kpiReport } from './reports.js';
 import { prunePayloads } from './retention.js';
 import { type SubmitOptions, submitRecord } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
+import { type ValidateInput, validateFhirResource } from './validate-resource.js';
 import { listAlertsFor, runWatchdog } from './watchdog.js';
 
 /** Each readiness check (PostgreSQL, Redis, migrations, circuits) answers within this long. */
@@ -117,6 +118,8 @@ export function createNavbridge(deps: NavbridgeDeps) {
     readPartnerResource: (caller: Caller, type: ReadableType, id: string) =>
       readPartnerResource(deps, caller, type, id),
     searchPartnerTasks: (caller: Caller, focus: unknown) => searchPartnerTasks(deps, caller, focus),
+    /** FHIR $validate for an authenticated /fhir caller (nothing stored, nothing audited: no data kept). */
+    validateResource: (_caller: Caller, input: ValidateInput) => validateFhirResource(deps, input),
     listReferrals: (caller: Caller, q: ReferralQuery) => listReferrals(deps, caller, q),
     showReferral: (caller: Caller, id: string, site?: string) => showReferral(deps, caller, id, site),
     /** One watchdog run (the worker's job scheduler calls it; tests call it with their clock). */

@@ -19,6 +19,8 @@ export const ERROR_TEXT: Record<number, string> = {
   401: 'Credentials missing or invalid (REC_UNAUTHORIZED)',
   403: 'The caller may not do this (REC_FORBIDDEN)',
   404: 'Not found, or not this caller’s (REC_NOT_FOUND)',
+  405: 'Interaction not supported on this type (REC_METHOD_NOT_ALLOWED; Allow lists those that are)',
+  406: 'Only application/fhir+json is produced (REC_NOT_ACCEPTABLE: _format=xml, Accept: application/fhir+xml)',
   409: 'Conflict (REC_CONFLICT)',
   413: 'Body too large',
   415: 'Unsupported content type',
