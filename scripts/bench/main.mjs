@@ -6,17 +6,20 @@
 // (10,000 exchanges queued while the partner is down, then recovery). Prints a table and writes JSON.
 //
 //   npm run bench [-- --quick] [--only=e2e,scale,intake,stages,backlog] [--out FILE] [--target DIR]
-//                 [--compare BEFORE.json] [--backlog N] [--persons N]
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+//                 [--compare BEFORE.json] [--backlog N] [--persons N] [--profile]
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeMachine } from './machine.mjs';
 import { runBacklog } from './parts/backlog.mjs';
 import { runBaseline, runNavbridgeE2E } from './parts/e2e.mjs';
 import { runIntake } from './parts/intake.mjs';
+import { runPartnerCapacity } from './parts/partner.mjs';
 import { runStages } from './parts/stages.mjs';
+import { hotSpots } from './profile.mjs';
 import { MIX } from './records.mjs';
-import { HERE, startReceiver, withAdmin } from './rig.mjs';
+import { HERE, killChildren, startReceiver, withAdmin } from './rig.mjs';
 import { rowsOf } from './rows.mjs';
 import { formatComparison, formatTable } from './stats.mjs';
 
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     compare: { type: 'string' },
     backlog: { type: 'string' },
     persons: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const only = values.only ? values.only.split(',').map((s) => s.trim()) : PARTS;
@@ -90,17 +94,23 @@ async function main() {
     }
     if (only.includes('e2e') || only.includes('scale')) {
       const runs = [];
-      const e2e = async (apis, workers) => {
+      const e2e = async (apis, workers, profileDir) => {
         const label = `${apis} API + ${workers} worker${workers > 1 ? 's' : ''}`;
-        const r = await runNavbridgeE2E(opts, receiver, { apis, workers, persons: size.persons, label });
+        const r = await runNavbridgeE2E(opts, receiver, {
+          apis,
+          workers,
+          persons: size.persons,
+          label,
+          profileDir,
+        });
         say(
           `  navbridge ${label}: ${r.delivered}/${r.accepted} exchanges, ${r.exchangesPerS.toFixed(1)}/s, accept → receipt p50 ${r.latencyMs.p50.toFixed(0)} / p99 ${r.latencyMs.p99.toFixed(0)} ms, out of order ${r.outOfOrder}, duplicates ${r.duplicates}, answers ${JSON.stringify(r.answers)}`,
         );
         runs.push(r);
         return r;
       };
-      const base = async (workers, nb) => {
-        const bodies = await receiver.bodies();
+      const base = async (workers, nb, captured) => {
+        const bodies = captured ?? (await receiver.bodies());
         const r = await runBaseline(opts, receiver, bodies, {
           workers,
           count: Math.max(nb.delivered, 500),
@@ -114,11 +124,29 @@ async function main() {
       say(
         `\n[1, 5] end to end: ${size.persons} persons (${size.persons * 5} records), 8 connections an API; baseline interleaved`,
       );
-      const one = await e2e(1, 1);
-      const base1 = await base(1, one);
+      const profileDir = values.profile ? mkdtempSync(path.join(tmpdir(), 'nb-bench-prof-')) : undefined;
+      const one = await e2e(1, 1, profileDir);
+      if (profileDir) {
+        results.profile = {
+          api: hotSpots(profileDir, one.pids.api, one.loadMs),
+          worker: hotSpots(profileDir, one.pids.worker, one.loadMs),
+          dir: profileDir,
+        };
+        for (const [kind, h] of Object.entries(results.profile).filter(([k]) => k !== 'dir'))
+          say(
+            `  ${kind} hot spots (self time, ${h.sampledMs} ms sampled, idle ${(h.idleShare * 100).toFixed(0)} %, GC ${(h.gcShare * 100).toFixed(0)} %):\n${h.top.map((t) => `    ${(t.share * 100).toFixed(1).padStart(5)} %  ${t.fn}`).join('\n')}`,
+          );
+      }
+      const bodies = await receiver.bodies();
+      const partner = await runPartnerCapacity(receiver, bodies, { seconds: quick ? 2 : 4 });
+      if (partner)
+        say(
+          `  partner capacity, navbridge's payloads at 8 connections: receiver ${partner.receiver.ratePerS}/s (p50 ${partner.receiver.p50} ms), sandbox partner ${partner.sandbox.ratePerS}/s (p50 ${partner.sandbox.p50} ms)`,
+        );
+      const base1 = await base(1, one, bodies);
       const two = only.includes('e2e') ? await e2e(1, 2) : undefined;
       const base2 = two ? await base(2, two) : undefined;
-      results.e2e = { one, base1, two, base2 };
+      results.e2e = { one, base1, two, base2, partner };
       if (only.includes('scale')) {
         say('\n[6] scale: API processes + workers');
         results.scale = { 1: one, 2: await e2e(2, 2), 3: await e2e(3, 3) };
@@ -166,7 +194,15 @@ async function main() {
   say(`written: ${path.relative(process.cwd(), out)} in ${doc.durationS.toFixed(0)} s`);
 }
 
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.on(signal, () => {
+    // Interrupted: stop the processes started (their schemas in navbridge_bench stay until dropped).
+    killChildren();
+    process.exit(130);
+  });
+
 main().catch((err) => {
+  killChildren();
   process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import pg from 'pg';
@@ -38,6 +38,12 @@ export async function waitFor(probe, what, timeoutMs = 120_000, intervalMs = 100
   }
 }
 
+const live = new Set();
+/** Kills every child still running (the bench interrupted: nothing of it may be left behind). */
+export function killChildren() {
+  for (const c of live) c.kill('SIGKILL');
+}
+
 /** A child `node` process with its last output kept for error messages. */
 export function startNode(name, args, { cwd, env = {} } = {}) {
   const child = spawn(process.execPath, args, {
@@ -45,6 +51,8 @@ export function startNode(name, args, { cwd, env = {} } = {}) {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
   let out = '';
   const keep = (d) => {
     out = (out + d).slice(-20_000);
@@ -153,7 +161,7 @@ export async function deleteRedisPrefix(redisUrl, prefix) {
   }
 }
 
-function configFor({ target, base, receiver, apiKeyHash, retry }) {
+function configFor({ target, base, receiver, apiKeyHash, retry, receives }) {
   const common = { timeoutMs: 10_000, retry, circuitBreaker: { failureThreshold: 5, cooldownMs: 1_000 } };
   return {
     mappingsDir: path.join(target, 'mappings'),
@@ -170,15 +178,7 @@ function configFor({ target, base, receiver, apiKeyHash, retry }) {
         odsCodes: [TRUST.ods],
         baseUrl: receiver.url('trust'),
         mode: 'transaction',
-        receives: [
-          'referral-status',
-          'assessment',
-          'support-plan',
-          'onward-referral',
-          'discharge',
-          'escalation',
-          'outcome',
-        ],
+        receives: [...receives],
         ...common,
       },
       {
@@ -223,7 +223,12 @@ export async function startNavbridge(opts, { apis = 1, workers = 1, receiver, re
   const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'ES256', use: 'sig' };
   const dir = mkdtempSync(path.join(tmpdir(), 'nb-bench-'));
   const file = path.join(dir, 'navbridge.config.json');
+  // The trust receives every category the target knows (its own list, so older checkouts work too).
+  const { RECEIVES } = await import(
+    pathToFileURL(path.join(target, 'dist', 'settings', 'app-config.js')).href
+  );
   const config = configFor({
+    receives: RECEIVES,
     target,
     base,
     receiver,
@@ -246,8 +251,10 @@ export async function startNavbridge(opts, { apis = 1, workers = 1, receiver, re
   };
   const cli = path.join(target, 'dist', 'cli', 'run.js');
   const procs = [];
+  // SIGTERM: the processes exit on their own (and write their CPU profiles, with --cpu-prof).
+  const stopProcesses = () => Promise.all(procs.map((p) => p.stop()));
   const stop = async () => {
-    await Promise.all(procs.map((p) => p.stop()));
+    await stopProcesses();
     rmSync(dir, { recursive: true, force: true });
     await withAdmin(databaseUrl, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).catch(() => {});
     await deleteRedisPrefix(redisUrl, prefix).catch(() => {});
@@ -304,10 +311,51 @@ export async function startNavbridge(opts, { apis = 1, workers = 1, receiver, re
       schema,
       prefix,
       env,
+      stopProcesses,
       stop,
     };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** CPU time (user + system, ms) a process has used, from /proc/PID/stat; 0 once it has gone. */
+export function cpuMsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 (1-based, so 11 and 12 after the command), in 1/100 s.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU used from now to `end()` by named processes and by the PostgreSQL backends serving `database`
+ * (connections opened meanwhile count from zero): ms per process kind.
+ */
+export async function cpuMeter(procs, databaseUrl) {
+  const backends = async () =>
+    withAdmin(databaseUrl, async (c) =>
+      (
+        await c.query(
+          'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+        )
+      ).rows.map((r) => r.pid),
+    ).catch(() => []);
+  const start = new Map(procs.map((p) => [p.pid, cpuMsOf(p.pid)]));
+  const pgStart = new Map((databaseUrl ? await backends() : []).map((pid) => [pid, cpuMsOf(pid)]));
+  return async () => {
+    const out = {};
+    for (const p of procs) {
+      const kind = p.name.replace(/\d+$/, '');
+      out[kind] = (out[kind] ?? 0) + cpuMsOf(p.pid) - (start.get(p.pid) ?? 0);
+    }
+    if (!databaseUrl) return out;
+    out.postgres = 0;
+    for (const pid of await backends()) out.postgres += cpuMsOf(pid) - (pgStart.get(pid) ?? 0);
+    return out;
+  };
 }

@@ -50,8 +50,27 @@ export function rowsOf({ stages, e2e, scale, intake, backlog }) {
         { op: '<=', value: 0 },
       );
     };
+    const cpu = (n, nb, base) => {
+      const c = nb?.cpuMsPerExchange;
+      if (!c) return;
+      const w = `${n} worker${n > 1 ? 's' : ''}`;
+      add(
+        '1 e2e',
+        `CPU per exchange, ${w}: API / worker / PostgreSQL`,
+        `${c.api?.toFixed(1)} / ${c.worker?.toFixed(1)} / ${c.postgres?.toFixed(1)} ms`,
+      );
+      add(
+        '1 e2e',
+        `CPU per exchange, ${w}: navbridge total`,
+        (c.api ?? 0) + (c.worker ?? 0) + (c.postgres ?? 0),
+        'ms',
+      );
+      add('1 e2e', `CPU per exchange, ${w}: baseline worker`, base?.cpuMsPerExchange?.worker, 'ms');
+    };
     side(1, e2e.one, e2e.base1);
+    cpu(1, e2e.one, e2e.base1);
     side(2, e2e.two, e2e.base2);
+    cpu(2, e2e.two, e2e.base2);
     if (e2e.two)
       add('1 e2e', '2 workers / 1 worker', ratio(e2e.two.exchangesPerS, e2e.one.exchangesPerS), '×', {
         op: '>=',
@@ -119,6 +138,12 @@ export function rowsOf({ stages, e2e, scale, intake, backlog }) {
       });
     }
   }
+  if (intake?.apiMemory)
+    add('5 rss', 'API peak RSS during intake (overload steps included)', intake.apiMemory.hwmMb, 'MB', {
+      op: '<=',
+      value: 300,
+      unit: 'MB',
+    });
   if (stages) {
     add('3 stages', 'mapping / raw JSONata', stages.mappingRatio, '×', { op: '<=', value: 1.2, unit: '×' });
     add('3 stages', 'validation / raw @medplum validateResource', stages.validationRatio, '×', {

@@ -32,6 +32,14 @@ export function growthVerdict(
 ): Fit & { linear: boolean };
 export function meets(value: unknown, target: Target | undefined): boolean | undefined;
 export function formatNumber(v: unknown, digits?: number): string;
-export function textTable(head: readonly string[], rows: readonly (readonly string[])[]): string;
+export function textTable(
+  head: readonly string[],
+  rows: readonly (readonly string[])[],
+  options?: { markdown?: boolean },
+): string;
 export function formatTable(rows: readonly Row[]): string;
-export function formatComparison(before: readonly Row[], after: readonly Row[]): string;
+export function formatComparison(
+  before: readonly Row[],
+  after: readonly Row[],
+  options?: { markdown?: boolean },
+): string;

@@ -71,8 +71,12 @@ export function formatNumber(v, digits) {
 const targetText = (t) =>
   t ? `${t.op === '<=' ? '≤' : '≥'} ${formatNumber(t.value)}${t.unit ? ` ${t.unit}` : ''}` : '';
 
-/** Aligned text columns: a header, a rule, then the rows (cells are strings). */
-export function textTable(head, rows) {
+/** Aligned text columns: a header, a rule, then the rows (cells are strings); or a Markdown table. */
+export function textTable(head, rows, { markdown = false } = {}) {
+  if (markdown) {
+    const md = (cells) => `| ${cells.map((c) => String(c).replaceAll('|', '\\|')).join(' | ')} |`;
+    return [md(head), md(head.map(() => '---')), ...rows.map(md)].join('\n');
+  }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells) =>
     cells
@@ -98,7 +102,7 @@ export function formatTable(rows) {
 }
 
 /** Two result sets side by side, matched by part and figure: before, after, after/before, target, met?. */
-export function formatComparison(before, after) {
+export function formatComparison(before, after, options = {}) {
   const key = (r) => `${r.part}\u0000${r.figure}`;
   const old = new Map(before.map((r) => [key(r), r]));
   const rows = after.map((r) => {
@@ -109,5 +113,5 @@ export function formatComparison(before, after) {
         : '';
     return [r.part, r.figure, valueText(b), valueText(r), change, targetText(r.target), metText(r)];
   });
-  return textTable(['part', 'figure', 'before', 'after', 'after/before', 'target', 'met?'], rows);
+  return textTable(['part', 'figure', 'before', 'after', 'after/before', 'target', 'met?'], rows, options);
 }

@@ -52,8 +52,8 @@ export const forbidden = (detail: string, opts?: DetailOptions): NavbridgeError 
   build('REC_FORBIDDEN', 'forbidden', detail, opts);
 
 /** 404: no such thing, or not the caller's (answered exactly alike). Never echoes the path asked for. */
-export const notFound = (what = 'resource'): NavbridgeError =>
-  build('REC_NOT_FOUND', 'not-found', `no such ${what}`);
+export const notFound = (what = 'resource', opts?: DetailOptions): NavbridgeError =>
+  build('REC_NOT_FOUND', 'not-found', `no such ${what}`, opts);
 
 /** 409: a duplicate (BaRS REC_CONFLICT) or a version conflict. */
 export const conflict = (detail: string, opts?: DetailOptions): NavbridgeError =>

@@ -33,6 +33,7 @@ export const BINDING_NAMES = [
   'identifier',
   'code',
   'tryCode',
+  'language',
   'concept',
   'profile',
   'system',

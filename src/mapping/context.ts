@@ -52,6 +52,13 @@ export const referralIdentitySchema = z
         /** The referrer's own ServiceRequest identifier (e.g. from a BaRS referral). */
         serviceRequestIdentifier: identifierSchema.optional(),
         serviceRequestUrl: z.string().url().optional(),
+        /** BaRS: the request message's Bundle.id, its ServiceRequest id and journey (EpisodeOfCare). */
+        requestBundleId: z.string().min(1).optional(),
+        serviceRequestId: z.string().min(1).optional(),
+        journey: z
+          .object({ reference: z.string().min(1).optional(), identifier: identifierSchema.optional() })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),

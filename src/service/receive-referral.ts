@@ -5,8 +5,9 @@
 // concurrent identical resends get the answer a sequential resend gets, and concurrent different
 // versions are ordered by the database. Queue jobs go after commit.
 
-import { isNavbridgeError, issue, unprocessable } from '../errors/index.js';
+import { badRequest, isNavbridgeError, issue, notFound, unprocessable } from '../errors/index.js';
 import { resourceId } from '../fhir/ids.js';
+import { barsRequestOf } from '../intake/bars-request.js';
 import { type BarsChecked, type InboundRead, readInbound } from '../intake/index.js';
 import type { PartnerConfig } from '../settings/app-config.js';
 import { audit } from '../store/audit.js';
@@ -55,7 +56,7 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
   const opts: SubmitOptions = {
     site,
     sourcePartnerId: partner.id,
-    requester: requesterOf(mapped, read.envelope.serviceRequestUrl),
+    requester: { ...requesterOf(mapped, read.envelope.serviceRequestUrl), ...barsRequestOf(read.envelope) },
     nhsNumberCheck: settings.nhsNumberCheck.partner,
   };
   let out: Awaited<ReturnType<typeof storeRecord>>;
@@ -162,13 +163,16 @@ async function acknowledgeResponse(
 ): Promise<ReceiveOutcome> {
   const message = read.envelope.message!;
   const answered = message.header.response?.identifier;
-  if (!answered || !(await isOurMessage(deps.db, partner.id, answered)))
-    throw unprocessable(
-      'MessageHeader.response.identifier: answers no message navbridge sent to this partner',
-      {
-        expression: 'MessageHeader.response.identifier',
-      },
-    );
+  // BaRS Core 1.5 Bundle processing: no response → 400 invariant; one naming nothing of ours → 404.
+  if (!answered)
+    throw badRequest('MessageHeader.response: a servicerequest-response names the message it answers', {
+      code: 'invariant',
+      expression: 'MessageHeader.response',
+    });
+  if (!(await isOurMessage(deps.db, partner.id, answered)))
+    throw notFound('message sent to this partner that this response answers', {
+      expression: 'MessageHeader.response.identifier',
+    });
   await inTransaction(deps.db, async (tx) => {
     await claimRequest(tx, partner.id, req);
     await audit(tx, {

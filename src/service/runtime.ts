@@ -116,7 +116,14 @@ async function openDatabase(env: EnvSettings, keys: KeyProvider): Promise<Db> {
     throw err;
   });
   // The application acts as the least-privilege role: it cannot alter or erase the audit trail.
-  const db = openDb({ databaseUrl: env.DATABASE_URL, role: env.NAVBRIDGE_DB_ROLE, ...schema, keys });
+  const db = openDb({
+    databaseUrl: env.DATABASE_URL,
+    role: env.NAVBRIDGE_DB_ROLE,
+    max: env.DATABASE_POOL_MAX,
+    checkoutTimeoutMs: env.DATABASE_POOL_TIMEOUT_MS,
+    ...schema,
+    keys,
+  });
   if (!(await pingDb(db))) {
     await closeDb(db);
     throw new StartupError(`PostgreSQL refused the application role ${env.NAVBRIDGE_DB_ROLE}`, [

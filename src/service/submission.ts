@@ -12,6 +12,8 @@ import type { PersonIdentifier } from '../store/persons.js';
 import type { ReferralRequester } from '../store/referrals.js';
 import type { TriageDecision } from '../triage/index.js';
 import { authorize } from './authorize.js';
+import { barsContext, type MessageExtras } from './bars-context.js';
+import { referralIdOf } from './context.js';
 import type { Caller, ServiceDeps } from './types.js';
 
 export interface SubmitOptions {
@@ -120,15 +122,19 @@ export function personIdentifiers(ref: Referral): PersonIdentifier[] {
   return out;
 }
 
-/** The payload a partner receives in its delivery mode. */
+/** The payload a partner receives in its delivery mode (`extras`: what a BaRS message adds). */
 export function payloadFor(
   partner: PartnerConfig,
   resources: Resource[],
   c: Pick<CheckedRecord, 'recordType' | 'record' | 'site'>,
   nowIso: string,
+  extras: MessageExtras = {},
 ): Bundle {
   const { recordType, record, site } = c;
+  const bars =
+    partner.mode === 'message' ? { bars: barsContext(site, referralIdOf(recordType, record), extras) } : {};
   return buildPayload(partner.mode, resources, {
+    ...bars,
     partner,
     site: site.id,
     recordType,

@@ -9,6 +9,7 @@ import { matchDeliveries, waitForReceipts } from '../deliveries.mjs';
 import { nowMs, postRecords, summarise } from '../load.mjs';
 import { STEPS_PER_PERSON } from '../records.mjs';
 import {
+  cpuMeter,
   deleteRedisPrefix,
   HERE,
   sampleMemory,
@@ -32,15 +33,21 @@ async function settle(receiver, accepted, idOf, startT) {
  * navbridge end to end: `apis` API processes and `workers` workers; `persons` people of the mix split
  * over the APIs, `connections` per API. Returns throughput, latency, order and memory figures.
  */
-export async function runNavbridgeE2E(opts, receiver, { apis, workers, persons, connections = 8, label }) {
+export async function runNavbridgeE2E(
+  opts,
+  receiver,
+  { apis, workers, persons, connections = 8, label, profileDir },
+) {
   await receiver.reset();
-  const nb = await startNavbridge(opts, { apis, workers, receiver });
+  const profiling = profileDir ? { ...opts, nodeOptions: `--cpu-prof --cpu-prof-dir=${profileDir}` } : opts;
+  const nb = await startNavbridge(profiling, { apis, workers, receiver });
   const stopMemory = sampleMemory([...nb.apiProcs, ...nb.workerProcs]);
   try {
     const accepted = new Map();
     const statuses = new Map();
     const tag = `${label.replace(/[^A-Za-z0-9]+/g, '')}-${randomBytes(3).toString('hex')}`;
     const per = Math.ceil(persons / apis);
+    const cpu = await cpuMeter([...nb.apiProcs, ...nb.workerProcs], opts.databaseUrl);
     const startT = nowMs();
     const results = await Promise.all(
       nb.bases.map((base, i) =>
@@ -69,11 +76,20 @@ export async function runNavbridgeE2E(opts, receiver, { apis, workers, persons, 
       return (r) => byRid.get(r.rid) ?? byCid.get(r.cid);
     };
     const m = await settle(receiver, accepted, idOf, startT);
+    const cpuMs = await cpu();
     const memory = stopMemory();
     const requests = results.reduce((s, r) => s + r.requests.total, 0);
+    await nb.stopProcesses();
+    const loadMs = nowMs() - startT;
     return {
       label,
       apis,
+      loadMs,
+      cpuMs,
+      cpuMsPerExchange: Object.fromEntries(
+        Object.entries(cpuMs).map(([k, v]) => [k, v / Math.max(1, m.delivered)]),
+      ),
+      pids: { api: nb.apiProcs.map((p) => p.pid), worker: nb.workerProcs.map((p) => p.pid) },
       workers,
       records: requests,
       recordsPerS: (requests * 1000) / (postedT - startT),
@@ -117,6 +133,7 @@ export async function runBaseline(opts, receiver, bodies, { workers, count, conn
     );
     const accepted = new Map();
     let next = 0;
+    const cpu = await cpuMeter(procs);
     const startT = nowMs();
     await Promise.all(
       Array.from({ length: connections }, async () => {
@@ -133,7 +150,15 @@ export async function runBaseline(opts, receiver, bodies, { workers, count, conn
       }),
     );
     const m = await settle(receiver, accepted, async () => (r) => r.rid, startT);
-    return { label, workers, ...m, memory: stopMemory() };
+    const cpuMs = await cpu();
+    return {
+      label,
+      workers,
+      ...m,
+      memory: stopMemory(),
+      cpuMs,
+      cpuMsPerExchange: { worker: cpuMs['baseline-worker'] / Math.max(1, m.delivered) },
+    };
   } finally {
     stopMemory();
     await Promise.all(procs.map((p) => p.stop()));

@@ -3,7 +3,7 @@
 // whose p99 stays within the budget with every answer 2xx and the rate actually reached.
 import { randomBytes } from 'node:crypto';
 import { postBars, postRecords, probeHealth, summarise } from '../load.mjs';
-import { startNavbridge } from '../rig.mjs';
+import { sampleMemory, startNavbridge } from '../rig.mjs';
 import { percentiles } from '../stats.mjs';
 
 export const P99_BUDGET_MS = 50;
@@ -13,7 +13,9 @@ async function steady(nb, kind, rate, seconds, say) {
   const statuses = new Map();
   const base = nb.bases[0];
   const tag = `in-${randomBytes(3).toString('hex')}`;
-  const connections = Math.min(50, Math.max(4, Math.ceil(rate / 10)));
+  // A second of requests may be in flight: the offered rate holds while the answers slow down (an
+  // open loop, up to that bound), instead of a few connections waiting on each other.
+  const connections = Math.min(200, Math.max(10, rate));
   const r =
     kind === 'records'
       ? await postRecords({ base, apiKey: nb.apiKey, tag, rate, duration: seconds, connections, statuses })
@@ -76,6 +78,8 @@ async function stepSearch(nb, kind, seconds, say, maxRate = 1600) {
 export async function runIntake(opts, receiver, { seconds, searchSeconds, say }) {
   await receiver.reset();
   const nb = await startNavbridge(opts, { apis: 1, workers: 1, receiver });
+  // The API's RSS through every step, the overloaded ones included.
+  const stopMemory = sampleMemory(nb.apiProcs);
   try {
     const out = {};
     for (const kind of ['records', 'bars']) {
@@ -91,8 +95,10 @@ export async function runIntake(opts, receiver, { seconds, searchSeconds, say })
         ...search,
       };
     }
+    out.apiMemory = stopMemory().api1;
     return out;
   } finally {
+    stopMemory();
     await nb.stop();
   }
 }

@@ -91,4 +91,12 @@ describe('bench stats', () => {
     expect(lines[2]).toMatch(/54\.0 \/s\s+540 \/s\s+10\.00×/);
     expect(lines[3]).toMatch(/API RSS\s+—\s+250 MB\s+≤ 300\s+yes$/);
   });
+
+  it('prints the comparison as a Markdown table, escaping pipes in cells', () => {
+    const rows = [{ part: '1 e2e', figure: 'a | b', value: 2, unit: 'ms' }];
+    const lines = formatComparison(rows, rows, { markdown: true }).split('\n');
+    expect(lines[0]).toBe('| part | figure | before | after | after/before | target | met? |');
+    expect(lines[1]).toBe('| --- | --- | --- | --- | --- | --- | --- |');
+    expect(lines[2]).toBe('| 1 e2e | a \\| b | 2.00 ms | 2.00 ms | 1.00× |  |  |');
+  });
 });

@@ -18,7 +18,7 @@ describe('navbridge mappings check: silent mistakes', () => {
       '"display": $site.name\n          },\n          "note"',
       '"display": $sitee.name\n          },\n          "note"',
     );
-    edit(file, "$tryCode('language', $lowercase(", "$tryCode('language', $lowercse(");
+    edit(file, '$language($p.interpreterLanguage)', '$langauge($p.interpreterLanguage)');
     const r = await check(m);
     expect(r.code).toBe(1);
     const bindingLine = lineOf(file, '$sitee.name');
@@ -26,10 +26,10 @@ describe('navbridge mappings check: silent mistakes', () => {
     expect(r.stdout).toContain(
       `error: mappings/referral/mapping.yaml:${bindingLine}:${bindingCol} resources[task].expression: unknown binding $sitee (did you mean '$site'?)`,
     );
-    const fnLine = lineOf(file, '$lowercse(');
-    const fnCol = readFileSync(file, 'utf8').split('\n')[fnLine - 1]!.indexOf('$lowercse') + 1;
+    const fnLine = lineOf(file, '$langauge(');
+    const fnCol = readFileSync(file, 'utf8').split('\n')[fnLine - 1]!.indexOf('$langauge') + 1;
     expect(r.stdout).toContain(
-      `error: mappings/referral/mapping.yaml:${fnLine}:${fnCol} resources[patient].expression: unknown function $lowercse() (did you mean '$lowercase'?)`,
+      `error: mappings/referral/mapping.yaml:${fnLine}:${fnCol} resources[patient].expression: unknown function $langauge() (did you mean '$language'?)`,
     );
   });
 
