@@ -62,9 +62,11 @@ export async function contextFromStore<T extends RecordType>(
   now: string,
   /** The referrer's ServiceRequest identity of this referral (inbound); else the one kept with it. */
   requester?: ReferralRequester,
+  /** The referral's row when the caller has read it already (one round trip fewer). */
+  known?: { row: ReferralRow | undefined },
 ): Promise<StoreContext> {
   const referralId = referralIdOf(recordType, record);
-  const row = await getReferralRow(db, site.id, referralId);
+  const row = known ? known.row : await getReferralRow(db, site.id, referralId);
   const referralRecord =
     recordType === 'referral'
       ? (record as Referral)
