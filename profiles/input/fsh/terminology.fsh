@@ -234,6 +234,33 @@ Description: "All event types."
 * insert NavbridgeValueSet
 * include codes from system EventType
 
+CodeSystem: OnwardServiceType
+Id: onward-service-type
+Title: "Onward service type"
+Description: "The kind of community service an onward referral goes to (ServiceRequest.code of an onward referral)."
+* insert NavbridgeCodeSystem
+* #counselling "Counselling"
+* #debt-advice "Debt advice"
+* #benefits-advice "Benefits advice"
+* #housing "Housing support"
+* #physical-activity "Physical activity"
+* #peer-support-group "Peer support group"
+* #social-group "Social group"
+* #befriending "Befriending"
+* #volunteering "Volunteering"
+* #employment-support "Employment support"
+* #education "Education"
+* #substance-misuse "Substance misuse service"
+* #carers-support "Carers' support"
+* #other "Other"
+
+ValueSet: OnwardServiceTypeVS
+Id: onward-service-type
+Title: "Onward service type"
+Description: "All onward service types."
+* insert NavbridgeValueSet
+* include codes from system OnwardServiceType
+
 ValueSet: ReferralCode
 Id: referral-code
 Title: "Referral code"
