@@ -55,6 +55,8 @@ export const referralIdentitySchema = z
       })
       .strict()
       .optional(),
+    /** When the service received the referral: the referral Task's authoredOn, kept on every update. */
+    receivedAt: isoInstant.optional(),
     state: z
       .object({
         taskStatus: z.enum(TASK_STATUSES),
@@ -157,6 +159,7 @@ interface RecordLike {
   referralId?: unknown;
   person?: unknown;
   referrer?: unknown;
+  receivedAt?: unknown;
   sharing?: unknown;
   type?: unknown;
   recordType?: unknown;
@@ -204,6 +207,9 @@ export function defaultContext(
     site: site.id,
     patient: { identifiers, reference: `Patient/${resourceId(site.id, 'Patient', referralId)}` },
     ...(typeof odsCode === 'string' ? { requester: { odsCode } } : {}),
+    ...(recordType === 'referral' && typeof record.receivedAt === 'string'
+      ? { receivedAt: record.receivedAt }
+      : {}),
     state: { taskStatus: 'accepted', businessStatus: 'accepted', onHold: false, hasPlan: false },
   };
   return ctx;
