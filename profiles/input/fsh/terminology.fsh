@@ -210,6 +210,22 @@ Description: "All outcome measure items."
 * insert NavbridgeValueSet
 * include codes from system OutcomeMeasureItem
 
+CodeSystem: TaskOutput
+Id: task-output
+Title: "Referral Task output"
+Description: "What a completed referral Task hands back (HL7 Gravity: the coordination platform's resulting activities): the support plan, the goals achieved, the onward referrals made."
+* insert NavbridgeCodeSystem
+* #support-plan "Support plan"
+* #goal-achieved "Goal achieved"
+* #onward-referral "Onward referral made"
+
+ValueSet: TaskOutputVS
+Id: task-output
+Title: "Referral Task output"
+Description: "All referral Task outputs."
+* insert NavbridgeValueSet
+* include codes from system TaskOutput
+
 CodeSystem: EventType
 Id: event-type
 Title: "Event type"
