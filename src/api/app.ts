@@ -16,6 +16,7 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir/router.js';
 import { navigatorRouter } from './navigator/router.js';
 import { openApiDocument } from './openapi/index.js';
+import { PLAYGROUND_PATH, playgroundRouter } from './playground.js';
 import {
   basicAsBearer,
   boardAvailable,
@@ -123,6 +124,16 @@ export function buildApp(deps: AppDeps): Express {
       boardAvailable(deps.queueBoard),
       queueBoardRouter(deps.queueBoard.adapters),
     );
+  // The playground's page is opened in a browser: Basic credentials carry the admin token (as the board).
+  app.use(
+    PLAYGROUND_PATH,
+    mountPoint,
+    basicAsBearer,
+    auth,
+    requireKind(['admin'], denied),
+    json,
+    playgroundRouter(nb, http.limits),
+  );
   app.use('/admin', mountPoint, auth, requireKind(['admin'], denied), json, adminRouter(nb));
   app.use('/api/v1', mountPoint, auth, requireKind(['site', 'admin'], denied), json, navigatorRouter(nb));
   app.use(

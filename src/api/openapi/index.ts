@@ -4,6 +4,7 @@ import { admin } from './admin.js';
 import { anyObject, fhirResource, type Json, json } from './common.js';
 import { fhirPaths } from './fhir.js';
 import { navigator } from './navigator.js';
+import { playground } from './playground.js';
 
 const clock = {
   type: 'object',
@@ -55,6 +56,7 @@ export function openApiDocument(publicBaseUrl?: string): Json {
       },
       ...navigator,
       ...admin,
+      ...playground,
       ...fhirPaths,
     },
     components: {
