@@ -112,18 +112,19 @@ function locationLink(loc) {
   return el(
     'a',
     {
-      href: `#source-view`,
+      href: '#source-view',
       class: 'location',
       onclick: (e) => {
         e.preventDefault();
-        openSource(loc.file, loc.line);
+        openSource(loc.file, loc.line, loc.endLine);
       },
     },
     label,
   );
 }
 
-async function openSource(file, line) {
+/** Shows a mapping file with its lines numbered, the issue's line marked and its expression shaded. */
+async function openSource(file, line, endLine) {
   const { ok, data } = await api('GET', `/source?file=${encodeURIComponent(file)}`);
   if (!ok) return say('status', `Cannot open ${file}: ${problems(data).join('; ')}`, true);
   $('source-file').textContent = line ? `${file}, line ${line}` : file;
@@ -133,7 +134,11 @@ async function openSource(file, line) {
     ...lines.map((text, i) =>
       el(
         'li',
-        { id: `L${i + 1}`, class: i + 1 === line ? 'hit' : undefined, 'aria-current': i + 1 === line ? 'true' : undefined },
+        {
+          id: `L${i + 1}`,
+          class: i + 1 === line ? 'hit' : line && endLine && i + 1 > line && i + 1 <= endLine ? 'span' : undefined,
+          'aria-current': i + 1 === line ? 'true' : undefined,
+        },
         el('code', {}, text === '' ? ' ' : text),
       ),
     ),

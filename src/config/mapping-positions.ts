@@ -14,6 +14,8 @@ export interface MappingPosition {
   /** 1-based; absent when the path is not in the file (e.g. a field that is missing). */
   line?: number;
   column?: number;
+  /** The last line of the field's value, when it spans several (a block expression). */
+  endLine?: number;
 }
 
 /** `<file>.yaml[ line L column C][ <path>]: …` — the shape every mapping loader and check writes. */
@@ -83,6 +85,7 @@ export function locateDiagnostic(mappingsDir: string, diagnostics: string): Mapp
   const at = found?.value?.range ?? found?.key?.range;
   if (!found || !at) return base;
   let pos = counter.linePos(at[0]);
+  const last = found.value?.range ? counter.linePos(Math.max(at[0], at[1] - 1)).line : pos.line;
   const offset = Number(POSITION.exec(diagnostics)?.[1]);
   const value = found.value;
   if (Number.isFinite(offset) && isScalar(value) && typeof value.value === 'string') {
@@ -94,7 +97,7 @@ export function locateDiagnostic(mappingsDir: string, diagnostics: string): Mapp
     const col = (before.at(-1)?.length ?? 0) + 1;
     pos = { line: pos.line + lineInValue, col: lineInValue === 0 ? pos.col + col - 1 : indent + col };
   }
-  return { ...base, line: pos.line, column: pos.col };
+  return { ...base, line: pos.line, column: pos.col, ...(last > pos.line ? { endLine: last } : {}) };
 }
 
 /** The text of a mapping file named as diagnostics name it; undefined outside the mappings folder. */

@@ -134,6 +134,7 @@ describe('playground API', () => {
         field: 'resources[patient].patch',
         line: 5,
         column: 12,
+        endLine: 6,
       });
       // A JSONata failure is placed by its position inside the expression.
       writeFileSync(file, OVERRIDE('$ ~> | $ | {"gender": $lowercse("X")} |'));
