@@ -150,32 +150,33 @@ async function openSource(file, line, endLine) {
   hit.focus();
 }
 
-function issuesTable(issues) {
-  if (issues.length === 0) return el('p', { class: 'ok' }, 'No issues.');
+/** A table with a caption and column headers; `cells` gives a row's class and cells. */
+function table(cls, caption, headers, rows, cells) {
   return el(
     'table',
-    { class: 'issues' },
-    el('caption', {}, 'Issues'),
-    el(
-      'thead',
-      {},
-      el('tr', {}, ['Severity', 'Where (FHIRPath or path)', 'Problem', 'Mapping'].map((h) => el('th', { scope: 'col' }, h))),
-    ),
+    { class: cls },
+    el('caption', {}, caption),
+    el('thead', {}, el('tr', {}, headers.map((h) => el('th', { scope: 'col' }, h)))),
     el(
       'tbody',
       {},
-      issues.map((i) =>
-        el(
-          'tr',
-          { class: `sev-${i.severity}` },
-          el('td', {}, i.severity),
-          el('td', {}, el('code', {}, i.expression ?? '')),
-          el('td', {}, i.diagnostics),
-          el('td', {}, i.location ? locationLink(i.location) : ''),
-        ),
-      ),
+      rows.map((r) => {
+        const [rowClass, ...tds] = cells(r);
+        return el('tr', { class: rowClass }, tds.map((c) => el('td', {}, c)));
+      }),
     ),
   );
+}
+
+function issuesTable(issues) {
+  if (issues.length === 0) return el('p', { class: 'ok' }, 'No issues.');
+  return table('issues', 'Issues', ['Severity', 'Where (FHIRPath or path)', 'Problem', 'Mapping'], issues, (i) => [
+    `sev-${i.severity}`,
+    i.severity,
+    el('code', {}, i.expression ?? ''),
+    i.diagnostics,
+    i.location ? locationLink(i.location) : '',
+  ]);
 }
 
 const pre = (value, label) =>
@@ -190,31 +191,14 @@ function routesBlock(routes) {
   return el(
     'div',
     {},
-    el(
-      'table',
-      { class: 'routes' },
-      el('caption', {}, 'Routing decision'),
-      el(
-        'thead',
-        {},
-        el('tr', {}, ['Partner', 'Mode', 'Decision', 'Why', 'Resources'].map((h) => el('th', { scope: 'col' }, h))),
-      ),
-      el(
-        'tbody',
-        {},
-        routes.map((r) =>
-          el(
-            'tr',
-            { class: `decision-${r.decision}` },
-            el('td', {}, r.partnerId ?? '(none)'),
-            el('td', {}, r.mode ?? ''),
-            el('td', {}, r.decision),
-            el('td', {}, r.reason),
-            el('td', {}, r.resources.join(', ')),
-          ),
-        ),
-      ),
-    ),
+    table('routes', 'Routing decision', ['Partner', 'Mode', 'Decision', 'Why', 'Resources'], routes, (r) => [
+      `decision-${r.decision}`,
+      r.partnerId ?? '(none)',
+      r.mode ?? '',
+      r.decision,
+      r.reason,
+      r.resources.join(', '),
+    ]),
     routes
       .filter((r) => r.payload)
       .map((r) =>

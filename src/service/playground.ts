@@ -21,11 +21,9 @@ import { kindOf, mapInbound, readInbound } from '../intake/index.js';
 import { type ContextFile, contextFileSchema } from '../mapping/index.js';
 import type { RecordType } from '../records/index.js';
 import type { RoutingReferral } from '../routing/index.js';
-import { audit } from '../store/audit.js';
-import { inTransaction } from '../store/db.js';
-import { getExchange } from '../store/exchanges.js';
 import { getRecord } from '../store/records.js';
 import { authorize } from './authorize.js';
+import { getExchangeAudited } from './dead-letters.js';
 import {
   type PlaygroundIssue,
   type PlaygroundRowResult,
@@ -33,7 +31,7 @@ import {
   reportRow,
 } from './playground-report.js';
 import { GOLDEN_NOW, Pipeline, type RawInput, type RecordTrace, readInputs } from './record-pipeline.js';
-import { type Caller, type ServiceDeps, whoOf } from './types.js';
+import type { Caller, ServiceDeps } from './types.js';
 
 export interface PlaygroundSettings {
   /** The mappings folder the playground reads and writes goldens into. */
@@ -236,17 +234,7 @@ export async function playgroundSource(deps: PlaygroundDeps, caller: Caller, fil
 /** A dead letter's stored record, to map it again in the playground: an audited view of patient data. */
 export async function openDeadLetter(deps: PlaygroundDeps, caller: Caller, id: string) {
   await admitPlayground(deps, caller);
-  const x = await inTransaction(deps.db, async (tx) => {
-    const found = await getExchange(tx, id);
-    await audit(tx, {
-      ...whoOf(caller),
-      action: 'playground-open',
-      targetType: 'exchange',
-      targetId: id,
-      ...(found ? {} : { outcome: 'failure' as const, detail: { answer: 'not-found' } }),
-    });
-    return found;
-  });
+  const x = await getExchangeAudited(deps, caller, id, 'playground-open');
   if (x?.direction !== 'outbound') throw notFound('exchange');
   if (x.status !== 'dead') throw conflict(`exchange ${id} is ${x.status}, not dead`, { expression: 'id' });
   const stored = await getRecord(deps.db, x.site, x.recordType, x.sourceId, x.version);

@@ -3,15 +3,14 @@
 // of mappings/. An engineer pastes a record that meets a mapping mistake, sees the issue at its
 // FHIRPath and its line in the mapping file, fixes the file, sees valid FHIR, saves a golden, and
 // `navbridge mappings test` passes it. NAVBRIDGE_SCREENSHOT=1 also writes docs/img/playground.png.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyMappingsFolder, mappingsTest, removeMappingsFolder } from '../support/mappings-folder.js';
 import { buildTestNavbridge, TEST_ADMIN_TOKEN, type TestNavbridge } from '../support/navbridge.js';
-import { run as cli } from '../unit/cli/run.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_BROWSER = existsSync(CHROMIUM);
@@ -50,8 +49,7 @@ describe.skipIf(!HAVE_BROWSER)('mapping playground in a browser', () => {
   let base: string;
 
   beforeAll(async () => {
-    mappings = path.join(mkdtempSync(path.join(tmpdir(), 'navbridge-playground-e2e-')), 'mappings');
-    cpSync(path.join(ROOT, 'mappings'), mappings, { recursive: true });
+    mappings = copyMappingsFolder();
     nb = await buildTestNavbridge({ mappingsDir: mappings, config: { playground: { enabled: true } } });
     server = await new Promise<Server>((resolve) => {
       const s = nb.app.listen(0, '127.0.0.1', () => resolve(s));
@@ -73,7 +71,7 @@ describe.skipIf(!HAVE_BROWSER)('mapping playground in a browser', () => {
     await browser?.close();
     await new Promise((r) => (server ? server.close(r) : r(undefined)));
     await nb?.close();
-    if (mappings) rmSync(path.dirname(mappings), { recursive: true, force: true });
+    removeMappingsFolder(mappings);
   });
 
   it('shows a mapping mistake at its line, valid FHIR once fixed, and saves a golden that passes', async () => {
@@ -122,14 +120,7 @@ describe.skipIf(!HAVE_BROWSER)('mapping playground in a browser', () => {
       .poll(() => saved.textContent(), { timeout: WAIT_MS })
       .toContain('mappings/sites/leeds-north/examples/referral/browser-saved.input.json');
 
-    const tested = await cli([
-      'mappings',
-      'test',
-      '--mappings',
-      mappings,
-      '--profiles',
-      path.join(ROOT, 'profiles'),
-    ]);
+    const tested = await mappingsTest(mappings);
     // Every golden of the folder passes, the new one with them (the fix broke none of leeds-north's).
     expect(tested.stdout).toContain('✓ mappings/sites/leeds-north/examples/referral/browser-saved');
     expect(tested.stdout).toMatch(/ 0 failed/);

@@ -3,14 +3,13 @@
 // FHIRPath and at the mapping file's line, triage, routes and payloads, a golden diff — inbound
 // messages, the source view, a dead letter opened with its stored record (audited), and goldens saved
 // where `navbridge mappings test` passes them.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimExchange, finishAttempt } from '../../../src/store/claims.js';
+import { copyMappingsFolder, mappingsTest, removeMappingsFolder } from '../../support/mappings-folder.js';
 import { buildTestNavbridge, TEST_ADMIN_TOKEN, type TestNavbridge } from '../../support/navbridge.js';
-import { run as cli } from '../../unit/cli/run.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 const API = '/admin/playground/api';
@@ -18,13 +17,6 @@ const auth = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 const accepted = readFileSync(path.join(ROOT, 'mappings/referral/examples/accepted.input.json'), 'utf8');
 const OVERRIDE = (patch: string) =>
   `# a test's override\nrecordType: referral\nresources:\n  - name: patient\n    patch: |\n      ${patch}\n`;
-
-/** A private copy of mappings/ the tests break and write goldens into. */
-function copyMappings(): string {
-  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'navbridge-playground-')), 'mappings');
-  cpSync(path.join(ROOT, 'mappings'), dir, { recursive: true });
-  return dir;
-}
 
 const GP = {
   id: 'gp-b86022',
@@ -41,7 +33,7 @@ describe('playground API', () => {
   let nb: TestNavbridge;
   let mappings: string;
   beforeAll(async () => {
-    mappings = copyMappings();
+    mappings = copyMappingsFolder();
     off = await buildTestNavbridge();
     nb = await buildTestNavbridge({
       db: off.t,
@@ -53,7 +45,7 @@ describe('playground API', () => {
   afterAll(async () => {
     await nb?.close();
     await off?.close();
-    rmSync(path.dirname(mappings), { recursive: true, force: true });
+    removeMappingsFolder(mappings);
   });
 
   it('is 404 while disabled, 401 without the admin token (a Basic challenge for browsers)', async () => {
@@ -255,16 +247,7 @@ describe('playground API', () => {
       .set(auth)
       .send({ recordType: 'referral', text: '{"id": "x"}', site: 'leeds-north', name: 'rejected-one' });
     expect(rejected.status).toBe(422);
-    const tested = await cli([
-      'mappings',
-      'test',
-      '--mappings',
-      mappings,
-      '--profiles',
-      path.join(ROOT, 'profiles'),
-      '--filter',
-      'playground-saved',
-    ]);
+    const tested = await mappingsTest(mappings, ['--filter', 'playground-saved']);
     expect(tested.stdout).toContain('✓ mappings/sites/leeds-north/examples/referral/playground-saved');
     expect(tested.code).toBe(0);
   });
