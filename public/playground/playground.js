@@ -182,6 +182,47 @@ function issuesTable(issues) {
 const pre = (value, label) =>
   el('pre', { tabindex: '0', 'aria-label': label }, JSON.stringify(value, null, 2));
 
+/** JSON.stringify(value, null, 2) line by line, each line with the path of the value it writes. */
+function jsonLines(value) {
+  const out = [];
+  const walk = (v, path, indent, prefix, comma) => {
+    const pad = ' '.repeat(indent);
+    if (v === null || typeof v !== 'object') {
+      out.push({ path, text: `${pad}${prefix}${JSON.stringify(v)}${comma}` });
+      return;
+    }
+    const isArray = Array.isArray(v);
+    const entries = isArray ? v.map((x, i) => [i, x]) : Object.entries(v);
+    const [open, close] = isArray ? ['[', ']'] : ['{', '}'];
+    if (entries.length === 0) {
+      out.push({ path, text: `${pad}${prefix}${open}${close}${comma}` });
+      return;
+    }
+    out.push({ path, text: `${pad}${prefix}${open}` });
+    entries.forEach(([k, x], i) => {
+      const child = isArray ? `${path}[${k}]` : `${path}.${k}`;
+      const key = isArray ? '' : `${JSON.stringify(k)}: `;
+      walk(x, child, indent + 2, key, i < entries.length - 1 ? ',' : '');
+    });
+    out.push({ path, text: `${pad}${close}${comma}` });
+  };
+  walk(value, '', 0, '', '');
+  return out;
+}
+
+/** The Bundle with the elements that issues name (by FHIRPath) marked. */
+function fhirView(bundle, issues) {
+  const paths = issues
+    .map((i) => i.expression ?? '')
+    .filter((e) => e.startsWith('Bundle.') && /^[\w.[\]]+$/.test(e))
+    .map((e) => e.slice('Bundle'.length));
+  const marked = (p) => paths.some((x) => p === x || p.startsWith(`${x}.`) || p.startsWith(`${x}[`));
+  const lines = jsonLines(bundle).map(({ path, text }) =>
+    marked(path) ? el('mark', {}, `${text}\n`) : document.createTextNode(`${text}\n`),
+  );
+  return el('pre', { tabindex: '0', 'aria-label': 'FHIR produced' }, lines);
+}
+
 function triageText(t) {
   return t.reason ? `${t.outcome} (${t.reason})` : t.outcome;
 }
@@ -229,7 +270,7 @@ function renderResult(r, n) {
     issuesTable(r.issues),
     r.triage ? el('p', { class: 'triage' }, el('strong', {}, 'Triage: '), triageText(r.triage)) : null,
     r.routes ? [el('h3', {}, 'Routing'), routesBlock(r.routes)] : null,
-    r.bundle ? [el('h3', {}, 'FHIR produced'), pre(r.bundle, 'FHIR produced')] : null,
+    r.bundle ? [el('h3', {}, 'FHIR produced'), fhirView(r.bundle, r.issues)] : null,
   );
 }
 
@@ -295,6 +336,11 @@ async function run() {
   const out = source() === 'inbound' ? [renderInbound(res.data)] : res.data.results.map(renderResult);
   if (res.data.diff) out.push(renderDiff(res.data.diff));
   $('results').replaceChildren(...out);
+  // Each FHIR view opens at its first marked element.
+  for (const view of $('results').querySelectorAll('pre')) {
+    const mark = view.querySelector('mark');
+    if (mark) view.scrollTop = Math.max(0, mark.offsetTop - view.clientHeight / 3);
+  }
   const statuses = source() === 'inbound' ? [res.data.status] : res.data.results.map((r) => r.status);
   say('status', `Done: ${statuses.map((s) => STATUS_TEXT[s] ?? s).join('; ')}.`, !statuses.every((s) => s === 'valid'));
 }

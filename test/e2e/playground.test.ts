@@ -95,6 +95,8 @@ describe.skipIf(!HAVE_BROWSER)('mapping playground in a browser', () => {
     const issue = results.locator('table.issues tr.sev-error').filter({ hasText: 'birthDate' });
     await expect.poll(() => issue.count(), { timeout: WAIT_MS }).toBeGreaterThan(0);
     expect(await issue.first().locator('td').nth(1).textContent()).toBe('Bundle.entry[0].resource.birthDate');
+    // The element is marked in the FHIR produced, too.
+    expect(await results.locator('pre mark').first().textContent()).toContain('"birthDate": "02/11/1979"');
     const link = issue.first().getByRole('link');
     expect(await link.textContent()).toBe(`mappings/${OVERRIDE}:5 resources[patient].patch`);
     await link.click();
