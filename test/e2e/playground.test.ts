@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failForGood } from '../support/exchanges.js';
 import { copyMappingsFolder, mappingsTest, removeMappingsFolder } from '../support/mappings-folder.js';
 import { buildTestNavbridge, TEST_ADMIN_TOKEN, type TestNavbridge } from '../support/navbridge.js';
 
@@ -40,6 +41,17 @@ const override = (birthDate: string) =>
     '',
   ].join('\n');
 
+/** The referrer's and the person's GP practice in the accepted example: it receives the referral status. */
+const GP = {
+  id: 'gp-b86022',
+  name: 'Leeds Student Medical Practice',
+  kind: 'gp-practice',
+  odsCodes: ['B86022'],
+  baseUrl: 'http://127.0.0.1:9/fhir',
+  mode: 'document',
+  receives: ['referral-status'],
+};
+
 describe.skipIf(!HAVE_BROWSER)('mapping playground in a browser', () => {
   let nb: TestNavbridge;
   let server: Server;
@@ -50,7 +62,11 @@ describe.skipIf(!HAVE_BROWSER)('mapping playground in a browser', () => {
 
   beforeAll(async () => {
     mappings = copyMappingsFolder();
-    nb = await buildTestNavbridge({ mappingsDir: mappings, config: { playground: { enabled: true } } });
+    nb = await buildTestNavbridge({
+      mappingsDir: mappings,
+      partners: [GP],
+      config: { playground: { enabled: true } },
+    });
     server = await new Promise<Server>((resolve) => {
       const s = nb.app.listen(0, '127.0.0.1', () => resolve(s));
     });
@@ -127,5 +143,28 @@ describe.skipIf(!HAVE_BROWSER)('mapping playground in a browser', () => {
     expect(tested.stdout).toContain('✓ mappings/sites/leeds-north/examples/referral/browser-saved');
     expect(tested.stdout).toMatch(/ 0 failed/);
     expect(tested.code).toBe(0);
+  }, 240_000);
+
+  it('opens a dead letter with its stored record and maps it again', async () => {
+    const record = {
+      ...JSON.parse(readFileSync(path.join(ROOT, 'mappings/referral/examples/accepted.input.json'), 'utf8')),
+      id: 'REF-E2E-DEAD',
+    };
+    await nb.navbridge.submitRecord(undefined, 'referral', record);
+    const job = nb.jobs.find((j) => j.partnerId === GP.id)!;
+    await failForGood(nb.t.db, job);
+
+    await page.goto(`${base}/admin/playground`);
+    await page.locator('#site option[value="leeds-north"]').waitFor({ state: 'attached' });
+    await page.getByLabel('Exchange id').fill(job.exchangeId);
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    const results = page.locator('#results');
+    await results.getByRole('heading', { name: 'Valid FHIR' }).waitFor();
+    expect(await page.getByLabel('Record or message').inputValue()).toContain('REF-E2E-DEAD');
+    const route = results.locator('table.routes tbody tr').filter({ hasText: GP.id });
+    expect(await route.locator('td').nth(2).textContent()).toBe('send');
+    expect(await results.locator('details summary').first().textContent()).toBe(
+      `Payload for ${GP.id} (document)`,
+    );
   }, 240_000);
 });

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimExchange, finishAttempt } from '../../../src/store/claims.js';
+import { failForGood } from '../../support/exchanges.js';
 import { copyMappingsFolder, mappingsTest, removeMappingsFolder } from '../../support/mappings-folder.js';
 import { buildTestNavbridge, TEST_ADMIN_TOKEN, type TestNavbridge } from '../../support/navbridge.js';
 
@@ -198,14 +198,7 @@ describe('playground API', () => {
     const record = { ...JSON.parse(accepted), id: 'REF-PLAYGROUND-DEAD' };
     await nb.navbridge.submitRecord(undefined, 'referral', record);
     const job = nb.jobs.find((j) => j.partnerId === GP.id)!;
-    const claim = await claimExchange(nb.t.db, job.exchangeId, job.token, 60_000);
-    await finishAttempt(nb.t.db, claim!, {
-      outcome: 'dead',
-      httpStatus: 422,
-      errorClass: 'http-422',
-      error: { resourceType: 'OperationOutcome', issue: [] },
-      durationMs: 1,
-    });
+    await failForGood(nb.t.db, job);
     const res = await request(nb.app).get(`${API}/dead-letters/${job.exchangeId}`).set(auth);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ recordType: 'referral', site: 'leeds-north', partnerId: GP.id });
