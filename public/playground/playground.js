@@ -355,6 +355,7 @@ async function openDeadLetter() {
   $('format').value = 'json';
   $('site').value = data.site;
   $('input').value = data.text;
+  $('context').value = data.context ? JSON.stringify(data.context, null, 2) : '';
   say('status', `Opened dead letter ${data.exchangeId} for ${data.partnerId ?? 'no partner'}: ${data.reason ?? ''}`);
   await run();
 }

@@ -19,10 +19,11 @@ import {
 import { UsageError } from '../errors/usage.js';
 import { kindOf, mapInbound, readInbound } from '../intake/index.js';
 import { type ContextFile, contextFileSchema } from '../mapping/index.js';
-import type { RecordType } from '../records/index.js';
+import type { RecordOf, RecordType } from '../records/index.js';
 import type { RoutingReferral } from '../routing/index.js';
 import { getRecord } from '../store/records.js';
 import { authorize } from './authorize.js';
+import { contextFromStore } from './context.js';
 import { getExchangeAudited } from './dead-letters.js';
 import {
   type PlaygroundIssue,
@@ -231,6 +232,28 @@ export async function playgroundSource(deps: PlaygroundDeps, caller: Caller, fil
   return { file, text };
 }
 
+/**
+ * The context the service maps the record with (the referral's identity and state, previous and latest
+ * plan, retraction target) as a context file holds it; none when the store cannot build one.
+ */
+async function storedContext(
+  deps: PlaygroundDeps,
+  recordType: RecordType,
+  record: RecordOf[RecordType],
+  siteId: string,
+): Promise<Omit<ContextFile, 'now'> | undefined> {
+  const site = deps.mappings.tryGetSite(siteId);
+  if (!site) return undefined;
+  try {
+    const { context } = await contextFromStore(deps.db, recordType, record, site, deps.now().toISOString());
+    const { site: _site, now: _now, ...rest } = context;
+    return rest;
+  } catch (err) {
+    if (isNavbridgeError(err) && err.status < 500) return undefined;
+    throw err;
+  }
+}
+
 /** A dead letter's stored record, to map it again in the playground: an audited view of patient data. */
 export async function openDeadLetter(deps: PlaygroundDeps, caller: Caller, id: string) {
   await admitPlayground(deps, caller);
@@ -239,11 +262,13 @@ export async function openDeadLetter(deps: PlaygroundDeps, caller: Caller, id: s
   if (x.status !== 'dead') throw conflict(`exchange ${id} is ${x.status}, not dead`, { expression: 'id' });
   const stored = await getRecord(deps.db, x.site, x.recordType, x.sourceId, x.version);
   if (!stored) throw unprocessable('the record of this exchange is not stored');
+  const recordType = x.recordType as RecordType;
   return {
+    context: await storedContext(deps, recordType, stored.payload as RecordOf[RecordType], x.site),
     exchangeId: x.id,
     partnerId: x.partnerId,
     site: x.site,
-    recordType: x.recordType as RecordType,
+    recordType,
     reason: x.statusReason,
     text: `${JSON.stringify(stored.payload, null, 2)}\n`,
   };

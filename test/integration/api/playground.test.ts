@@ -203,6 +203,8 @@ describe('playground API', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ recordType: 'referral', site: 'leeds-north', partnerId: GP.id });
     expect(JSON.parse(res.body.text).id).toBe('REF-PLAYGROUND-DEAD');
+    // With the context the service maps it with (the referral's identity and state, from the store).
+    expect(res.body.context.referral).toMatchObject({ id: 'REF-PLAYGROUND-DEAD', site: 'leeds-north' });
     const { rows } = await nb.t.sql.query(
       `SELECT actor FROM audit_log WHERE action = 'playground-open' AND target_id = $1`,
       [job.exchangeId],
