@@ -167,6 +167,17 @@ describe('playground API', () => {
       'body.recordType',
       'body.x',
     ]);
+    const context = await request(nb.app)
+      .post(`${API}/run`)
+      .set(auth)
+      .send({ recordType: 'referral', text: accepted, context: { bogus: 1 } });
+    expect(context.status).toBe(400);
+    expect(context.body.issue[0].expression).toEqual(['context.bogus']);
+    const csv = await request(nb.app)
+      .post(`${API}/run`)
+      .set(auth)
+      .send({ recordType: 'assessment', format: 'csv', text: 'a,b\n1,2\n' });
+    expect(csv.status).toBe(400);
     const deep = await request(nb.app)
       .post(`${API}/run`)
       .set(auth)
@@ -242,8 +253,21 @@ describe('playground API', () => {
       .set(auth)
       .send({ recordType: 'referral', text: '{"id": "x"}', site: 'leeds-north', name: 'rejected-one' });
     expect(rejected.status).toBe(422);
-    const tested = await mappingsTest(mappings, ['--filter', 'playground-saved']);
+    const marked = await request(nb.app)
+      .post(`${API}/goldens`)
+      .set(auth)
+      .send({
+        recordType: 'referral',
+        text: '{"id": "x"}',
+        site: 'leeds-north',
+        name: 'playground-rejected',
+        rejection: true,
+      });
+    expect(marked.status).toBe(201);
+    const tested = await mappingsTest(mappings, ['--filter', 'playground-']);
     expect(tested.stdout).toContain('✓ mappings/sites/leeds-north/examples/referral/playground-saved');
+    expect(tested.stdout).toContain('✓ mappings/sites/leeds-north/examples/referral/playground-rejected');
+    expect(tested.stdout).toMatch(/^2 passed, 0 failed$/m);
     expect(tested.code).toBe(0);
   });
 });
