@@ -253,16 +253,13 @@ describe('playground API', () => {
       .set(auth)
       .send({ recordType: 'referral', text: '{"id": "x"}', site: 'leeds-north', name: 'rejected-one' });
     expect(rejected.status).toBe(422);
-    const marked = await request(nb.app)
-      .post(`${API}/goldens`)
-      .set(auth)
-      .send({
-        recordType: 'referral',
-        text: '{"id": "x"}',
-        site: 'leeds-north',
-        name: 'playground-rejected',
-        rejection: true,
-      });
+    const marked = await request(nb.app).post(`${API}/goldens`).set(auth).send({
+      recordType: 'referral',
+      text: '{"id": "x"}',
+      site: 'leeds-north',
+      name: 'playground-rejected',
+      rejection: true,
+    });
     expect(marked.status).toBe(201);
     const tested = await mappingsTest(mappings, ['--filter', 'playground-']);
     expect(tested.stdout).toContain('✓ mappings/sites/leeds-north/examples/referral/playground-saved');
