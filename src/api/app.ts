@@ -18,6 +18,7 @@ import { intakeLimit } from './intake-limit.js';
 import { navigatorRouter } from './navigator/router.js';
 import { renderDocsPage } from './openapi/docs-page.js';
 import { openApiDocument } from './openapi/index.js';
+import { PLAYGROUND_PATH, playgroundRouter } from './playground.js';
 import {
   basicAsBearer,
   boardAvailable,
@@ -129,6 +130,16 @@ export function buildApp(deps: AppDeps): Express {
       boardAvailable(deps.queueBoard),
       queueBoardRouter(deps.queueBoard.adapters),
     );
+  // The playground's page is opened in a browser: Basic credentials carry the admin token (as the board).
+  app.use(
+    PLAYGROUND_PATH,
+    mountPoint,
+    basicAsBearer,
+    auth,
+    requireKind(['admin'], denied),
+    json,
+    playgroundRouter(nb, http.limits),
+  );
   const intake = intakeLimit(http.intake.maxInFlight);
   app.use('/admin', mountPoint, auth, requireKind(['admin'], denied), json, adminRouter(nb));
   app.use(

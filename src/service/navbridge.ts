@@ -26,6 +26,16 @@ import {
   searchPartnerServiceRequests,
   searchPartnerTasks,
 } from './partner-reads.js';
+import {
+  type InboundRun,
+  openDeadLetter,
+  type PlaygroundSettings,
+  playgroundCatalog,
+  playgroundSource,
+  type RecordRun,
+  runInbound,
+} from './playground.js';
+import { runRecordWithDiff, type SaveGolden, saveGolden } from './playground-goldens.js';
 import { auditRefusal, type InboundRequest, receiveReferral } from './receive-referral.js';
 import { listReferrals, type ReferralQuery, showExchangeState, showReferral } from './referrals.js';
 import { kpiMeasureReport } from './report-formats.js';
@@ -69,6 +79,8 @@ export interface NavbridgeDeps extends ServiceDeps {
   pingRedis(): Promise<boolean>;
   /** Per-partner figures for `navbridge status` (the same as the metrics). */
   operations?: Operations;
+  /** The mapping playground (configuration `playground.enabled`); absent: off. */
+  playground?: PlaygroundSettings;
 }
 
 export function createNavbridge(deps: NavbridgeDeps) {
@@ -164,6 +176,14 @@ export function createNavbridge(deps: NavbridgeDeps) {
     rotateKeys: (caller: Caller, opts?: Parameters<typeof rotateKeys>[2]) => rotateKeys(deps, caller, opts),
     keyStatus: (caller: Caller) => keyStatus(deps, caller),
     prunePayloads: (caller: Caller, policy: RetentionConfig) => prunePayloads(deps, caller, policy),
+    /** The mapping playground (src/service/playground.ts): each answers 404 when it is off. */
+    playgroundEnabled: deps.playground !== undefined,
+    playgroundCatalog: (caller: Caller) => playgroundCatalog(deps, caller),
+    runPlaygroundRecord: (caller: Caller, run: RecordRun) => runRecordWithDiff(deps, caller, run),
+    runPlaygroundInbound: (caller: Caller, run: InboundRun) => runInbound(deps, caller, run),
+    playgroundSource: (caller: Caller, file: string) => playgroundSource(deps, caller, file),
+    openPlaygroundDeadLetter: (caller: Caller, id: string) => openDeadLetter(deps, caller, id),
+    savePlaygroundGolden: (caller: Caller, g: SaveGolden) => saveGolden(deps, caller, g),
   });
 }
 

@@ -196,16 +196,20 @@ export class Pipeline {
 
   /** Maps one record: a Bundle, a structural rejection, or a mapping failure (invalid output included). */
   async run(recordType: RecordType, raw: RawInput): Promise<RecordResult> {
-    const t = await this.trace(recordType, raw);
-    if (t.kind !== 'mapped') return t;
-    const { row, trace } = t;
-    if (hasErrors(trace.issues))
-      return { kind: 'failed', ...(row ? { row } : {}), outcome: outcome(rowPrefix(row, trace.issues)) };
-    return {
-      kind: 'bundle',
-      ...(row ? { row } : {}),
-      bundle: trace.bundle,
-      warnings: rowPrefix(row, [...t.recordIssues, ...trace.issues]),
-    };
+    return resultOf(await this.trace(recordType, raw));
   }
+}
+
+/** A trace as `map` and `mappings test` see it: output that does not validate is a mapping failure. */
+export function resultOf(t: RecordTrace): RecordResult {
+  if (t.kind !== 'mapped') return t;
+  const { row, trace } = t;
+  if (hasErrors(trace.issues))
+    return { kind: 'failed', ...(row ? { row } : {}), outcome: outcome(rowPrefix(row, trace.issues)) };
+  return {
+    kind: 'bundle',
+    ...(row ? { row } : {}),
+    bundle: trace.bundle,
+    warnings: rowPrefix(row, [...t.recordIssues, ...trace.issues]),
+  };
 }

@@ -222,6 +222,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     authenticate: createAuthenticator({ config, secrets, db, now }),
     pingRedis: () => (redis ? pingRedis(redis) : Promise.resolve(false)),
     operations: ops,
+    ...(config.playground.enabled ? { playground: { mappingsDir: config.mappingsDirAbs } } : {}),
   });
   const workers: DeliveryWorkers[] = [];
   const alertWorkers: AlertWorkers[] = [];

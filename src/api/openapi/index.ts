@@ -6,6 +6,7 @@ import { anyObject, fhirResource, type Json, json } from './common.js';
 import { recordSchemas, recordSubmission, withOperationIds } from './conventions.js';
 import { fhirPaths } from './fhir.js';
 import { navigator } from './navigator.js';
+import { playground } from './playground.js';
 
 const clock = {
   type: 'object',
@@ -68,6 +69,7 @@ export function openApiDocument(publicBaseUrl?: string): Json {
       },
       ...navigator,
       ...admin,
+      ...playground,
       ...fhirPaths,
     }),
     components: {
