@@ -11,10 +11,12 @@ import {
   ERROR_CODES,
   forbidden,
   mappingError,
+  masterKeyUnavailable,
   methodNotAllowed,
   notAcceptable,
   notFound,
   serverError,
+  tooEarly,
   tooLarge,
   tooManyRequests,
   unauthorized,
@@ -64,6 +66,8 @@ describe('the error model', () => {
       unavailable('x'),
       mappingError('x'),
       configError('x'),
+      tooEarly('x'),
+      masterKeyUnavailable('k1'),
     ];
     expect(built.map((e) => e.code).sort()).toEqual(Object.keys(ERROR_CODES).sort());
     for (const e of built) {

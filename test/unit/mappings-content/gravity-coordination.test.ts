@@ -44,7 +44,14 @@ describe('Gravity: onward referrals', () => {
     expect(onward.map((sr) => [sr.intent, sr.basedOn])).toEqual([
       [
         'filler-order',
-        [{ reference: `ServiceRequest/${resourceId(SITE.id, 'ServiceRequest', REFERRAL_ID)}` }],
+        [
+          {
+            reference: `ServiceRequest/${resourceId(SITE.id, 'ServiceRequest', REFERRAL_ID)}`,
+            type: 'ServiceRequest',
+            // The business identifier too, so a partner that assigned its own id resolves it (issue 11 §4).
+            identifier: { system: expect.stringMatching(/\/referral$/), value: REFERRAL_ID },
+          },
+        ],
       ],
     ]);
   });

@@ -32,7 +32,7 @@ describe('factsOf', () => {
       ['event-withdrawn', {}],
       ['event-escalated', {}],
       ['event-plan-agreed', {}],
-      ['event-outcome-recorded', { measure: 'recovery-star', score: 58 }],
+      ['event-outcome-recorded', { measure: 'wemwbs', score: 58 }],
       ['event-entered-in-error', { recordType: 'assessment', recordId: 'ASM-0142-1' }],
     ];
     for (const [name, extra] of cases) {
