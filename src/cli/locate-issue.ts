@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import { locateInYaml } from '../config/yaml-locate.js';
+import { fieldSuggestion } from './field-suggest.js';
 import type { ResultMessage } from './results.js';
 
 const DIAGNOSTIC = /^(\S+?\.(?:ya?ml|json))(?: line (\d+) column (\d+))?(?::? )([\s\S]*)$/;
@@ -29,11 +30,14 @@ export function locateIssue(issue: OperationOutcomeIssue, mappingsDir: string): 
   if (line !== undefined) return { severity, text: rest, file, line: Number(line), column: Number(column) };
   const abs = path.join(path.dirname(path.resolve(mappingsDir)), file);
   if (!existsSync(abs)) return { severity, text: rest, file };
+  const text = rest.endsWith(': unknown field')
+    ? `${rest}${fieldSuggestion(file, issue.expression?.[0] ?? '')}`
+    : rest;
   const position = /at position (\d+)/.exec(rest)?.[1];
   const where = locateInYaml(
     readFileSync(abs, 'utf8'),
     issue.expression?.[0] ?? '',
     position !== undefined ? Number(position) : undefined,
   );
-  return { severity, text: rest, file, line: where.line, column: where.column };
+  return { severity, text, file, line: where.line, column: where.column };
 }

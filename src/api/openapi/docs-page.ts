@@ -1,16 +1,10 @@
 // GET /api/docs: the OpenAPI description rendered as one plain HTML page — no script, no CDN (nothing
 // outside the process is fetched), readable with a keyboard and a screen reader: a table of contents,
 // then per operation its method, path, operationId, summary, parameters and responses.
+import { escapeHtml } from '../../payloads/document-narrative.js';
 import type { Json } from './common.js';
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-const esc = (v: unknown): string => String(v ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+const esc = (v: unknown): string => escapeHtml(String(v ?? ''));
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 interface Operation {

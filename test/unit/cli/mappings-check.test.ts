@@ -68,6 +68,17 @@ describe('navbridge mappings check: silent mistakes', () => {
     expect(r.stdout).toContain('✗ site cardiff-vale');
   });
 
+  it('suggests the key meant for an unknown field', async () => {
+    const m = copyAllMappings();
+    const file = path.join(m, 'referral', 'mapping.yaml');
+    edit(file, '  - name: patient\n    resourceType: Patient', '  - name: patient\n    resourceTyp: Patient');
+    const r = await check(m);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      `error: mappings/referral/mapping.yaml:${lineOf(file, 'resourceTyp:')}:5 resources[patient].resourceTyp: unknown field (did you mean 'resourceType'?)`,
+    );
+  });
+
   it('checks every inbound mapping: an unknown key and an unknown binding', async () => {
     const m = copyAllMappings();
     const file = path.join(m, 'inbound', 'fhir-referral', 'mapping.yaml');
