@@ -14,6 +14,7 @@ import { authenticate, requireKind } from './auth.js';
 import { checkRequestTarget, jsonBody } from './body.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir/router.js';
+import { intakeLimit } from './intake-limit.js';
 import { navigatorRouter } from './navigator/router.js';
 import { openApiDocument } from './openapi/index.js';
 import { PLAYGROUND_PATH, playgroundRouter } from './playground.js';
@@ -134,11 +135,21 @@ export function buildApp(deps: AppDeps): Express {
     json,
     playgroundRouter(nb, http.limits),
   );
+  const intake = intakeLimit(http.intake.maxInFlight);
   app.use('/admin', mountPoint, auth, requireKind(['admin'], denied), json, adminRouter(nb));
-  app.use('/api/v1', mountPoint, auth, requireKind(['site', 'admin'], denied), json, navigatorRouter(nb));
+  app.use(
+    '/api/v1',
+    mountPoint,
+    intake,
+    auth,
+    requireKind(['site', 'admin'], denied),
+    json,
+    navigatorRouter(nb),
+  );
   app.use(
     '/fhir',
     mountPoint,
+    intake,
     fhirRouter({
       navbridge: nb,
       publicBaseUrl: deps.publicBaseUrl,

@@ -45,6 +45,12 @@ export type CliFlags = {
   update?: boolean;
   filter?: string;
   skipValidation?: boolean;
+  /** `mappings test --update --allow-rejection`. */
+  allowRejection?: boolean;
+  /** Results as JSON on stdout (check, test, validate). */
+  json?: boolean;
+  /** Also write the results as JUnit XML to this file. */
+  junit?: string;
   mappingsDir: string;
   profilesDir: string;
 };

@@ -59,7 +59,8 @@ Usage:
   navbridge keys status
   navbridge keys rotate [--batch N]
       Count sealed rows by master key; reseal, in batches while the service runs, every row that is
-      plaintext or under a key other than the active one (admin credential; audited).
+      plaintext or under a key other than the active one, and fill the report facts of records sealed
+      before records.facts existed (admin credential; audited).
   navbridge prune
       Delete payloads past their retention days (config retention.*): rows, metadata and the audit
       trail are kept (admin credential; audited). Workers also prune every retention.intervalMs.
@@ -125,6 +126,8 @@ const OPTIONS = {
   'correlation-id': { type: 'string' },
   'referral-id': { type: 'string' },
   json: { type: 'boolean' },
+  junit: { type: 'string' },
+  'allow-rejection': { type: 'boolean' },
   all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -179,6 +182,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       ...(values.filter !== undefined ? { filter: values.filter } : {}),
       update: values.update ?? false,
       skipValidation: values['skip-validation'] ?? false,
+      allowRejection: values['allow-rejection'] ?? false,
+      json: values.json ?? false,
+      ...(values.junit !== undefined ? { junit: values.junit } : {}),
       mappingsDir: resolveDir(values.mappings, env.NAVBRIDGE_MAPPINGS, 'mappings', io.cwd),
       profilesDir: resolveDir(values.profiles, env.NAVBRIDGE_PROFILES, 'profiles', io.cwd),
     };

@@ -1,10 +1,12 @@
 // Sends one exchange's payload to a partner FHIR server in the partner's delivery mode: transaction
 // and rest as version-conditional writes (src/delivery/versioned-writes.ts), BaRS messages to
 // $process-message, documents as Bundles; and the circuit breaker's probe.
-import type { OperationOutcome } from 'fhir/r4.js';
+import type { Bundle, MessageHeader, OperationOutcome, ServiceRequest } from 'fhir/r4.js';
 import type { PartnerConfig } from '../settings/app-config.js';
+import { PartnerError } from './errors.js';
 import type { AuthProvider } from './partner-auth.js';
-import { PartnerHttp, type SendRequest } from './partner-http.js';
+import { CapabilityCache, definitionName } from './partner-capabilities.js';
+import { type HttpAnswer, PartnerHttp, type SendRequest } from './partner-http.js';
 import { type SendResult, VersionedWriter, type VersionStore } from './versioned-writes.js';
 
 export type { SendRequest } from './partner-http.js';
@@ -21,6 +23,35 @@ function isRecConflict(body: unknown): boolean {
   );
 }
 
+/**
+ * BaRS: the receiver echoes X-Request-Id and X-Correlation-Id on every answer and explains an error
+ * with an OperationOutcome. An answer without them came from an intermediary (a gateway or proxy in
+ * between), so whether the receiver processed the message is unknown: send it again — a receiver
+ * that did process it answers 409 REC_CONFLICT, which counts as delivered.
+ */
+export function fromIntermediary(answer: HttpAnswer, req: SendRequest): boolean {
+  const echoed =
+    answer.headers.get('x-request-id') === req.requestId &&
+    answer.headers.get('x-correlation-id') === req.correlationId;
+  const explained =
+    answer.status < 400 || (answer.body as OperationOutcome | undefined)?.resourceType === 'OperationOutcome';
+  return !echoed || !explained;
+}
+
+/** A referral the receiver has closed takes no update or cancellation. */
+const CLOSED = new Set(['completed', 'revoked', 'entered-in-error']);
+
+/** The ServiceRequests a servicerequest-request updates or cancels (reason update, or status revoked). */
+function updatedReferrals(payload: Bundle): ServiceRequest[] {
+  const header = payload.entry?.[0]?.resource as MessageHeader | undefined;
+  if (header?.eventCoding?.code !== 'servicerequest-request') return [];
+  const update = header.reason?.coding?.some((c) => c.code === 'update') === true;
+  return (payload.entry ?? [])
+    .map((e) => e.resource)
+    .filter((r): r is ServiceRequest => r?.resourceType === 'ServiceRequest')
+    .filter((sr) => update || sr.status === 'revoked');
+}
+
 function base64Json(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
 }
@@ -28,6 +59,7 @@ function base64Json(value: unknown): string {
 export class PartnerClient {
   private readonly http: PartnerHttp;
   private readonly writer: VersionedWriter;
+  private readonly capabilities: CapabilityCache;
 
   constructor(
     private readonly partner: PartnerConfig,
@@ -36,6 +68,7 @@ export class PartnerClient {
   ) {
     this.http = new PartnerHttp(partner.baseUrl, partner.timeoutMs, auth);
     this.writer = new VersionedWriter(this.http, versions);
+    this.capabilities = new CapabilityCache(this.http);
   }
 
   async send(req: SendRequest): Promise<SendResult> {
@@ -51,7 +84,32 @@ export class PartnerClient {
     }
   }
 
+  /**
+   * BaRS, before sending: the receiver takes this MessageDefinition (when its CapabilityStatement
+   * lists any), and an update or cancellation of a referral is sent only after reading the current
+   * ServiceRequest from the receiver — one it has already closed is not updated (a permanent failure).
+   */
+  private async checkBeforeSending(req: SendRequest): Promise<void> {
+    const caps = await this.capabilities.get();
+    const header = req.payload.entry?.[0]?.resource as MessageHeader | undefined;
+    const definition = header?.definition ? definitionName(header.definition) : undefined;
+    if (caps.messages && definition && !caps.messages.has(definition))
+      throw new PartnerError('dead', 'not-supported', `the partner does not take ${definition}`);
+    if (!caps.searchesServiceRequests) return;
+    for (const sr of updatedReferrals(req.payload)) {
+      const ident = sr.identifier?.find((i) => i.system && i.value);
+      if (!ident?.system || !ident.value) continue;
+      const query = `ServiceRequest?identifier=${encodeURIComponent(`${ident.system}|${ident.value}`)}`;
+      const answer = await this.http.call('GET', query, await this.http.headers(req));
+      if (answer.status >= 500 || answer.status === 429) this.http.fail(answer, 'read before update');
+      const current = (answer.body as Bundle | undefined)?.entry?.[0]?.resource as ServiceRequest | undefined;
+      if (answer.status < 300 && current && CLOSED.has(current.status))
+        throw new PartnerError('dead', 'closed-at-partner', `the partner's referral is ${current.status}`);
+    }
+  }
+
   private async sendMessage(req: SendRequest): Promise<SendResult> {
+    await this.checkBeforeSending(req);
     const extra: Record<string, string> = {};
     if (this.partner.dosServiceId) {
       extra['nhsd-target-identifier'] = base64Json({
@@ -66,6 +124,13 @@ export class PartnerClient {
       await this.http.headers(req, extra),
       req.payload,
     );
+    if (fromIntermediary(answer, req))
+      throw new PartnerError(
+        'retry',
+        'intermediary',
+        `$process-message answered ${answer.status} without the receiver's ids or OperationOutcome`,
+        answer.status,
+      );
     // BaRS: a message already processed is answered 409 REC_CONFLICT — it arrived, so it is delivered.
     if (answer.status === 409 && isRecConflict(answer.body))
       return { httpStatus: 409, response: { duplicate: true } };

@@ -3,6 +3,7 @@
 // again (at most MAX_REPLANS times in one attempt) when the partner answers 412 or says a create
 // found the resource already there. The versions it answers with are kept for the next write.
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from 'fhir/r4.js';
+import { externalTargets, resolveExternalReferences } from '../payloads/external-references.js';
 import {
   createsThatExisted,
   type KnownVersion,
@@ -54,9 +55,10 @@ export class VersionedWriter {
 
   /** A transaction Bundle of version-conditional writes (transaction mode, document references). */
   async transaction(req: SendRequest): Promise<SendResult> {
-    let known = await this.versions.getMany(versionedResources(req.payload));
+    const payload = await this.partnerReferences(req.payload, true);
+    let known = await this.versions.getMany(versionedResources(payload));
     for (let tryNo = 0; ; tryNo++) {
-      const planned = planWrites(req.payload, known);
+      const planned = planWrites(payload, known);
       const answer = await this.http.call(
         'POST',
         '',
@@ -73,7 +75,7 @@ export class VersionedWriter {
       if (answer.status >= 300) this.http.fail(answer, 'transaction');
       const responses = ((answer.body as Bundle | undefined)?.entry ?? []).map((e) => e.response);
       await this.record(planned, responses);
-      if (createsThatExisted(planned, responses, req.payload)) {
+      if (createsThatExisted(planned, responses, payload)) {
         if (tryNo >= MAX_REPLANS)
           throw new PartnerError('retry', 'exists', 'the partner holds resources it gives no versions of');
         // Resources we had no version of existed: write the whole payload again as their updates.
@@ -86,9 +88,10 @@ export class VersionedWriter {
 
   /** rest mode: each entry as its own version-conditional request (If-Match, or If-None-Exist). */
   async rest(req: SendRequest): Promise<SendResult> {
-    const known = await this.versions.getMany(versionedResources(req.payload));
+    const payload = await this.partnerReferences(req.payload, false);
+    const known = await this.versions.getMany(versionedResources(payload));
     const statuses: number[] = [];
-    for (const entry of req.payload.entry ?? []) statuses.push(await this.restEntry(req, entry, known));
+    for (const entry of payload.entry ?? []) statuses.push(await this.restEntry(req, entry, known));
     return { httpStatus: 200, response: { entries: statuses } };
   }
 
@@ -136,6 +139,16 @@ export class VersionedWriter {
       }
       return answer.status;
     }
+  }
+
+  /**
+   * The payload with every reference to a resource outside it pointing at the partner's own id of
+   * that resource (when an earlier write told us), else at its business identifier (issue 11 §4).
+   */
+  private async partnerReferences(payload: Bundle, linkEntries: boolean): Promise<Bundle> {
+    const known = await this.versions.getMany(externalTargets(payload));
+    const ids = new Map([...known].flatMap(([k, v]) => (v.serverId ? [[k, v.serverId] as const] : [])));
+    return resolveExternalReferences(payload, ids, { linkEntries });
   }
 
   /** The versions the partner holds now of the planned writes' resources (read by their identifier). */

@@ -52,6 +52,13 @@ export const referralIdentitySchema = z
         /** The referrer's own ServiceRequest identifier (e.g. from a BaRS referral). */
         serviceRequestIdentifier: identifierSchema.optional(),
         serviceRequestUrl: z.string().url().optional(),
+        /** BaRS: the request message's Bundle.id, its ServiceRequest id and journey (EpisodeOfCare). */
+        requestBundleId: z.string().min(1).optional(),
+        serviceRequestId: z.string().min(1).optional(),
+        journey: z
+          .object({ reference: z.string().min(1).optional(), identifier: identifierSchema.optional() })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
@@ -91,6 +98,8 @@ export const targetSchema = z
     recordType: z.enum(RECORD_TYPES),
     id: z.string().min(1),
     resources: z.array(z.object({ resourceType: z.string().min(1), subId: z.string().default('') }).strict()),
+    /** A retracted assessment's tool: its QuestionnaireResponse names that tool's Questionnaire. */
+    tool: z.enum(['hna', 'wales-recovery-plan']).optional(),
   })
   .strict();
 

@@ -1,18 +1,19 @@
 // The exact body sent to a partner, per delivery mode (docs/delivery.md "Payloads per delivery mode"):
 // transaction, rest, BaRS message or document. Pure and deterministic: ids from `exchangeKey`, time `now`.
-import type { Bundle, BundleEntry, MessageHeader, Reference, Resource } from 'fhir/r4.js';
+import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
 import { v5 as uuidv5 } from 'uuid';
 import { CANONICAL_BASE, IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
 import { NAVBRIDGE_NAMESPACE } from '../fhir/ids.js';
 import type { PartnerConfig } from '../settings/app-config.js';
+import { type BarsContext, barsMessage } from './bars-message.js';
 import { buildDocument, buildDocumentReference, type DocumentOptions } from './document-bundle.js';
+import { withLogicalReferences } from './external-references.js';
 import {
   bestPatientIdentifier,
   businessIdentifier,
   dependencyOrder,
   fullUrlOf,
   identifierToken,
-  isOnwardReferral,
   logicalReference,
   rewriteUrnReferences,
   urnReferences,
@@ -33,10 +34,12 @@ export interface PayloadOptions {
   /** ISO instant: Bundle timestamp, Composition/DocumentReference date. */
   now: string;
   bundleId: string;
-  /** MessageHeader.source.endpoint (default: `${CANONICAL_BASE}/Endpoint/<site>`). */
+  /** MessageHeader.source.endpoint without a site DoS id (default: `${CANONICAL_BASE}/Endpoint/<site>`). */
   sourceEndpoint?: string;
   /** Composition/DocumentReference author (default: the Task owner or Communication sender). */
   authorDisplay?: string;
+  /** BaRS message mode: sender, the request answered, the journey, an onward referral's Patient. */
+  bars?: BarsContext;
 }
 
 /** A UUID fixed by (exchangeKey, part): a resend builds the same message and document identifiers. */
@@ -136,50 +139,23 @@ export function mainResources(resources: readonly Resource[]): Resource[] {
   return roots.length > 0 ? roots : resources.slice(0, 1);
 }
 
-const BARS_EVENTS = 'https://fhir.nhs.uk/CodeSystem/message-events-bars';
-const BARS_REASONS = 'https://fhir.nhs.uk/CodeSystem/message-reason-bars';
-const DOS_SERVICE_ID = 'https://fhir.nhs.uk/Id/dos-service-id';
-const RFC4122 = 'https://tools.ietf.org/html/rfc4122';
-
 /**
- * BaRS message. An onward referral is a new request to the receiving service
- * (`servicerequest-request`); everything else answers the referral navbridge received — status,
- * assessment, plan, discharge — so it is a `servicerequest-response` (the only other BaRS events are
- * bookings). Patients follow the partner's rule like every mode: BaRS receivers store the message's
- * resources, so a Patient in a message to a reference-only partner would create one there.
+ * BaRS message (src/payloads/bars-message.ts). Patients follow the partner's rule like every mode:
+ * BaRS receivers store the message's resources, so a Patient in a response to a reference-only partner
+ * would create one there; an onward referral request carries the person (`bars.patient`) to the
+ * service that must contact them.
  */
 function message(resources: readonly Resource[], opts: PayloadOptions): Bundle {
-  const main = mainResources(resources);
-  const isRequest = main.some(isOnwardReferral);
-  const event = isRequest ? 'servicerequest-request' : 'servicerequest-response';
-  const headerId = exchangeUuid(opts.exchangeKey, 'MessageHeader');
-  const { partner } = opts;
-  const header: MessageHeader = {
-    resourceType: 'MessageHeader',
-    id: headerId,
-    eventCoding: { system: BARS_EVENTS, code: event },
-    destination: [
-      {
-        name: partner.name,
-        endpoint: partner.dosServiceId ? `${DOS_SERVICE_ID}|${partner.dosServiceId}` : partner.baseUrl,
-      },
-    ],
-    source: { name: 'navbridge', endpoint: opts.sourceEndpoint ?? `${CANONICAL_BASE}/Endpoint/${opts.site}` },
-    reason: { coding: [{ system: BARS_REASONS, code: opts.version <= 1 ? 'new' : 'update' }] },
-    focus: main.map((r): Reference => ({ reference: fullUrlOf(r) })),
-    definition: `https://fhir.nhs.uk/MessageDefinition/bars-message-${event}-referral`,
-  };
-  return {
-    resourceType: 'Bundle',
-    id: opts.bundleId,
-    identifier: { system: RFC4122, value: exchangeUuid(opts.exchangeKey, 'Bundle') },
-    type: 'message',
-    timestamp: opts.now,
-    entry: [
-      { fullUrl: `urn:uuid:${headerId}`, resource: header },
-      ...resources.map((r): BundleEntry => ({ fullUrl: fullUrlOf(r), resource: r })),
-    ],
-  };
+  return barsMessage(resources, {
+    partner: opts.partner,
+    version: opts.version,
+    now: opts.now,
+    bundleId: opts.bundleId,
+    main: mainResources(resources),
+    uuid: (part) => exchangeUuid(opts.exchangeKey, part),
+    fallbackEndpoint: opts.sourceEndpoint ?? `${CANONICAL_BASE}/Endpoint/${opts.site}`,
+    ...(opts.bars ? { bars: opts.bars } : {}),
+  });
 }
 
 /**
@@ -197,8 +173,10 @@ export function buildPayload(
       return transaction(prepared, opts);
     case 'rest':
       return rest(prepared, opts);
+    // Transaction and rest payloads keep navbridge's ids of resources outside them until sending, where
+    // the partner's own ids are known (src/delivery/versioned-writes.ts); these two cannot wait.
     case 'message':
-      return message(prepared, opts);
+      return message(withLogicalReferences(prepared), opts);
     case 'document': {
       const docOpts: DocumentOptions = {
         partner: opts.partner,
@@ -208,7 +186,7 @@ export function buildPayload(
         uuid: (part) => exchangeUuid(opts.exchangeKey, part),
         ...(opts.authorDisplay ? { authorDisplay: opts.authorDisplay } : {}),
       };
-      const document = buildDocument(prepared, docOpts);
+      const document = buildDocument(withLogicalReferences(prepared), docOpts);
       return opts.partner.document.transport === 'document-reference'
         ? buildDocumentReference(document, {
             ...docOpts,

@@ -5,7 +5,7 @@ import type { Bundle } from 'fhir/r4.js';
 import { conflict, notFound, unprocessable } from '../errors/index.js';
 import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
 import { runMappingPipeline } from '../mapping/index.js';
-import type { RecordOf, RecordType } from '../records/index.js';
+import type { RecordOf, RecordType, Referral } from '../records/index.js';
 import { routeBundle } from '../routing/index.js';
 import { audit } from '../store/audit.js';
 import { inTransaction } from '../store/db.js';
@@ -23,6 +23,7 @@ import { getRecord } from '../store/records.js';
 import { type AttemptView, exchangeWithAttempts } from '../store/referral-queries.js';
 import { referralOwner } from '../store/referrals.js';
 import { authorize } from './authorize.js';
+import { messageExtras } from './bars-context.js';
 import { contextFromStore } from './context.js';
 import { enabledSite, payloadFor } from './submit.js';
 import { type Caller, type ServiceDeps, whoOf } from './types.js';
@@ -159,7 +160,15 @@ export async function remapExchange(
   }).find((r) => r.partnerId === partner.id && r.decision === 'send');
   if (!route) throw fail('after remapping, this partner no longer receives this record');
   return {
-    payload: payloadFor(partner, route.resources, { recordType, record, site }, nowIso),
+    payload: payloadFor(
+      partner,
+      route.resources,
+      { recordType, record, site },
+      nowIso,
+      partner.mode === 'message'
+        ? await messageExtras(deps, { recordType, site, context, referralRecord: referralRecord as Referral })
+        : {},
+    ),
     mappingVersion: mapped.version,
   };
 }

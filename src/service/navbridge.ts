@@ -7,6 +7,7 @@ import { pendingMigrations, pingDb } from '../store/db.js';
 import { type AuditQuery, exportAuditEvents, queryAudit, verifyAudit } from './audit-trail.js';
 import type { Authenticate } from './authenticate.js';
 import { authorize } from './authorize.js';
+import { messageDefinitions, readMessageDefinition } from './bars-receiver.js';
 import {
   type DeadLetterFilter,
   discardDeadLetter,
@@ -19,7 +20,12 @@ import { type FailureFilter, listFailedRecords, remapFailure, remapFailures } fr
 import { auditEdgeRefusal } from './inbound-request.js';
 import { keyStatus, rotateKeys } from './keys.js';
 import type { Operations, PartnerStatus } from './metrics.js';
-import { type ReadableType, readPartnerResource, searchPartnerTasks } from './partner-reads.js';
+import {
+  type ReadableType,
+  readPartnerResource,
+  searchPartnerServiceRequests,
+  searchPartnerTasks,
+} from './partner-reads.js';
 import {
   type InboundRun,
   openDeadLetter,
@@ -129,6 +135,11 @@ export function createNavbridge(deps: NavbridgeDeps) {
     readPartnerResource: (caller: Caller, type: ReadableType, id: string) =>
       readPartnerResource(deps, caller, type, id),
     searchPartnerTasks: (caller: Caller, focus: unknown) => searchPartnerTasks(deps, caller, focus),
+    searchPartnerServiceRequests: (caller: Caller, patientIdentifier: unknown) =>
+      searchPartnerServiceRequests(deps, caller, patientIdentifier),
+    /** The BaRS MessageDefinitions navbridge receives against (public: no patient data). */
+    messageDefinitions: () => messageDefinitions(deps),
+    readMessageDefinition: (id: string) => readMessageDefinition(deps, id),
     listReferrals: (caller: Caller, q: ReferralQuery) => listReferrals(deps, caller, q),
     showReferral: (caller: Caller, id: string, site?: string) => showReferral(deps, caller, id, site),
     /** One watchdog run (the worker's job scheduler calls it; tests call it with their clock). */

@@ -4,7 +4,7 @@
 // and the service run.
 import type { Bundle, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
 import type { MappingSet } from '../config/startup.js';
-import { hasErrors, isNavbridgeError, outcome } from '../errors/index.js';
+import { hasErrors, isNavbridgeError, issue, outcome } from '../errors/index.js';
 import { UsageError, usageDetail } from '../errors/usage.js';
 import type { Validator } from '../fhir/validate.js';
 import {
@@ -15,7 +15,14 @@ import {
   type PipelineTrace,
   traceMappingPipeline,
 } from '../mapping/index.js';
-import { checkRecord, fillSite, parseCsvRecords, type RecordOf, type RecordType } from '../records/index.js';
+import {
+  checkRecord,
+  fillSite,
+  parseCsvRecords,
+  type RecordOf,
+  type RecordType,
+  siteToolProblem,
+} from '../records/index.js';
 import type { SiteSettings } from '../settings/site.js';
 
 /** The mapping time of goldens whose context file gives none. */
@@ -147,8 +154,17 @@ export class Pipeline {
         `${row ? `row ${row}: ` : ''}the record has no site: give --site <site> or set "site" in the record`,
       );
     }
-    const check = checkRecord(recordType, input, { now, nhsNumberCheck: settings.nhsNumberCheck.navigator });
+    const check = checkRecord(recordType, input, {
+      now,
+      nhsNumberCheck: settings.nhsNumberCheck.navigator,
+      testNumbers: settings.nhsNumberCheck.testNumbers,
+    });
     if (!check.record) return rejected(check.issues);
+    const wrongTool = siteToolProblem(recordType, check.record, settings.assessmentTool);
+    if (wrongTool) {
+      const at = { code: 'business-rule', diagnostics: wrongTool, expression: 'tool' } as const;
+      return rejected([issue({ ...at, errorCode: 'REC_UNPROCESSABLE_ENTITY' })]);
+    }
     const record = check.record;
     try {
       const trace = await traceMappingPipeline(

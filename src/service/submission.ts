@@ -5,13 +5,22 @@ import { badRequest, unprocessable } from '../errors/index.js';
 import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
 import { bundleId } from '../fhir/ids.js';
 import { buildPayload } from '../payloads/delivery-forms.js';
-import { checkRecord, fillSite, type RecordOf, type RecordType, type Referral } from '../records/index.js';
+import {
+  checkRecord,
+  fillSite,
+  type RecordOf,
+  type RecordType,
+  type Referral,
+  siteToolProblem,
+} from '../records/index.js';
 import type { PartnerConfig } from '../settings/app-config.js';
 import type { SiteSettings } from '../settings/site.js';
 import type { PersonIdentifier } from '../store/persons.js';
 import type { ReferralRequester } from '../store/referrals.js';
 import type { TriageDecision } from '../triage/index.js';
 import { authorize } from './authorize.js';
+import { barsContext, type MessageExtras } from './bars-context.js';
+import { referralIdOf } from './context.js';
 import type { Caller, ServiceDeps } from './types.js';
 
 export interface SubmitOptions {
@@ -84,8 +93,11 @@ export function checkSubmission<T extends RecordType>(
   const check = checkRecord(recordType, filled, {
     now,
     nhsNumberCheck: opts.nhsNumberCheck ?? site.nhsNumberCheck.navigator,
+    testNumbers: site.nhsNumberCheck.testNumbers,
   });
   if (!check.record) throw badRequest(check.issues);
+  const wrongTool = siteToolProblem(recordType, check.record, site.assessmentTool);
+  if (wrongTool) throw unprocessable(wrongTool, { expression: 'tool', code: 'business-rule' });
   return { recordType, record: check.record, site, warnings: check.issues };
 }
 
@@ -119,15 +131,19 @@ export function personIdentifiers(ref: Referral): PersonIdentifier[] {
   return out;
 }
 
-/** The payload a partner receives in its delivery mode. */
+/** The payload a partner receives in its delivery mode (`extras`: what a BaRS message adds). */
 export function payloadFor(
   partner: PartnerConfig,
   resources: Resource[],
   c: Pick<CheckedRecord, 'recordType' | 'record' | 'site'>,
   nowIso: string,
+  extras: MessageExtras = {},
 ): Bundle {
   const { recordType, record, site } = c;
+  const bars =
+    partner.mode === 'message' ? { bars: barsContext(site, referralIdOf(recordType, record), extras) } : {};
   return buildPayload(partner.mode, resources, {
+    ...bars,
     partner,
     site: site.id,
     recordType,

@@ -23,6 +23,10 @@ export interface ReferralRequester {
   odsCode?: string;
   serviceRequestIdentifier?: { system: string; value: string };
   serviceRequestUrl?: string;
+  /** BaRS (src/intake/bars-request.ts): the request message's Bundle.id, its ServiceRequest id, journey. */
+  requestBundleId?: string;
+  serviceRequestId?: string;
+  journey?: { reference?: string; identifier?: { system: string; value: string } };
 }
 
 /** A `referrals` table row as the store's callers see it. */

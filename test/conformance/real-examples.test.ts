@@ -10,6 +10,7 @@ import { inboundFhirApiSuite } from '../integration/fhir-api/intake.suite.js';
 import { processMessageSuite } from '../integration/sandbox/process-message.suite.js';
 import { assertRealExamples, realExamples } from '../support/fhir-examples.js';
 import { envelopeExamplesSuite } from '../unit/intake/envelope.suite.js';
+import { barsSenderSuite } from './bars-sender.suite.js';
 
 const dir = process.env.NAVBRIDGE_EXAMPLES_DIR;
 const HOW =
@@ -33,5 +34,6 @@ describe.skipIf(!dir)(
     processMessageSuite(ex);
     inboundFhirApiSuite(ex);
     authorisationMatrixSuite(ex);
+    barsSenderSuite(dir ?? '.');
   },
 );

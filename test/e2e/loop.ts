@@ -52,7 +52,7 @@ export function trustReferral(p: Person, file = 'trust-referral.json'): ServiceR
 /** The same referral as a BaRS servicerequest-request message (new / delete). */
 export function barsMessage(sr: ServiceRequest, reason: 'new' | 'delete' = 'new'): Bundle {
   const urn = () => `urn:uuid:${randomUUID()}`;
-  const [srUrl, patientUrl, orgUrl] = [urn(), urn(), urn()];
+  const [srUrl, patientUrl, orgUrl, receiverUrl] = [urn(), urn(), urn(), urn()];
   const patient = sr.contained?.find((r) => r.resourceType === 'Patient') as Patient;
   const org = sr.contained?.find((r) => r.resourceType === 'Organization') as Organization;
   const { contained: _c, ...bare } = sr;
@@ -62,12 +62,17 @@ export function barsMessage(sr: ServiceRequest, reason: 'new' | 'delete' = 'new'
     eventCoding: { system: BARS_EVENT_SYSTEM, code: 'servicerequest-request' },
     reason: { coding: [{ system: BARS_REASON_SYSTEM, code: reason }] },
     source: { endpoint: 'https://fhir.lypft.example.nhs.uk/fhir' },
+    // BaRS: the destination names the service by its DoS id (leeds-north's), the receiver its Organization.
+    destination: [
+      { endpoint: 'https://fhir.nhs.uk/Id/dos-service-id|2000045871', receiver: { reference: receiverUrl } },
+    ],
     focus: [{ reference: srUrl }],
   };
   const strip = <T extends Resource>(r: T): T => ({ ...r, id: undefined });
   return {
     resourceType: 'Bundle',
     id: randomUUID(),
+    meta: { versionId: '1.5.0' },
     type: 'message',
     entry: [
       { fullUrl: `urn:uuid:${header.id}`, resource: header },
@@ -81,6 +86,13 @@ export function barsMessage(sr: ServiceRequest, reason: 'new' | 'delete' = 'new'
       },
       { fullUrl: patientUrl, resource: strip(patient) },
       { fullUrl: orgUrl, resource: strip(org) },
+      {
+        fullUrl: receiverUrl,
+        resource: {
+          resourceType: 'Organization',
+          name: 'Leeds North Mental Health Navigation',
+        } as Organization,
+      },
     ],
   };
 }

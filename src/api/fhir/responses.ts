@@ -11,6 +11,7 @@ import type {
   Resource,
 } from 'fhir/r4.js';
 import { BARS_EVENT_SYSTEM } from '../../intake/index.js';
+import { barsMessaging } from './messaging.js';
 
 export function barsResponseMessage(opts: {
   requestMessageId: string;
@@ -122,9 +123,18 @@ export function capabilityStatement(baseUrl: string, now: Date): CapabilityState
         resource: [
           {
             type: 'ServiceRequest',
-            interaction: [{ code: 'create' }, { code: 'read' }],
+            interaction: [{ code: 'create' }, { code: 'read' }, { code: 'search-type' }],
             documentation: 'create: a referral with its Patient contained or referenced within the request',
+            searchParam: [
+              {
+                name: 'patient:identifier',
+                type: 'token',
+                documentation:
+                  '<system>|<value>: the caller’s referrals for the patient (verified identifiers)',
+              },
+            ],
           },
+          { type: 'MessageDefinition', interaction: [{ code: 'read' }, { code: 'search-type' }] },
           {
             type: 'Task',
             interaction: [{ code: 'read' }, { code: 'search-type' }],
@@ -153,5 +163,6 @@ export function capabilityStatement(baseUrl: string, now: Date): CapabilityState
         ],
       },
     ],
+    messaging: barsMessaging(baseUrl),
   };
 }

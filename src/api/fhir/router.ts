@@ -9,7 +9,7 @@ import type { Caller } from '../../service/types.js';
 import { callerOf } from '../auth.js';
 import { jsonBody } from '../body.js';
 import { asNavbridgeError, FHIR_JSON } from '../errors.js';
-import { echoBarsIds, readBarsHeaders, requireBarsIds } from './headers.js';
+import { acceptBarsVersion, echoBarsIds, readBarsHeaders, requireBarsIds } from './headers.js';
 import { barsResponseMessage, capabilityStatement, searchset, transactionResponse } from './responses.js';
 import type { FhirDeps } from './types.js';
 
@@ -25,8 +25,16 @@ export function fhirRouter(deps: FhirDeps): Router {
   const base = deps.publicBaseUrl.replace(/\/$/, '');
 
   r.use(echoBarsIds);
+  r.use(acceptBarsVersion);
   r.get('/metadata', (_req, res) => {
     send(res, 200, capabilityStatement(base, deps.now()));
+  });
+  // BaRS content negotiation: open like /metadata (what a sender must send, no patient data).
+  r.get('/MessageDefinition', (_req, res) => {
+    send(res, 200, searchset(nb.messageDefinitions(), base, `${base}/MessageDefinition`));
+  });
+  r.get('/MessageDefinition/:id', (req, res) => {
+    send(res, 200, nb.readMessageDefinition(String(req.params.id)));
   });
   r.use(deps.authenticate);
 
@@ -73,6 +81,13 @@ export function fhirRouter(deps: FhirDeps): Router {
   r.post('/ServiceRequest', json, intake('service-request'));
   r.post('/', json, intake('transaction'));
   r.post('/\\$process-message', json, intake('message'));
+
+  r.get('/ServiceRequest', async (req, res) => {
+    const param = req.query['patient:identifier'];
+    const found = await nb.searchPartnerServiceRequests(callerOf(res), param);
+    // The self link leaves the identifier's value out: input is never echoed.
+    send(res, 200, searchset(found, base, `${base}/ServiceRequest`));
+  });
 
   r.get('/ServiceRequest/:id', async (req, res) => {
     send(res, 200, await nb.readPartnerResource(callerOf(res), 'ServiceRequest', String(req.params.id)));

@@ -21,8 +21,10 @@ export const ERROR_TEXT: Record<number, string> = {
   404: 'Not found, or not this caller’s (REC_NOT_FOUND)',
   409: 'Conflict (REC_CONFLICT)',
   413: 'Body too large',
+  406: 'Accept names a BaRS major version not supported (REC_NOT_ACCEPTABLE)',
   415: 'Unsupported content type',
   422: 'Unprocessable (REC_UNPROCESSABLE_ENTITY)',
+  425: 'The same X-Request-Id is still being processed: retry later (REC_TOO_EARLY)',
 };
 export const json = (schema: Json, description = 'OK'): Json => ({
   description,

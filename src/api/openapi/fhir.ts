@@ -14,7 +14,33 @@ export const fhirPaths: Json = {
       responses: { '200': fhir(fhirResource('CapabilityStatement')) },
     },
   },
+  '/fhir/MessageDefinition': {
+    get: {
+      summary: 'The BaRS MessageDefinitions navbridge receives against (open)',
+      tags: ['fhir'],
+      security: [],
+      responses: { '200': fhir(fhirResource('Bundle'), 'searchset Bundle'), ...errors(406) },
+    },
+  },
+  '/fhir/MessageDefinition/{id}': {
+    get: {
+      summary: 'One BaRS MessageDefinition (open)',
+      tags: ['fhir'],
+      security: [],
+      parameters: [idParam('MessageDefinition id')],
+      responses: { '200': fhir(fhirResource('MessageDefinition')), ...errors(404, 406) },
+    },
+  },
   '/fhir/ServiceRequest': {
+    get: {
+      summary: 'The caller’s referrals for a patient (patient:identifier=<system>|<value>)',
+      tags: ['fhir'],
+      security: PARTNER,
+      parameters: [
+        query('patient:identifier', { type: 'string' }, 'e.g. https://fhir.nhs.uk/Id/nhs-number|<number>'),
+      ],
+      responses: { '200': fhir(fhirResource('Bundle'), 'searchset Bundle'), ...errors(400, 401, 403) },
+    },
     post: {
       summary: 'A referral: ServiceRequest with its Patient contained or referenced',
       tags: ['fhir'],
@@ -50,7 +76,7 @@ export const fhirPaths: Json = {
       requestBody: fhirBody('Bundle'),
       responses: {
         '200': fhir(fhirResource('Bundle'), 'BaRS response message'),
-        ...errors(400, 401, 403, 409, 413, 415, 422),
+        ...errors(400, 401, 403, 406, 409, 413, 415, 422, 425),
       },
     },
   },

@@ -10,6 +10,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Fault injection: drop the connection instead of answering. */
   destroy?: boolean;
+  /** Fault injection: answered as an intermediary would (no FHIR body, request ids not echoed). */
+  intermediary?: boolean;
 }
 
 /** ETag and Last-Modified of a versioned resource, Location on create (RFC 9110; FHIR http.html#create). */

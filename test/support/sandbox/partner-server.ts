@@ -66,7 +66,7 @@ export interface RequestLogEntry {
  * client goes away): a partner that applied a write whose sender may die before hearing of it.
  */
 export type Fault =
-  | { status: number; retryAfterSeconds?: number; outcome?: R4.OperationOutcome }
+  | { status: number; retryAfterSeconds?: number; outcome?: R4.OperationOutcome; intermediary?: boolean }
   | { dropConnection: true }
   | { delayMs: number };
 
@@ -141,6 +141,8 @@ export async function startPartnerServer(options: PartnerServerOptions): Promise
           ? { 'retry-after': String(fault.retryAfterSeconds) }
           : undefined;
       const text = `Injected fault ${fault.status}`;
+      // A gateway or proxy in front of the partner: a status of its own, neither FHIR nor the ids.
+      if (fault.intermediary) return { status: fault.status, intermediary: true };
       return {
         status: fault.status,
         body:
@@ -153,10 +155,7 @@ export async function startPartnerServer(options: PartnerServerOptions): Promise
       return { status: 200, body: capabilityStatement(options.name, baseUrl) };
     if (method === 'POST' && rel === '/$process-message') {
       const result = await receiver!.process(body, headers);
-      const echo: Record<string, string> = {};
-      for (const h of ['x-request-id', 'x-correlation-id'])
-        if (typeof headers[h] === 'string') echo[h] = headers[h];
-      return { status: result.status, body: result.body, headers: echo };
+      return { status: result.status, body: result.body };
     }
     const resource = body as Resource | undefined;
     if (
@@ -223,7 +222,14 @@ export async function startPartnerServer(options: PartnerServerOptions): Promise
         return;
       }
       const minimal = /return=minimal/.test(String(req.headers.prefer ?? '')) && reply.status < 400;
+      // Like a BaRS receiver, every answer echoes X-Request-Id and X-Correlation-Id (not an intermediary's).
+      const echo = Object.fromEntries(
+        ['x-request-id', 'x-correlation-id'].flatMap((h) =>
+          typeof req.headers[h] === 'string' && !reply.intermediary ? [[h, req.headers[h]]] : [],
+        ),
+      );
       const headers = {
+        ...echo,
         ...(reply.body ? resourceHeaders(reply.body, reply.status, baseUrl) : {}),
         ...reply.headers,
       };

@@ -50,7 +50,7 @@ describe.each(Object.values(ASSESSMENT_TOOLS))('assessment mapping: $id', (tool)
     });
     const [qr] = only(bundle, 'QuestionnaireResponse') as [QuestionnaireResponse];
     expect(qr.questionnaire).toBe(QUESTIONNAIRES[tool.id]);
-    expect(qr.subject).toEqual({ identifier: NHS_NUMBER });
+    expect(qr.subject).toEqual({ type: 'Patient', identifier: NHS_NUMBER });
     expect(qr.basedOn?.[0]?.reference).toBe(
       `ServiceRequest/${resourceId(SITE.id, 'ServiceRequest', 'REF-5')}`,
     );

@@ -33,7 +33,12 @@ function carePlanIssues(bundle: Bundle): string[] {
 function expectReferralLink(plan: CarePlan | undefined) {
   expect(plan?.basedOn).toBeUndefined();
   expect(plan?.supportingInfo).toEqual([
-    { reference: `ServiceRequest/${resourceId(SITE.id, 'ServiceRequest', REFERRAL_ID)}` },
+    {
+      reference: `ServiceRequest/${resourceId(SITE.id, 'ServiceRequest', REFERRAL_ID)}`,
+      // The referral's business identifier too: partners that assign their own ids resolve it by that.
+      type: 'ServiceRequest',
+      identifier: { system: `${SITE.identifierNamespace}/referral`, value: REFERRAL_ID },
+    },
   ]);
 }
 

@@ -1,0 +1,230 @@
+// BaRS message mode (API 1.x, $process-message; compared field by field with the real examples in
+// test/conformance): MessageHeader first, then the sender's and receiver's Organizations, the journey's
+// Encounter and the route's resources. An onward referral is a `servicerequest-request` carrying the
+// Patient and its category; everything else answers the referral navbridge received — status,
+// assessment, plan, discharge — as a `servicerequest-response` naming the request it answers and
+// carrying the requester's own ServiceRequest (its id and identifier as sent), never navbridge's copy.
+import type {
+  Bundle,
+  BundleEntry,
+  CodeableConcept,
+  Encounter,
+  MessageHeader,
+  Organization,
+  Patient,
+  Reference,
+  Resource,
+} from 'fhir/r4.js';
+import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
+import type { PartnerConfig } from '../settings/app-config.js';
+import { fullUrlOf, isOnwardReferral } from './references.js';
+
+type Ident = { system: string; value: string };
+
+export const BARS_EVENTS = 'https://fhir.nhs.uk/CodeSystem/message-events-bars';
+export const BARS_REASONS = 'https://fhir.nhs.uk/CodeSystem/message-reason-bars';
+export const DOS_SERVICE_ID = 'https://fhir.nhs.uk/Id/dos-service-id';
+const BARS_CATEGORY = 'https://fhir.nhs.uk/CodeSystem/message-category-servicerequest';
+const RFC4122 = 'https://tools.ietf.org/html/rfc4122';
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** What a BaRS message says beyond the route's resources (built by the service from its store). */
+export interface BarsContext {
+  /** The navigator site: MessageHeader.sender, source.name and source.endpoint (its DoS id). */
+  sender: { name: string; odsCode?: string; dosServiceId?: string };
+  /** navbridge's business identifier of the referral the message is about. */
+  referral: Ident;
+  /** The referral as its requester sent it over BaRS (src/intake/bars-request.ts), when it came so. */
+  request?: {
+    bundleId?: string;
+    serviceRequestId?: string;
+    serviceRequestIdentifier?: Ident;
+  };
+  /** Encounter.episodeOfCare: the journey as received with the referral, else navbridge's for it. */
+  journey: Reference;
+  /** An onward servicerequest-request: the person's Patient (demographics, contact details). */
+  patient?: Patient;
+}
+
+export interface MessageOptions {
+  partner: PartnerConfig;
+  version: number;
+  now: string;
+  bundleId: string;
+  /** The resources the message is about (MessageHeader.focus). */
+  main: readonly Resource[];
+  /** Deterministic UUID per part: a resend builds the same message. */
+  uuid: (part: string) => string;
+  /** Without a site DoS id: where replies go (default: navbridge's Endpoint for the site). */
+  fallbackEndpoint: string;
+  bars?: BarsContext;
+}
+
+const sameIdent = (a: { system?: string; value?: string } | undefined, b: Ident) =>
+  a?.system === b.system && a?.value === b.value;
+
+function identifiersOf(r: Resource): { system?: string; value?: string }[] {
+  const i = (r as { identifier?: unknown }).identifier;
+  return (Array.isArray(i) ? i : i ? [i] : []) as { system?: string; value?: string }[];
+}
+
+function organization(id: string, name: string, ods: string | undefined): Organization {
+  return {
+    resourceType: 'Organization',
+    id,
+    ...(ods ? { identifier: [{ system: IDENTIFIER_SYSTEMS.ods, value: ods }] } : {}),
+    name,
+  };
+}
+
+/** Rewrites every Reference (urn or logical) that `target` answers for; the rest kept as they are. */
+function relink(resources: Resource[], target: (ref: Reference) => Reference | undefined): Resource[] {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (typeof v !== 'object' || v === null) return v;
+    const o = v as Record<string, unknown>;
+    if (typeof o.reference === 'string' || (typeof o.type === 'string' && o.identifier)) {
+      const hit = target(o as Reference);
+      if (hit) return hit;
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, k === 'identifier' ? x : walk(x)]));
+  };
+  return resources.map((r) => walk(r) as Resource);
+}
+
+/**
+ * A response names the requester's ServiceRequest: navbridge's copy in the route (if any) takes the
+ * requester's id and identifier, and every reference to navbridge's referral points at it.
+ */
+function asRequesters(resources: Resource[], bars: BarsContext, uuid: MessageOptions['uuid']): Resource[] {
+  const req = bars.request;
+  if (!req?.serviceRequestId && !req?.serviceRequestIdentifier) return resources;
+  const ours = resources.find(
+    (r) => r.resourceType === 'ServiceRequest' && identifiersOf(r).some((i) => sameIdent(i, bars.referral)),
+  );
+  const theirId = req.serviceRequestId ?? uuid('requester-ServiceRequest');
+  const theirUrl = `urn:uuid:${UUID.test(theirId) ? theirId : uuid('requester-ServiceRequest')}`;
+  const theirs: Reference | undefined = ours
+    ? { reference: theirUrl }
+    : req.serviceRequestIdentifier
+      ? { type: 'ServiceRequest', identifier: req.serviceRequestIdentifier }
+      : { reference: `ServiceRequest/${theirId}` };
+  const ourUrl = ours ? fullUrlOf(ours) : undefined;
+  const relinked = relink(resources, (ref) =>
+    (ourUrl && ref.reference === ourUrl) || (!ref.reference && sameIdent(ref.identifier, bars.referral))
+      ? { ...theirs, ...(ref.display ? { display: ref.display } : {}) }
+      : undefined,
+  );
+  return relinked.map((r) => {
+    if (!ours || fullUrlOf(r) !== ourUrl) return r;
+    const { identifier: _ours, ...rest } = r as Resource & { identifier?: unknown };
+    return {
+      ...rest,
+      id: theirUrl.slice('urn:uuid:'.length),
+      ...(req.serviceRequestIdentifier ? { identifier: [req.serviceRequestIdentifier] } : {}),
+    } as Resource;
+  });
+}
+
+/**
+ * An onward referral carries the person (the receiving service must be able to contact them): the
+ * Patient is added (order kept) and the logical references to it point at its entry.
+ */
+function withPatient(resources: Resource[], patient: Patient): Resource[] {
+  if (resources.some((r) => r.resourceType === 'Patient')) return resources;
+  const url = fullUrlOf(patient);
+  const own = identifiersOf(patient);
+  const relinked = relink(resources, (ref) =>
+    ref.type === 'Patient' &&
+    !ref.reference &&
+    own.some((i) => ref.identifier && sameIdent(i, ref.identifier as Ident))
+      ? { reference: url }
+      : undefined,
+  );
+  return [...relinked, patient];
+}
+
+const REFERRAL_CATEGORY: CodeableConcept = { coding: [{ system: BARS_CATEGORY, code: 'referral' }] };
+
+function subjectOf(main: readonly Resource[]): Reference | undefined {
+  for (const r of main) {
+    const s = (r as { subject?: Reference; for?: Reference }).subject ?? (r as { for?: Reference }).for;
+    if (s) return s;
+  }
+  return undefined;
+}
+
+export function barsMessage(routeResources: readonly Resource[], o: MessageOptions): Bundle {
+  const { partner, bars } = o;
+  const isRequest = o.main.some(isOnwardReferral);
+  const event = isRequest ? 'servicerequest-request' : 'servicerequest-response';
+  let resources = [...routeResources];
+  if (bars && !isRequest) resources = asRequesters(resources, bars, o.uuid);
+  if (bars?.patient && isRequest) resources = withPatient(resources, bars.patient);
+  // Rewrites keep the route's order: the resources the message is about, as rewritten.
+  const main = o.main.map((m) => resources[routeResources.indexOf(m)] ?? m);
+
+  const encounter: Encounter | undefined = bars && {
+    resourceType: 'Encounter',
+    id: o.uuid('Encounter'),
+    status: 'in-progress',
+    class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB', display: 'ambulatory' },
+    ...(subjectOf(main) ? { subject: subjectOf(main) } : {}),
+    episodeOfCare: [bars.journey],
+  };
+  if (encounter && bars) {
+    const encUrl = fullUrlOf(encounter);
+    resources = resources.map((r) => {
+      if (r.resourceType !== 'ServiceRequest') return r;
+      const sr = r as Resource & { encounter?: Reference; category?: CodeableConcept[] };
+      const onward = isOnwardReferral(r);
+      return {
+        ...sr,
+        ...(sr.encounter ? {} : { encounter: { reference: encUrl } }),
+        ...(onward && !(sr.category ?? []).some((c) => c.coding?.some((x) => x.system === BARS_CATEGORY))
+          ? { category: [...(sr.category ?? []), REFERRAL_CATEGORY] }
+          : {}),
+      } as Resource;
+    });
+  }
+  const sender = bars && organization(o.uuid('sender'), bars.sender.name, bars.sender.odsCode);
+  const receiver = organization(o.uuid('receiver'), partner.name, partner.odsCodes[0]);
+  const headerId = o.uuid('MessageHeader');
+  const answered = !isRequest ? bars?.request?.bundleId : undefined;
+  const header: MessageHeader = {
+    resourceType: 'MessageHeader',
+    id: headerId,
+    eventCoding: { system: BARS_EVENTS, code: event },
+    destination: [
+      {
+        name: partner.name,
+        endpoint: partner.dosServiceId ? `${DOS_SERVICE_ID}|${partner.dosServiceId}` : partner.baseUrl,
+        receiver: { reference: fullUrlOf(receiver) },
+      },
+    ],
+    ...(sender ? { sender: { reference: fullUrlOf(sender) } } : {}),
+    source: {
+      name: bars?.sender.name ?? 'navbridge',
+      software: 'navbridge',
+      endpoint: bars?.sender.dosServiceId
+        ? `${DOS_SERVICE_ID}|${bars.sender.dosServiceId}`
+        : o.fallbackEndpoint,
+    },
+    reason: { coding: [{ system: BARS_REASONS, code: o.version <= 1 ? 'new' : 'update' }] },
+    ...(answered ? { response: { identifier: answered, code: 'ok' } } : {}),
+    focus: main.map((r): Reference => ({ reference: fullUrlOf(r) })),
+    definition: `https://fhir.nhs.uk/MessageDefinition/bars-message-${event}-referral`,
+  };
+  const entries = [receiver, ...(sender ? [sender] : []), ...(encounter ? [encounter] : []), ...resources];
+  return {
+    resourceType: 'Bundle',
+    id: o.bundleId,
+    identifier: { system: RFC4122, value: o.uuid('Bundle') },
+    type: 'message',
+    timestamp: o.now,
+    entry: [
+      { fullUrl: `urn:uuid:${headerId}`, resource: header },
+      ...entries.map((r): BundleEntry => ({ fullUrl: fullUrlOf(r), resource: r })),
+    ],
+  };
+}
