@@ -18,14 +18,17 @@ const run = (opts) =>
 /** Figures of an autocannon result: latency percentiles (ms), answers by class, achieved rate. */
 export function summarise(result) {
   const l = result.latency;
+  // No answer at all within the run: its latencies are unknown, not 0.
+  const answered = result.requests.total > 0;
+  const ms = (v) => (answered ? v : Number.NaN);
   return {
     requests: result.requests.total,
     durationS: result.duration,
     ratePerS: result.requests.average,
-    p50: l.p50,
-    p90: l.p90,
-    p99: l.p99,
-    max: l.max,
+    p50: ms(l.p50),
+    p90: ms(l.p90),
+    p99: ms(l.p99),
+    max: ms(l.max),
     ok2xx: result['2xx'],
     non2xx: result.non2xx,
     s4xx: result['4xx'],

@@ -6,8 +6,9 @@
 // (10,000 exchanges queued while the partner is down, then recovery). Prints a table and writes JSON.
 //
 //   npm run bench [-- --quick] [--only=e2e,scale,intake,stages,backlog] [--out FILE] [--target DIR]
-//                 [--compare BEFORE.json] [--backlog N] [--persons N] [--profile]
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+//                 [--compare BEFORE.json] [--backlog N] [--persons N] [--profile] [--update]
+// --update: rerun the --only parts into the existing --out file, keeping its other parts.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     backlog: { type: 'string' },
     persons: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    update: { type: 'boolean', default: false },
   },
 });
 const only = values.only ? values.only.split(',').map((s) => s.trim()) : PARTS;
@@ -171,14 +173,24 @@ async function main() {
     await receiver.stop();
   }
   machine.loadAverageAfter = (await import('node:os')).loadavg();
-  const rows = rowsOf(results);
-  const doc = {
+  let doc = {
     machine,
     options: { quick, only, ...size, mix: MIX },
     durationS: (Date.now() - started) / 1000,
-    rows,
     results,
   };
+  if (values.update && existsSync(out)) {
+    // --update: the parts run now replace theirs in the existing file; the rest stays as measured then.
+    const old = JSON.parse(readFileSync(out, 'utf8'));
+    const fresh = Object.fromEntries(Object.entries(results).filter(([, v]) => v !== undefined));
+    const updates = [
+      ...(old.updates ?? []),
+      { parts: only, at: new Date().toISOString(), machine, options: doc.options },
+    ];
+    doc = { ...old, results: { ...old.results, ...fresh }, updates };
+  }
+  const rows = rowsOf(doc.results);
+  doc.rows = rows;
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
   say(`\n${formatTable(rows)}\n`);

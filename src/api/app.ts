@@ -16,6 +16,7 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir/router.js';
 import { intakeLimit } from './intake-limit.js';
 import { navigatorRouter } from './navigator/router.js';
+import { renderDocsPage } from './openapi/docs-page.js';
 import { openApiDocument } from './openapi/index.js';
 import { PLAYGROUND_PATH, playgroundRouter } from './playground.js';
 import {
@@ -106,6 +107,10 @@ export function buildApp(deps: AppDeps): Express {
   const openapi = openApiDocument(deps.publicBaseUrl);
   app.get('/api/openapi.json', (_req, res) => {
     res.json(openapi);
+  });
+  const docsPage = renderDocsPage(openapi);
+  app.get('/api/docs', (_req, res) => {
+    res.type('html').send(docsPage);
   });
 
   const metrics = deps.metrics;

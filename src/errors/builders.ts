@@ -55,6 +55,14 @@ export const forbidden = (detail: string, opts?: DetailOptions): NavbridgeError 
 export const notFound = (what = 'resource', opts?: DetailOptions): NavbridgeError =>
   build('REC_NOT_FOUND', 'not-found', `no such ${what}`, opts);
 
+/** 405: a known FHIR type, but an interaction navbridge does not implement on it (CapabilityStatement). */
+export const methodNotAllowed = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_METHOD_NOT_ALLOWED', 'not-supported', detail, opts);
+
+/** 406: the caller accepts only a format (FHIR XML) or a BaRS major version navbridge does not produce. */
+export const notAcceptable = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_NOT_ACCEPTABLE', 'not-supported', detail, opts);
+
 /** 409: a duplicate (BaRS REC_CONFLICT) or a version conflict. */
 export const conflict = (detail: string, opts?: DetailOptions): NavbridgeError =>
   build('REC_CONFLICT', 'conflict', detail, opts);
@@ -90,10 +98,6 @@ export const mappingError = (detail: ErrorDetail, opts?: DetailOptions): Navbrid
 /** A configuration, mapping file or secret is missing or invalid (start-up and CLI exit 2). */
 export const configError = (detail: ErrorDetail, opts?: DetailOptions): NavbridgeError =>
   build('CONFIG_ERROR', 'processing', detail, opts);
-
-/** 406: the Accept header asks for a BaRS major version (or a format) this service does not produce. */
-export const notAcceptable = (detail: string, opts?: DetailOptions): NavbridgeError =>
-  build('REC_NOT_ACCEPTABLE', 'not-supported', detail, opts);
 
 /** 425: the same request (X-Request-Id) is still being processed: retry later (BaRS transactional integrity). */
 export const tooEarly = (detail: string, opts?: DetailOptions): NavbridgeError =>

@@ -62,6 +62,8 @@ export const referralIdentitySchema = z
       })
       .strict()
       .optional(),
+    /** When the service received the referral: the referral Task's authoredOn, kept on every update. */
+    receivedAt: isoInstant.optional(),
     state: z
       .object({
         taskStatus: z.enum(TASK_STATUSES),
@@ -164,6 +166,7 @@ interface RecordLike {
   referralId?: unknown;
   person?: unknown;
   referrer?: unknown;
+  receivedAt?: unknown;
   sharing?: unknown;
   type?: unknown;
   recordType?: unknown;
@@ -211,6 +214,9 @@ export function defaultContext(
     site: site.id,
     patient: { identifiers, reference: `Patient/${resourceId(site.id, 'Patient', referralId)}` },
     ...(typeof odsCode === 'string' ? { requester: { odsCode } } : {}),
+    ...(recordType === 'referral' && typeof record.receivedAt === 'string'
+      ? { receivedAt: record.receivedAt }
+      : {}),
     state: { taskStatus: 'accepted', businessStatus: 'accepted', onHold: false, hasPlan: false },
   };
   return ctx;

@@ -43,6 +43,7 @@ import { type KpiRequest, kpiReport } from './reports.js';
 import { prunePayloads } from './retention.js';
 import { type SubmitOptions, submitRecord } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
+import { type ValidateInput, validateFhirResource } from './validate-resource.js';
 import { listAlertsFor, runWatchdog } from './watchdog.js';
 
 /** Each readiness check (PostgreSQL, Redis, migrations, circuits) answers within this long. */
@@ -140,6 +141,8 @@ export function createNavbridge(deps: NavbridgeDeps) {
     /** The BaRS MessageDefinitions navbridge receives against (public: no patient data). */
     messageDefinitions: () => messageDefinitions(deps),
     readMessageDefinition: (id: string) => readMessageDefinition(deps, id),
+    /** FHIR $validate for an authenticated /fhir caller (nothing stored, nothing audited: no data kept). */
+    validateResource: (_caller: Caller, input: ValidateInput) => validateFhirResource(deps, input),
     listReferrals: (caller: Caller, q: ReferralQuery) => listReferrals(deps, caller, q),
     showReferral: (caller: Caller, id: string, site?: string) => showReferral(deps, caller, id, site),
     /** One watchdog run (the worker's job scheduler calls it; tests call it with their clock). */

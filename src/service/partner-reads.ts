@@ -47,6 +47,12 @@ async function readableCopy(
   return undefined;
 }
 
+/** The copy as a FHIR read answers it: meta.versionId and lastUpdated from the copy's place in the store. */
+function versioned(copy: CarriedResource): Resource {
+  const meta = { ...copy.resource.meta, versionId: copy.seq, lastUpdated: copy.storedAt.toISOString() };
+  return { ...copy.resource, meta };
+}
+
 async function auditRead(
   deps: Deps,
   caller: Caller,
@@ -86,7 +92,7 @@ export async function readPartnerResource(
   // Every read is in the trail, found or not: a probe for another partner's id leaves its row.
   await auditRead(deps, caller, type, id, copy);
   if (!copy) throw notFound();
-  return copy.resource;
+  return versioned(copy);
 }
 
 /** `GET /Task?focus=ServiceRequest/<id>`: the referral's Task, when both are the partner's to read. */
@@ -108,7 +114,7 @@ export async function searchPartnerTasks(
   const task = taskId ? await readableCopy(deps, caller, 'Task', taskId).catch(absentWhenRefused) : undefined;
   await auditRead(deps, caller, 'ServiceRequest', focusId, sr);
   if (taskId) await auditRead(deps, caller, 'Task', taskId, task);
-  return { tasks: task ? [task.resource] : [], focusId };
+  return { tasks: task ? [versioned(task)] : [], focusId };
 }
 
 /**

@@ -154,6 +154,9 @@ export interface CarriedResource {
   site: string;
   referralId: string;
   resource: Resource;
+  /** The copy's place in the message store (grows with every newer copy): its FHIR versionId. */
+  seq: string;
+  storedAt: Date;
 }
 
 /** Exchanges that never reached, and never will reach, their partner: nothing in them is the partner's. */
@@ -173,7 +176,7 @@ export async function carriedResources(
   // The payloads are sealed: the plain resource_keys column finds the exchanges, the payloads are then
   // opened here and the resource taken from each.
   const { rows } = await sql(db).query(
-    `SELECT e.id, e.status, e.categories, e.roles, e.site, e.referral_id, e.payload
+    `SELECT e.id, e.seq, e.created_at, e.status, e.categories, e.roles, e.site, e.referral_id, e.payload
        FROM exchanges e
       WHERE e.direction = 'outbound' AND e.partner_id = $1 AND e.resource_keys @> ARRAY[$2::text]
         AND NOT (e.status = ANY($3)) AND e.payload IS NOT NULL
@@ -194,6 +197,8 @@ export async function carriedResources(
         site: r.site,
         referralId: r.referral_id,
         resource: e.resource,
+        seq: String(r.seq),
+        storedAt: r.created_at,
       });
     }
   }

@@ -17,6 +17,7 @@ import type {
 import { expect } from 'vitest';
 import { BARS_EVENT_SYSTEM, BARS_REASON_SYSTEM } from '../../src/intake/envelope.js';
 import { type E2E, type Sandbox, SITE } from '../support/e2e.js';
+import { serviceRequestIdOf } from '../support/fixtures.js';
 import { nhsNumber } from '../support/people.js';
 import { REPO_ROOT } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
@@ -134,7 +135,7 @@ export function loopClient(e: () => E2E) {
     const res = await e().asTrust('POST', '/fhir/ServiceRequest', sr);
     await json(res, 'referral');
     expect(res.status).toBe(201);
-    const srId = /\/ServiceRequest\/([0-9a-f-]{36})$/.exec(res.headers.get('location') ?? '')?.[1] ?? '';
+    const srId = serviceRequestIdOf(res.headers.get('location'));
     const task = await taskFor(srId);
     return { srId, task, referralId: referralIdOf(task) };
   }

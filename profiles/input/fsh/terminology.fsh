@@ -210,6 +210,22 @@ Description: "All outcome measure items."
 * insert NavbridgeValueSet
 * include codes from system OutcomeMeasureItem
 
+CodeSystem: TaskOutput
+Id: task-output
+Title: "Referral Task output"
+Description: "What a completed referral Task hands back (HL7 Gravity: the coordination platform's resulting activities): the support plan, the goals achieved, the onward referrals made."
+* insert NavbridgeCodeSystem
+* #support-plan "Support plan"
+* #goal-achieved "Goal achieved"
+* #onward-referral "Onward referral made"
+
+ValueSet: TaskOutputVS
+Id: task-output
+Title: "Referral Task output"
+Description: "All referral Task outputs."
+* insert NavbridgeValueSet
+* include codes from system TaskOutput
+
 CodeSystem: EventType
 Id: event-type
 Title: "Event type"
@@ -233,6 +249,33 @@ Title: "Event type"
 Description: "All event types."
 * insert NavbridgeValueSet
 * include codes from system EventType
+
+CodeSystem: OnwardServiceType
+Id: onward-service-type
+Title: "Onward service type"
+Description: "The kind of community service an onward referral goes to (ServiceRequest.code of an onward referral)."
+* insert NavbridgeCodeSystem
+* #counselling "Counselling"
+* #debt-advice "Debt advice"
+* #benefits-advice "Benefits advice"
+* #housing "Housing support"
+* #physical-activity "Physical activity"
+* #peer-support-group "Peer support group"
+* #social-group "Social group"
+* #befriending "Befriending"
+* #volunteering "Volunteering"
+* #employment-support "Employment support"
+* #education "Education"
+* #substance-misuse "Substance misuse service"
+* #carers-support "Carers' support"
+* #other "Other"
+
+ValueSet: OnwardServiceTypeVS
+Id: onward-service-type
+Title: "Onward service type"
+Description: "All onward service types."
+* insert NavbridgeValueSet
+* include codes from system OnwardServiceType
 
 ValueSet: ReferralCode
 Id: referral-code

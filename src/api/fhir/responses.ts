@@ -10,6 +10,7 @@ import type {
   OperationOutcomeIssue,
   Resource,
 } from 'fhir/r4.js';
+import { PROFILES } from '../../fhir/canonical.js';
 import { BARS_EVENT_SYSTEM } from '../../intake/index.js';
 import { barsMessaging } from './messaging.js';
 
@@ -90,14 +91,20 @@ export function searchset(resources: Resource[], baseUrl: string, selfUrl: strin
   };
 }
 
-export function capabilityStatement(baseUrl: string, now: Date): CapabilityStatement {
+const VALIDATE = {
+  name: 'validate',
+  definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate',
+  documentation: "a resource (or Parameters with resource and profile) against navbridge's profiles",
+};
+
+export function capabilityStatement(baseUrl: string, now: Date, version: string): CapabilityStatement {
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
     date: now.toISOString().slice(0, 10),
     publisher: 'navbridge',
     kind: 'instance',
-    software: { name: 'navbridge' },
+    software: { name: 'navbridge', version },
     implementation: {
       description: 'navbridge inbound FHIR API (referrals in, referral status out)',
       url: baseUrl,
@@ -124,6 +131,9 @@ export function capabilityStatement(baseUrl: string, now: Date): CapabilityState
           {
             type: 'ServiceRequest',
             interaction: [{ code: 'create' }, { code: 'read' }, { code: 'search-type' }],
+            versioning: 'versioned',
+            supportedProfile: [PROFILES['navbridge-referral'], PROFILES['navbridge-onward-referral']],
+            operation: [VALIDATE],
             documentation: 'create: a referral with its Patient contained or referenced within the request',
             searchParam: [
               {
@@ -138,6 +148,9 @@ export function capabilityStatement(baseUrl: string, now: Date): CapabilityState
           {
             type: 'Task',
             interaction: [{ code: 'read' }, { code: 'search-type' }],
+            versioning: 'versioned',
+            supportedProfile: [PROFILES['navbridge-referral-task']],
+            operation: [VALIDATE],
             searchParam: [
               {
                 name: 'focus',
@@ -160,6 +173,7 @@ export function capabilityStatement(baseUrl: string, now: Date): CapabilityState
             documentation:
               'BaRS servicerequest-request (new, update, delete) and servicerequest-response to our messages',
           },
+          VALIDATE,
         ],
       },
     ],

@@ -5,7 +5,42 @@ const fhirBody = (type: string) => ({
   required: true,
   content: { 'application/fhir+json': { schema: fhirResource(type) } },
 });
+const validate = (summary: string, type?: string): Json => ({
+  post: {
+    summary,
+    tags: ['fhir'],
+    security: PARTNER,
+    ...(type
+      ? { parameters: [{ name: 'type', in: 'path', required: true, schema: { type: 'string' } }] }
+      : {}),
+    requestBody: {
+      required: true,
+      content: {
+        'application/fhir+json': {
+          schema: {
+            type: 'object',
+            required: ['resourceType'],
+            properties: { resourceType: { type: 'string' } },
+            additionalProperties: true,
+          },
+        },
+      },
+    },
+    responses: {
+      '200': fhir(fhirResource('OperationOutcome'), 'The verdict: every issue with its FHIRPath'),
+      ...errors(400, 401, 403, 406, 413, 415),
+    },
+  },
+});
+
 export const fhirPaths: Json = {
+  '/fhir/$validate': validate(
+    "Validate a resource (or Parameters: resource, profile) against navbridge's profiles",
+  ),
+  '/fhir/{type}/$validate': validate(
+    "Validate a resource of {type} against navbridge's profiles (?profile=name)",
+    'type',
+  ),
   '/fhir/metadata': {
     get: {
       summary: 'CapabilityStatement (open)',
@@ -45,10 +80,26 @@ export const fhirPaths: Json = {
       summary: 'A referral: ServiceRequest with its Patient contained or referenced',
       tags: ['fhir'],
       security: PARTNER,
+      parameters: [
+        {
+          name: 'Prefer',
+          in: 'header',
+          required: false,
+          schema: {
+            type: 'string',
+            enum: ['return=minimal', 'return=representation', 'return=OperationOutcome'],
+          },
+          description:
+            'minimal: no body; representation: the ServiceRequest with id and meta; default OperationOutcome',
+        },
+      ],
       requestBody: fhirBody('ServiceRequest'),
       responses: {
-        '201': fhir(fhirResource('ServiceRequest'), 'Created (Location header)'),
-        ...errors(400, 401, 403, 409, 413, 415, 422),
+        '201': fhir(
+          { oneOf: [fhirResource('ServiceRequest'), fhirResource('OperationOutcome')] },
+          'Created (Location: …/ServiceRequest/{id}/_history/{vid})',
+        ),
+        ...errors(400, 401, 403, 406, 409, 413, 415, 422),
       },
     },
   },
@@ -60,7 +111,7 @@ export const fhirPaths: Json = {
       requestBody: fhirBody('Bundle'),
       responses: {
         '201': fhir(fhirResource('Bundle'), 'Created (Location header)'),
-        ...errors(400, 401, 403, 409, 413, 415, 422),
+        ...errors(400, 401, 403, 406, 409, 413, 415, 422),
       },
     },
   },
@@ -86,7 +137,7 @@ export const fhirPaths: Json = {
       tags: ['fhir'],
       security: PARTNER,
       parameters: [query('focus', { type: 'string' }, 'The referral ServiceRequest')],
-      responses: { '200': fhir(fhirResource('Bundle'), 'searchset Bundle'), ...errors(400, 401, 403) },
+      responses: { '200': fhir(fhirResource('Bundle'), 'searchset Bundle'), ...errors(400, 401, 403, 406) },
     },
   },
   '/fhir/Task/{id}': {
@@ -95,7 +146,7 @@ export const fhirPaths: Json = {
       tags: ['fhir'],
       security: PARTNER,
       parameters: [idParam('Task id')],
-      responses: { '200': fhir(fhirResource('Task')), ...errors(401, 403, 404) },
+      responses: { '200': fhir(fhirResource('Task')), ...errors(401, 403, 404, 406) },
     },
   },
   '/fhir/ServiceRequest/{id}': {
@@ -104,7 +155,7 @@ export const fhirPaths: Json = {
       tags: ['fhir'],
       security: PARTNER,
       parameters: [idParam('ServiceRequest id')],
-      responses: { '200': fhir(fhirResource('ServiceRequest')), ...errors(401, 403, 404) },
+      responses: { '200': fhir(fhirResource('ServiceRequest')), ...errors(401, 403, 404, 406) },
     },
   },
 };

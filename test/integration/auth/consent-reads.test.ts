@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Referral } from '../../../src/records/index.js';
 import { unseal } from '../../support/db.js';
 import { partnerReferralBundle } from '../../support/fhir-examples.js';
-import { recordFixture } from '../../support/fixtures.js';
+import { recordFixture, serviceRequestIdOf } from '../../support/fixtures.js';
 import { clientAssertion, jwksJson, type SigningKey, signingKey } from '../../support/keys.js';
 import { buildTestNavbridge, TEST_AUDIENCE, type TestNavbridge } from '../../support/navbridge.js';
 import { nhsNumber } from '../../support/people.js';
@@ -88,7 +88,7 @@ describe('partner reads follow consent and tenancy', () => {
       .set('Content-Type', FHIR)
       .send(JSON.stringify(bundle));
     expect(res.status).toBe(201);
-    const srId = String(res.get('Location')).split('/').pop()!;
+    const srId = serviceRequestIdOf(res.get('Location'));
     const { rows } = await nb.t.sql.query(
       `SELECT r.payload FROM records r JOIN referrals f ON f.site = r.site AND f.referral_id = r.source_id
         WHERE f.source_partner_id = 'gp-a' AND r.record_type = 'referral' ORDER BY r.received_at DESC LIMIT 1`,

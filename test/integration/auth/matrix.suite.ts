@@ -14,6 +14,7 @@ import {
   outboundExchange,
 } from '../../support/exchanges.js';
 import type { FhirExamples } from '../../support/fhir-examples.js';
+import { serviceRequestIdOf } from '../../support/fixtures.js';
 import { nhsNumber } from '../../support/people.js';
 import {
   ADMIN_TOKEN,
@@ -137,7 +138,7 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
           .set('Content-Type', FHIR)
           .send(JSON.stringify(transaction(tenant)));
         expect(res.status).toBe(201);
-        const srId = String(res.get('Location')).split('/').pop()!;
+        const srId = serviceRequestIdOf(res.get('Location'));
         ids[`sr${tenant}`] = srId;
         markers[tenant].push(srId);
         const { rows } = await h.t.sql.query(

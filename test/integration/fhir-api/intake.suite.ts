@@ -7,6 +7,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { unseal } from '../../support/db.js';
 import type { FhirExamples } from '../../support/fhir-examples.js';
+import { serviceRequestIdOf } from '../../support/fixtures.js';
 import { FHIR, fhirApiRig } from './rig.js';
 
 /** The Patient sent beside a Gravity ServiceRequest (which names it only by logical id). */
@@ -220,12 +221,14 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
         const sr = gravity.serviceRequest();
         const res = await post('/', gravityTransaction(sr));
         expect(res.status).toBe(201);
-        expect(res.get('Location')).toMatch(/^http:\/\/nav\.example\/fhir\/ServiceRequest\/[0-9a-f-]{36}$/);
+        expect(res.get('Location')).toMatch(
+          /^http:\/\/nav\.example\/fhir\/ServiceRequest\/[0-9a-f-]{36}\/_history\/\d+$/,
+        );
         expect((res.body as Bundle).type).toBe('transaction-response');
         const srOutcome = (res.body as Bundle).entry?.[0]?.response?.outcome as OperationOutcome | undefined;
         if (gravity === GRAVITY[1]) expect(srOutcome && codes(srOutcome)).toContain('LINKED_REFERRAL');
         // No consent in the request: held, never guessed.
-        const srId = String(res.get('Location')).split('/').pop();
+        const srId = serviceRequestIdOf(res.get('Location'));
         const tasks = await request(app()).get(`/fhir/Task?focus=ServiceRequest/${srId}`);
         expect(((tasks.body as Bundle).entry?.[0]?.resource as Task | undefined)?.status).toBe('on-hold');
       });
@@ -240,7 +243,7 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
     it('partners read only their own referrals', async () => {
       as('gravity-trust');
       const res = await post('/', gravityTransaction(GRAVITY[0]!.serviceRequest()));
-      const srId = String(res.get('Location')).split('/').pop();
+      const srId = serviceRequestIdOf(res.get('Location'));
       as('yas');
       expect((await request(app()).get(`/fhir/ServiceRequest/${srId}`)).status).toBe(404);
       const tasks = await request(app()).get(`/fhir/Task?focus=ServiceRequest/${srId}`);

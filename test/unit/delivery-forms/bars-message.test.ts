@@ -82,6 +82,9 @@ describe('servicerequest-request (onward referral)', () => {
     expect(sr?.category?.map((c) => c.coding?.[0]?.system)).toContain(
       'https://fhir.nhs.uk/CodeSystem/message-category-servicerequest',
     );
+    expect(sr?.code?.coding?.[0]).toMatchObject({
+      system: 'https://fhir.navbridge.org.uk/CodeSystem/onward-service-type',
+    });
     const enc = all.find((r): r is Encounter => r.resourceType === 'Encounter');
     expect(enc?.episodeOfCare).toEqual([JOURNEY]);
   });
