@@ -100,3 +100,28 @@ describe('a discharge for non-engagement', () => {
     expect(texts.some((t) => t?.includes('not been able to reach you'))).toBe(false);
   });
 });
+
+describe('the holistic needs assessment', () => {
+  it("carries the guide's hint items as optional Questionnaire items", async () => {
+    const { readFileSync } = await import('node:fs');
+    const q = JSON.parse(
+      readFileSync(
+        new URL('../../../profiles/fsh-generated/resources/Questionnaire-hna.json', import.meta.url),
+        'utf8',
+      ),
+    ) as { item: { linkId: string; item?: { linkId: string; required?: boolean }[] }[] };
+    const items = new Map(q.item.flatMap((d) => d.item ?? []).map((i) => [i.linkId, i.required]));
+    for (const linkId of [
+      'accommodation.tenure-status',
+      'benefits.appointee',
+      'finances.debt-support',
+      'physical-health.health-check-follow-up',
+      'community-support.advocacy',
+      'community-support.peer-mentoring',
+      'training-employment-volunteering.returning-to-work',
+    ]) {
+      expect(items.has(linkId), linkId).toBe(true);
+      expect(items.get(linkId), linkId).toBe(false);
+    }
+  });
+});
