@@ -47,6 +47,8 @@ export const HNA: AssessmentToolDefinition = {
         t('tenancy-issues', 'Tenancy issues'),
         t('local-problems', 'Problems in the local area'),
         t('housing-history', 'Housing history'),
+        // The good-practice guide's hint items (optional, like every item).
+        s('tenure-status', 'Tenure status (owner, social or private tenant, no fixed abode)'),
       ],
     },
     {
@@ -59,6 +61,7 @@ export const HNA: AssessmentToolDefinition = {
         b('overpayments', 'Overpayments'),
         b('grants', 'Grants'),
         b('food-parcels', 'Food parcels'),
+        b('appointee', 'Has an appointee for benefits'),
         {
           key: 'receiving-all-eligible',
           text: 'Receiving all benefits eligible for?',
@@ -75,6 +78,7 @@ export const HNA: AssessmentToolDefinition = {
         b('budgeting', 'Budgeting'),
         b('debts', 'Debts'),
         b('borrowing-lending', 'Borrowing and lending'),
+        b('debt-support', 'Wants support with debts (debt advice)'),
       ],
     },
     {
@@ -83,6 +87,7 @@ export const HNA: AssessmentToolDefinition = {
       items: [
         t('conditions', 'Physical health conditions'),
         b('annual-health-check', 'Annual GP health check done'),
+        b('health-check-follow-up', 'Follow-up needed after the annual health check'),
         t('fitness', 'Fitness'),
         t('diet', 'Diet'),
       ],
@@ -120,12 +125,19 @@ export const HNA: AssessmentToolDefinition = {
         b('social-services', 'Social services'),
         b('probation', 'Probation'),
         b('substance-misuse-services', 'Substance misuse services'),
+        b('advocacy', 'Advocacy'),
+        b('peer-mentoring', 'Peer mentoring'),
       ],
     },
     {
       code: 'training-employment-volunteering',
       text: 'Training, employment and volunteering',
-      items: [t('training', 'Training'), t('employment', 'Employment'), t('volunteering', 'Volunteering')],
+      items: [
+        t('training', 'Training'),
+        t('employment', 'Employment'),
+        t('volunteering', 'Volunteering'),
+        t('returning-to-work', 'Returning to work'),
+      ],
     },
   ],
 };

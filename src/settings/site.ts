@@ -6,9 +6,31 @@ const odsCode = z
   .regex(/^[A-Z0-9]{3,10}$/, 'must be an ODS code (3–10 upper-case letters or digits)');
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 
+/**
+ * What a crisis contact is: a national or local line, the local crisis team, or a crisis alternative
+ * (crisis houses, crisis cafés and "living rooms", host families — with their opening times).
+ */
+export const CRISIS_CONTACT_KINDS = [
+  'national-line',
+  'local-line',
+  'crisis-team',
+  'crisis-house',
+  'crisis-cafe',
+  'host-family',
+  'emergency',
+] as const;
+
+export const NON_ENGAGEMENT_LETTER =
+  'We are writing because we have not been able to reach you. After your referral to {service}, we ' +
+  'tried to contact you several times, by the phone, text message, email or letter details we were ' +
+  'given and only in the ways you said were safe, but we could not reach you, so we have closed your ' +
+  'referral for now. You are welcome to come back at any time: ask the person who referred you (for ' +
+  'example your GP) to refer you to us again.';
+
 export const crisisContactSchema = z
   .object({
     name: z.string().min(1).max(200),
+    kind: z.enum(CRISIS_CONTACT_KINDS).optional(),
     phone: z.string().max(40).optional(),
     url: z.string().url().optional(),
     hours: z.string().max(200).optional(),
@@ -61,6 +83,11 @@ export const siteSettingsSchema = z
       })
       .strict()
       .default({ navigator: 'error', partner: 'warn', testNumbers: 'allow' }),
+    /**
+     * The letter a discharge for non-engagement carries when the navigator wrote none (good-practice
+     * guide: say contact was attempted, how, and how to come back). `{service}` is the site's name.
+     */
+    nonEngagementLetter: z.string().min(1).max(5000).default(NON_ENGAGEMENT_LETTER),
     serviceClock: z.enum(['calendar', 'working-days']).default('calendar'),
     bankHolidays: z.array(isoDate).default([]),
     /**

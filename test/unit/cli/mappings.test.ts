@@ -109,7 +109,11 @@ describe('navbridge mappings check', () => {
 
   it('flags disabled functions, unknown codes and compile errors (exit 1)', async () => {
     const m = copyMappings();
-    edit(path.join(m, 'referral', 'mapping.yaml'), '"lastModified": $ctx.now', '"lastModified": $now()');
+    edit(
+      path.join(m, 'referral', 'mapping.yaml'),
+      '"authoredOn": $record.receivedAt',
+      '"authoredOn": $now()',
+    );
     edit(
       path.join(m, 'code-tables.yaml'),
       '      benefits: { display: Benefits }',

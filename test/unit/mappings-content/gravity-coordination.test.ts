@@ -147,4 +147,13 @@ describe('Gravity: authoredOn kept on every Task update', () => {
       expect(task.lastModified).toBe(AT);
     }
   });
+
+  it('an event dated before the referral arrived keeps a valid Task (lastModified never before authoredOn)', async () => {
+    const task = await taskOf(
+      { type: 'contacted', method: 'phone' },
+      { referral: { receivedAt: '2026-03-01T09:00:00+00:00' } },
+    );
+    expect(task.authoredOn).toBe('2026-03-01T09:00:00+00:00');
+    expect(task.lastModified).toBe('2026-03-01T09:00:00+00:00');
+  });
 });
