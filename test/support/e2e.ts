@@ -250,6 +250,8 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       NAVBRIDGE_ADMIN_TOKEN: randomBytes(24).toString('hex'),
       E2E_TRUST_JWKS: await jwksJson(trustKey),
       LOG_LEVEL: 'info',
+      // As deployed (Dockerfile, systemd units): README "Operations", memory.
+      NODE_OPTIONS: '--max-semi-space-size=8',
       ...options.env,
     };
     const cli = path.join('dist', 'cli', 'run.js');
