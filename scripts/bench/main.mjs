@@ -8,6 +8,7 @@
 //   npm run bench [-- --quick] [--only=e2e,scale,intake,stages,backlog] [--out FILE] [--target DIR]
 //                 [--compare BEFORE.json] [--backlog N] [--persons N] [--profile] [--update]
 // --update: rerun the --only parts into the existing --out file, keeping its other parts.
+// --node-options STR: NODE_OPTIONS for navbridge's processes (as a deployment sets them).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     persons: { type: 'string' },
     profile: { type: 'boolean', default: false },
     update: { type: 'boolean', default: false },
+    'node-options': { type: 'string' },
   },
 });
 const only = values.only ? values.only.split(',').map((s) => s.trim()) : PARTS;
@@ -55,6 +57,8 @@ const opts = {
   target: path.resolve(values.target ?? ROOT),
   databaseUrl: serverUrl,
   redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/7',
+  // NODE_OPTIONS for navbridge's processes, e.g. the deployment's --max-semi-space-size=8.
+  ...(values['node-options'] ? { nodeOptions: values['node-options'] } : {}),
 };
 const out = path.resolve(values.out ?? path.join(ROOT, 'bench', 'results.json'));
 const say = (s) => process.stdout.write(`${s}\n`);
@@ -175,7 +179,7 @@ async function main() {
   machine.loadAverageAfter = (await import('node:os')).loadavg();
   let doc = {
     machine,
-    options: { quick, only, ...size, mix: MIX },
+    options: { quick, only, ...size, mix: MIX, nodeOptions: opts.nodeOptions ?? null },
     durationS: (Date.now() - started) / 1000,
     results,
   };

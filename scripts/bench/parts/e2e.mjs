@@ -39,7 +39,9 @@ export async function runNavbridgeE2E(
   { apis, workers, persons, connections = 8, label, profileDir },
 ) {
   await receiver.reset();
-  const profiling = profileDir ? { ...opts, nodeOptions: `--cpu-prof --cpu-prof-dir=${profileDir}` } : opts;
+  const profiling = profileDir
+    ? { ...opts, nodeOptions: `${opts.nodeOptions ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim() }
+    : opts;
   const nb = await startNavbridge(profiling, { apis, workers, receiver });
   const stopMemory = sampleMemory([...nb.apiProcs, ...nb.workerProcs]);
   try {
