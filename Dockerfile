@@ -36,6 +36,7 @@ COPY bin ./bin
 COPY migrations ./migrations
 COPY mappings ./mappings
 COPY profiles ./profiles
+COPY public ./public
 COPY navbridge.config.example.yaml ./
 USER node
 EXPOSE 8080 9464

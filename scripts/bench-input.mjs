@@ -48,7 +48,8 @@ function run(args, env) {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
 }
-const exited = (child) => new Promise((r) => child.on('exit', (code) => r(code)));
+const exited = (child) =>
+  new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('exit', (code) => r(code))));
 
 /** An NHS number with a valid modulus-11 check digit. */
 function nhsNumber() {
@@ -144,6 +145,7 @@ async function main() {
     REDIS_URL,
     NAVBRIDGE_PERSON_KEY: randomBytes(24).toString('hex'),
     NAVBRIDGE_ADMIN_TOKEN: randomBytes(24).toString('hex'),
+    NAVBRIDGE_MASTER_KEYS: `bench-1:${randomBytes(32).toString('base64')}`,
     BENCH_JWKS: JSON.stringify({ keys: [jwk] }),
     LOG_LEVEL: 'warn',
     // e.g. BENCH_SERVE_NODE_OPTIONS=--cpu-prof to profile the server under the load

@@ -1,11 +1,14 @@
 // Writes schemas/<record-type>.schema.json (JSON Schema 2020-12) from the zod record schemas, for other
-// teams' systems. `--check` exits 1 when the committed files differ from what would be written.
+// teams' systems, and schemas/config/<file>.schema.json from the zod schemas of navbridge.config.yaml,
+// site.yaml, mapping files and code tables, for editors (`# yaml-language-server: $schema=` in the
+// shipped files). `--check` exits 1 when the committed files differ from what would be written.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { RECORD_SCHEMAS } from '../src/records/check.js';
 import { RECORD_TYPES } from '../src/records/codes.js';
+import { CONFIG_SCHEMAS, renderConfigSchema } from './config-schemas.js';
 
 const SCHEMAS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'schemas');
 const ID_BASE = 'https://fhir.navbridge.org.uk/schemas/records/v1';
@@ -32,9 +35,17 @@ function main(argv: string[]): number {
   const check = argv.includes('--check');
   const stale: string[] = [];
   if (!check) mkdirSync(SCHEMAS_DIR, { recursive: true });
-  for (const type of RECORD_TYPES) {
-    const file = join(SCHEMAS_DIR, `${type}.schema.json`);
-    const text = renderSchema(type);
+  if (!check) mkdirSync(join(SCHEMAS_DIR, 'config'), { recursive: true });
+  const files: [string, () => string][] = [
+    ...RECORD_TYPES.map((type): [string, () => string] => [`${type}.schema.json`, () => renderSchema(type)]),
+    ...Object.keys(CONFIG_SCHEMAS).map((name): [string, () => string] => [
+      `config/${name}.schema.json`,
+      () => renderConfigSchema(name as keyof typeof CONFIG_SCHEMAS),
+    ]),
+  ];
+  for (const [rel, render] of files) {
+    const file = join(SCHEMAS_DIR, rel);
+    const text = render();
     if (!check) {
       writeFileSync(file, text);
       continue;

@@ -14,8 +14,11 @@ import { authenticate, requireKind } from './auth.js';
 import { checkRequestTarget, jsonBody } from './body.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir/router.js';
+import { intakeLimit } from './intake-limit.js';
 import { navigatorRouter } from './navigator/router.js';
+import { renderDocsPage } from './openapi/docs-page.js';
 import { openApiDocument } from './openapi/index.js';
+import { PLAYGROUND_PATH, playgroundRouter } from './playground.js';
 import {
   basicAsBearer,
   boardAvailable,
@@ -105,6 +108,10 @@ export function buildApp(deps: AppDeps): Express {
   app.get('/api/openapi.json', (_req, res) => {
     res.json(openapi);
   });
+  const docsPage = renderDocsPage(openapi);
+  app.get('/api/docs', (_req, res) => {
+    res.type('html').send(docsPage);
+  });
 
   const metrics = deps.metrics;
   if (metrics)
@@ -123,11 +130,31 @@ export function buildApp(deps: AppDeps): Express {
       boardAvailable(deps.queueBoard),
       queueBoardRouter(deps.queueBoard.adapters),
     );
+  // The playground's page is opened in a browser: Basic credentials carry the admin token (as the board).
+  app.use(
+    PLAYGROUND_PATH,
+    mountPoint,
+    basicAsBearer,
+    auth,
+    requireKind(['admin'], denied),
+    json,
+    playgroundRouter(nb, http.limits),
+  );
+  const intake = intakeLimit(http.intake.maxInFlight);
   app.use('/admin', mountPoint, auth, requireKind(['admin'], denied), json, adminRouter(nb));
-  app.use('/api/v1', mountPoint, auth, requireKind(['site', 'admin'], denied), json, navigatorRouter(nb));
+  app.use(
+    '/api/v1',
+    mountPoint,
+    intake,
+    auth,
+    requireKind(['site', 'admin'], denied),
+    json,
+    navigatorRouter(nb),
+  );
   app.use(
     '/fhir',
     mountPoint,
+    intake,
     fhirRouter({
       navbridge: nb,
       publicBaseUrl: deps.publicBaseUrl,

@@ -4,8 +4,9 @@
 //  - failed authentication by address: after `failedAuth` 401s in the window, 429 until it ends —
 //    checked before the credentials are, so a guessing client learns nothing more;
 //  - by caller, after authentication: per partner, site or admin, overridable per id.
-// A 429 is a BaRS OperationOutcome (REC_TOO_MANY_REQUESTS) with Retry-After. A store that fails
-// (Redis down) lets requests through: referrals matter more than limits during an outage.
+// A 429 is a BaRS OperationOutcome (REC_TOO_MANY_REQUESTS) with Retry-After. While Redis is down the
+// stores count in this process's memory (delivery/rate-store.ts), so the limits still hold; a store that
+// fails outright still lets requests through (passOnStoreError), never a 500 or a wait.
 import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import { ipKeyGenerator, MemoryStore, rateLimit, type Store } from 'express-rate-limit';
 import { tooManyRequests } from '../errors/index.js';

@@ -1,8 +1,9 @@
 // `navbridge keys generate|status|rotate` (master keys for encryption at rest) and `navbridge prune`. `generate` prints a new
 // key entry for NAVBRIDGE_MASTER_KEYS; `status` counts how each sealed column's rows are held; `rotate`
 // reseals, in batches and while the service runs, every row not under the active key (plaintext
-// written before sealing included). status and rotate need the admin credential and are audited.
+// written before sealing included), and fills the plain facts of records sealed before records.facts. status and rotate need the admin credential and are audited.
 import { randomBytes } from 'node:crypto';
+import { unknownKeyRows } from '../service/keys.js';
 import { adminRuntime, using } from './commands-admin.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
 
@@ -33,15 +34,24 @@ export async function runKeys(args: string[], flags: { batch?: string }, io: Cli
   const { rt, caller } = await adminRuntime(io, 'keys', { redis: false, personKey: false });
   return using(rt, async () => {
     if (sub === 'status') {
-      io.stdout.write(`${JSON.stringify(await rt.navbridge.keyStatus(caller), null, 2)}\n`);
-      return EXIT.ok;
+      const status = await rt.navbridge.keyStatus(caller);
+      io.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      const unknown = Object.entries(unknownKeyRows(status));
+      if (unknown.length === 0) return EXIT.ok;
+      const rows = unknown.reduce((a, [, n]) => a + n, 0);
+      io.stderr.write(
+        `${rows} rows are sealed under master keys not configured here (${unknown.map(([k]) => k).join(', ')}): ` +
+          'they cannot be read; add the keys to NAVBRIDGE_MASTER_KEYS\n',
+      );
+      return EXIT.failed;
     }
     const report = await rt.navbridge.rotateKeys(caller, {
       ...(batchRows ? { batchRows } : {}),
-      onBatch: (column, rows) => io.stderr.write(`${column}: ${rows} resealed\n`),
+      onBatch: (column, rows) =>
+        io.stderr.write(`${column}: ${rows} ${column === 'records.facts' ? 'filled' : 'resealed'}\n`),
     });
     io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    const left = Object.values(report.remaining).reduce((a, b) => a + b, 0);
+    const left = Object.values(report.remaining).reduce((a, b) => a + b, report.facts.remaining);
     if (left > 0) io.stderr.write(`${left} rows were in use: run keys rotate again\n`);
     return left > 0 ? EXIT.failed : EXIT.ok;
   });

@@ -1,14 +1,17 @@
 // `navbridge map` and `navbridge validate`.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Bundle, Resource } from 'fhir/r4.js';
+import type { Bundle, Resource, StructureDefinition } from 'fhir/r4.js';
 import { lazyMappingSet, loadProfiles } from '../config/startup.js';
 import { hasErrors, issue, outcome } from '../errors/index.js';
 import { PROFILES } from '../fhir/canonical.js';
 import { contextFileSchema } from '../mapping/index.js';
+import { didYouMean } from '../mapping/names.js';
 import { RECORD_TYPES, type RecordType } from '../records/index.js';
+import { Pipeline, readInputs } from '../service/record-pipeline.js';
 import { type CliFlags, type CliIo, EXIT, UsageError, usageDetail } from './io.js';
-import { Pipeline, readInputs } from './pipeline.js';
+import { severityOf } from './locate-issue.js';
+import { writeReport } from './results.js';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -84,6 +87,17 @@ export async function runMap(args: string[], flags: CliFlags, io: CliIo): Promis
   return code;
 }
 
+/** A profile short name or the canonical URL of a loaded profile; anything else is a usage error (exit 2). */
+function profileUrl(name: string, loaded: readonly StructureDefinition[]): string {
+  if (Object.hasOwn(PROFILES, name)) return PROFILES[name as keyof typeof PROFILES];
+  if (loaded.some((sd) => sd.url === name)) return name;
+  const names = Object.keys(PROFILES);
+  throw new UsageError(`unknown profile '${name}'${didYouMean(name, names)}`, [
+    `profiles: ${names.join(', ')}`,
+    'or the canonical URL of one of them',
+  ]);
+}
+
 export async function runValidate(args: string[], flags: CliFlags, io: CliIo): Promise<number> {
   const [file, extra] = args;
   if (!file)
@@ -99,10 +113,8 @@ export async function runValidate(args: string[], flags: CliFlags, io: CliIo): P
   ) {
     throw new UsageError(`${file} is not a FHIR resource (no resourceType)`);
   }
-  const profile = flags.profile
-    ? (PROFILES[flags.profile as keyof typeof PROFILES] ?? flags.profile)
-    : undefined;
-  const { validator } = loadProfiles(flags.profilesDir);
+  const { validator, conformance } = loadProfiles(flags.profilesDir);
+  const profile = flags.profile ? profileUrl(flags.profile, conformance.structureDefinitions) : undefined;
   const r = resource as Resource;
   const issues =
     r.resourceType === 'Bundle' && !profile
@@ -112,6 +124,16 @@ export async function runValidate(args: string[], flags: CliFlags, io: CliIo): P
     issues.length > 0
       ? issues
       : [issue({ severity: 'information', code: 'informational', diagnostics: 'valid' })];
-  io.stdout.write(`${JSON.stringify(outcome(list), null, 2)}\n`);
-  return hasErrors(issues) ? EXIT.failed : EXIT.ok;
+  const failed = hasErrors(issues);
+  const messages = issues.map((i) => ({
+    severity: severityOf(i),
+    text: `${i.expression?.[0] ? `${i.expression[0]}: ` : ''}${i.diagnostics ?? i.code}`,
+  }));
+  const report = {
+    command: 'validate',
+    cases: [{ name: file, status: failed ? ('failed' as const) : ('passed' as const), messages }],
+    summary: { errors: messages.filter((m) => m.severity === 'error').length, issues: messages.length },
+  };
+  writeReport(report, flags, io, () => io.stdout.write(`${JSON.stringify(outcome(list), null, 2)}\n`));
+  return failed ? EXIT.failed : EXIT.ok;
 }

@@ -2,10 +2,10 @@
 // as POST /api/v1/records), one JSON line per record on stdout, refusals on stderr.
 import { isNavbridgeError } from '../errors/index.js';
 import { RECORD_TYPES, type RecordType } from '../records/index.js';
+import { readInputs } from '../service/record-pipeline.js';
 import { openRuntime } from '../service/runtime.js';
 import { readTextFile } from './commands-records.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
-import { readInputs } from './pipeline.js';
 
 export async function runSubmit(args: string[], flags: { site?: string }, io: CliIo): Promise<number> {
   const [recordType, file, ...extra] = args;

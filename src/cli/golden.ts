@@ -5,26 +5,30 @@ import { findGoldenExamples, type GoldenExample } from '../config/mappings.js';
 import { lazyMappingSet, type MappingSet } from '../config/startup.js';
 import type { Validator } from '../fhir/validate.js';
 import { contextFileSchema } from '../mapping/index.js';
+import { jsonDiff } from '../service/json-diff.js';
+import {
+  formatJson,
+  GOLDEN_NOW,
+  Pipeline,
+  printable,
+  type RecordResult,
+  readInputs,
+} from '../service/record-pipeline.js';
 import { describeError, UsageError, usageDetail } from './io.js';
-import { jsonDiff } from './json-diff.js';
-import { Pipeline, type RecordResult, readInputs } from './pipeline.js';
 
-/** The mapping time of goldens whose context file gives none. */
-export const GOLDEN_NOW = '2026-03-02T09:00:00Z';
+export { GOLDEN_NOW } from '../service/record-pipeline.js';
 
 export interface GoldenResult {
-  example: GoldenExample;
+  /** Display name, e.g. `mappings/referral/examples/accepted`. */
+  label: string;
+  /** Set for record goldens (not inbound ones). */
+  example?: GoldenExample;
   status: 'passed' | 'failed' | 'updated';
   /** Why it failed: the first differences, or the mapping/validation problem. */
   detail: string[];
 }
 
-/** What `map` would print for the example: a Bundle or a structural OperationOutcome (per row for CSV). */
-function printable(result: RecordResult): unknown {
-  return result.kind === 'bundle' ? result.bundle : result.outcome;
-}
-
-export const formatJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+export { formatJson } from '../service/record-pipeline.js';
 
 function readContext(file: string): ReturnType<typeof contextFileSchema.parse> {
   let data: unknown;
@@ -44,7 +48,7 @@ async function runExample(
   example: GoldenExample,
   mappings: MappingSet,
   validator: Validator | undefined,
-  update: boolean,
+  opts: { update: boolean; allowRejection: boolean },
 ): Promise<GoldenResult> {
   const { now, ...context } = example.context ? readContext(example.context) : {};
   const pipeline = new Pipeline({
@@ -62,38 +66,68 @@ async function runExample(
     const detail = failed.flatMap((r) =>
       r.kind === 'failed' ? r.outcome.issue.map((i) => i.diagnostics ?? i.code) : [],
     );
-    return { example, status: 'failed', detail };
+    return { example, label: example.label, status: 'failed', detail };
   }
   const multi = example.format === 'csv' || inputs.some((i) => i.row !== undefined);
   const actual = multi ? results.map(printable) : printable(results[0]!);
-  if (update) {
+  const rejects = results.some((r) => r.kind === 'rejected');
+  return {
+    example,
+    ...settleGolden(example.name, example.expected, actual, rejects, { ...opts, label: example.label }),
+  };
+}
+
+/** A golden named like this expects a rejection (an OperationOutcome) and may record one. */
+export const REJECTION_NAME = /(^|-)(invalid|rejects?|rejection)(-|$)/;
+
+/**
+ * Compares `actual` with the expected file, or records it under --update — except a rejection
+ * (OperationOutcome) when neither the golden's name nor --allow-rejection says one is expected: a
+ * mapping that broke would otherwise be saved as the truth.
+ */
+export function settleGolden(
+  name: string,
+  expectedFile: string,
+  actual: unknown,
+  rejects: boolean,
+  opts: { update: boolean; allowRejection: boolean; label: string },
+): Omit<GoldenResult, 'example'> {
+  const { label } = opts;
+  if (opts.update) {
+    if (rejects && !opts.allowRejection && !REJECTION_NAME.test(name)) {
+      return {
+        label,
+        status: 'failed',
+        detail: [
+          'not updated: the output is a rejection (OperationOutcome); name the golden *-invalid or *-rejection, or pass --allow-rejection',
+        ],
+      };
+    }
     const text = formatJson(actual);
-    const same = existsSync(example.expected) && readFileSync(example.expected, 'utf8') === text;
-    if (!same) writeFileSync(example.expected, text);
-    return { example, status: same ? 'passed' : 'updated', detail: [] };
+    const same = existsSync(expectedFile) && readFileSync(expectedFile, 'utf8') === text;
+    if (!same) writeFileSync(expectedFile, text);
+    return { label, status: same ? 'passed' : 'updated', detail: [] };
   }
-  if (!existsSync(example.expected)) {
-    return {
-      example,
-      status: 'failed',
-      detail: ['no expected file (run `navbridge mappings test --update`)'],
-    };
+  if (!existsSync(expectedFile)) {
+    return { label, status: 'failed', detail: ['no expected file (run `navbridge mappings test --update`)'] };
   }
   let expected: unknown;
   try {
-    expected = JSON.parse(readFileSync(example.expected, 'utf8'));
+    expected = JSON.parse(readFileSync(expectedFile, 'utf8'));
   } catch {
-    return { example, status: 'failed', detail: ['the expected file is not valid JSON'] };
+    return { label, status: 'failed', detail: ['the expected file is not valid JSON'] };
   }
   // Compare the serialised form: goldens promise byte-identical output, member order included.
   const diff = formatJson(expected) === formatJson(actual) ? [] : jsonDiff(expected, actual);
-  return { example, status: diff.length === 0 ? 'passed' : 'failed', detail: diff };
+  return { label, status: diff.length === 0 ? 'passed' : 'failed', detail: diff };
 }
 
 export interface GoldenRunOptions {
   mappingsDir: string;
   validator?: Validator;
   update?: boolean;
+  /** --allow-rejection: --update may record an OperationOutcome whatever the golden's name. */
+  allowRejection?: boolean;
   /** Only examples whose label contains this text. */
   filter?: string;
 }
@@ -107,10 +141,11 @@ export async function runGoldens(opts: GoldenRunOptions): Promise<GoldenResult[]
   const mappings = lazyMappingSet(opts.mappingsDir);
   for (const example of examples) {
     try {
-      out.push(await runExample(example, mappings, opts.validator, opts.update ?? false));
+      const flags = { update: opts.update ?? false, allowRejection: opts.allowRejection ?? false };
+      out.push(await runExample(example, mappings, opts.validator, flags));
     } catch (err) {
       const { message, detail } = describeError(err);
-      out.push({ example, status: 'failed', detail: [message, ...detail] });
+      out.push({ example, label: example.label, status: 'failed', detail: [message, ...detail] });
     }
   }
   return out;

@@ -1,7 +1,9 @@
 // What a CLI command may touch besides files: its output streams, working directory and environment.
 // Tests pass their own; the bin script uses the process's.
-import type { z } from 'zod';
-import { zodIssues } from '../errors/index.js';
+import { UsageError } from '../errors/usage.js';
+
+/** A usage or file problem: exit 2 with a one-line message and optional detail lines. */
+export { UsageError, usageDetail } from '../errors/usage.js';
 
 export interface CliWriter {
   write(text: string): unknown;
@@ -16,17 +18,6 @@ export interface CliIo {
   stdin?: AsyncIterable<string | Uint8Array>;
   /** Ends long-running commands (worker, serve); the bin script wires SIGTERM/SIGINT. */
   signal?: AbortSignal;
-}
-
-/** A usage or file problem: exit 2 with a one-line message and optional detail lines. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-  constructor(
-    message: string,
-    readonly detail: string[] = [],
-  ) {
-    super(message);
-  }
 }
 
 /** A dependency missing at start-up (service/runtime.ts StartupError), checked by name. */
@@ -54,6 +45,12 @@ export type CliFlags = {
   update?: boolean;
   filter?: string;
   skipValidation?: boolean;
+  /** `mappings test --update --allow-rejection`. */
+  allowRejection?: boolean;
+  /** Results as JSON on stdout (check, test, validate). */
+  json?: boolean;
+  /** Also write the results as JUnit XML to this file. */
+  junit?: string;
   mappingsDir: string;
   profilesDir: string;
 };
@@ -73,9 +70,4 @@ export function describeError(err: unknown): { message: string; detail: string[]
     message: `unexpected error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
     detail: [],
   };
-}
-
-/** A file's zod problems as detail lines of a usage error (the one translator, paths and rules only). */
-export function usageDetail(error: z.ZodError): string[] {
-  return zodIssues(error.issues, { errorCode: 'REC_BAD_REQUEST' }).map((i) => i.diagnostics ?? '');
 }

@@ -2,9 +2,10 @@
 // code (0 ok, 1 rejected/invalid/failed, 2 usage or file error). Never prints a stack trace.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readEnvironment } from '../config/load-config.js';
+import { PACKAGE_ROOT, packageVersion } from '../config/package-info.js';
+import { didYouMean } from '../mapping/names.js';
 import { runAlerts, runAudit, runDeadLetters, runRecords, runReport, runStatus } from './commands-admin.js';
 import { runHashKey } from './commands-auth.js';
 import { runKeys, runPrune } from './commands-keys.js';
@@ -13,76 +14,9 @@ import { runMap, runValidate } from './commands-records.js';
 import { runMigrate, runServe, runStart, runWorker } from './commands-run.js';
 import { runSubmit } from './commands-submit.js';
 import { type CliFlags, type CliIo, describeError, EXIT, exitCodeOf, UsageError } from './io.js';
+import { COMMAND_HELP, EXIT_CODES_HELP, USAGE } from './usage.js';
 
-export const USAGE = `navbridge — FHIR R4 adapter for Mental Health Navigation services
-
-Usage:
-  navbridge map <record-type> <input.json|input.csv> [--site S] [--context file.json] [--now ISO]
-                [--mappings DIR] [--profiles DIR] [--skip-validation]
-      Map records (referral, assessment, support-plan, event) to FHIR: one Bundle per record on
-      stdout (NDJSON). A structurally invalid record prints an OperationOutcome on stderr (exit 1).
-  navbridge validate <resource.json> [--profile URL|name] [--profiles DIR]
-      Validate a resource or Bundle; prints an OperationOutcome (exit 0 valid, 1 invalid).
-  navbridge mappings test [--update] [--filter TEXT] [--mappings DIR] [--profiles DIR]
-      Run every golden example in mappings/ (--update rewrites the expected files).
-  navbridge mappings check [--mappings DIR] [--profiles DIR]
-      Check that expressions compile, profiles and codes exist and no disabled function is used.
-  navbridge migrate
-      Apply database migrations (also done on start-up by every command that uses the database).
-  navbridge submit <record-type> <file.json|file.csv> [--site S]
-      Store, map, route and queue records for delivery (the service behind POST /api/v1/records).
-  navbridge worker
-      Run the delivery workers for every configured partner until SIGTERM (finishes in-flight work).
-  navbridge start [--port N]
-      Run the HTTP API and a delivery worker together in one process. Under a supervisor run
-      \`node bin/navbridge.js start\` (not npm start: npm does not pass SIGTERM on).
-  navbridge serve [--port N]
-      Run the HTTP API (/health, /admin, /api/v1, /fhir, /api/openapi.json) on PORT (default 8080).
-  navbridge dead-letters list [--partner P] [--site S] [--reason R] [--from T] [--to T] [--limit N]
-                [--nhs-number N] [--correlation-id ID] [--referral-id ID]
-  navbridge dead-letters show <exchange-id>
-  navbridge dead-letters replay <exchange-id> | replay [filters]   [--remap]
-  navbridge dead-letters discard <exchange-id> --reason TEXT
-      Inspect and act on dead letters (needs the admin credential in the environment; audited).
-  navbridge records list [--state mapping-failed|remapped] [--site S] [--limit N]
-  navbridge records remap <id> | remap --site S
-      Records and inbound requests kept because their mapping failed; remap re-runs them with the
-      current mappings (needs the admin credential; audited).
-  navbridge audit list [--actor A] [--action A] [--resource R] [--outcome O] [--from T] [--to T]
-                       [--after SEQ] [--limit N]
-  navbridge audit export [filters]
-  navbridge audit verify
-      The audit trail (needs the admin credential): list rows (NDJSON), export every matching row as
-      FHIR AuditEvent resources (NDJSON), verify the hash chain (exit 1 naming the first broken row).
-  navbridge keys generate [ID]
-      Print a new master key entry (ID:base64 of 32 random bytes) for NAVBRIDGE_MASTER_KEYS.
-  navbridge keys status
-  navbridge keys rotate [--batch N]
-      Count sealed rows by master key; reseal, in batches while the service runs, every row that is
-      plaintext or under a key other than the active one (admin credential; audited).
-  navbridge prune
-      Delete payloads past their retention days (config retention.*): rows, metadata and the audit
-      trail are kept (admin credential; audited). Workers also prune every retention.intervalMs.
-  navbridge report kpi --site S --from YYYY-MM-DD --to YYYY-MM-DD [--json]
-      The commissioners' KPI report of a site over a period of London dates, as a table (or JSON);
-      figures defined in README "Reports" (needs the admin credential).
-  navbridge alerts list [--all] [--json] [--limit N]
-      The watchdog's alerts: open ones (or every one with --all), newest first (needs the admin
-      credential).
-  navbridge status [--json]
-      A table per partner: pending, in flight, delivered today, failed, dead, blocked, circuit and
-      the age of the oldest undelivered exchange (needs the admin credential).
-  navbridge hash-key < key.txt
-      Print the SHA-256 hex digest of a navigator API key read on stdin (for apiKeys[].sha256).
-  navbridge help
-
-Exit codes: 0 ok, 1 rejected/invalid/failed, 2 usage or file error.
-Environment: NAVBRIDGE_MAPPINGS, NAVBRIDGE_PROFILES (defaults: ./mappings and ./profiles, else the
-package's own); for submit/worker/serve/dead-letters: NAVBRIDGE_CONFIG (default navbridge.config.yaml),
-DATABASE_URL, REDIS_URL and the secrets the configuration names.
-`;
-
-const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { USAGE } from './usage.js';
 
 /** Flag > environment > ./<name> in the working directory > the package's own. */
 function resolveDir(
@@ -125,9 +59,42 @@ const OPTIONS = {
   'correlation-id': { type: 'string' },
   'referral-id': { type: 'string' },
   json: { type: 'boolean' },
+  junit: { type: 'string' },
+  'allow-rejection': { type: 'boolean' },
   all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
 } as const;
+
+function helpOf(command: string): string {
+  const help = COMMAND_HELP[command];
+  if (help === undefined)
+    throw new UsageError(`unknown command '${command}'${didYouMean(command, Object.keys(COMMAND_HELP))}`, [
+      'see `navbridge help`',
+    ]);
+  return help;
+}
+
+/** Commands made of subcommands: a missing or unknown one is a usage error before any config is read. */
+const SUBCOMMANDS: Readonly<Record<string, readonly string[]>> = {
+  mappings: ['test', 'check'],
+  'dead-letters': ['list', 'show', 'replay', 'discard'],
+  records: ['list', 'remap'],
+  audit: ['list', 'export', 'verify'],
+  keys: ['generate', 'status', 'rotate'],
+  report: ['kpi'],
+  alerts: ['list'],
+};
+
+function assertSubcommand(command: string, sub: string | undefined): void {
+  const subs = SUBCOMMANDS[command];
+  if (!subs || (sub !== undefined && subs.includes(sub))) return;
+  const what = sub === undefined ? `'${command}' needs a subcommand` : `unknown command '${command} ${sub}'`;
+  throw new UsageError(`${what}${sub ? didYouMean(sub, subs) : ''}`, [
+    `use ${subs.map((s) => `\`${command} ${s}\``).join(', ')}`,
+    `see \`navbridge ${command} --help\``,
+  ]);
+}
 
 /** Aborted on SIGTERM or SIGINT: long-running commands then shut down cleanly. */
 function processSignal(): AbortSignal {
@@ -162,14 +129,22 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     }
     const { values, positionals } = parsed;
     const [command, ...rest] = positionals;
+    if (values.version) {
+      io.stdout.write(`navbridge ${packageVersion()}\n`);
+      return EXIT.ok;
+    }
+    // Help and subcommand checks come before anything reads the environment or the configuration.
     if (values.help || command === 'help') {
-      io.stdout.write(USAGE);
+      const about = command === 'help' ? rest[0] : command;
+      if (about === undefined) io.stdout.write(USAGE);
+      else io.stdout.write(`${helpOf(about)}\n\n${EXIT_CODES_HELP}\n`);
       return EXIT.ok;
     }
     if (command === undefined) {
       io.stderr.write(USAGE);
       return EXIT.usage;
     }
+    assertSubcommand(command, rest[0]);
     const env = readEnvironment(io.env);
     const flags: CliFlags = {
       ...(values.site !== undefined ? { site: values.site } : {}),
@@ -179,6 +154,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       ...(values.filter !== undefined ? { filter: values.filter } : {}),
       update: values.update ?? false,
       skipValidation: values['skip-validation'] ?? false,
+      allowRejection: values['allow-rejection'] ?? false,
+      json: values.json ?? false,
+      ...(values.junit !== undefined ? { junit: values.junit } : {}),
       mappingsDir: resolveDir(values.mappings, env.NAVBRIDGE_MAPPINGS, 'mappings', io.cwd),
       profilesDir: resolveDir(values.profiles, env.NAVBRIDGE_PROFILES, 'profiles', io.cwd),
     };

@@ -52,8 +52,16 @@ export const forbidden = (detail: string, opts?: DetailOptions): NavbridgeError 
   build('REC_FORBIDDEN', 'forbidden', detail, opts);
 
 /** 404: no such thing, or not the caller's (answered exactly alike). Never echoes the path asked for. */
-export const notFound = (what = 'resource'): NavbridgeError =>
-  build('REC_NOT_FOUND', 'not-found', `no such ${what}`);
+export const notFound = (what = 'resource', opts?: DetailOptions): NavbridgeError =>
+  build('REC_NOT_FOUND', 'not-found', `no such ${what}`, opts);
+
+/** 405: a known FHIR type, but an interaction navbridge does not implement on it (CapabilityStatement). */
+export const methodNotAllowed = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_METHOD_NOT_ALLOWED', 'not-supported', detail, opts);
+
+/** 406: the caller accepts only a format (FHIR XML) or a BaRS major version navbridge does not produce. */
+export const notAcceptable = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_NOT_ACCEPTABLE', 'not-supported', detail, opts);
 
 /** 409: a duplicate (BaRS REC_CONFLICT) or a version conflict. */
 export const conflict = (detail: string, opts?: DetailOptions): NavbridgeError =>
@@ -90,3 +98,24 @@ export const mappingError = (detail: ErrorDetail, opts?: DetailOptions): Navbrid
 /** A configuration, mapping file or secret is missing or invalid (start-up and CLI exit 2). */
 export const configError = (detail: ErrorDetail, opts?: DetailOptions): NavbridgeError =>
   build('CONFIG_ERROR', 'processing', detail, opts);
+
+/** 425: the same request (X-Request-Id) is still being processed: retry later (BaRS transactional integrity). */
+export const tooEarly = (detail: string, opts?: DetailOptions): NavbridgeError =>
+  build('REC_TOO_EARLY', 'transient', detail, opts);
+
+/** Key ids as NAVBRIDGE_MASTER_KEYS names them; anything else read from a row is not repeated. */
+const KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * 503: a stored value is sealed under a master key this process is not configured with — the server's
+ * misconfiguration, not the caller's fault. The key id goes to the log only (never a key, never data).
+ */
+export const masterKeyUnavailable = (keyId: string): NavbridgeError => {
+  const err = build(
+    'MASTER_KEY_UNAVAILABLE',
+    'exception',
+    'stored data is sealed under a master key this server is not configured with; the operator must add it to NAVBRIDGE_MASTER_KEYS',
+  );
+  err.logDetail = `master key ${KEY_ID.test(keyId) ? keyId : '(malformed id)'} is not configured`;
+  return err;
+};

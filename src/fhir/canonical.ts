@@ -37,6 +37,8 @@ export const CODE_SYSTEM_IDS = [
   'contact-method',
   'communication-category',
   'outcome-measure',
+  'outcome-measure-item',
+  'task-output',
   'event-type',
   // Needs assessment answers (generated from src/records/assessment-tools.ts into questionnaires.fsh).
   'assessment-priority',

@@ -12,8 +12,10 @@ import {
 } from './inverse-mapping.js';
 import { normaliseInbound } from './normalise.js';
 
+export * from './bars-message.js';
 export * from './envelope.js';
 export * from './inverse-mapping.js';
+export * from './message-definitions.js';
 export { normaliseInbound, RETIRED_SYSTEMS } from './normalise.js';
 export * from './requester.js';
 
@@ -58,3 +60,4 @@ export function kindOf(body: unknown): InboundKind {
   if (b?.resourceType === 'Bundle') return b.type === 'message' ? 'message' : 'transaction';
   return 'service-request';
 }
+export { checkInverseMapping } from './check.js';

@@ -136,7 +136,25 @@ const NAMED_SYSTEMS: Record<string, string> = {
   'dos-service-id': 'https://fhir.nhs.uk/Id/dos-service-id',
 };
 
-function bindings(m: CompiledInverseMapping, input: InverseMappingInput): Record<string, unknown> {
+/** The names `bindings` gives every inbound expression (test/unit/intake/check.test.ts keeps them equal). */
+export const INBOUND_BINDING_NAMES = [
+  'sr',
+  'srUrl',
+  'message',
+  'resources',
+  'kind',
+  'partner',
+  'ctx',
+  'resolve',
+  'table',
+  'londonDate',
+  'system',
+] as const;
+
+export function inboundBindings(
+  m: CompiledInverseMapping,
+  input: InverseMappingInput,
+): Record<string, unknown> {
   const { envelope } = input;
   return {
     sr: envelope.serviceRequest,
@@ -168,7 +186,7 @@ export async function runInverseMapping(
   m: CompiledInverseMapping,
   input: InverseMappingInput,
 ): Promise<InboundMapped> {
-  const b = bindings(m, input);
+  const b = inboundBindings(m, input);
   const body = input.envelope.body;
   const evaluate = async (e: CompiledExpression): Promise<unknown> => {
     try {

@@ -2,6 +2,7 @@
 // "Mapping files" lists them. Binding functions throw MappingFunctionError, never echoing record values.
 import { IDENTIFIER_SYSTEMS, PROFILES } from '../fhir/canonical.js';
 import { resourceId, urnUuid } from '../fhir/ids.js';
+import { BCP47_SYSTEM, resolveLanguage } from '../fhir/languages.js';
 import { type CodeTables, conceptOf, lookupCode } from './code-tables.js';
 import type { MappingContext } from './context.js';
 import { MappingFunctionError } from './sandbox.js';
@@ -19,6 +20,24 @@ const optionalSubId = (fn: string, value: unknown): string => {
   if (typeof value !== 'string') throw new MappingFunctionError(`$${fn}(): subId must be a string`);
   return value;
 };
+
+/** The names createBindings gives every expression (test/unit/mapping/names.test.ts keeps them equal). */
+export const BINDING_NAMES = [
+  'record',
+  'ctx',
+  'site',
+  'id',
+  'ref',
+  'idOf',
+  'refOf',
+  'identifier',
+  'code',
+  'tryCode',
+  'language',
+  'concept',
+  'profile',
+  'system',
+] as const;
 
 export interface BindingInput {
   site: string;
@@ -75,6 +94,19 @@ export function createBindings(input: BindingInput): Record<string, unknown> {
       if (!codeTables.has(t)) throw new MappingFunctionError(`$tryCode(): unknown code table '${t}'`);
       const found = lookupCode(codeTables, t, value);
       return found.ok ? found.coding : undefined;
+    },
+    /**
+     * The Coding of a language the record names (English name or BCP 47 tag): the `language` code
+     * table's entry for the name when there is one (a site's own display, e.g. Cymraeg), else BCP 47.
+     */
+    language: (value: unknown) => {
+      if (typeof value !== 'string' || value.trim() === '') return undefined;
+      const key = value.trim().toLowerCase().replace(/\s+/g, '-');
+      const listed = codeTables.has('language') ? lookupCode(codeTables, 'language', key) : undefined;
+      if (listed?.ok) return listed.coding;
+      const found = resolveLanguage(value);
+      if (!found) throw new MappingFunctionError('$language(): the record names no known language');
+      return { system: BCP47_SYSTEM, code: found.code, display: found.display };
     },
     concept: (table: unknown, value: unknown) => {
       const coding = code(table, value);

@@ -2,8 +2,11 @@
 // exist, code tables name existing CodeSystems and codes, and no disabled function is used.
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import { issue } from '../errors/index.js';
-import { CANONICAL_BASE } from '../fhir/canonical.js';
+import { CANONICAL_BASE, IDENTIFIER_SYSTEMS, PROFILES } from '../fhir/canonical.js';
+import { BINDING_NAMES } from './bindings.js';
+import { literalCodeIssues, unknownNameIssues } from './check-names.js';
 import type { CompiledMapping } from './compile.js';
+import { didYouMean } from './names.js';
 import { type CompiledExpression, DISABLED_FUNCTIONS, describeOrigin } from './sandbox.js';
 
 export interface CheckMappingOptions {
@@ -25,10 +28,14 @@ const problem = (diagnostics: string, expression: string, severity: 'error' | 'w
     errorCode: 'MAPPING_ERROR',
   });
 
-function expressionsOf(compiled: CompiledMapping): CompiledExpression[] {
-  const out: CompiledExpression[] = [];
+/** Each expression with the bindings it sees: `$item`/`$index` inside a forEach entry only. */
+function expressionsOf(compiled: CompiledMapping): { expr: CompiledExpression; bindings: string[] }[] {
+  const out: { expr: CompiledExpression; bindings: string[] }[] = [];
   for (const r of compiled.resources) {
-    for (const e of [r.when, r.forEach, r.key, r.owner, r.expression, r.patch]) if (e) out.push(e);
+    const perItem = r.forEach ? [...BINDING_NAMES, 'item', 'index'] : [...BINDING_NAMES];
+    for (const e of [r.when, r.key, r.owner, r.expression, r.patch])
+      if (e) out.push({ expr: e, bindings: perItem });
+    if (r.forEach) out.push({ expr: r.forEach, bindings: [...BINDING_NAMES] });
   }
   return out;
 }
@@ -49,16 +56,32 @@ export function checkMapping(
       );
     }
   }
-  for (const expr of expressionsOf(compiled)) {
+  for (const { expr, bindings } of expressionsOf(compiled)) {
+    issues.push(...unknownNameIssues(expr, bindings), ...literalCodeIssues(expr, compiled.codeTables));
     const refs = expr.references();
     for (const name of DISABLED_FUNCTIONS) {
-      if (refs.variables.includes(name)) {
+      const use = refs.uses.find((u) => u.name === name);
+      if (use) {
         issues.push(
-          problem(`${describeOrigin(expr)}: uses $${name}, which is disabled in mappings`, expr.field),
+          problem(
+            `${describeOrigin(expr)}: uses $${name}, which is disabled in mappings, at position ${use.start}`,
+            expr.field,
+          ),
         );
       }
     }
     for (const call of refs.calls) {
+      const names =
+        call.name === 'profile' ? PROFILES : call.name === 'system' ? IDENTIFIER_SYSTEMS : undefined;
+      if (names && call.firstArg !== undefined && !Object.hasOwn(names, call.firstArg)) {
+        const kind = call.name === 'profile' ? 'profile' : 'identifier system';
+        issues.push(
+          problem(
+            `${describeOrigin(expr)}: $${call.name}() names unknown ${kind} '${call.firstArg}'${didYouMean(call.firstArg, Object.keys(names))}`,
+            expr.field,
+          ),
+        );
+      }
       if (
         TABLE_FUNCTIONS.has(call.name) &&
         call.firstArg !== undefined &&
@@ -66,7 +89,7 @@ export function checkMapping(
       ) {
         issues.push(
           problem(
-            `${describeOrigin(expr)}: $${call.name}() names unknown code table '${call.firstArg}'`,
+            `${describeOrigin(expr)}: $${call.name}() names unknown code table '${call.firstArg}'${didYouMean(call.firstArg, compiled.codeTables.keys())}`,
             expr.field,
           ),
         );

@@ -62,6 +62,8 @@ export const referralIdentitySchema = z
       })
       .strict()
       .optional(),
+    /** When the service received the referral: the referral Task's authoredOn, kept on every update. */
+    receivedAt: isoInstant.optional(),
     state: z
       .object({
         taskStatus: z.enum(TASK_STATUSES),
@@ -98,6 +100,8 @@ export const targetSchema = z
     recordType: z.enum(RECORD_TYPES),
     id: z.string().min(1),
     resources: z.array(z.object({ resourceType: z.string().min(1), subId: z.string().default('') }).strict()),
+    /** A retracted assessment's tool: its QuestionnaireResponse names that tool's Questionnaire. */
+    tool: z.enum(['hna', 'wales-recovery-plan']).optional(),
   })
   .strict();
 
@@ -162,6 +166,7 @@ interface RecordLike {
   referralId?: unknown;
   person?: unknown;
   referrer?: unknown;
+  receivedAt?: unknown;
   sharing?: unknown;
   type?: unknown;
   recordType?: unknown;
@@ -209,6 +214,9 @@ export function defaultContext(
     site: site.id,
     patient: { identifiers, reference: `Patient/${resourceId(site.id, 'Patient', referralId)}` },
     ...(typeof odsCode === 'string' ? { requester: { odsCode } } : {}),
+    ...(recordType === 'referral' && typeof record.receivedAt === 'string'
+      ? { receivedAt: record.receivedAt }
+      : {}),
     state: { taskStatus: 'accepted', businessStatus: 'accepted', onHold: false, hasPlan: false },
   };
   return ctx;

@@ -31,6 +31,8 @@ export {
   type PipelineDeps,
   type PipelineInput,
   type PipelineResult,
+  type PipelineTrace,
   runMappingPipeline,
+  traceMappingPipeline,
 } from './pipeline.js';
 export { DEFAULT_LIMITS, DISABLED_FUNCTIONS, type ExpressionOrigin, type SandboxLimits } from './sandbox.js';

@@ -91,10 +91,19 @@ async function completeDischarge<T extends RecordType>(
   };
 }
 
-export async function runMappingPipeline<T extends RecordType>(
+export interface PipelineTrace extends Omit<PipelineResult, 'warnings'> {
+  /** Every validation issue, errors included, annotated with its producing expression. */
+  issues: OperationOutcomeIssue[];
+}
+
+/**
+ * The pipeline up to and including validation, keeping output that does not validate (the playground
+ * shows it beside its issues). A mapping that cannot produce a Bundle still throws MAPPING_ERROR.
+ */
+export async function traceMappingPipeline<T extends RecordType>(
   deps: PipelineDeps,
   input: PipelineInput<T>,
-): Promise<PipelineResult> {
+): Promise<PipelineTrace> {
   let context = input.context;
   let triage = context.triage;
   if (input.recordType === 'referral' && triage === undefined) {
@@ -104,15 +113,24 @@ export async function runMappingPipeline<T extends RecordType>(
   const compiled = deps.mapping(input.recordType, input.site.id);
   const mapped = await mapRecordTraced(compiled, input.record, context);
   const completed = await completeDischarge(deps, { ...input, context }, mapped);
-  const problems = deps.validator
+  const issues = deps.validator
     ? annotate(deps.validator.validateBundle(completed.bundle), completed.origins)
     : [];
-  if (hasErrors(problems)) throw mappingError(problems);
   return {
     bundle: completed.bundle,
     identities: completed.identities,
     origins: completed.origins,
     ...(input.recordType === 'referral' && triage ? { triage } : {}),
-    warnings: problems,
+    issues,
   };
+}
+
+/** The pipeline as the service and the CLI run it: output that does not validate throws MAPPING_ERROR. */
+export async function runMappingPipeline<T extends RecordType>(
+  deps: PipelineDeps,
+  input: PipelineInput<T>,
+): Promise<PipelineResult> {
+  const { issues, ...result } = await traceMappingPipeline(deps, input);
+  if (hasErrors(issues)) throw mappingError(issues);
+  return { ...result, warnings: issues };
 }

@@ -141,33 +141,63 @@ const DISABLED_BINDINGS: Record<string, unknown> = Object.fromEntries(
 export interface ExpressionReferences {
   /** Every `$name` used, called or passed as a value. */
   variables: string[];
-  /** Function calls with their first argument when it is a string literal (`$code('need-domain', …)`). */
-  calls: { name: string; firstArg?: string; position?: number }[];
+  /** Function calls with their literal string arguments (`$code('need-domain', 'benefits')`). */
+  calls: { name: string; firstArg?: string; secondArg?: string; position?: number }[];
+  /** Every `$name` use with the offset where it starts in the source, and whether it is called. */
+  uses: { name: string; start: number; called: boolean }[];
+  /** Names the expression binds itself: `$x := …`, lambda parameters, `@$focus`, `#$index`. */
+  declared: string[];
 }
 
-function collectReferences(node: unknown, out: ExpressionReferences): void {
+type AstNode = {
+  type?: string;
+  value?: unknown;
+  position?: number;
+  focus?: unknown;
+  index?: unknown;
+  lhs?: { type?: string; value?: unknown };
+  procedure?: { type?: string; value?: unknown; position?: number };
+  arguments?: { type?: string; value?: unknown }[];
+};
+
+const literal = (arg: { type?: string; value?: unknown } | undefined): string | undefined =>
+  arg?.type === 'string' && typeof arg.value === 'string' ? arg.value : undefined;
+
+// JSONata positions mark the end of a token: `$name` starts name.length + 1 characters earlier.
+const startOf = (name: string, position: number | undefined): number =>
+  typeof position === 'number' ? Math.max(0, position - name.length - 1) : 0;
+
+function collectReferences(node: unknown, out: ExpressionReferences, callees = new WeakSet<object>()): void {
   if (Array.isArray(node)) {
-    for (const n of node) collectReferences(n, out);
+    for (const n of node) collectReferences(n, out, callees);
     return;
   }
   if (typeof node !== 'object' || node === null) return;
-  const n = node as {
-    type?: string;
-    value?: unknown;
-    position?: number;
-    procedure?: { type?: string; value?: unknown };
-    arguments?: { type?: string; value?: unknown }[];
-  };
+  const n = node as AstNode;
   if (n.type === 'variable' && typeof n.value === 'string' && n.value !== '') out.variables.push(n.value);
-  if ((n.type === 'function' || n.type === 'partial') && n.procedure?.type === 'variable') {
-    const first = n.arguments?.[0];
+  if (n.type === 'bind' && n.lhs?.type === 'variable' && typeof n.lhs.value === 'string')
+    out.declared.push(n.lhs.value);
+  if (n.type === 'lambda')
+    for (const a of n.arguments ?? []) if (typeof a.value === 'string') out.declared.push(a.value);
+  if (typeof n.focus === 'string') out.declared.push(n.focus);
+  if (typeof n.index === 'string') out.declared.push(n.index);
+  const callee = (n.type === 'function' || n.type === 'partial') && n.procedure?.type === 'variable';
+  if (callee && n.procedure) {
+    callees.add(n.procedure);
+    const name = String(n.procedure.value);
+    const [first, second] = [literal(n.arguments?.[0]), literal(n.arguments?.[1])];
     out.calls.push({
-      name: String(n.procedure.value),
-      ...(first?.type === 'string' && typeof first.value === 'string' ? { firstArg: first.value } : {}),
+      name,
+      ...(first !== undefined ? { firstArg: first } : {}),
+      ...(second !== undefined ? { secondArg: second } : {}),
       ...(typeof n.position === 'number' ? { position: n.position } : {}),
     });
+    out.uses.push({ name, start: startOf(name, n.procedure.position), called: true });
+  } else if (n.type === 'variable' && typeof n.value === 'string' && !['', '$'].includes(n.value)) {
+    if (callees.has(n)) return;
+    out.uses.push({ name: n.value, start: startOf(n.value, n.position), called: false });
   }
-  for (const v of Object.values(node)) collectReferences(v, out);
+  for (const v of Object.values(node)) collectReferences(v, out, callees);
 }
 
 /**
@@ -206,9 +236,10 @@ export function compileExpression(
     source,
     evaluate: (input, bindings) => expr.evaluate(input, { ...bindings, ...DISABLED_BINDINGS }),
     references: () => {
-      const refs: ExpressionReferences = { variables: [], calls: [] };
+      const refs: ExpressionReferences = { variables: [], calls: [], uses: [], declared: [] };
       collectReferences(expr.ast(), refs);
       refs.variables = [...new Set(refs.variables)].sort();
+      refs.declared = [...new Set(refs.declared)].sort();
       return refs;
     },
   };

@@ -4,6 +4,7 @@ import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import type { z } from 'zod';
 import { hasErrors } from '../errors/index.js';
 import { type Assessment, assessmentCommonSchema, assessmentSchema } from './assessment.js';
+import { ASSESSMENT_TOOLS, type AssessmentToolDefinition } from './assessment-tools.js';
 import type { RecordType } from './codes.js';
 import { eventCommonSchema, eventSchema, type NavEvent } from './event.js';
 import { type Referral, referralSchema } from './referral.js';
@@ -24,6 +25,8 @@ export interface RecordCheckOptions {
   now: Date;
   /** Check-digit failures of NHS, CHI and H&C numbers: an error, or a warning that keeps the record. */
   nhsNumberCheck: 'error' | 'warn';
+  /** NHS test numbers (999…, NHS England's other 9… test numbers): accepted unless 'refuse'. */
+  testNumbers?: 'allow' | 'refuse';
 }
 
 export interface RecordCheckResult<T extends NavRecord = NavRecord> {
@@ -87,4 +90,19 @@ export function fillSite(input: unknown, site: string | undefined): unknown {
   if (site === undefined || typeof input !== 'object' || input === null || Array.isArray(input)) return input;
   if ((input as Record<string, unknown>).site !== undefined) return input;
   return { ...(input as Record<string, unknown>), site };
+}
+
+/**
+ * A site records its assessments with one tool (site.yaml `assessmentTool`: a Wales site the Recovery
+ * Plan, an English one the HNA): why an assessment with the other tool is refused, or undefined.
+ */
+export function siteToolProblem(
+  type: RecordType,
+  record: NavRecord,
+  siteTool: AssessmentToolDefinition['id'],
+): string | undefined {
+  if (type !== 'assessment') return undefined;
+  const tool = (record as Assessment).tool;
+  if (tool === siteTool) return undefined;
+  return `tool: this site records assessments with the ${ASSESSMENT_TOOLS[siteTool].title} (${siteTool}), not the ${ASSESSMENT_TOOLS[tool].title} (${tool})`;
 }

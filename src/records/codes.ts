@@ -130,5 +130,8 @@ export const OUTCOME_MEASURES = [
   'core-10',
   'phq-9',
   'gad-7',
+  'ons4',
+  'reqol-10',
+  'dialog',
   'other',
 ] as const;

@@ -1,13 +1,8 @@
 // The `event` record: something that happened to a referral, discriminated on `type` (issue 2 §2).
 import { z } from 'zod';
-import {
-  CONTACT_METHODS,
-  DISCHARGE_REASONS,
-  OUTCOME_MEASURES,
-  RECORD_TYPES,
-  REJECTION_REASONS,
-} from './codes.js';
-import { code, commonFields, isoInstant, MAX, name, requiredText, sourceId, text } from './primitives.js';
+import { CONTACT_METHODS, DISCHARGE_REASONS, RECORD_TYPES, REJECTION_REASONS } from './codes.js';
+import { outcomeRecordedSchema } from './outcome-measures.js';
+import { code, commonFields, isoInstant, MAX, requiredText, sourceId, text } from './primitives.js';
 
 const base = { ...commonFields, referralId: sourceId, at: isoInstant };
 
@@ -26,12 +21,8 @@ export const eventSchema = z.discriminatedUnion('type', [
   event('plan-agreed', { planId: sourceId.optional() }),
   /** Deterioration raised with the clinical referrer. */
   event('escalated', { summary: requiredText }),
-  event('outcome-recorded', {
-    measure: code(OUTCOME_MEASURES),
-    /** The measure's name when `measure` is `other`. */
-    measureName: name.optional(),
-    score: z.number().finite(),
-  }),
+  /** A score on an outcome measure, shaped and ranged as the measure is scored (outcome-measures.ts). */
+  outcomeRecordedSchema(),
   event('discharged', {
     reason: code(DISCHARGE_REASONS),
     summary: requiredText,

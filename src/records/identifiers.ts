@@ -42,3 +42,32 @@ export function withCheckDigit(nineDigits: string): string | undefined {
   const check = modulus11CheckDigit(nineDigits);
   return check === undefined ? undefined : `${nineDigits}${check}`;
 }
+
+/**
+ * What ten digits given as an NHS number are, by the ranges the NHS issues from (NHS Digital, "NHS
+ * number" in the Data Dictionary): England and Wales issue 400 000 000–499 999 999 and
+ * 600 000 000–799 999 999; Scotland's CHI numbers start with a date of birth (010100–311299); Northern
+ * Ireland's H&C numbers are 320 000 000–399 999 999. 999 is the reserved test range, and every test
+ * number NHS England publishes (the sandbox's 9000000009, the integration environment's 943…, 944…,
+ * 969…, 973…) starts with 9: no live number does.
+ */
+export type NhsNumberRange = 'england-wales' | 'test' | 'chi' | 'hc' | 'unissued';
+
+/**
+ * Published test numbers outside the 9… range: the BaRS specification's own examples carry 3478526985
+ * (which also fails its check digit), so every partner testing against them sends it.
+ */
+export const PUBLISHED_TEST_NUMBERS: ReadonlySet<string> = new Set(['3478526985']);
+
+export function nhsNumberRange(value: string): NhsNumberRange {
+  if (PUBLISHED_TEST_NUMBERS.has(value)) return 'test';
+  const head = Number(value.slice(0, 3));
+  if ((head >= 400 && head <= 499) || (head >= 600 && head <= 799)) return 'england-wales';
+  if (head >= 900) return 'test';
+  if (head >= 320 && head <= 399) return 'hc';
+  if (hasValidChiDate(value)) return 'chi';
+  return 'unissued';
+}
+
+/** H&C numbers are issued from 320 000 000–399 999 999. */
+export const isInHcRange = (value: string): boolean => nhsNumberRange(value) === 'hc';

@@ -3,9 +3,10 @@
 // schema failed and one check reports every problem at once.
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import { type IssueType, issue } from '../errors/index.js';
+import { resolveLanguage } from '../fhir/languages.js';
 import type { RecordType } from './codes.js';
 import { isCalendarDate, londonDate, londonDateOfInstant } from './dates.js';
-import { hasValidChiDate, isValidModulus11 } from './identifiers.js';
+import { hasValidChiDate, isValidModulus11, nhsNumberRange } from './identifiers.js';
 import { isoInstant } from './primitives.js';
 
 /** Clocks of partner systems drift: an instant up to this far ahead of `now` is not "in the future". */
@@ -15,6 +16,8 @@ export const EARLIEST_BIRTH_DATE = '1900-01-01';
 export interface RuleOptions {
   now: Date;
   nhsNumberCheck: 'error' | 'warn';
+  /** NHS test numbers (999…, and NHS England's other 9… test numbers): accepted unless 'refuse'. */
+  testNumbers?: 'allow' | 'refuse';
 }
 
 interface Ctx extends RuleOptions {
@@ -74,6 +77,32 @@ function uniqueValues(ctx: Ctx, items: { value: unknown; path: string }[], error
 const codeItems = (input: unknown, path: string, ...keys: Key[]) =>
   list(get(input, ...keys)).map((value, i) => ({ value, path: `${path}[${i}]` }));
 
+/** Why ten digits given as an NHS number are not one (always an error: the number would be sent as NHS). */
+const NOT_NHS: Record<string, [string, string]> = {
+  chi: ['NHS_NUMBER_IS_CHI', 'is a CHI number (Scotland): give it as an identifier with system chi'],
+  hc: [
+    'NHS_NUMBER_IS_HC',
+    'is an H&C number (Northern Ireland): give it as an identifier with system hc-number',
+  ],
+  unissued: ['NHS_NUMBER_RANGE', 'is not in a range NHS numbers are issued from (400–499, 600–799 million)'],
+};
+
+function rangeRule(ctx: Ctx, v: string, path: string, system: string): void {
+  if (system === 'hc-number' && nhsNumberRange(v) !== 'hc')
+    fail(ctx, path, 'HC_NUMBER_RANGE', 'H&C numbers are issued from 320 000 000–399 999 999');
+  if (system !== 'nhs-number') return;
+  const range = nhsNumberRange(v);
+  const problem = NOT_NHS[range];
+  if (problem) fail(ctx, path, problem[0], problem[1]);
+  if (range === 'test' && ctx.testNumbers === 'refuse')
+    fail(
+      ctx,
+      path,
+      'NHS_NUMBER_TEST',
+      'is a test NHS number, refused at this site (nhsNumberCheck.testNumbers)',
+    );
+}
+
 function checkDigit(ctx: Ctx, value: unknown, path: string, system: string): void {
   const v = str(value);
   if (v === undefined || !/^[0-9]{10}$/.test(v)) return; // format errors come from the schema
@@ -90,6 +119,7 @@ function checkDigit(ctx: Ctx, value: unknown, path: string, system: string): voi
   if (system === 'chi' && !hasValidChiDate(v)) {
     add('CHI_NUMBER_DATE', 'CHI number must start with a date of birth DDMMYY');
   }
+  rangeRule(ctx, v, path, system);
 }
 
 function personIdentifiers(ctx: Ctx, person: unknown): void {
@@ -130,6 +160,17 @@ function referralRules(ctx: Ctx, r: unknown): void {
     fail(ctx, 'person.birthDate', 'BIRTH_DATE_TOO_EARLY', `must not be before ${EARLIEST_BIRTH_DATE}`);
   }
   personIdentifiers(ctx, get(r, 'person'));
+  const language = str(get(r, 'person', 'interpreterLanguage'));
+  // UK Core binds Patient.communication.language (required): a language must be coded, never text only.
+  if (language !== undefined && language.trim() !== '' && !resolveLanguage(language)) {
+    fail(
+      ctx,
+      'person.interpreterLanguage',
+      'LANGUAGE_UNKNOWN',
+      'must name a language: its English name (e.g. Polish) or a BCP 47 tag (e.g. pl)',
+      'code-invalid',
+    );
+  }
   const previous = get(r, 'previousReferralId');
   if (previous !== undefined && previous === get(r, 'id')) {
     fail(

@@ -8,7 +8,7 @@ import {
   patientIdentifiers,
   type ReferralIdentity,
 } from '../mapping/index.js';
-import type { RecordOf, RecordType, Referral, SupportPlan } from '../records/index.js';
+import type { Assessment, RecordOf, RecordType, Referral, SupportPlan } from '../records/index.js';
 import type { SiteSettings } from '../settings/site.js';
 import type { Queryable } from '../store/db.js';
 import { getLatestForReferral, getPreviousVersion, getRecord } from '../store/records.js';
@@ -62,9 +62,11 @@ export async function contextFromStore<T extends RecordType>(
   now: string,
   /** The referrer's ServiceRequest identity of this referral (inbound); else the one kept with it. */
   requester?: ReferralRequester,
+  /** The referral's row when the caller has read it already (one round trip fewer). */
+  known?: { row: ReferralRow | undefined },
 ): Promise<StoreContext> {
   const referralId = referralIdOf(recordType, record);
-  const row = await getReferralRow(db, site.id, referralId);
+  const row = known ? known.row : await getReferralRow(db, site.id, referralId);
   const referralRecord =
     recordType === 'referral'
       ? (record as Referral)
@@ -103,6 +105,7 @@ export async function contextFromStore<T extends RecordType>(
         recordType: ev.recordType,
         id: ev.recordId,
         resources: target.resources.map((r) => ({ resourceType: r.resourceType, subId: r.subId })),
+        ...(ev.recordType === 'assessment' ? { tool: (target.payload as Assessment).tool } : {}),
       };
     }
   }

@@ -66,6 +66,26 @@ export async function listDeadLetters(
   return found;
 }
 
+/** Reads an exchange for a view of its patient data, with the audit row of the view (found or not). */
+export function getExchangeAudited(
+  deps: Pick<ServiceDeps, 'db'>,
+  caller: Caller,
+  id: string,
+  action: 'view-payload' | 'playground-open',
+): Promise<Exchange | undefined> {
+  return inTransaction(deps.db, async (tx) => {
+    const found = await getExchange(tx, id);
+    await audit(tx, {
+      ...whoOf(caller),
+      action,
+      targetType: 'exchange',
+      targetId: id,
+      ...(found ? {} : { outcome: 'failure' as const, detail: { answer: 'not-found' } }),
+    });
+    return found;
+  });
+}
+
 /** One exchange with its payload: the view is audited (patient data). */
 export async function showExchange(
   deps: Pick<ServiceDeps, 'db'>,
@@ -73,17 +93,7 @@ export async function showExchange(
   id: string,
 ): Promise<ExchangeDetail> {
   await authorize(deps, caller, { action: 'administer' });
-  const x = await inTransaction(deps.db, async (tx) => {
-    const found = await getExchange(tx, id);
-    await audit(tx, {
-      ...whoOf(caller),
-      action: 'view-payload',
-      targetType: 'exchange',
-      targetId: id,
-      ...(found ? {} : { outcome: 'failure' as const, detail: { answer: 'not-found' } }),
-    });
-    return found;
-  });
+  const x = await getExchangeAudited(deps, caller, id, 'view-payload');
   if (!x) throw notFound('exchange');
   const { queueToken: _q, claimToken: _c, ...visible } = x;
   const attempts = (await exchangeWithAttempts(deps.db, id))?.attempts ?? [];

@@ -7,7 +7,6 @@ import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import {
   badRequest,
   configError,
-  conflict,
   forbidden,
   isNavbridgeError,
   issue,
@@ -132,9 +131,6 @@ export async function assertValidResources(deps: ServiceDeps, read: InboundRead)
   throw badRequest(relabel(errors, 'REC_BAD_REQUEST'));
 }
 
-export const duplicateRequest = () =>
-  conflict('the message has been identified as having already been processed.', { code: 'duplicate' });
-
 /** The same referral resent unchanged is a duplicate of its latest version; a changed one is the next. */
 export function nextVersion(
   stored: Record<string, unknown> | undefined,
@@ -185,11 +181,12 @@ function assertRequesterIsPartner(partner: PartnerConfig, read: InboundRead, map
     });
 }
 
-/** Pure steps before the transaction: read, validate, map, tenancy, site. */
+/** Pure steps before the transaction: read, validate, map, tenancy, site (a BaRS destination's first). */
 export async function mapRequest(
   deps: ServiceDeps,
   partner: PartnerConfig,
   read: InboundRead,
+  destinationSite?: string,
 ): Promise<Mapped> {
   const name = partner.inbound?.mapping ?? 'fhir-referral';
   const mapping = deps.mappings.tryGetInbound(name);
@@ -201,7 +198,9 @@ export async function mapRequest(
     deps.now().toISOString(),
   );
   assertRequesterIsPartner(partner, read, mapped);
-  return { partner, read, mapped, site: chooseSite(deps, partner, [...new Set(mapped.performer)]) };
+  // A BaRS message's destination names the site; the performer decides otherwise.
+  const named = [...(destinationSite ? [destinationSite] : []), ...mapped.performer];
+  return { partner, read, mapped, site: chooseSite(deps, partner, [...new Set(named)]) };
 }
 
 /** Store first: an inbound request whose mapping failed is kept whole, to be received again by a remap. */

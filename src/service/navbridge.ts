@@ -7,6 +7,7 @@ import { pendingMigrations, pingDb } from '../store/db.js';
 import { type AuditQuery, exportAuditEvents, queryAudit, verifyAudit } from './audit-trail.js';
 import type { Authenticate } from './authenticate.js';
 import { authorize } from './authorize.js';
+import { messageDefinitions, readMessageDefinition } from './bars-receiver.js';
 import {
   type DeadLetterFilter,
   discardDeadLetter,
@@ -19,7 +20,22 @@ import { type FailureFilter, listFailedRecords, remapFailure, remapFailures } fr
 import { auditEdgeRefusal } from './inbound-request.js';
 import { keyStatus, rotateKeys } from './keys.js';
 import type { Operations, PartnerStatus } from './metrics.js';
-import { type ReadableType, readPartnerResource, searchPartnerTasks } from './partner-reads.js';
+import {
+  type ReadableType,
+  readPartnerResource,
+  searchPartnerServiceRequests,
+  searchPartnerTasks,
+} from './partner-reads.js';
+import {
+  type InboundRun,
+  openDeadLetter,
+  type PlaygroundSettings,
+  playgroundCatalog,
+  playgroundSource,
+  type RecordRun,
+  runInbound,
+} from './playground.js';
+import { runRecordWithDiff, type SaveGolden, saveGolden } from './playground-goldens.js';
 import { auditRefusal, type InboundRequest, receiveReferral } from './receive-referral.js';
 import { listReferrals, type ReferralQuery, showExchangeState, showReferral } from './referrals.js';
 import { kpiMeasureReport } from './report-formats.js';
@@ -27,6 +43,7 @@ import { type KpiRequest, kpiReport } from './reports.js';
 import { prunePayloads } from './retention.js';
 import { type SubmitOptions, submitRecord } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
+import { type ValidateInput, validateFhirResource } from './validate-resource.js';
 import { listAlertsFor, runWatchdog } from './watchdog.js';
 
 /** Each readiness check (PostgreSQL, Redis, migrations, circuits) answers within this long. */
@@ -62,6 +79,8 @@ export interface NavbridgeDeps extends ServiceDeps {
   pingRedis(): Promise<boolean>;
   /** Per-partner figures for `navbridge status` (the same as the metrics). */
   operations?: Operations;
+  /** The mapping playground (configuration `playground.enabled`); absent: off. */
+  playground?: PlaygroundSettings;
 }
 
 export function createNavbridge(deps: NavbridgeDeps) {
@@ -117,6 +136,13 @@ export function createNavbridge(deps: NavbridgeDeps) {
     readPartnerResource: (caller: Caller, type: ReadableType, id: string) =>
       readPartnerResource(deps, caller, type, id),
     searchPartnerTasks: (caller: Caller, focus: unknown) => searchPartnerTasks(deps, caller, focus),
+    searchPartnerServiceRequests: (caller: Caller, patientIdentifier: unknown) =>
+      searchPartnerServiceRequests(deps, caller, patientIdentifier),
+    /** The BaRS MessageDefinitions navbridge receives against (public: no patient data). */
+    messageDefinitions: () => messageDefinitions(deps),
+    readMessageDefinition: (id: string) => readMessageDefinition(deps, id),
+    /** FHIR $validate for an authenticated /fhir caller (nothing stored, nothing audited: no data kept). */
+    validateResource: (_caller: Caller, input: ValidateInput) => validateFhirResource(deps, input),
     listReferrals: (caller: Caller, q: ReferralQuery) => listReferrals(deps, caller, q),
     showReferral: (caller: Caller, id: string, site?: string) => showReferral(deps, caller, id, site),
     /** One watchdog run (the worker's job scheduler calls it; tests call it with their clock). */
@@ -150,6 +176,14 @@ export function createNavbridge(deps: NavbridgeDeps) {
     rotateKeys: (caller: Caller, opts?: Parameters<typeof rotateKeys>[2]) => rotateKeys(deps, caller, opts),
     keyStatus: (caller: Caller) => keyStatus(deps, caller),
     prunePayloads: (caller: Caller, policy: RetentionConfig) => prunePayloads(deps, caller, policy),
+    /** The mapping playground (src/service/playground.ts): each answers 404 when it is off. */
+    playgroundEnabled: deps.playground !== undefined,
+    playgroundCatalog: (caller: Caller) => playgroundCatalog(deps, caller),
+    runPlaygroundRecord: (caller: Caller, run: RecordRun) => runRecordWithDiff(deps, caller, run),
+    runPlaygroundInbound: (caller: Caller, run: InboundRun) => runInbound(deps, caller, run),
+    playgroundSource: (caller: Caller, file: string) => playgroundSource(deps, caller, file),
+    openPlaygroundDeadLetter: (caller: Caller, id: string) => openDeadLetter(deps, caller, id),
+    savePlaygroundGolden: (caller: Caller, g: SaveGolden) => saveGolden(deps, caller, g),
   });
 }
 

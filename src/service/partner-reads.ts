@@ -2,11 +2,13 @@
 // consent in force — and nothing else (another partner's, withheld, unroutable or superseded copies
 // are answered 404, exactly as if they did not exist). The decision is authorize()'s.
 import type { Resource } from 'fhir/r4.js';
-import { badRequest, notFound } from '../errors/index.js';
+import { badRequest, isNavbridgeError, notFound } from '../errors/index.js';
 import { resourceId } from '../fhir/ids.js';
+import { normaliseInbound } from '../intake/index.js';
 import type { SharingAgreement } from '../routing/index.js';
 import { audit } from '../store/audit.js';
-import { type CarriedResource, carriedResources } from '../store/inbound.js';
+import { type CarriedResource, carriedResources, partnerReferralsOfPerson } from '../store/inbound.js';
+import { personKey } from '../store/persons.js';
 import { currentSharing } from '../store/records.js';
 import { authorize, decide } from './authorize.js';
 import { type Caller, type ServiceDeps, whoOf } from './types.js';
@@ -16,6 +18,8 @@ export type ReadableType = 'ServiceRequest' | 'Task';
 const SR_REF = /^(?:[A-Za-z0-9.:/-]{0,200}\/)?ServiceRequest\/([A-Za-z0-9.-]{1,64})$/;
 
 type Deps = Pick<ServiceDeps, 'db' | 'partners'>;
+
+const TOKEN = /^([^|\s]{1,400})\|([^|\s]{1,64})$/;
 
 /** The newest copy the partner may read, if any (consent as it is now, read once per referral). */
 async function readableCopy(
@@ -43,6 +47,12 @@ async function readableCopy(
   return undefined;
 }
 
+/** The copy as a FHIR read answers it: meta.versionId and lastUpdated from the copy's place in the store. */
+function versioned(copy: CarriedResource): Resource {
+  const meta = { ...copy.resource.meta, versionId: copy.seq, lastUpdated: copy.storedAt.toISOString() };
+  return { ...copy.resource, meta };
+}
+
 async function auditRead(
   deps: Deps,
   caller: Caller,
@@ -61,6 +71,16 @@ async function auditRead(
   });
 }
 
+/**
+ * In a search, a copy the partner may not read is simply not in the result; any other failure (the
+ * database gone, a master key missing) is the answer, not an empty bundle that reads as "no Task".
+ */
+function absentWhenRefused(err: unknown): undefined {
+  if (isNavbridgeError(err) && (err.code === 'REC_NOT_FOUND' || err.code === 'REC_FORBIDDEN'))
+    return undefined;
+  throw err;
+}
+
 /** One resource by type and id. */
 export async function readPartnerResource(
   deps: Deps,
@@ -72,7 +92,7 @@ export async function readPartnerResource(
   // Every read is in the trail, found or not: a probe for another partner's id leaves its row.
   await auditRead(deps, caller, type, id, copy);
   if (!copy) throw notFound();
-  return copy.resource;
+  return versioned(copy);
 }
 
 /** `GET /Task?focus=ServiceRequest/<id>`: the referral's Task, when both are the partner's to read. */
@@ -89,10 +109,46 @@ export async function searchPartnerTasks(
       expression: 'focus',
     });
   const focusId = m[1]!;
-  const sr = await readableCopy(deps, caller, 'ServiceRequest', focusId).catch(() => undefined);
+  const sr = await readableCopy(deps, caller, 'ServiceRequest', focusId).catch(absentWhenRefused);
   const taskId = sr ? resourceId(sr.site, 'Task', sr.referralId) : undefined;
-  const task = taskId ? await readableCopy(deps, caller, 'Task', taskId).catch(() => undefined) : undefined;
+  const task = taskId ? await readableCopy(deps, caller, 'Task', taskId).catch(absentWhenRefused) : undefined;
   await auditRead(deps, caller, 'ServiceRequest', focusId, sr);
   if (taskId) await auditRead(deps, caller, 'Task', taskId, task);
-  return { tasks: task ? [task.resource] : [], focusId };
+  return { tasks: task ? [versioned(task)] : [], focusId };
+}
+
+/**
+ * `GET /ServiceRequest?patient:identifier=<system>|<value>` (BaRS: a partner's referrals for a
+ * patient): the ServiceRequests of referrals this partner sent in for the person the identifier names
+ * (matched by its keyed HMAC; verified identifiers only), each one it may read now. The search is
+ * audited with no identifier value.
+ */
+export async function searchPartnerServiceRequests(
+  deps: Deps & Pick<ServiceDeps, 'personKey'>,
+  caller: Caller,
+  param: unknown,
+): Promise<Resource[]> {
+  await authorize(deps, caller, { action: 'refer' });
+  const m = typeof param === 'string' ? TOKEN.exec(param) : null;
+  if (!m || caller.kind !== 'partner')
+    throw badRequest('patient:identifier: search ServiceRequests by patient:identifier=<system>|<value>', {
+      code: 'required',
+      expression: 'patient:identifier',
+    });
+  const system = normaliseInbound({ system: m[1]! }).value.system;
+  const key = personKey(deps.personKey, { system, value: m[2]! });
+  const found: Resource[] = [];
+  for (const r of await partnerReferralsOfPerson(deps.db, caller.partnerId, key)) {
+    const id = resourceId(r.site, 'ServiceRequest', r.referralId);
+    const copy = await readableCopy(deps, caller, 'ServiceRequest', id);
+    if (copy) found.push(copy.resource);
+  }
+  await audit(deps.db, {
+    ...whoOf(caller),
+    action: 'search',
+    targetType: 'ServiceRequest',
+    targetId: null,
+    detail: { by: 'patient:identifier', system, matches: found.length },
+  });
+  return found;
 }

@@ -5,27 +5,27 @@
 // concurrent identical resends get the answer a sequential resend gets, and concurrent different
 // versions are ordered by the database. Queue jobs go after commit.
 
-import { isNavbridgeError, issue, unprocessable } from '../errors/index.js';
+import { badRequest, isNavbridgeError, issue, notFound, unprocessable } from '../errors/index.js';
 import { resourceId } from '../fhir/ids.js';
 import { barsRequestOf } from '../intake/bars-request.js';
-import { type InboundRead, readInbound } from '../intake/index.js';
+import { type BarsChecked, type InboundRead, readInbound } from '../intake/index.js';
 import type { PartnerConfig } from '../settings/app-config.js';
 import { audit } from '../store/audit.js';
 import { inTransaction, type Tx } from '../store/db.js';
 import { resolveFailure } from '../store/failures.js';
 import {
-  claimRequestId,
   insertInboundExchange,
   isOurMessage,
+  keepReplyAddress,
   linkOpenReferrals,
   requestIdTaken,
 } from '../store/inbound.js';
 import { getRecord, lockRecord } from '../store/records.js';
 import { authorize } from './authorize.js';
+import { checkBarsMessage, claimRequest, duplicateRequest } from './bars-receiver.js';
 import {
   assertValidResources,
   asUnprocessable,
-  duplicateRequest,
   type InboundRequest,
   keepInboundFailure,
   type Mapped,
@@ -46,7 +46,7 @@ export {
 } from './inbound-request.js';
 
 /** The referral's steps inside the transaction; returns the outcome and the jobs to queue. */
-async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundRequest) {
+async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundRequest, bars?: BarsChecked) {
   const { partner, read, mapped, site } = m;
   const now = deps.now();
   const settings = deps.mappings.tryGetSite(site)!;
@@ -98,6 +98,7 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
     throw asUnprocessable(err);
   }
   const { result } = out;
+  if (bars) await keepReplyAddress(tx, site, referralId, bars.replyTo);
   const isNew = mapped.action !== 'withdraw' && mapped.action !== 'retract';
   const linked =
     isNew && result.outcome === 'accepted' && result.version === 1
@@ -147,7 +148,7 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
     result,
     linkedReferrals: linked,
     ...(read.envelope.message ? { messageId: read.envelope.message.id } : {}),
-    warnings: [...result.warnings, ...read.notes, ...linkWarning],
+    warnings: [...result.warnings, ...read.notes, ...(bars?.warnings ?? []), ...linkWarning],
     exchangeId,
   };
   return { outcome, jobs: out.jobs };
@@ -162,16 +163,18 @@ async function acknowledgeResponse(
 ): Promise<ReceiveOutcome> {
   const message = read.envelope.message!;
   const answered = message.header.response?.identifier;
-  if (!answered || !(await isOurMessage(deps.db, partner.id, answered)))
-    throw unprocessable(
-      'MessageHeader.response.identifier: answers no message navbridge sent to this partner',
-      {
-        expression: 'MessageHeader.response.identifier',
-      },
-    );
+  // BaRS Core 1.5 Bundle processing: no response → 400 invariant; one naming nothing of ours → 404.
+  if (!answered)
+    throw badRequest('MessageHeader.response: a servicerequest-response names the message it answers', {
+      code: 'invariant',
+      expression: 'MessageHeader.response',
+    });
+  if (!(await isOurMessage(deps.db, partner.id, answered)))
+    throw notFound('message sent to this partner that this response answers', {
+      expression: 'MessageHeader.response.identifier',
+    });
   await inTransaction(deps.db, async (tx) => {
-    if (req.requestId && !(await claimRequestId(tx, partner.id, req.requestId, req.correlationId)))
-      throw duplicateRequest();
+    await claimRequest(tx, partner.id, req);
     await audit(tx, {
       actor: `partner:${partner.id}`,
       sourceAddress: req.sourceAddress,
@@ -201,15 +204,16 @@ export async function receiveReferral(
   let site: string | undefined;
   try {
     const read = readInbound(req.kind, req.body);
+    // BaRS processing order: version, destination, reply address, MessageDefinition, use case — then content.
+    const bars = checkBarsMessage(deps, read);
     await assertValidResources(deps, read);
     if (read.envelope.message?.event === 'servicerequest-response')
       return await acknowledgeResponse(deps, partner, req, read);
-    const m = await mapRequest(deps, partner, read);
+    const m = await mapRequest(deps, partner, read, bars?.site);
     site = m.site;
     const { outcome, jobs } = await inTransaction(deps.db, async (tx) => {
-      if (req.requestId && !(await claimRequestId(tx, partner.id, req.requestId, req.correlationId)))
-        throw duplicateRequest();
-      const r = await storeReferral(deps, tx, m, req);
+      await claimRequest(tx, partner.id, req, bars?.replyTo);
+      const r = await storeReferral(deps, tx, m, req, bars);
       if (opts.failureId)
         await resolveFailure(tx, opts.failureId, {
           kind: 'inbound',
@@ -226,6 +230,7 @@ export async function receiveReferral(
       req.requestId &&
       isNavbridgeError(err) &&
       err.code !== 'REC_CONFLICT' &&
+      err.code !== 'REC_TOO_EARLY' &&
       (await requestIdTaken(deps.db, partner.id, req.requestId))
     )
       throw duplicateRequest();

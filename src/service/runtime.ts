@@ -3,14 +3,13 @@
 // so a broken file fails at start-up), PostgreSQL (migrated), Redis and the queues, the service.
 import path from 'node:path';
 import type { BaseAdapter } from '@bull-board/api/baseAdapter';
-import type { RedisStore } from 'rate-limit-redis';
 import { type LoadedConfig, loadAppConfig, loadSecrets, readEnvironment } from '../config/load-config.js';
 import { loadMappingSet, loadProfiles } from '../config/startup.js';
 import { loadTlsMaterial, type TlsMaterial } from '../config/tls.js';
 import { type AlertWorkers, startAlertWorkers } from '../delivery/alerts.js';
 import { queueBoardAdapters } from '../delivery/queue-board.js';
 import { createQueues, type QueueSet } from '../delivery/queues.js';
-import { redisRateStore } from '../delivery/rate-store.js';
+import { type FallbackRateStore, redisRateStore } from '../delivery/rate-store.js';
 import {
   closeRedis,
   connectRedis,
@@ -76,8 +75,8 @@ export interface Runtime {
   startAlerts(): Promise<AlertWorkers>;
   /** The TLS certificate, key and client CAs when navbridge terminates TLS itself (`http.tls`). */
   readonly tls: TlsMaterial | undefined;
-  /** Rate-limit counters in Redis, shared by every API process (opened with `redis`). */
-  readonly rateStores: ((name: string) => RedisStore) | undefined;
+  /** Rate-limit counters in Redis, shared by every API process (opened with `redis`; in memory while it is down). */
+  readonly rateStores: ((name: string) => FallbackRateStore) | undefined;
   close(): Promise<void>;
 }
 
@@ -117,7 +116,14 @@ async function openDatabase(env: EnvSettings, keys: KeyProvider): Promise<Db> {
     throw err;
   });
   // The application acts as the least-privilege role: it cannot alter or erase the audit trail.
-  const db = openDb({ databaseUrl: env.DATABASE_URL, role: env.NAVBRIDGE_DB_ROLE, ...schema, keys });
+  const db = openDb({
+    databaseUrl: env.DATABASE_URL,
+    role: env.NAVBRIDGE_DB_ROLE,
+    max: env.DATABASE_POOL_MAX,
+    checkoutTimeoutMs: env.DATABASE_POOL_TIMEOUT_MS,
+    ...schema,
+    keys,
+  });
   if (!(await pingDb(db))) {
     await closeDb(db);
     throw new StartupError(`PostgreSQL refused the application role ${env.NAVBRIDGE_DB_ROLE}`, [
@@ -216,6 +222,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     authenticate: createAuthenticator({ config, secrets, db, now }),
     pingRedis: () => (redis ? pingRedis(redis) : Promise.resolve(false)),
     operations: ops,
+    ...(config.playground.enabled ? { playground: { mappingsDir: config.mappingsDirAbs } } : {}),
   });
   const workers: DeliveryWorkers[] = [];
   const alertWorkers: AlertWorkers[] = [];

@@ -5,7 +5,14 @@ import { badRequest, unprocessable } from '../errors/index.js';
 import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
 import { bundleId } from '../fhir/ids.js';
 import { buildPayload } from '../payloads/delivery-forms.js';
-import { checkRecord, fillSite, type RecordOf, type RecordType, type Referral } from '../records/index.js';
+import {
+  checkRecord,
+  fillSite,
+  type RecordOf,
+  type RecordType,
+  type Referral,
+  siteToolProblem,
+} from '../records/index.js';
 import type { PartnerConfig } from '../settings/app-config.js';
 import type { SiteSettings } from '../settings/site.js';
 import type { PersonIdentifier } from '../store/persons.js';
@@ -86,8 +93,11 @@ export function checkSubmission<T extends RecordType>(
   const check = checkRecord(recordType, filled, {
     now,
     nhsNumberCheck: opts.nhsNumberCheck ?? site.nhsNumberCheck.navigator,
+    testNumbers: site.nhsNumberCheck.testNumbers,
   });
   if (!check.record) throw badRequest(check.issues);
+  const wrongTool = siteToolProblem(recordType, check.record, site.assessmentTool);
+  if (wrongTool) throw unprocessable(wrongTool, { expression: 'tool', code: 'business-rule' });
   return { recordType, record: check.record, site, warnings: check.issues };
 }
 

@@ -14,7 +14,7 @@ import { insertOutbound, type QueueJob, recordExchanges, supersedeReferral } fro
 import { keepFailure, resolveFailure } from '../store/failures.js';
 import { resolvePerson } from '../store/persons.js';
 import { saveRecord, VersionConflictError } from '../store/records.js';
-import { referralOwner, upsertReferralRow } from '../store/referrals.js';
+import { getReferralRow, upsertReferralRow } from '../store/referrals.js';
 import { messageExtras } from './bars-context.js';
 import { contextFromStore, referralIdOf, unknownReferral } from './context.js';
 import {
@@ -57,15 +57,15 @@ export async function storeRecord(
   const base = { recordType, site: site.id, id: record.id, version: record.version, warnings: c.warnings };
 
   // Person first: the referral record carries the identifiers; others follow their referral.
-  const owner = await referralOwner(tx, site.id, referralId);
+  const row = await getReferralRow(tx, site.id, referralId);
   let personId: string;
   if (recordType === 'referral') {
     personId = await resolvePerson(tx, deps.personKey, personIdentifiers(record as Referral));
   } else {
-    if (!owner?.personId) throw unknownReferral();
-    personId = owner.personId;
+    if (!row?.personId) throw unknownReferral();
+    personId = row.personId;
   }
-  const sourcePartnerId = opts.sourcePartnerId ?? owner?.sourcePartnerId ?? undefined;
+  const sourcePartnerId = opts.sourcePartnerId ?? row?.sourcePartnerId ?? undefined;
 
   const { context, referralRecord } = await contextFromStore(
     tx,
@@ -74,6 +74,7 @@ export async function storeRecord(
     site,
     nowIso,
     recordType === 'referral' ? opts.requester : undefined,
+    { row },
   );
   const mapped = deps.mappings.mapping(recordType, site.id);
   const { bundle, identities, triage } = await runMappingPipeline(

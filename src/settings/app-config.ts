@@ -245,6 +245,11 @@ export const appConfigSchema = z
     alerts: alertsSchema.prefault({}),
     /** Body limits, server timeouts and rate limits of the API (src/settings/http.ts). */
     http: httpSchema.prefault({}),
+    /** The mapping playground at /admin/playground (README "Playground"): off unless enabled. */
+    playground: z
+      .object({ enabled: z.boolean().default(false) })
+      .strict()
+      .prefault({}),
     /** Navigator case systems that authenticate with JWTs (as partners do) instead of API keys. */
     siteClients: z
       .array(

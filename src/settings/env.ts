@@ -40,6 +40,16 @@ export const envSchema = z.object({
     .default('navbridge_app'),
   /** navbridge's tables in another schema than `public` (tests run processes on a schema of their own). */
   NAVBRIDGE_DB_SCHEMA: dbSchema.optional(),
+  /**
+   * Connections in each process's PostgreSQL pool. An API submit holds one for its transaction; a
+   * worker holds one per delivery step. Keep (processes × this) below the server's max_connections.
+   */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  /**
+   * How long a request waits for a pooled connection before it is answered 503 (SERVICE_UNAVAILABLE,
+   * Retry-After) instead of joining a queue that only grows under overload: well inside BaRS's 5 s.
+   */
+  DATABASE_POOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')

@@ -35,6 +35,17 @@ export const httpTimeoutsSchema = z
   })
   .strict();
 
+/**
+ * Intake requests (POST under /api/v1 and /fhir) one API process works on at once. Beyond it a request
+ * is answered 503 with Retry-After at once: under overload a bounded queue answers quickly, where an
+ * unbounded one makes every caller wait (BaRS: answer within 5 s) and ends in pool timeouts.
+ */
+export const intakeSchema = z
+  .object({
+    maxInFlight: count(1, 10_000, 64),
+  })
+  .strict();
+
 export const rateLimitsSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -91,6 +102,7 @@ export const httpSchema = z
     limits: httpLimitsSchema.prefault({}),
     timeouts: httpTimeoutsSchema.prefault({}),
     rateLimits: rateLimitsSchema.prefault({}),
+    intake: intakeSchema.prefault({}),
   })
   .strict();
 

@@ -26,6 +26,13 @@ export const siteSettingsSchema = z
     dosServiceIds: z
       .array(z.string().regex(/^[0-9]{1,20}$/, 'must be a Directory of Services id'))
       .default([]),
+    /**
+     * BaRS use-case categories the service takes (codes of https://fhir.nhs.uk/CodeSystem/usecases-categories-bars):
+     * a message whose ServiceRequest.category names another is refused 422.
+     */
+    useCaseCategories: z
+      .array(z.string().regex(/^[a-z0-9]{1,40}$/, 'must be a BaRS use-case category code such as a4t3'))
+      .default([]),
     /** Base of business identifier systems: `${identifierNamespace}/<record-type>`. */
     identifierNamespace: z.string().url(),
     assessmentTool: z.enum(['hna', 'wales-recovery-plan']),
@@ -49,9 +56,11 @@ export const siteSettingsSchema = z
       .object({
         navigator: z.enum(['error', 'warn']).default('error'),
         partner: z.enum(['error', 'warn']).default('warn'),
+        /** Test NHS numbers (999…, NHS England's 9… test data): 'refuse' them at a live site. */
+        testNumbers: z.enum(['allow', 'refuse']).default('allow'),
       })
       .strict()
-      .default({ navigator: 'error', partner: 'warn' }),
+      .default({ navigator: 'error', partner: 'warn', testNumbers: 'allow' }),
     serviceClock: z.enum(['calendar', 'working-days']).default('calendar'),
     bankHolidays: z.array(isoDate).default([]),
     /**

@@ -119,7 +119,8 @@ export async function openCircuitConditions(
 
 /**
  * Messages delivered (BaRS `message` mode) whose response has not come: no inbound response naming the
- * message (audited as `inbound-received` on target `message`) within `minutes`. Looks back 30 days.
+ * message (audited as `inbound-received` on target `message`: one of the exchange's plain
+ * `message_ids`) within `minutes`. Looks back 30 days.
  */
 export async function unacknowledgedMessages(
   db: Queryable,
@@ -135,8 +136,7 @@ export async function unacknowledgedMessages(
         AND NOT EXISTS (
           SELECT 1 FROM audit_log a
            WHERE a.action = 'inbound-received' AND a.target_type = 'message'
-             AND a.target_id IN (x.payload->>'id', x.payload->'entry'->0->'resource'->>'id',
-                                 substring(x.payload->'entry'->0->>'fullUrl' FROM 10)))
+             AND a.target_id = ANY(x.message_ids))
       ORDER BY x.seq LIMIT 10000`,
     [now, minutes],
   );
@@ -151,19 +151,21 @@ export async function unacknowledgedMessages(
   }));
 }
 
+/** A record's instant of navigator activity, from its plain facts (the payload is sealed). */
+const LAST_ACTIVITY = `coalesce(x.facts->>'at', x.facts->>'completedAt', x.facts->>'agreedAt',
+  x.facts->>'receivedAt')::timestamptz`;
+
 /**
  * Open (accepted, not held) referrals whose latest navigator record — an event's `at`, an assessment's
  * `completedAt`, a plan's `agreedAt`, else the referral's `receivedAt` — is more than `days` old.
  */
 export async function inactiveReferrals(db: Queryable, now: Date, days: number): Promise<AlertCondition[]> {
   const { rows } = await sql(db).query(
-    `SELECT r.site, r.referral_id, max(coalesce(x.payload->>'at', x.payload->>'completedAt',
-              x.payload->>'agreedAt', x.payload->>'receivedAt')::timestamptz) AS last_activity
+    `SELECT r.site, r.referral_id, max(${LAST_ACTIVITY}) AS last_activity
        FROM referrals r JOIN records x ON x.site = r.site AND x.referral_id = r.referral_id
       WHERE r.status = 'open' AND NOT r.on_hold
       GROUP BY r.site, r.referral_id
-     HAVING max(coalesce(x.payload->>'at', x.payload->>'completedAt', x.payload->>'agreedAt',
-              x.payload->>'receivedAt')::timestamptz) < $1::timestamptz - make_interval(days => $2::int)
+     HAVING max(${LAST_ACTIVITY}) < $1::timestamptz - make_interval(days => $2::int)
       ORDER BY r.site, r.referral_id LIMIT 10000`,
     [now, days],
   );

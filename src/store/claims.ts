@@ -36,30 +36,35 @@ export async function claimExchange(
 ): Promise<Claim | undefined> {
   return inTransaction(db, async (client) => {
     const claimToken = randomUUID();
+    // One statement: the claim, any attempt a crash left open marked abandoned, and the new attempt
+    // row — written before anything is sent, so a worker that dies on the wire still leaves its row.
+    // (The CTEs share one snapshot: the abandoning UPDATE cannot see the attempt inserted beside it.)
     const { rows } = await sql(client).query(
-      `UPDATE exchanges SET status = 'in-flight', claim_token = $3,
-              lease_until = now() + ($4::int * interval '1 millisecond'),
-              attempt_count = attempt_count + 1, updated_at = now()
-        WHERE id = $1 AND queue_token = $2
-          AND (status IN ('pending', 'failed') OR (status = 'in-flight' AND lease_until < now()))
-        RETURNING *`,
-      [exchangeId, queueToken, claimToken, leaseMs],
+      `WITH claimed AS (
+         UPDATE exchanges SET status = 'in-flight', claim_token = $3,
+                lease_until = now() + ($4::int * interval '1 millisecond'),
+                attempt_count = attempt_count + 1, updated_at = now()
+          WHERE id = $1 AND queue_token = $2
+            AND (status IN ('pending', 'failed') OR (status = 'in-flight' AND lease_until < now()))
+          RETURNING *),
+       cut AS (
+         UPDATE exchange_attempts SET outcome = 'abandoned', finished_at = now()
+          WHERE exchange_id = $1 AND finished_at IS NULL AND EXISTS (SELECT 1 FROM claimed)
+          RETURNING 1),
+       attempt AS (
+         INSERT INTO exchange_attempts (exchange_id, attempt_no, request_id, claim_token)
+         SELECT id, attempt_count, COALESCE(request_id, $5), $3 FROM claimed
+         RETURNING request_id)
+       SELECT claimed.*, (SELECT count(*) FROM cut)::int AS abandoned,
+              (SELECT request_id FROM attempt) AS attempt_request_id
+         FROM claimed`,
+      [exchangeId, queueToken, claimToken, leaseMs, randomUUID()],
     );
     const row = rows[0];
     if (!row) return undefined;
     const exchange = await toExchange(client, row);
-    // A previous attempt left open was cut short by a crash: the partner may or may not have it.
-    const cut = await sql(client).query(
-      `UPDATE exchange_attempts SET outcome = 'abandoned', finished_at = now()
-        WHERE exchange_id = $1 AND finished_at IS NULL`,
-      [exchangeId],
-    );
-    const requestId = exchange.requestId ?? randomUUID();
-    await sql(client).query(
-      `INSERT INTO exchange_attempts (exchange_id, attempt_no, request_id, claim_token) VALUES ($1, $2, $3, $4)`,
-      [exchangeId, exchange.attemptCount, requestId, claimToken],
-    );
-    // The attempt begins before anything is sent: a worker that dies on the wire still leaves its row.
+    const requestId = row.attempt_request_id as string;
+    const abandoned = row.abandoned as number;
     await audit(client, {
       actor: 'worker',
       action: 'deliver-start',
@@ -69,7 +74,7 @@ export async function claimExchange(
         partner: exchange.partnerId,
         attempt: exchange.attemptCount,
         requestId,
-        ...(cut.rowCount ? { abandoned: cut.rowCount } : {}),
+        ...(abandoned ? { abandoned } : {}),
       },
     });
     return { exchange, claimToken, attemptNo: exchange.attemptCount, requestId };
@@ -145,46 +150,44 @@ export async function finishAttempt(
   return inTransaction(db, async (client) => {
     const x = claim.exchange;
     if (x.partnerId && x.personId) await lockSequence(client, x.partnerId, x.personId);
-    // A referral withdrawn while this attempt was on the wire: a failure ends the exchange here.
-    const marked = await sql(client).query('SELECT supersede_on_failure FROM exchanges WHERE id = $1', [
-      x.id,
-    ]);
-    // Only a failure the partner answered ends it: after a timeout or a lost connection the partner may
+    // A referral withdrawn while this attempt was on the wire (supersede_on_failure set): a failure the
+    // partner answered ends the exchange here. After a timeout or a lost connection the partner may
     // still apply the attempt late, so it is retried (or dead) and the person's next exchange waits.
-    const supersede: string | null =
-      result.outcome !== 'delivered' && !outcomeUnknown(result)
-        ? (marked.rows[0]?.supersede_on_failure ?? null)
-        : null;
-    const retryToken = result.outcome === 'retry' && !supersede ? newToken() : null;
-    const status = supersede ? 'superseded' : result.outcome === 'retry' ? 'failed' : result.outcome;
+    const mayEnd = result.outcome !== 'delivered' && !outcomeUnknown(result);
+    const unlessEnded = result.outcome === 'retry' ? 'failed' : result.outcome;
+    const retryToken = result.outcome === 'retry' ? newToken() : null;
+    const ended = `($8::boolean AND supersede_on_failure IS NOT NULL)`;
+    // One statement: the exchange's outcome and its attempt's (only while this claim holds).
     const { rows } = await sql(client).query(
-      `UPDATE exchanges SET status = $3, claim_token = NULL, lease_until = NULL, queue_token = $4,
-              next_attempt_at = now() + ($5::int * interval '1 millisecond'), last_error = $6, updated_at = now(),
-              delivered_at = CASE WHEN $3 = 'delivered' THEN now() ELSE delivered_at END,
-              status_reason = $7
-        WHERE id = $1 AND claim_token = $2 AND status = 'in-flight' RETURNING *`,
+      `WITH x AS (
+         UPDATE exchanges SET status = CASE WHEN ${ended} THEN 'superseded' ELSE $3 END,
+                claim_token = NULL, lease_until = NULL,
+                queue_token = CASE WHEN ${ended} THEN NULL ELSE $4 END,
+                next_attempt_at = CASE WHEN ${ended} THEN NULL
+                                       ELSE now() + ($5::int * interval '1 millisecond') END,
+                last_error = $6, updated_at = now(),
+                delivered_at = CASE WHEN $3 = 'delivered' THEN now() ELSE delivered_at END,
+                status_reason = CASE WHEN ${ended} THEN supersede_on_failure ELSE $7 END
+          WHERE id = $1 AND claim_token = $2 AND status = 'in-flight' RETURNING *),
+       a AS (
+         UPDATE exchange_attempts SET finished_at = now(), outcome = $9, http_status = $10, response = $11,
+                error_class = $12, duration_ms = $13
+          WHERE exchange_id = $1 AND claim_token = $2 AND EXISTS (SELECT 1 FROM x)
+          RETURNING 1)
+       SELECT x.status FROM x`,
       [
         x.id,
         claim.claimToken,
-        status,
+        unlessEnded,
         retryToken,
         // The backoff as a duration, timed by PostgreSQL: a worker whose clock is off (or jumps)
         // cannot push a retry hours away (the sweeper compares it with PostgreSQL's clock).
-        retryToken && result.outcome === 'retry' ? Math.max(0, result.retryAt.getTime() - Date.now()) : null,
+        result.outcome === 'retry' ? Math.max(0, result.retryAt.getTime() - Date.now()) : null,
         result.outcome === 'delivered'
           ? null
           : await vaultOf(client).seal(keptOutcome(result.error), EXCHANGE_LAST_ERROR),
-        supersede ?? (result.outcome === 'delivered' ? null : result.errorClass),
-      ],
-    );
-    if (!rows[0]) return undefined;
-    await sql(client).query(
-      `UPDATE exchange_attempts SET finished_at = now(), outcome = $3, http_status = $4, response = $5,
-              error_class = $6, duration_ms = $7
-        WHERE exchange_id = $1 AND claim_token = $2`,
-      [
-        x.id,
-        claim.claimToken,
+        result.outcome === 'delivered' ? null : result.errorClass,
+        mayEnd,
         result.outcome,
         result.httpStatus ?? null,
         // The answer cut to a few kB, with the partner's issue codes kept beside it, sealed.
@@ -196,7 +199,22 @@ export async function finishAttempt(
         Math.round(result.durationMs),
       ],
     );
+    if (!rows[0]) return undefined;
+    const status = rows[0].status as string;
+    const jobs: QueueJob[] = [];
+    if (status === 'failed' && retryToken && x.partnerId) {
+      jobs.push({
+        partnerId: x.partnerId,
+        exchangeId: x.id,
+        token: retryToken,
+        notBefore: result.outcome === 'retry' ? result.retryAt : null,
+      });
+    } else if (x.partnerId && x.personId) {
+      const next = await promoteHead(client, x.partnerId, x.personId);
+      if (next) jobs.push(next);
+    }
     // Every delivery attempt is in the audit trail (ids and classes only; never the partner's answer).
+    // Last in the transaction: the audit chain's head stays locked from here until commit.
     await audit(client, {
       actor: 'worker',
       action: 'deliver',
@@ -211,18 +229,6 @@ export async function finishAttempt(
         ...(result.outcome === 'delivered' ? {} : { errorClass: result.errorClass }),
       },
     });
-    const jobs: QueueJob[] = [];
-    if (retryToken && x.partnerId) {
-      jobs.push({
-        partnerId: x.partnerId,
-        exchangeId: x.id,
-        token: retryToken,
-        notBefore: result.outcome === 'retry' ? result.retryAt : null,
-      });
-    } else if (x.partnerId && x.personId) {
-      const next = await promoteHead(client, x.partnerId, x.personId);
-      if (next) jobs.push(next);
-    }
     return { jobs };
   });
 }

@@ -19,6 +19,8 @@ export interface DbOptions {
   schema?: string;
   /** Pool size (connections). */
   max?: number;
+  /** How long a checkout waits for a free connection before failing as SERVICE_UNAVAILABLE. */
+  checkoutTimeoutMs?: number;
   /**
    * The least-privilege application role the connections act as (`SET ROLE` at connection start):
    * it may not alter, truncate, update or delete the audit log. Created by the migrations.
@@ -55,7 +57,7 @@ export function openDb(opts: OpenDbOptions): Db {
     connectionString: opts.databaseUrl ?? DEFAULT_DATABASE_URL,
     max: opts.max ?? 10,
     options: `-c search_path=${schema}${opts.role !== undefined ? ` -c role=${opts.role}` : ''}`,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: opts.checkoutTimeoutMs ?? 5_000,
   });
   pool.on('error', ignore);
   return new PgDb(pool, schema, new Vault(opts.keys));

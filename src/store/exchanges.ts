@@ -4,12 +4,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, OperationOutcome } from 'fhir/r4.js';
 import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
+import { lockSequence, type OPEN_STATUSES, promote, promoteHead, type QueueJob } from './sequences.js';
+
+export { lockSequence, newToken, OPEN_STATUSES, promoteHead, type QueueJob } from './sequences.js';
 
 /** Sealing contexts (store/sealing.ts) of the exchange columns that can hold patient data. */
 export const EXCHANGE_PAYLOAD = 'exchanges.payload';
 export const EXCHANGE_LAST_ERROR = 'exchanges.last_error';
 
-export const OPEN_STATUSES = ['pending', 'in-flight', 'failed', 'dead', 'blocked'] as const;
 export type ExchangeStatus =
   | (typeof OPEN_STATUSES)[number]
   | 'delivered'
@@ -48,15 +50,6 @@ export interface Exchange {
   createdAt: Date;
   updatedAt: Date;
   deliveredAt: Date | null;
-}
-
-/** What must be put on a partner's queue once the transaction has committed. */
-export interface QueueJob {
-  partnerId: string;
-  exchangeId: string;
-  token: string;
-  /** Not before this time (retries and Retry-After). */
-  notBefore: Date | null;
 }
 
 export interface NewOutboundExchange {
@@ -145,59 +138,6 @@ export function messageIdsOf(payload: Bundle | null | undefined): string[] {
   ];
 }
 
-/** Queue tokens appear in BullMQ job ids: no ':' and never all digits. */
-export const newToken = (): string => `t${randomUUID().replaceAll('-', '')}`;
-
-/** Serialises all changes to one (partner, person) sequence inside the current transaction. */
-export async function lockSequence(client: Tx, partnerId: string, personId: string): Promise<void> {
-  await sql(client).query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-    `seq|${partnerId}|${personId}`,
-  ]);
-}
-
-/**
- * Looks at the head (oldest open exchange) of a (partner, person) sequence and returns the job to
- * queue, if any. A dead head blocks everything behind it; a blocked head whose dead predecessor was
- * replayed or discarded becomes pending again. Must run under lockSequence.
- */
-export async function promoteHead(client: Tx, partnerId: string, personId: string): Promise<QueueJob | null> {
-  const { rows } = await sql(client).query(
-    `SELECT id, seq, status, queue_token, next_attempt_at FROM exchanges
-      WHERE partner_id = $1 AND person_id = $2 AND status = ANY($3) ORDER BY seq LIMIT 1`,
-    [partnerId, personId, OPEN_STATUSES],
-  );
-  const head = rows[0];
-  if (!head) return null;
-  if (head.status === 'dead') {
-    await sql(client).query(
-      `UPDATE exchanges SET status = 'blocked', queue_token = NULL, updated_at = now(),
-              status_reason = 'blocked behind dead exchange ' || $3
-        WHERE partner_id = $1 AND person_id = $2 AND status = 'pending' AND seq > $4`,
-      [partnerId, personId, head.id, head.seq],
-    );
-    return null;
-  }
-  // The dead exchange that blocked this sequence was replayed or discarded: everything up to the next
-  // dead one (if any) is pending again, though only the head is queued.
-  await sql(client).query(
-    `UPDATE exchanges SET status = 'pending', status_reason = NULL, updated_at = now()
-      WHERE partner_id = $1 AND person_id = $2 AND status = 'blocked'
-        AND seq < COALESCE((SELECT min(seq) FROM exchanges
-                             WHERE partner_id = $1 AND person_id = $2 AND status = 'dead'), 9223372036854775807)`,
-    [partnerId, personId],
-  );
-  if (head.status === 'in-flight') return null;
-  if ((head.status === 'pending' || head.status === 'failed') && head.queue_token) return null;
-  const token = newToken();
-  await sql(client).query(
-    `UPDATE exchanges SET status = CASE WHEN status = 'blocked' THEN 'pending' ELSE status END,
-            status_reason = CASE WHEN status = 'blocked' THEN NULL ELSE status_reason END,
-            queue_token = $2, updated_at = now() WHERE id = $1`,
-    [head.id, token],
-  );
-  return { partnerId, exchangeId: head.id, token, notBefore: head.next_attempt_at ?? null };
-}
-
 /**
  * A failed exchange whose last attempt may still be applied by the partner (no answer came: timeout,
  * connection lost after it was made, or its worker died). It is retried, never superseded, while that
@@ -208,23 +148,25 @@ const LAST_OUTCOME_UNKNOWN = `(status = 'failed' AND EXISTS (
      AND (a.outcome = 'abandoned' OR (a.outcome = 'retry' AND a.http_status IS NULL
           AND a.error_class IS DISTINCT FROM 'unreachable'))))`;
 
-/** Older undelivered versions of the same state resource for this partner lose to the newer one. */
-async function supersedeOlder(client: Tx, x: NewOutboundExchange, newId: string): Promise<number> {
-  if (!x.stateKey || !x.partnerId) return 0;
-  const { rowCount } = await sql(client).query(
-    `UPDATE exchanges SET status = 'superseded', status_reason = 'superseded by ' || $4,
-            queue_token = NULL, updated_at = now()
-      WHERE partner_id = $1 AND state_key = $2 AND version < $3
-        AND status IN ('pending', 'failed', 'dead', 'blocked') AND NOT ${LAST_OUTCOME_UNKNOWN}`,
-    [x.partnerId, x.stateKey, x.version, newId],
-  );
-  // Possibly still to be applied by the partner: retried, and superseded by a failure it answers.
+/**
+ * Older undelivered versions of the same state resource for this partner lose to the newer one; one
+ * whose last attempt may still be applied by the partner is retried instead, and superseded by a
+ * failure it answers (one statement: the two sets are disjoint, an unknown outcome is `failed`).
+ */
+async function supersedeOlder(client: Tx, x: NewOutboundExchange, newId: string): Promise<void> {
+  if (!x.stateKey || !x.partnerId) return;
   await sql(client).query(
-    `UPDATE exchanges SET supersede_on_failure = 'superseded by ' || $4
-      WHERE partner_id = $1 AND state_key = $2 AND version < $3 AND ${LAST_OUTCOME_UNKNOWN}`,
+    `UPDATE exchanges SET
+            status = CASE WHEN ${LAST_OUTCOME_UNKNOWN} THEN status ELSE 'superseded' END,
+            status_reason = CASE WHEN ${LAST_OUTCOME_UNKNOWN} THEN status_reason ELSE 'superseded by ' || $4 END,
+            queue_token = CASE WHEN ${LAST_OUTCOME_UNKNOWN} THEN queue_token ELSE NULL END,
+            updated_at = CASE WHEN ${LAST_OUTCOME_UNKNOWN} THEN updated_at ELSE now() END,
+            supersede_on_failure = CASE WHEN ${LAST_OUTCOME_UNKNOWN} THEN 'superseded by ' || $4
+                                        ELSE supersede_on_failure END
+      WHERE partner_id = $1 AND state_key = $2 AND version < $3
+        AND status IN ('pending', 'failed', 'dead', 'blocked')`,
     [x.partnerId, x.stateKey, x.version, newId],
   );
-  return rowCount ?? 0;
 }
 
 /** Supersedes every undelivered exchange of a referral (withdrawn or entered in error). */
@@ -280,23 +222,21 @@ export async function insertOutbound(
     throw new Error('an exchange to be sent needs a partner and a person');
   } else {
     await lockSequence(client, x.partnerId, x.personId);
-    if (x.stateKey) {
-      const newer = await sql(client).query(
-        `SELECT 1 FROM exchanges WHERE partner_id = $1 AND state_key = $2 AND version > $3
-            AND status NOT IN ('superseded', 'discarded') LIMIT 1`,
-        [x.partnerId, x.stateKey, x.version],
-      );
-      if (newer.rowCount) {
-        status = 'superseded';
-        reason = 'a newer version was already accepted';
-      }
-    }
   }
+  // A newer version already accepted for this state resource: this one is superseded on arrival
+  // (checked in the INSERT itself, under the sequence lock).
+  const checkNewer = status === 'pending' && !!x.stateKey;
   const { rows } = await sql(client).query(
     `INSERT INTO exchanges (id, direction, partner_id, site, record_type, source_id, version, referral_id,
         person_id, state_key, delivery_mode, payload, status, status_reason, correlation_id, request_id,
         categories, roles, resource_keys, message_ids)
-     VALUES ($1, 'outbound', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+     SELECT $1, 'outbound', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+            CASE WHEN newer THEN 'superseded' ELSE $12 END,
+            CASE WHEN newer THEN 'a newer version was already accepted' ELSE $13 END,
+            $14, $15, $16, $17, $18, $19
+       FROM (SELECT $20::boolean AND EXISTS (
+               SELECT 1 FROM exchanges WHERE partner_id = $2 AND state_key = $9 AND version > $6
+                  AND status NOT IN ('superseded', 'discarded')) AS newer) n
      RETURNING *`,
     [
       id,
@@ -318,15 +258,24 @@ export async function insertOutbound(
       [...(x.roles ?? [])],
       resourceKeysOf(x.payload),
       messageIdsOf(x.payload),
+      checkNewer,
     ],
   );
-  if (status === 'pending' && x.partnerId && x.personId) {
+  const row = rows[0] as Row;
+  if (row.status === 'pending' && x.partnerId && x.personId) {
     await supersedeOlder(client, x, id);
-    const job = await promoteHead(client, x.partnerId, x.personId);
+    const { job, blockedBehind } = await promote(client, x.partnerId, x.personId);
     if (job) jobs.push(job);
+    // What promote did to the new row, applied to the row in hand instead of reading it again (now()
+    // is the transaction's time, so updated_at is unchanged): it is queued, or blocked behind a dead head.
+    if (job?.exchangeId === id) row.queue_token = job.token;
+    if (blockedBehind) {
+      row.status = 'blocked';
+      row.status_reason = `blocked behind dead exchange ${blockedBehind}`;
+      row.queue_token = null;
+    }
   }
-  const fresh = await sql(client).query('SELECT * FROM exchanges WHERE id = $1', [id]);
-  return { exchange: await toExchange(client, (fresh.rows[0] ?? rows[0])!), jobs };
+  return { exchange: await toExchange(client, row), jobs };
 }
 
 /** The exchanges one version of a record produced, in order (what a duplicate submit answers). */

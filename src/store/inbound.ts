@@ -6,23 +6,51 @@ import type { Bundle, Resource } from 'fhir/r4.js';
 import { aliasesOf, EXCHANGE_PAYLOAD } from './exchanges.js';
 import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
 
+/** The advisory lock a request id holds while its request is processed (tests hold it to simulate that). */
+export const requestLockKey = (partnerId: string, requestId: string): string =>
+  `inbound-request|${partnerId}|${requestId}`;
+
+export type RequestClaim = 'claimed' | 'taken' | 'in-progress';
+
 /**
- * Claims a request id for a partner inside the intake transaction; false when the partner already
- * used it. A concurrent claim of the same id waits for the first transaction: it is then refused if
- * that one committed, or claims it if that one rolled back (a failed request may be resent).
+ * Claims a request id for a partner inside the intake transaction. 'taken': the partner already used
+ * it (BaRS 409). 'in-progress': a request with this id is being processed right now, in another
+ * transaction that holds its lock (BaRS 425 REC_TOO_EARLY: the sender retries later, and then gets
+ * 409 if that one committed or is processed if it rolled back). Without the lock the second INSERT
+ * would wait on the first transaction's uncommitted row.
  */
 export async function claimRequestId(
   db: Tx,
   partnerId: string,
   requestId: string,
   correlationId: string | undefined,
-): Promise<boolean> {
-  const { rowCount } = await sql(db).query(
-    `INSERT INTO inbound_requests (partner_id, request_id, correlation_id) VALUES ($1, $2, $3)
-     ON CONFLICT (partner_id, request_id) DO NOTHING`,
-    [partnerId, requestId, correlationId ?? null],
+  replyTo?: string,
+): Promise<RequestClaim> {
+  const { rows } = await sql(db).query(
+    'SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked',
+    [requestLockKey(partnerId, requestId)],
   );
-  return rowCount === 1;
+  if (!rows[0]?.locked) return 'in-progress';
+  const { rowCount } = await sql(db).query(
+    `INSERT INTO inbound_requests (partner_id, request_id, correlation_id, reply_to) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (partner_id, request_id) DO NOTHING`,
+    [partnerId, requestId, correlationId ?? null, replyTo ?? null],
+  );
+  return rowCount === 1 ? 'claimed' : 'taken';
+}
+
+/** Keeps a BaRS sender's reply address (MessageHeader.source.endpoint) with the referral. */
+export async function keepReplyAddress(
+  db: Tx,
+  site: string,
+  referralId: string,
+  replyTo: string,
+): Promise<void> {
+  await sql(db).query('UPDATE referrals SET reply_to = $3 WHERE site = $1 AND referral_id = $2', [
+    site,
+    referralId,
+    replyTo,
+  ]);
 }
 
 /** Whether the partner already used this request id (a request answered 409 whatever its body). */
@@ -126,6 +154,9 @@ export interface CarriedResource {
   site: string;
   referralId: string;
   resource: Resource;
+  /** The copy's place in the message store (grows with every newer copy): its FHIR versionId. */
+  seq: string;
+  storedAt: Date;
 }
 
 /** Exchanges that never reached, and never will reach, their partner: nothing in them is the partner's. */
@@ -145,7 +176,7 @@ export async function carriedResources(
   // The payloads are sealed: the plain resource_keys column finds the exchanges, the payloads are then
   // opened here and the resource taken from each.
   const { rows } = await sql(db).query(
-    `SELECT e.id, e.status, e.categories, e.roles, e.site, e.referral_id, e.payload
+    `SELECT e.id, e.seq, e.created_at, e.status, e.categories, e.roles, e.site, e.referral_id, e.payload
        FROM exchanges e
       WHERE e.direction = 'outbound' AND e.partner_id = $1 AND e.resource_keys @> ARRAY[$2::text]
         AND NOT (e.status = ANY($3)) AND e.payload IS NOT NULL
@@ -169,8 +200,28 @@ export async function carriedResources(
         referralId: r.referral_id,
         // Read by navbridge's id: answered under it (FHIR read), whatever id the message gave it.
         resource: alias ? { ...e.resource, id } : e.resource,
+        seq: String(r.seq),
+        storedAt: r.created_at,
       });
     }
   }
   return out;
+}
+
+/**
+ * The referrals a partner sent in for the person a verified identifier's key names (newest first):
+ * the keyed HMAC finds the person (src/store/persons.ts), the partner column keeps the search to its own.
+ */
+export async function partnerReferralsOfPerson(
+  db: Queryable,
+  partnerId: string,
+  personKey: string,
+  limit = 50,
+): Promise<{ site: string; referralId: string }[]> {
+  const { rows } = await sql(db).query(
+    `SELECT r.site, r.referral_id FROM person_keys k JOIN referrals r ON r.person_id = k.person_id
+      WHERE k.key = $1 AND r.source_partner_id = $2 ORDER BY r.received_at DESC LIMIT $3`,
+    [personKey, partnerId, limit],
+  );
+  return rows.map((r) => ({ site: r.site as string, referralId: r.referral_id as string }));
 }

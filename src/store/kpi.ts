@@ -105,8 +105,8 @@ export const KPI_STATEMENT = `
 WITH
 ${calendar('$2::date - 7', `greatest($3::date, ($4::timestamptz AT TIME ZONE ${LONDON})::date) + 800`, '$6')}
 ref AS (
-  SELECT DISTINCT ON (source_id) source_id AS referral_id, payload->>'route' AS route,
-         (payload->>'receivedAt')::timestamptz AS received
+  SELECT DISTINCT ON (source_id) source_id AS referral_id, facts->>'route' AS route,
+         (facts->>'receivedAt')::timestamptz AS received
     FROM records WHERE site = $1 AND record_type = 'referral'
    ORDER BY source_id, version DESC
 ),
@@ -119,21 +119,20 @@ cohort AS MATERIALIZED (
      AND coalesce(f.received, r.received_at) < (($3::date + 1)::timestamp AT TIME ZONE ${LONDON})
      AND r.task_status <> 'entered-in-error'
 ),
--- The latest version of each record of the cohort, reduced to the fields the figures read (sorting
--- whole payloads is what made this slow).
+-- The latest version of each record of the cohort, reduced to the facts the figures read (the payload
+-- is sealed; records.facts holds its coded fields in plain: src/store/record-facts.ts).
 rec AS (
   SELECT DISTINCT ON (x.record_type, x.source_id) x.record_type, x.source_id, x.referral_id,
-         CASE WHEN x.record_type = 'event' THEN x.payload->>'type' END AS type,
-         CASE WHEN x.record_type = 'event' THEN (x.payload->>'at')::timestamptz END AS at,
-         x.payload->>'reason' AS reason,
-         x.payload->>'consentConfirmed' = 'false' AS consent_refused,
-         CASE WHEN x.payload->>'measure' = 'other' THEN 'other: ' || coalesce(x.payload->>'measureName', 'unnamed')
-              ELSE x.payload->>'measure' END AS measure,
-         CASE WHEN x.record_type = 'event' THEN (x.payload->>'score')::numeric END AS score,
-         x.payload->>'recordType' AS target_type, x.payload->>'recordId' AS target_id,
-         CASE WHEN x.record_type = 'assessment' THEN (x.payload->>'completedAt')::timestamptz END AS completed_at,
-         CASE WHEN x.record_type = 'assessment' THEN x.payload->'domains' END AS domains,
-         CASE WHEN x.record_type = 'support-plan' THEN x.payload->'onwardReferrals' END AS onward
+         CASE WHEN x.record_type = 'event' THEN x.facts->>'type' END AS type,
+         CASE WHEN x.record_type = 'event' THEN (x.facts->>'at')::timestamptz END AS at,
+         x.facts->>'reason' AS reason,
+         x.facts->>'consentConfirmed' = 'false' AS consent_refused,
+         x.facts->>'measure' AS measure,
+         CASE WHEN x.record_type = 'event' THEN (x.facts->>'score')::numeric END AS score,
+         x.facts->>'recordType' AS target_type, x.facts->>'recordId' AS target_id,
+         CASE WHEN x.record_type = 'assessment' THEN (x.facts->>'completedAt')::timestamptz END AS completed_at,
+         CASE WHEN x.record_type = 'assessment' THEN x.facts->'domains' END AS domains,
+         CASE WHEN x.record_type = 'support-plan' THEN x.facts->'onward' END AS onward
     FROM records x JOIN cohort c ON x.site = $1 AND x.referral_id = c.referral_id
    WHERE x.record_type <> 'referral'
    ORDER BY x.record_type, x.source_id, x.version DESC
@@ -195,8 +194,7 @@ outcome_people AS (
     FROM outcome_scores GROUP BY referral_id, measure HAVING count(*) >= 2
 ),
 onward AS (
-  SELECT DISTINCT ON (l.referral_id, o->>'id') l.referral_id, o->'service'->>'type' AS type,
-         lower(o->'service'->>'name') || '|' || (o->'service'->>'type') AS service
+  SELECT DISTINCT ON (l.referral_id, o->>'id') l.referral_id, o->>'type' AS type, o->>'service' AS service
     FROM live l CROSS JOIN LATERAL jsonb_array_elements(l.onward) AS o
    WHERE l.record_type = 'support-plan'
 ),

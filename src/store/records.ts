@@ -2,6 +2,7 @@
 // the previous and latest support plan, the target of an entered-in-error).
 import { isDeepStrictEqual } from 'node:util';
 import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
+import { factsOf, sharingOf } from './record-facts.js';
 
 /** The sealing context of record payloads (store/sealing.ts). */
 export const RECORD_PAYLOAD = 'records.payload';
@@ -49,14 +50,10 @@ export async function lockRecord(tx: Tx, site: string, recordType: string, sourc
   ]);
 }
 
-/**
- * A referral's agreement to share, kept in plain beside the sealed payload (booleans by category, no
- * patient data) because routing and every partner read consult it.
- */
-function sharingOf(recordType: string, payload: unknown): string | null {
-  if (recordType !== 'referral' || typeof payload !== 'object' || payload === null) return null;
-  const sharing = (payload as { sharing?: unknown }).sharing;
-  return typeof sharing === 'object' && sharing !== null ? JSON.stringify(sharing) : null;
+/** The facts column's value (SQL NULL, not JSON null, when a record has none). */
+function factsJson(recordType: string, payload: unknown): string | null {
+  const facts = factsOf(recordType, payload);
+  return facts === null ? null : JSON.stringify(facts);
 }
 
 /**
@@ -72,27 +69,19 @@ export async function saveRecord(
   },
 ): Promise<SaveResult> {
   await lockRecord(client, rec.site, rec.recordType, rec.sourceId);
-  const existing = await sql(client).query(
-    'SELECT payload FROM records WHERE site = $1 AND record_type = $2 AND source_id = $3 AND version = $4',
-    [rec.site, rec.recordType, rec.sourceId, rec.version],
-  );
-  if (existing.rows[0]) {
-    // Compared as stored (JSON): the mapping engine (JSONata) may have tagged the record's arrays with
-    // own properties such as `keepSingleton`, which JSON drops; they are not content.
-    const stored = await vaultOf(client).open(existing.rows[0].payload, RECORD_PAYLOAD);
-    if (isDeepStrictEqual(stored, JSON.parse(JSON.stringify(rec.payload)))) return 'duplicate';
-    throw new VersionConflictError(
-      `${rec.recordType} ${rec.sourceId} version ${rec.version} was already received with different content`,
-    );
-  }
-  const latest = await sql(client).query(
-    'SELECT max(version) AS v FROM records WHERE site = $1 AND record_type = $2 AND source_id = $3',
-    [rec.site, rec.recordType, rec.sourceId],
-  );
-  await sql(client).query(
-    `INSERT INTO records (site, record_type, source_id, version, referral_id, person_id, payload, mapping_version,
-        resources, sharing)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+  // One statement after the lock: the version as stored (if any), the latest version, and the insert
+  // when this version is new. Sealing first costs one encryption on a resend, not a round trip.
+  const { rows } = await sql(client).query(
+    `WITH existing AS (
+       SELECT payload FROM records WHERE site = $1 AND record_type = $2 AND source_id = $3 AND version = $4),
+     latest AS (SELECT max(version) AS v FROM records WHERE site = $1 AND record_type = $2 AND source_id = $3),
+     inserted AS (
+       INSERT INTO records (site, record_type, source_id, version, referral_id, person_id, payload,
+           mapping_version, resources, sharing, facts)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 WHERE NOT EXISTS (SELECT 1 FROM existing)
+       RETURNING 1)
+     SELECT EXISTS (SELECT 1 FROM existing) AS found, (SELECT payload FROM existing) AS existing,
+            (SELECT v FROM latest) AS latest`,
     [
       rec.site,
       rec.recordType,
@@ -104,9 +93,19 @@ export async function saveRecord(
       rec.mappingVersion ?? null,
       JSON.stringify(rec.resources ?? []),
       sharingOf(rec.recordType, rec.payload),
+      factsJson(rec.recordType, rec.payload),
     ],
   );
-  const max = latest.rows[0]?.v as number | null;
+  if (rows[0]?.found) {
+    // Compared as stored (JSON): the mapping engine (JSONata) may have tagged the record's arrays with
+    // own properties such as `keepSingleton`, which JSON drops; they are not content.
+    const stored = await vaultOf(client).open(rows[0].existing, RECORD_PAYLOAD);
+    if (isDeepStrictEqual(stored, JSON.parse(JSON.stringify(rec.payload)))) return 'duplicate';
+    throw new VersionConflictError(
+      `${rec.recordType} ${rec.sourceId} version ${rec.version} was already received with different content`,
+    );
+  }
+  const max = rows[0]?.latest as number | null;
   return max !== null && max > rec.version ? 'stale' : 'inserted';
 }
 

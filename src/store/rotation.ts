@@ -1,10 +1,13 @@
 // Key rotation and the inventory of sealed columns: every column that can hold patient data, where
 // its rows are, and a batch step that (re)seals with the active master key what plaintext or an older
 // key left. Online: each batch locks only the rows it rewrites (SKIP LOCKED), in its own transaction.
+
+import { inTransaction } from './db.js';
 import { EXCHANGE_LAST_ERROR, EXCHANGE_PAYLOAD } from './exchanges.js';
 import { FAILURE_ERROR, FAILURE_INPUT } from './failures.js';
 import { ATTEMPT_RESPONSE } from './partner-answers.js';
 import { type Db, PgDb, PgTx, sql, vaultOf } from './pg.js';
+import { factsOf } from './record-facts.js';
 import { RECORD_PAYLOAD } from './records.js';
 import { SEALED_MARK } from './sealing.js';
 
@@ -73,14 +76,53 @@ export async function rotateBatch(db: Db, c: SealedColumn, limit: number): Promi
   }
 }
 
-/** How a column's values are held: counts by master key id, and `plaintext` for rows not yet sealed. */
+/**
+ * Fills `records.facts` for up to `limit` rows that have none — sealed before the facts column existed
+ * (the migration fills plaintext rows itself) — by opening each payload; returns how many. `{}` for a
+ * payload with no facts, so every row is done once. Online as `rotateBatch` is (SKIP LOCKED).
+ */
+export async function fillFactsBatch(db: Db, limit: number): Promise<number> {
+  return inTransaction(db, async (tx) => {
+    const { rows } = await sql(tx).query(
+      `SELECT site, record_type, source_id, version, payload FROM records WHERE facts IS NULL
+        LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [limit],
+    );
+    for (const r of rows) {
+      const facts = factsOf(r.record_type, await vaultOf(tx).open(r.payload, RECORD_PAYLOAD)) ?? {};
+      await sql(tx).query(
+        `UPDATE records SET facts = $1::jsonb
+          WHERE site = $2 AND record_type = $3 AND source_id = $4 AND version = $5`,
+        [JSON.stringify(facts), r.site, r.record_type, r.source_id, r.version],
+      );
+    }
+    return rows.length;
+  });
+}
+
+/** How many records have no facts yet (sealed before the facts column; `keys rotate` fills them). */
+export async function missingFacts(db: Db): Promise<number> {
+  const { rows } = await sql(db).query('SELECT count(*)::int AS n FROM records WHERE facts IS NULL');
+  return rows[0]?.n ?? 0;
+}
+
+/** How `sealedCounts` labels a master key id this process is not configured with. */
+export const UNKNOWN_KEY_LABEL = ' (not configured)';
+
+/**
+ * How a column's values are held: counts by master key id, `plaintext` for rows not yet sealed, and
+ * `<id> (not configured)` for rows under a key this process cannot open (they answer 503 when read).
+ */
 export async function sealedCounts(db: Db, c: SealedColumn): Promise<Record<string, number>> {
   const { rows } = await sql(db).query(
     `SELECT CASE WHEN ${c.column}->>'${SEALED_MARK}' IS NULL THEN 'plaintext' ELSE ${c.column}->>'kid' END AS kid,
             count(*)::int AS n
        FROM ${c.table} WHERE ${c.column} IS NOT NULL GROUP BY 1 ORDER BY 1`,
   );
-  return Object.fromEntries(rows.map((r) => [r.kid as string, r.n as number]));
+  const keys = vaultOf(db).keys;
+  const label = (kid: string) =>
+    kid === 'plaintext' || keys.hasKey(kid) ? kid : `${kid}${UNKNOWN_KEY_LABEL}`;
+  return Object.fromEntries(rows.map((r) => [label(r.kid as string), r.n as number]));
 }
 
 /** How many rows of a column still need the active key (plaintext or another key). */

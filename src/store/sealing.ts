@@ -3,6 +3,7 @@
 // `KeyProvider` holds (keys from the environment today, a KMS later), and the wrapping key's id is kept
 // in the envelope, so rotation finds what an old key sealed and reads keep working during it.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { masterKeyUnavailable } from '../errors/index.js';
 
 /** Where master keys live: wraps and unwraps data keys; never hands out a master key. */
 export interface KeyProvider {
@@ -117,6 +118,8 @@ export class Vault {
   /** The value of a stored column: opened when sealed, as stored when written before sealing. */
   async open<T = unknown>(stored: unknown, context: string): Promise<T> {
     if (!isSealed(stored)) return stored as T;
+    // A key retired too early (or not given to this process): a stable 503, not an internal error.
+    if (!this.keys.hasKey(stored.kid)) throw masterKeyUnavailable(String(stored.kid));
     const dataKey = await this.keys.unwrap(stored.kid, Buffer.from(stored.wk, 'base64'));
     try {
       const plain = decrypt(dataKey, Buffer.from(stored.ct, 'base64'), `navbridge|${context}`);

@@ -17,6 +17,7 @@ import type {
 import { expect } from 'vitest';
 import { BARS_EVENT_SYSTEM, BARS_REASON_SYSTEM } from '../../src/intake/envelope.js';
 import { type E2E, type Sandbox, SITE } from '../support/e2e.js';
+import { serviceRequestIdOf } from '../support/fixtures.js';
 import { nhsNumber } from '../support/people.js';
 import { REPO_ROOT } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
@@ -52,7 +53,7 @@ export function trustReferral(p: Person, file = 'trust-referral.json'): ServiceR
 /** The same referral as a BaRS servicerequest-request message (new / delete). */
 export function barsMessage(sr: ServiceRequest, reason: 'new' | 'delete' = 'new'): Bundle {
   const urn = () => `urn:uuid:${randomUUID()}`;
-  const [srUrl, patientUrl, orgUrl] = [urn(), urn(), urn()];
+  const [srUrl, patientUrl, orgUrl, receiverUrl] = [urn(), urn(), urn(), urn()];
   const patient = sr.contained?.find((r) => r.resourceType === 'Patient') as Patient;
   const org = sr.contained?.find((r) => r.resourceType === 'Organization') as Organization;
   const { contained: _c, ...bare } = sr;
@@ -62,12 +63,17 @@ export function barsMessage(sr: ServiceRequest, reason: 'new' | 'delete' = 'new'
     eventCoding: { system: BARS_EVENT_SYSTEM, code: 'servicerequest-request' },
     reason: { coding: [{ system: BARS_REASON_SYSTEM, code: reason }] },
     source: { endpoint: 'https://fhir.lypft.example.nhs.uk/fhir' },
+    // BaRS: the destination names the service by its DoS id (leeds-north's), the receiver its Organization.
+    destination: [
+      { endpoint: 'https://fhir.nhs.uk/Id/dos-service-id|2000045871', receiver: { reference: receiverUrl } },
+    ],
     focus: [{ reference: srUrl }],
   };
   const strip = <T extends Resource>(r: T): T => ({ ...r, id: undefined });
   return {
     resourceType: 'Bundle',
     id: randomUUID(),
+    meta: { versionId: '1.5.0' },
     type: 'message',
     entry: [
       { fullUrl: `urn:uuid:${header.id}`, resource: header },
@@ -81,6 +87,13 @@ export function barsMessage(sr: ServiceRequest, reason: 'new' | 'delete' = 'new'
       },
       { fullUrl: patientUrl, resource: strip(patient) },
       { fullUrl: orgUrl, resource: strip(org) },
+      {
+        fullUrl: receiverUrl,
+        resource: {
+          resourceType: 'Organization',
+          name: 'Leeds North Mental Health Navigation',
+        } as Organization,
+      },
     ],
   };
 }
@@ -122,7 +135,7 @@ export function loopClient(e: () => E2E) {
     const res = await e().asTrust('POST', '/fhir/ServiceRequest', sr);
     await json(res, 'referral');
     expect(res.status).toBe(201);
-    const srId = /\/ServiceRequest\/([0-9a-f-]{36})$/.exec(res.headers.get('location') ?? '')?.[1] ?? '';
+    const srId = serviceRequestIdOf(res.headers.get('location'));
     const task = await taskFor(srId);
     return { srId, task, referralId: referralIdOf(task) };
   }

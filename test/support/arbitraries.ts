@@ -24,6 +24,7 @@ import {
 import { londonDate } from '../../src/records/dates.js';
 import type { NavEvent } from '../../src/records/event.js';
 import { withCheckDigit } from '../../src/records/identifiers.js';
+import { MEASURES } from '../../src/records/outcome-measures.js';
 import type { Referral } from '../../src/records/referral.js';
 import type { SupportPlan } from '../../src/records/support-plan.js';
 
@@ -70,10 +71,38 @@ const arbPostcode = fc
     lower ? `${district}${inward}`.toLowerCase() : `${district} ${inward}`,
   );
 
-/** Ten digits with a valid modulus-11 check digit. */
+/** An outcome score shaped and ranged as its measure is scored (src/records/outcome-measures.ts). */
+function arbOutcome(): fc.Arbitrary<Record<string, unknown>> {
+  return fc.constantFrom(...OUTCOME_MEASURES).chain((measure): fc.Arbitrary<Record<string, unknown>> => {
+    if (measure === 'other') {
+      const score = fc.double({ min: -1000, max: 1000, noNaN: true });
+      return fc.record(
+        { measure: fc.constant(measure), measureName: arbName(), score },
+        { requiredKeys: ['measure', 'score'] },
+      );
+    }
+    const m = MEASURES[measure];
+    if (m.total) return fc.record({ measure: fc.constant(measure), score: fc.integer(m.total) });
+    const parts = m.parts;
+    if (!parts) throw new Error(`measure ${measure} has no shape`);
+    const scores = Object.fromEntries(
+      parts.list.map((i) => [i.key, fc.integer({ min: parts.min, max: parts.max })]),
+    );
+    return fc.record({ measure: fc.constant(measure), [parts.field]: fc.record(scores) });
+  });
+}
+
+/** Ten digits with a valid modulus-11 check digit, in an issued range (4…, 6…, 7…) or the test range 9…. */
 export const arbNhsNumber = (): fc.Arbitrary<string> =>
   fc
-    .stringMatching(/^[0-9]{9}$/)
+    .stringMatching(/^[4679][0-9]{8}$/)
+    .map(withCheckDigit)
+    .filter((v): v is string => v !== undefined);
+
+/** An H&C number (Northern Ireland: 320 000 000–399 999 999) with its check digit. */
+const arbHcNumber = (): fc.Arbitrary<string> =>
+  fc
+    .stringMatching(/^3[2-9][0-9]{7}$/)
     .map(withCheckDigit)
     .filter((v): v is string => v !== undefined);
 
@@ -111,7 +140,7 @@ const arbIdentifiers = (nhs: string, birthDate: string) =>
     .subarray([
       fc.constant({ system: 'nhs-number' as const, value: nhs, verified: true }),
       arbChiNumber(birthDate).map((value) => ({ system: 'chi' as const, value })),
-      arbNhsNumber().map((value) => ({ system: 'hc-number' as const, value })),
+      arbHcNumber().map((value) => ({ system: 'hc-number' as const, value })),
       arbSourceId().map((value) => ({ system: 'local' as const, value })),
     ])
     .chain((list) => fc.tuple(...list));
@@ -132,7 +161,15 @@ const arbPerson = fc.tuple(arbPastDate(), arbNhsNumber()).chain(([birthDate, nhs
       preferredContact: fc.constantFrom(...PREFERRED_CONTACT_METHODS),
       safeContact: fc.record({ voicemail: fc.boolean(), letters: fc.boolean(), textMessages: fc.boolean() }),
       communicationNeeds: fc.subarray([...COMMUNICATION_NEEDS]),
-      interpreterLanguage: fc.constantFrom('Welsh', 'Polish', 'Cymraeg', 'Gàidhlig', 'BSL'),
+      interpreterLanguage: fc.constantFrom(
+        'Welsh',
+        'Polish',
+        'Cymraeg',
+        'Gàidhlig',
+        'BSL',
+        'pa-Arab',
+        'Tigrinya',
+      ),
       gpPracticeOds: arbOds,
     },
     { requiredKeys: ['name', 'birthDate', 'preferredContact'] },
@@ -348,14 +385,7 @@ const eventFields: Record<NavEvent['type'], fc.Arbitrary<Record<string, unknown>
   'assessment-completed': fc.record({ assessmentId: arbSourceId() }, { requiredKeys: [] }),
   'plan-agreed': fc.record({ planId: arbSourceId() }, { requiredKeys: [] }),
   escalated: fc.record({ summary: arbText(1) }),
-  'outcome-recorded': fc.record(
-    {
-      measure: fc.constantFrom(...OUTCOME_MEASURES),
-      measureName: arbName(),
-      score: fc.integer({ min: 0, max: 100 }),
-    },
-    { requiredKeys: ['measure', 'score'] },
-  ),
+  'outcome-recorded': arbOutcome(),
   discharged: fc.record(
     { reason: fc.constantFrom(...DISCHARGE_REASONS), summary: arbText(1), letter: arbText(1) },
     { requiredKeys: ['reason', 'summary'] },

@@ -2,6 +2,8 @@
 // opaque handle (what the service holds); `sql` is a plain pg pool on the same schema, for a test's
 // own setup and assertions.
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { closeDb, type Db, migrate, openDb } from '../../src/store/db.js';
 import { type KeyProvider, localKeyProvider, Vault } from '../../src/store/sealing.js';
@@ -58,4 +60,37 @@ export async function createTestDb(
       await admin.end();
     },
   };
+}
+
+/**
+ * Applies the migrations that come before `migration` (a file name in migrations/) to a new `schema`:
+ * a store as an older release left it, for upgrade tests.
+ */
+export async function migrateBefore(
+  schema: string,
+  migration: string,
+  url = TEST_DATABASE_URL,
+): Promise<void> {
+  const names = readdirSync('migrations')
+    .filter((f) => f.endsWith('.js'))
+    .sort((a, b) => Number(a.split('_')[0]) - Number(b.split('_')[0]));
+  const count = names.indexOf(migration);
+  if (count < 0) throw new Error(`no migration ${migration}`);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await runner({
+      dbClient: client,
+      dir: 'migrations',
+      direction: 'up',
+      count,
+      migrationsTable: 'navbridge_migrations',
+      schema,
+      createSchema: true,
+      checkOrder: true,
+      log: () => {},
+    });
+  } finally {
+    await client.end();
+  }
 }

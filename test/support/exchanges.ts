@@ -75,19 +75,22 @@ export async function queueExchange(db: Db, queues: QueueSet, x: NewOutboundExch
   return exchange.id;
 }
 
+/** Claims a queued exchange with its job's token and fails it for good (HTTP 422): a dead letter. */
+export async function failForGood(db: Db, job: { exchangeId: string; token: string }): Promise<void> {
+  const claim = await claimExchange(db, job.exchangeId, job.token, 60_000);
+  await finishAttempt(db, claim!, {
+    outcome: 'dead',
+    httpStatus: 422,
+    errorClass: 'http-422',
+    error: { resourceType: 'OperationOutcome', issue: [] },
+    durationMs: 1,
+  });
+}
+
 /** Inserts the exchange and, when it heads its person's sequence, fails it for good (HTTP 422); its id. */
 export async function deadExchange(db: Db, x: NewOutboundExchange): Promise<string> {
   const { exchange, jobs } = await inTransaction(db, (c) => insertOutbound(c, x));
-  if (jobs[0]) {
-    const claim = await claimExchange(db, exchange.id, jobs[0].token, 60_000);
-    await finishAttempt(db, claim!, {
-      outcome: 'dead',
-      httpStatus: 422,
-      errorClass: 'http-422',
-      error: { resourceType: 'OperationOutcome', issue: [] },
-      durationMs: 1,
-    });
-  }
+  if (jobs[0]) await failForGood(db, { exchangeId: exchange.id, token: jobs[0].token });
   return exchange.id;
 }
 

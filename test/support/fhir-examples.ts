@@ -3,9 +3,10 @@
 // real-world BaRS 1.4.0 and Gravity SDOH examples of a folder laid out like shared/fhir-examples (the
 // opt-in conformance test, test/conformance/real-examples.test.ts). Both carry the same features, so
 // the suites expect the same answers from either; `facts` holds the few values that differ.
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Bundle, OperationOutcome, ServiceRequest } from 'fhir/r4.js';
+import type { Bundle, OperationOutcome, Patient, ServiceRequest } from 'fhir/r4.js';
 import { fhirFixture, readJson } from './fixtures.js';
 
 export interface FhirExamples {
@@ -127,4 +128,38 @@ export function realExamples(dir: string): FhirExamples {
       gravityPatientId: 'pat-53234',
     },
   };
+}
+
+/**
+ * A partner's FHIR transaction referring a new person (gp-a's ServiceRequest with its Patient `pat-1`),
+ * as `POST /fhir` takes it; `srId` is the ServiceRequest's id at the partner.
+ */
+export function partnerReferralBundle(p: { nhs: string; family: string }): { bundle: Bundle; srId: string } {
+  const sr: ServiceRequest = navbridgeExamples().gravity[0]!.serviceRequest();
+  const patient: Patient = {
+    resourceType: 'Patient',
+    id: 'pat-1',
+    identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: p.nhs }],
+    name: [{ family: p.family, given: ['Sam'] }],
+    birthDate: '1987-02-20',
+  };
+  sr.id = `sr-${randomUUID().slice(0, 8)}`;
+  sr.subject = { reference: 'Patient/pat-1' };
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      {
+        fullUrl: `http://gp-a.example/fhir/ServiceRequest/${sr.id}`,
+        resource: sr,
+        request: { method: 'POST', url: 'ServiceRequest' },
+      },
+      {
+        fullUrl: 'http://gp-a.example/fhir/Patient/pat-1',
+        resource: patient,
+        request: { method: 'PUT', url: 'Patient/pat-1' },
+      },
+    ],
+  };
+  return { bundle, srId: sr.id };
 }

@@ -24,3 +24,8 @@ export function recordFixture<T = any>(name: string): NoInfer<T> {
 export function fhirFixture<T = unknown>(relative: string): T {
   return readJson<T>(new URL(`../fixtures/fhir/${relative}`, import.meta.url));
 }
+
+/** The ServiceRequest id in a `Location` navbridge answers (`…/ServiceRequest/{id}/_history/{vid}`). */
+export function serviceRequestIdOf(location: string | null | undefined): string {
+  return /\/ServiceRequest\/([^/]+)(?:\/_history\/[^/]+)?$/.exec(location ?? '')?.[1] ?? '';
+}

@@ -150,6 +150,7 @@ export async function buildTestNavbridge(opts: TestNavbridgeOptions = {}): Promi
     now,
     authenticate: createAuthenticator({ config, secrets, db: t.db, now }),
     pingRedis: async () => (redis ? pingRedis(redis) : true),
+    ...(config.playground.enabled ? { playground: { mappingsDir } } : {}),
   };
   const navbridge = createNavbridge(deps);
   const app = buildApp({

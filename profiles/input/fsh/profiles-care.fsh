@@ -105,5 +105,8 @@ Description: "A score on an outcome measure such as the Recovery Star (scores on
 * effective[x] only dateTime
 * value[x] MS
 * value[x] only Quantity or integer
+* component MS
+* component.code from OutcomeMeasureItemVS (required)
+* component.value[x] only integer
 * performer MS
 * note MS

@@ -94,7 +94,7 @@ Title: "navbridge onward referral"
 Description: "A referral the navigator makes to a community service as part of a support plan, based on the original referral."
 * identifier 1..* MS
 * status MS
-* intent MS
+* intent = #filler-order
 * basedOn 1..* MS
 * basedOn only Reference(ServiceRequest or CarePlan)
 * code MS
@@ -130,6 +130,8 @@ Description: "The navigator's status of a referral (HL7 Gravity referral-managem
 * owner MS
 * note MS
 * output MS
+* output.type from TaskOutputVS (required)
+* output.value[x] only Reference(CarePlan or Goal or ServiceRequest)
 
 Profile: NavbridgeFlag
 Parent: Flag

@@ -160,6 +160,9 @@ Description: "Outcome measures whose scores are recorded (the tools' items are l
 * #core-10 "CORE-10"
 * #phq-9 "PHQ-9"
 * #gad-7 "GAD-7"
+* #ons4 "ONS personal well-being (ONS4)"
+* #reqol-10 "Recovery Quality of Life (ReQoL-10)"
+* #dialog "DIALOG"
 * #other "Other"
 
 ValueSet: OutcomeMeasureVS
@@ -168,6 +171,60 @@ Title: "Outcome measure"
 Description: "All outcome measures."
 * insert NavbridgeValueSet
 * include codes from system OutcomeMeasure
+
+CodeSystem: OutcomeMeasureItem
+Id: outcome-measure-item
+Title: "Outcome measure item"
+Description: "The parts of an outcome measure scored one by one (Observation.component): the Recovery Star's ten areas (1–10), ONS4's four questions (0–10), DIALOG's eight life domains and three treatment aspects (1–7). Codes are <measure>.<part>; labels only, the instruments' wording is not shipped."
+* insert NavbridgeCodeSystem
+* #recovery-star.managing-mental-health "Managing mental health"
+* #recovery-star.physical-health-self-care "Physical health and self-care"
+* #recovery-star.living-skills "Living skills"
+* #recovery-star.social-networks "Social networks"
+* #recovery-star.work "Work"
+* #recovery-star.relationships "Relationships"
+* #recovery-star.addictive-behaviour "Addictive behaviour"
+* #recovery-star.responsibilities "Responsibilities"
+* #recovery-star.identity-self-esteem "Identity and self-esteem"
+* #recovery-star.trust-hope "Trust and hope"
+* #ons4.life-satisfaction "Life satisfaction"
+* #ons4.worthwhile "Things done in life are worthwhile"
+* #ons4.happiness "Happiness yesterday"
+* #ons4.anxiety "Anxiety yesterday"
+* #dialog.mental-health "Mental health"
+* #dialog.physical-health "Physical health"
+* #dialog.job-situation "Job situation"
+* #dialog.accommodation "Accommodation"
+* #dialog.leisure-activities "Leisure activities"
+* #dialog.friendships "Friendships"
+* #dialog.partner-family "Relationship with partner or family"
+* #dialog.personal-safety "Personal safety"
+* #dialog.medication "Medication"
+* #dialog.practical-help "Practical help received"
+* #dialog.meetings-with-professionals "Meetings with mental health professionals"
+
+ValueSet: OutcomeMeasureItemVS
+Id: outcome-measure-item
+Title: "Outcome measure item"
+Description: "All outcome measure items."
+* insert NavbridgeValueSet
+* include codes from system OutcomeMeasureItem
+
+CodeSystem: TaskOutput
+Id: task-output
+Title: "Referral Task output"
+Description: "What a completed referral Task hands back (HL7 Gravity: the coordination platform's resulting activities): the support plan, the goals achieved, the onward referrals made."
+* insert NavbridgeCodeSystem
+* #support-plan "Support plan"
+* #goal-achieved "Goal achieved"
+* #onward-referral "Onward referral made"
+
+ValueSet: TaskOutputVS
+Id: task-output
+Title: "Referral Task output"
+Description: "All referral Task outputs."
+* insert NavbridgeValueSet
+* include codes from system TaskOutput
 
 CodeSystem: EventType
 Id: event-type

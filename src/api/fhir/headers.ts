@@ -1,7 +1,8 @@
 // BaRS request headers: X-Request-Id (unique per partner), X-Correlation-Id (kept and echoed), and the
 // Base64-encoded JSON NHSD-* headers, decoded tolerantly (standard or URL-safe alphabet, padding optional).
 import type { NextFunction, Request, Response } from 'express';
-import { badRequest } from '../../errors/index.js';
+import { badRequest, notAcceptable } from '../../errors/index.js';
+import { BARS_MAJOR } from '../../intake/index.js';
 
 /** BaRS headers whose value is Base64-encoded JSON. */
 export const BASE64_HEADERS = [
@@ -76,4 +77,36 @@ export function readBarsHeaders(req: Request): BarsHeaders {
     ...(correlationId ? { correlationId } : {}),
     nhsd,
   };
+}
+
+/** The `version=` parameters of an Accept header's media ranges (undefined where a range names none). */
+function acceptedVersions(accept: string): (string | undefined)[] {
+  return accept.split(',').map((range) => {
+    const param = range
+      .split(';')
+      .slice(1)
+      .map((p) => p.trim().split('='))
+      .find(([k]) => k?.trim().toLowerCase() === 'version');
+    return param?.[1]?.trim().replace(/^"|"$/g, '');
+  });
+}
+
+/**
+ * BaRS version negotiation: the Accept header names the BaRS Core version the sender expects
+ * (`application/fhir+json; version=1.5.0`). A request none of whose media ranges this major version
+ * can answer (every one names a higher major) is refused 406 REC_NOT_ACCEPTABLE.
+ */
+export function acceptBarsVersion(req: Request, _res: Response, next: NextFunction): void {
+  const accept = req.get('accept');
+  const ok =
+    !accept ||
+    acceptedVersions(accept).some((v) => {
+      const major = v === undefined ? Number.NaN : Number(/^(\d{1,4})(?:\.|$)/.exec(v)?.[1]);
+      return Number.isNaN(major) || major <= BARS_MAJOR;
+    });
+  const refusal = notAcceptable(
+    `Accept: this service speaks BaRS ${BARS_MAJOR}.x; the version asked for is not supported`,
+    { expression: 'Accept' },
+  );
+  next(ok ? undefined : refusal);
 }

@@ -10,7 +10,9 @@ import type {
   OperationOutcomeIssue,
   Resource,
 } from 'fhir/r4.js';
+import { PROFILES } from '../../fhir/canonical.js';
 import { BARS_EVENT_SYSTEM } from '../../intake/index.js';
+import { barsMessaging } from './messaging.js';
 
 export function barsResponseMessage(opts: {
   requestMessageId: string;
@@ -89,14 +91,20 @@ export function searchset(resources: Resource[], baseUrl: string, selfUrl: strin
   };
 }
 
-export function capabilityStatement(baseUrl: string, now: Date): CapabilityStatement {
+const VALIDATE = {
+  name: 'validate',
+  definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate',
+  documentation: "a resource (or Parameters with resource and profile) against navbridge's profiles",
+};
+
+export function capabilityStatement(baseUrl: string, now: Date, version: string): CapabilityStatement {
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
     date: now.toISOString().slice(0, 10),
     publisher: 'navbridge',
     kind: 'instance',
-    software: { name: 'navbridge' },
+    software: { name: 'navbridge', version },
     implementation: {
       description: 'navbridge inbound FHIR API (referrals in, referral status out)',
       url: baseUrl,
@@ -122,12 +130,27 @@ export function capabilityStatement(baseUrl: string, now: Date): CapabilityState
         resource: [
           {
             type: 'ServiceRequest',
-            interaction: [{ code: 'create' }, { code: 'read' }],
+            interaction: [{ code: 'create' }, { code: 'read' }, { code: 'search-type' }],
+            versioning: 'versioned',
+            supportedProfile: [PROFILES['navbridge-referral'], PROFILES['navbridge-onward-referral']],
+            operation: [VALIDATE],
             documentation: 'create: a referral with its Patient contained or referenced within the request',
+            searchParam: [
+              {
+                name: 'patient:identifier',
+                type: 'token',
+                documentation:
+                  '<system>|<value>: the caller’s referrals for the patient (verified identifiers)',
+              },
+            ],
           },
+          { type: 'MessageDefinition', interaction: [{ code: 'read' }, { code: 'search-type' }] },
           {
             type: 'Task',
             interaction: [{ code: 'read' }, { code: 'search-type' }],
+            versioning: 'versioned',
+            supportedProfile: [PROFILES['navbridge-referral-task']],
+            operation: [VALIDATE],
             searchParam: [
               {
                 name: 'focus',
@@ -150,8 +173,10 @@ export function capabilityStatement(baseUrl: string, now: Date): CapabilityState
             documentation:
               'BaRS servicerequest-request (new, update, delete) and servicerequest-response to our messages',
           },
+          VALIDATE,
         ],
       },
     ],
+    messaging: barsMessaging(baseUrl),
   };
 }

@@ -19,10 +19,13 @@ export const ERROR_TEXT: Record<number, string> = {
   401: 'Credentials missing or invalid (REC_UNAUTHORIZED)',
   403: 'The caller may not do this (REC_FORBIDDEN)',
   404: 'Not found, or not this caller’s (REC_NOT_FOUND)',
+  405: 'Interaction not supported on this type (REC_METHOD_NOT_ALLOWED; Allow lists those that are)',
+  406: 'Only application/fhir+json of BaRS 1.x is produced (REC_NOT_ACCEPTABLE: _format=xml, Accept: application/fhir+xml, a higher BaRS major version)',
   409: 'Conflict (REC_CONFLICT)',
   413: 'Body too large',
   415: 'Unsupported content type',
   422: 'Unprocessable (REC_UNPROCESSABLE_ENTITY)',
+  425: 'The same X-Request-Id is still being processed: retry later (REC_TOO_EARLY)',
 };
 export const json = (schema: Json, description = 'OK'): Json => ({
   description,

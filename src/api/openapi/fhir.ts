@@ -5,7 +5,42 @@ const fhirBody = (type: string) => ({
   required: true,
   content: { 'application/fhir+json': { schema: fhirResource(type) } },
 });
+const validate = (summary: string, type?: string): Json => ({
+  post: {
+    summary,
+    tags: ['fhir'],
+    security: PARTNER,
+    ...(type
+      ? { parameters: [{ name: 'type', in: 'path', required: true, schema: { type: 'string' } }] }
+      : {}),
+    requestBody: {
+      required: true,
+      content: {
+        'application/fhir+json': {
+          schema: {
+            type: 'object',
+            required: ['resourceType'],
+            properties: { resourceType: { type: 'string' } },
+            additionalProperties: true,
+          },
+        },
+      },
+    },
+    responses: {
+      '200': fhir(fhirResource('OperationOutcome'), 'The verdict: every issue with its FHIRPath'),
+      ...errors(400, 401, 403, 406, 413, 415),
+    },
+  },
+});
+
 export const fhirPaths: Json = {
+  '/fhir/$validate': validate(
+    "Validate a resource (or Parameters: resource, profile) against navbridge's profiles",
+  ),
+  '/fhir/{type}/$validate': validate(
+    "Validate a resource of {type} against navbridge's profiles (?profile=name)",
+    'type',
+  ),
   '/fhir/metadata': {
     get: {
       summary: 'CapabilityStatement (open)',
@@ -14,15 +49,57 @@ export const fhirPaths: Json = {
       responses: { '200': fhir(fhirResource('CapabilityStatement')) },
     },
   },
+  '/fhir/MessageDefinition': {
+    get: {
+      summary: 'The BaRS MessageDefinitions navbridge receives against (open)',
+      tags: ['fhir'],
+      security: [],
+      responses: { '200': fhir(fhirResource('Bundle'), 'searchset Bundle'), ...errors(406) },
+    },
+  },
+  '/fhir/MessageDefinition/{id}': {
+    get: {
+      summary: 'One BaRS MessageDefinition (open)',
+      tags: ['fhir'],
+      security: [],
+      parameters: [idParam('MessageDefinition id')],
+      responses: { '200': fhir(fhirResource('MessageDefinition')), ...errors(404, 406) },
+    },
+  },
   '/fhir/ServiceRequest': {
+    get: {
+      summary: 'The caller’s referrals for a patient (patient:identifier=<system>|<value>)',
+      tags: ['fhir'],
+      security: PARTNER,
+      parameters: [
+        query('patient:identifier', { type: 'string' }, 'e.g. https://fhir.nhs.uk/Id/nhs-number|<number>'),
+      ],
+      responses: { '200': fhir(fhirResource('Bundle'), 'searchset Bundle'), ...errors(400, 401, 403) },
+    },
     post: {
       summary: 'A referral: ServiceRequest with its Patient contained or referenced',
       tags: ['fhir'],
       security: PARTNER,
+      parameters: [
+        {
+          name: 'Prefer',
+          in: 'header',
+          required: false,
+          schema: {
+            type: 'string',
+            enum: ['return=minimal', 'return=representation', 'return=OperationOutcome'],
+          },
+          description:
+            'minimal: no body; representation: the ServiceRequest with id and meta; default OperationOutcome',
+        },
+      ],
       requestBody: fhirBody('ServiceRequest'),
       responses: {
-        '201': fhir(fhirResource('ServiceRequest'), 'Created (Location header)'),
-        ...errors(400, 401, 403, 409, 413, 415, 422),
+        '201': fhir(
+          { oneOf: [fhirResource('ServiceRequest'), fhirResource('OperationOutcome')] },
+          'Created (Location: …/ServiceRequest/{id}/_history/{vid})',
+        ),
+        ...errors(400, 401, 403, 406, 409, 413, 415, 422),
       },
     },
   },
@@ -34,7 +111,7 @@ export const fhirPaths: Json = {
       requestBody: fhirBody('Bundle'),
       responses: {
         '201': fhir(fhirResource('Bundle'), 'Created (Location header)'),
-        ...errors(400, 401, 403, 409, 413, 415, 422),
+        ...errors(400, 401, 403, 406, 409, 413, 415, 422),
       },
     },
   },
@@ -50,7 +127,7 @@ export const fhirPaths: Json = {
       requestBody: fhirBody('Bundle'),
       responses: {
         '200': fhir(fhirResource('Bundle'), 'BaRS response message'),
-        ...errors(400, 401, 403, 409, 413, 415, 422),
+        ...errors(400, 401, 403, 406, 409, 413, 415, 422, 425),
       },
     },
   },
@@ -60,7 +137,7 @@ export const fhirPaths: Json = {
       tags: ['fhir'],
       security: PARTNER,
       parameters: [query('focus', { type: 'string' }, 'The referral ServiceRequest')],
-      responses: { '200': fhir(fhirResource('Bundle'), 'searchset Bundle'), ...errors(400, 401, 403) },
+      responses: { '200': fhir(fhirResource('Bundle'), 'searchset Bundle'), ...errors(400, 401, 403, 406) },
     },
   },
   '/fhir/Task/{id}': {
@@ -69,7 +146,7 @@ export const fhirPaths: Json = {
       tags: ['fhir'],
       security: PARTNER,
       parameters: [idParam('Task id')],
-      responses: { '200': fhir(fhirResource('Task')), ...errors(401, 403, 404) },
+      responses: { '200': fhir(fhirResource('Task')), ...errors(401, 403, 404, 406) },
     },
   },
   '/fhir/ServiceRequest/{id}': {
@@ -78,7 +155,7 @@ export const fhirPaths: Json = {
       tags: ['fhir'],
       security: PARTNER,
       parameters: [idParam('ServiceRequest id')],
-      responses: { '200': fhir(fhirResource('ServiceRequest')), ...errors(401, 403, 404) },
+      responses: { '200': fhir(fhirResource('ServiceRequest')), ...errors(401, 403, 404, 406) },
     },
   },
 };

@@ -1,9 +1,12 @@
 // The OpenAPI 3.1 description served at /api/openapi.json: the navigator API, the admin API, the
-// FHIR endpoints, /health and /ready. Hand-written; a test checks that every route express registers is here.
+// FHIR endpoints, /health and /ready. Paths are written per area; operationIds, the licence and the record
+// bodies (zod → JSON Schema) are added in ./conventions.ts; a test checks every route express registers is here.
 import { admin } from './admin.js';
 import { anyObject, fhirResource, type Json, json } from './common.js';
+import { recordSchemas, recordSubmission, withOperationIds } from './conventions.js';
 import { fhirPaths } from './fhir.js';
 import { navigator } from './navigator.js';
+import { playground } from './playground.js';
 
 const clock = {
   type: 'object',
@@ -20,6 +23,7 @@ export function openApiDocument(publicBaseUrl?: string): Json {
     info: {
       title: 'navbridge',
       version: '1',
+      license: { name: 'MIT', identifier: 'MIT' },
       description:
         'FHIR R4 adapter for Mental Health Navigation services: the navigator API (/api/v1), the admin API (/admin) and the inbound FHIR API (/fhir).',
     },
@@ -27,7 +31,7 @@ export function openApiDocument(publicBaseUrl?: string): Json {
       ? { servers: [{ url: new URL('/', publicBaseUrl).toString().replace(/\/$/, '') }] }
       : {}),
     security: [],
-    paths: {
+    paths: withOperationIds({
       '/health': {
         get: {
           summary: 'Liveness: the process answers; no dependency is asked (open)',
@@ -53,10 +57,21 @@ export function openApiDocument(publicBaseUrl?: string): Json {
           responses: { '200': json(anyObject) },
         },
       },
+      '/api/docs': {
+        get: {
+          summary: 'This document as a plain HTML page (open; no script, nothing fetched from elsewhere)',
+          tags: ['ops'],
+          security: [],
+          responses: {
+            '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } },
+          },
+        },
+      },
       ...navigator,
       ...admin,
+      ...playground,
       ...fhirPaths,
-    },
+    }),
     components: {
       securitySchemes: {
         partnerJwt: {
@@ -76,6 +91,8 @@ export function openApiDocument(publicBaseUrl?: string): Json {
       },
       schemas: {
         OperationOutcome: fhirResource('OperationOutcome'),
+        RecordSubmission: recordSubmission(),
+        ...recordSchemas(),
         Clock: clock,
         ReferralSummary: {
           type: 'object',

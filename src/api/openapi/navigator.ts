@@ -63,15 +63,7 @@ export const navigator: Json = {
         required: true,
         content: {
           'application/json': {
-            schema: {
-              type: 'object',
-              required: ['recordType', 'record'],
-              properties: {
-                recordType: { enum: ['referral', 'assessment', 'support-plan', 'event'] },
-                record: anyObject,
-              },
-              additionalProperties: false,
-            },
+            schema: { $ref: '#/components/schemas/RecordSubmission' },
           },
         },
       },

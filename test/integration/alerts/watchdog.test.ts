@@ -9,7 +9,9 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import type { Referral } from '../../../src/records/index.js';
-import { TEST_DATABASE_URL } from '../../support/db.js';
+import { EXCHANGE_PAYLOAD } from '../../../src/store/exchanges.js';
+import { Vault } from '../../../src/store/sealing.js';
+import { TEST_DATABASE_URL, TEST_MASTER_KEYS, testKeyProvider } from '../../support/db.js';
 import { recordFixture } from '../../support/fixtures.js';
 import { ADMIN, buildTestNavbridge, TEST_ADMIN_TOKEN, type TestNavbridge } from '../../support/navbridge.js';
 import { nhsNumber } from '../../support/people.js';
@@ -17,9 +19,7 @@ import { nhsNumber } from '../../support/people.js';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-// KNOWN BROKEN since encryption at rest: the SQL reads records.payload, now sealed (figures come out 0).
-// Skipped loudly until the facts column lands; see README Known gaps.
-describe.skip('watchdog', () => {
+describe('watchdog', () => {
   let nb: TestNavbridge;
   const clock = { now: new Date(Math.floor(Date.now() / 1000) * 1000) };
   const T0 = clock.now.getTime();
@@ -163,17 +163,20 @@ describe.skip('watchdog', () => {
     expect(r.cleared).toEqual([{ kind: 'circuit-open', key: 'gp-a' }]);
 
     // A BaRS message delivered 2 hours ago with no response: raised; the response arrives, it clears.
+    // Stored as the store stores one: the payload sealed, the message's ids in plain beside it.
     const message = randomUUID();
     const messageId = randomUUID();
     await nb.t.sql.query(
       `INSERT INTO exchanges (id, direction, partner_id, site, record_type, source_id, version, delivery_mode,
-          payload, status, correlation_id, delivered_at)
-       VALUES ($1, 'outbound', 'gp-a', 'leeds-north', 'event', 'EV-M', 1, 'message', $2, 'delivered', $3, $4)`,
+          payload, status, correlation_id, delivered_at, message_ids)
+       VALUES ($1, 'outbound', 'gp-a', 'leeds-north', 'event', 'EV-M', 1, 'message', $2, 'delivered', $3, $4,
+               ARRAY[$5])`,
       [
         message,
-        JSON.stringify({ resourceType: 'Bundle', id: messageId }),
+        await new Vault(testKeyProvider()).seal({ resourceType: 'Bundle', id: messageId }, EXCHANGE_PAYLOAD),
         randomUUID(),
         new Date(clock.now.getTime() - 2 * HOUR),
+        messageId,
       ],
     );
     r = await run();
@@ -257,6 +260,7 @@ describe.skip('watchdog', () => {
         env: {
           NAVBRIDGE_CONFIG: 'navbridge.config.yaml',
           DATABASE_URL: TEST_DATABASE_URL,
+          NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
           NAVBRIDGE_DB_SCHEMA: nb.t.schema,
           NAVBRIDGE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
           LOG_LEVEL: 'silent',
@@ -291,7 +295,12 @@ describe.skip('watchdog', () => {
       stdout: { write: () => true },
       stderr: { write: (x: string) => (stderr += x) },
       cwd: dir,
-      env: { NAVBRIDGE_CONFIG: 'hook.yaml', DATABASE_URL: TEST_DATABASE_URL, LOG_LEVEL: 'silent' },
+      env: {
+        NAVBRIDGE_CONFIG: 'hook.yaml',
+        DATABASE_URL: TEST_DATABASE_URL,
+        NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
+        LOG_LEVEL: 'silent',
+      },
       signal: AbortSignal.timeout(30_000),
     });
     expect(code).toBe(2);

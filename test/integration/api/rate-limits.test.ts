@@ -1,6 +1,6 @@
 // Per-caller rate limits and failed-authentication backoff (issue 9 §2), counted in Redis and shared
 // by API processes: two express apps on one Redis prefix stand for two `navbridge serve` processes.
-// A 429 is a BaRS OperationOutcome with Retry-After; a Redis that goes away lets requests through.
+// A 429 is a BaRS OperationOutcome with Retry-After; while Redis is away each process counts in memory.
 import type { Express } from 'express';
 import pino from 'pino';
 import request from 'supertest';
@@ -135,13 +135,54 @@ describe('rate limits', () => {
     }
   });
 
-  it('lets requests through when Redis is gone (referrals before limits)', async () => {
-    await redisServer.kill();
+  it('keeps limiting while Redis is gone, in each process memory, and shares the counts again when it is back', async () => {
     const prefix = randomPrefix();
-    const app = secondProcess(prefix);
-    const res = await read(app, await token('gp-a'));
-    // The read itself needs no Redis; the limiter's store failed and passed the request on.
-    expect(res.status).toBe(200);
+    const outage = secondProcess(prefix);
+    await redisServer.kill();
+    // A partner over its limit: refused 429 (not let through, not a 500, not a wait on Redis).
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await read(outage, await token('gp-a'))).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 429]);
+    const refused = await read(outage, await token('gp-a'));
+    expect(refused.status).toBe(429);
+    expect(refused.body.issue[0].details.coding[0].code).toBe('REC_TOO_MANY_REQUESTS');
+    expect(Number(refused.get('Retry-After'))).toBeGreaterThan(0);
+    // Failed authentications from an address are still counted, and block it.
+    const bad = { Authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln' };
+    const other = secondProcess(randomPrefix());
+    const seen: number[] = [];
+    for (let i = 0; i < 3; i++) seen.push((await read(other, bad)).status);
+    expect(seen).toEqual([401, 401, 401]);
+    await expect
+      .poll(async () => (await read(other, await token('gp-a'))).body.issue?.[0]?.diagnostics ?? '', {
+        timeout: 20_000,
+      })
+      .toMatch(/failed authentications/);
+
+    // Redis back: both processes of the prefix count in Redis again (gp-b's 2 are shared).
     await redisServer.start();
-  }, 30_000);
+    const redis = connectRedis(redisServer.url);
+    try {
+      await expect
+        .poll(async () => (await redis.ping().catch(() => '')) === 'PONG', { timeout: 20_000 })
+        .toBe(true);
+      const peer = secondProcess(prefix);
+      // Wait until the outage process's own Redis connection is back (its hits land in Redis).
+      await expect
+        .poll(
+          async () => {
+            await read(outage, await token('gp-b'));
+            return Number((await redis.get(`${prefix}:rl:caller:partner:gp-b`)) ?? 0);
+          },
+          { timeout: 30_000, interval: 200 },
+        )
+        .toBeGreaterThanOrEqual(1);
+      const hits = Number(await redis.get(`${prefix}:rl:caller:partner:gp-b`));
+      const left = Math.max(0, 2 - hits);
+      for (let i = 0; i < left; i++) expect((await read(peer, await token('gp-b'))).status).toBe(200);
+      expect((await read(peer, await token('gp-b'))).status).toBe(429);
+    } finally {
+      redis.disconnect();
+    }
+  }, 90_000);
 });

@@ -5,13 +5,13 @@
 // The referral comes in through the FHIR API; the site submits its journey through the navigator API;
 // "delivered" is the status the worker writes (delivery itself is tested in test/integration/delivery).
 import { createHash, randomUUID } from 'node:crypto';
-import type { Bundle, Patient, ServiceRequest, Task } from 'fhir/r4.js';
+import type { Bundle, Task } from 'fhir/r4.js';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Referral } from '../../../src/records/index.js';
 import { unseal } from '../../support/db.js';
-import { navbridgeExamples } from '../../support/fhir-examples.js';
-import { recordFixture } from '../../support/fixtures.js';
+import { partnerReferralBundle } from '../../support/fhir-examples.js';
+import { recordFixture, serviceRequestIdOf } from '../../support/fixtures.js';
 import { clientAssertion, jwksJson, type SigningKey, signingKey } from '../../support/keys.js';
 import { buildTestNavbridge, TEST_AUDIENCE, type TestNavbridge } from '../../support/navbridge.js';
 import { nhsNumber } from '../../support/people.js';
@@ -78,40 +78,17 @@ describe('partner reads follow consent and tenancy', () => {
 
   /** Partner A refers a new person; answers the ServiceRequest id and the stored referral. */
   async function refer(): Promise<{ srId: string; referral: Referral }> {
-    const sr: ServiceRequest = navbridgeExamples().gravity[0]!.serviceRequest();
-    const nhs = nhsNumber();
-    const patient: Patient = {
-      resourceType: 'Patient',
-      id: 'pat-1',
-      identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhs }],
-      name: [{ family: `Consent${randomUUID().slice(0, 6)}`, given: ['Sam'] }],
-      birthDate: '1987-02-20',
-    };
-    sr.id = `sr-${randomUUID().slice(0, 8)}`;
-    sr.subject = { reference: 'Patient/pat-1' };
-    const bundle: Bundle = {
-      resourceType: 'Bundle',
-      type: 'transaction',
-      entry: [
-        {
-          fullUrl: `http://gp-a.example/fhir/ServiceRequest/${sr.id}`,
-          resource: sr,
-          request: { method: 'POST', url: 'ServiceRequest' },
-        },
-        {
-          fullUrl: 'http://gp-a.example/fhir/Patient/pat-1',
-          resource: patient,
-          request: { method: 'PUT', url: 'Patient/pat-1' },
-        },
-      ],
-    };
+    const { bundle } = partnerReferralBundle({
+      nhs: nhsNumber(),
+      family: `Consent${randomUUID().slice(0, 6)}`,
+    });
     const res = await request(nb.app)
       .post('/fhir')
       .set(await auth('a'))
       .set('Content-Type', FHIR)
       .send(JSON.stringify(bundle));
     expect(res.status).toBe(201);
-    const srId = String(res.get('Location')).split('/').pop()!;
+    const srId = serviceRequestIdOf(res.get('Location'));
     const { rows } = await nb.t.sql.query(
       `SELECT r.payload FROM records r JOIN referrals f ON f.site = r.site AND f.referral_id = r.source_id
         WHERE f.source_partner_id = 'gp-a' AND r.record_type = 'referral' ORDER BY r.received_at DESC LIMIT 1`,

@@ -14,6 +14,7 @@ import {
   outboundExchange,
 } from '../../support/exchanges.js';
 import type { FhirExamples } from '../../support/fhir-examples.js';
+import { serviceRequestIdOf } from '../../support/fixtures.js';
 import { nhsNumber } from '../../support/people.js';
 import {
   ADMIN_TOKEN,
@@ -137,7 +138,7 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
           .set('Content-Type', FHIR)
           .send(JSON.stringify(transaction(tenant)));
         expect(res.status).toBe(201);
-        const srId = String(res.get('Location')).split('/').pop()!;
+        const srId = serviceRequestIdOf(res.get('Location'));
         ids[`sr${tenant}`] = srId;
         markers[tenant].push(srId);
         const { rows } = await h.t.sql.query(
@@ -147,6 +148,7 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
         expect(rows.map((r) => r.site)).toEqual([tenant === 'A' ? 'leeds-north' : 'cardiff-vale']);
         markers[tenant].push(rows[0].referral_id);
       }
+      ids.nhsA = markers.A[0]!;
       // Every tenant has ids and patient data to look for.
       for (const t of ['X', 'Y', 'A', 'B'] as Tenant[]) expect(markers[t].length).toBeGreaterThanOrEqual(3);
       ids.dead1 = await deadExchange();
@@ -260,6 +262,19 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
         expect: { ...partnerOnly, partnerA: 200, partnerB: 404 },
       },
       {
+        name: 'GET /fhir/ServiceRequest?patient:identifier={A}',
+        call: (r, hd) =>
+          r
+            .get(`/fhir/ServiceRequest?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|${ids.nhsA}`)
+            .set(hd),
+        expect: { ...partnerOnly, partnerA: 200, partnerB: 200 },
+      },
+      {
+        name: 'GET /fhir/MessageDefinition',
+        call: (r, hd) => r.get('/fhir/MessageDefinition').set(hd),
+        expect: open,
+      },
+      {
         name: 'GET /fhir/Task?focus={A}',
         call: (r, hd) => r.get(`/fhir/Task?focus=ServiceRequest/${ids.srA}`).set(hd),
         expect: { ...partnerOnly, partnerA: 200, partnerB: 200 },
@@ -284,6 +299,23 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
         }
       });
     }
+
+    it('the ServiceRequest search by patient:identifier gives A its own referral and B nothing', async () => {
+      const search = async (caller: Caller, token: string) =>
+        request(h.app)
+          .get(`/fhir/ServiceRequest?patient:identifier=${encodeURIComponent(token)}`)
+          .set(await headers[caller]!());
+      const a = await search('partnerA', `https://fhir.nhs.uk/Id/nhs-number|${ids.nhsA}`);
+      expect(a.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toContain(ids.srA);
+      // The tolerant reader's http:// system is the same identifier.
+      const http = await search('partnerA', `http://fhir.nhs.uk/Id/nhs-number|${ids.nhsA}`);
+      expect(http.body.total).toBe(a.body.total);
+      expect((await search('partnerB', `https://fhir.nhs.uk/Id/nhs-number|${ids.nhsA}`)).body.total).toBe(0);
+      const bad = await search('partnerA', ids.nhsA!);
+      expect(bad.status).toBe(400);
+      expect(bad.body.issue[0].expression).toEqual(['patient:identifier']);
+      expect(JSON.stringify(bad.body)).not.toContain(ids.nhsA);
+    });
 
     it('the Task search gives partner B nothing of partner A’s, and A its own Task', async () => {
       const a = await request(h.app)

@@ -2,18 +2,13 @@
 // gets exactly the answer the intake contract gives it. Run by intake.test.ts with navbridge's fixtures
 // and by test/conformance/real-examples.test.ts with the real examples.
 import { randomUUID } from 'node:crypto';
-import express from 'express';
 import type { Bundle, MessageHeader, OperationOutcome, Patient, ServiceRequest, Task } from 'fhir/r4.js';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BODY_LIMITS } from '../../../src/api/body.js';
-import { errorHandler, notFoundHandler } from '../../../src/api/errors.js';
-import { fhirRouter } from '../../../src/api/fhir/router.js';
-import { type TestDb, unseal } from '../../support/db.js';
+import { describe, expect, it } from 'vitest';
+import { unseal } from '../../support/db.js';
 import type { FhirExamples } from '../../support/fhir-examples.js';
-import { buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.js';
-
-const FHIR = 'application/fhir+json';
+import { serviceRequestIdOf } from '../../support/fixtures.js';
+import { FHIR, fhirApiRig } from './rig.js';
 
 /** The Patient sent beside a Gravity ServiceRequest (which names it only by logical id). */
 const gravityPatient = (id: string): Patient => ({
@@ -59,95 +54,9 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
   const gravityTransaction = (sr: ServiceRequest) => transaction(sr, patient);
 
   describe(`inbound FHIR API (${ex.source})`, () => {
-    let t: TestDb;
-    let nb: TestNavbridge;
-    let app: express.Express;
-    const clock = new Date('2026-03-02T09:00:00Z');
-    let principal: { kind: 'partner'; partnerId: string } = { kind: 'partner', partnerId: 'yas' };
-    const as = (partnerId: string) => {
-      principal = { kind: 'partner', partnerId };
-    };
-
-    beforeAll(async () => {
-      const inbound = (defaultSite?: string, sites = ['leeds-north', 'cardiff-vale']) => ({
-        clientId: `client-${defaultSite ?? 'none'}-${Math.random()}`,
-        publicKeysEnv: 'UNUSED_JWKS',
-        sites,
-        ...(defaultSite ? { defaultSite } : {}),
-      });
-      nb = await buildTestNavbridge({
-        clock: () => clock,
-        config: { publicBaseUrl: 'http://nav.example/fhir' },
-        partners: [
-          {
-            id: 'yas',
-            name: 'Yorkshire Ambulance Service',
-            kind: 'trust',
-            odsCodes: ['RND'],
-            baseUrl: 'http://127.0.0.1:9/fhir',
-            mode: 'message',
-            dosServiceId: '2222222222',
-            receives: ['referral-status'],
-            inbound: inbound('leeds-north'),
-          },
-          {
-            id: 'gravity-trust',
-            name: 'Gravity Trust',
-            kind: 'trust',
-            odsCodes: ['RGD'],
-            baseUrl: 'http://127.0.0.1:9/fhir',
-            mode: 'transaction',
-            receives: ['referral-status'],
-            // Gravity Trust refers into Leeds only (inbound.sites).
-            inbound: inbound('leeds-north', ['leeds-north']),
-          },
-          {
-            id: 'no-default',
-            name: 'No default site',
-            kind: 'gp-practice',
-            odsCodes: ['B86016'],
-            baseUrl: 'http://127.0.0.1:9/fhir',
-            mode: 'transaction',
-            receives: ['referral-status'],
-            inbound: inbound(),
-          },
-        ],
-      });
-      t = nb.t;
-      // The caller is set here (as authentication would set it), so each test acts as one partner.
-      app = express();
-      app.use((_req, res, next) => {
-        res.locals.caller = principal;
-        next();
-      });
-      app.use(
-        '/fhir',
-        fhirRouter({
-          navbridge: nb.navbridge,
-          publicBaseUrl: 'http://nav.example/fhir',
-          now: () => clock,
-          limits: { ...DEFAULT_BODY_LIMITS, bytes: 200 * 1024 },
-          authenticate: (_req, _res, next) => next(),
-        }),
-      );
-      app.use(notFoundHandler);
-      app.use(errorHandler(() => {}));
-    });
-
-    afterAll(async () => {
-      await nb?.close();
-    });
-
-    const post = (path: string, body: string | object, headers: Record<string, string> = {}) => {
-      let r = request(app).post(`/fhir${path}`).set('Content-Type', FHIR);
-      // BaRS requires both ids on a message; a test that gives one keeps it.
-      if (path === '/$process-message')
-        r = r.set({ 'X-Request-Id': randomUUID(), 'X-Correlation-Id': randomUUID() });
-      for (const [k, v] of Object.entries(headers)) r = r.set(k, v);
-      return r.send(typeof body === 'string' ? body : JSON.stringify(body));
-    };
-    const count = async (sql: string, params: unknown[] = []) =>
-      Number((await t.sql.query(sql, params)).rows[0].n);
+    const rig = fhirApiRig();
+    const { as, post, count } = rig;
+    const app = () => rig.app;
 
     it('accepts the BaRS servicerequest-request with a warning for the NHS number, and answers a BaRS response', async () => {
       as('yas');
@@ -167,7 +76,7 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       expect(nhs?.severity).toBe('warning');
       expect(JSON.stringify(bundle)).not.toContain(ex.facts.requestNhsNumber);
       // Stored: the referral (consent from the BaRS Consent), the inbound exchange, the request id.
-      const row = (await t.sql.query("SELECT * FROM referrals WHERE source_partner_id = 'yas'")).rows[0];
+      const row = (await rig.t.sql.query("SELECT * FROM referrals WHERE source_partner_id = 'yas'")).rows[0];
       expect(row.site).toBe('leeds-north');
       // Consent read from the BaRS Consent; the person lives outside the site's catchment: triage rejects.
       expect(row.triage).toEqual({ outcome: 'reject', reason: 'out-of-area' });
@@ -177,12 +86,12 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       ).toBe(1);
       // The Task is readable through focus = the Location's ServiceRequest.
       const srId = header.focus?.[0]?.reference?.split('/').pop();
-      const tasks = await request(app).get(`/fhir/Task?focus=ServiceRequest/${srId}`);
+      const tasks = await request(app()).get(`/fhir/Task?focus=ServiceRequest/${srId}`);
       expect(tasks.status).toBe(200);
       const task = (tasks.body as Bundle).entry?.[0]?.resource as Task;
       expect(task.status).toBe('rejected');
-      expect((await request(app).get(`/fhir/Task/${task.id}`)).body.id).toBe(task.id);
-      expect((await request(app).get(`/fhir/ServiceRequest/${srId}`)).status).toBe(200);
+      expect((await request(app()).get(`/fhir/Task/${task.id}`)).body.id).toBe(task.id);
+      expect((await request(app()).get(`/fhir/ServiceRequest/${srId}`)).status).toBe(200);
     });
 
     it('answers a repeated X-Request-Id from the same partner 409 REC_CONFLICT and stores it once', async () => {
@@ -208,14 +117,24 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
 
     it('accepts the other BaRS servicerequest-request (older code systems; no Consent, out of area)', async () => {
       as('yas');
-      const res = await post('/$process-message', read(BARS_REQUEST_2));
+      // As sent it predates BaRS 1.x: no Bundle.meta.versionId (400), a destination and source endpoint
+      // that name no service. Readdressed as a 1.x sender sends it, its older code systems are read.
+      const asSent = await post('/$process-message', read(BARS_REQUEST_2));
+      expect(asSent.status).toBe(400);
+      expect(asSent.body.issue[0].expression).toEqual(['Bundle.meta.versionId']);
+      const msg = BARS_REQUEST_2();
+      msg.meta = { ...msg.meta, versionId: '1.0.0' };
+      const sent = msg.entry![0]!.resource as MessageHeader;
+      sent.destination![0]!.endpoint = 'https://fhir.nhs.uk/Id/dos-service-id|2000045871';
+      sent.source!.endpoint = 'https://fhir.nhs.uk/Id/dos-service-id|2222222222';
+      const res = await post('/$process-message', msg);
       expect(res.status).toBe(200);
       const header = (res.body as Bundle).entry?.[0]?.resource as MessageHeader;
       expect(header.response?.code).toBe('ok');
       // The same person's first referral is closed (rejected): nothing to link.
       expect(await count('SELECT count(*) AS n FROM referral_links')).toBe(0);
       // No Consent resource: consentToRefer is absent (never guessed); out of area is decided first.
-      const referrals = await t.sql.query("SELECT payload FROM records WHERE record_type = 'referral'");
+      const referrals = await rig.t.sql.query("SELECT payload FROM records WHERE record_type = 'referral'");
       const stored = [];
       for (const r of referrals.rows) {
         const p = await unseal<{ reason?: string }>(r.payload, 'records.payload');
@@ -224,7 +143,7 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       expect(stored).toHaveLength(1);
       expect(stored[0]).not.toHaveProperty('consentToRefer');
       // The inbound body and the record are stored sealed: the reason text is not in any raw row.
-      const raw = await t.sql.query(
+      const raw = await rig.t.sql.query(
         `SELECT payload::text AS v FROM exchanges WHERE direction = 'inbound'
          UNION ALL SELECT payload::text FROM records`,
       );
@@ -247,10 +166,11 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       ).toBeGreaterThan(0);
     });
 
-    it('refuses a servicerequest-response that answers nothing of ours 422', async () => {
+    it('refuses a servicerequest-response that answers nothing of ours 404 REC_NOT_FOUND (BaRS Core 1.5)', async () => {
       as('yas');
       const res = await post('/$process-message', read(ex.bars.response));
-      expect(res.status).toBe(422);
+      expect(res.status).toBe(404);
+      expect(codes(res.body)).toEqual(['REC_NOT_FOUND']);
       expect(res.body.issue[0].expression).toEqual(['MessageHeader.response.identifier']);
     });
 
@@ -280,7 +200,7 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       const badShape = await post('/', tx({ ...gravity, authoredOn: 'yesterday', priority: 7 }));
       expect(badShape.status).toBe(400);
       expect(JSON.stringify(badShape.body)).not.toContain('yesterday');
-      const all = await t.sql.query('SELECT payload FROM records');
+      const all = await rig.t.sql.query('SELECT payload FROM records');
       for (const r of all.rows)
         expect(JSON.stringify(await unseal(r.payload, 'records.payload'))).not.toContain('bogus');
     });
@@ -301,19 +221,21 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
         const sr = gravity.serviceRequest();
         const res = await post('/', gravityTransaction(sr));
         expect(res.status).toBe(201);
-        expect(res.get('Location')).toMatch(/^http:\/\/nav\.example\/fhir\/ServiceRequest\/[0-9a-f-]{36}$/);
+        expect(res.get('Location')).toMatch(
+          /^http:\/\/nav\.example\/fhir\/ServiceRequest\/[0-9a-f-]{36}\/_history\/\d+$/,
+        );
         expect((res.body as Bundle).type).toBe('transaction-response');
         const srOutcome = (res.body as Bundle).entry?.[0]?.response?.outcome as OperationOutcome | undefined;
         if (gravity === GRAVITY[1]) expect(srOutcome && codes(srOutcome)).toContain('LINKED_REFERRAL');
         // No consent in the request: held, never guessed.
-        const srId = String(res.get('Location')).split('/').pop();
-        const tasks = await request(app).get(`/fhir/Task?focus=ServiceRequest/${srId}`);
+        const srId = serviceRequestIdOf(res.get('Location'));
+        const tasks = await request(app()).get(`/fhir/Task?focus=ServiceRequest/${srId}`);
         expect(((tasks.body as Bundle).entry?.[0]?.resource as Task | undefined)?.status).toBe('on-hold');
       });
     }
 
     it('a new referral for a person with an open referral at the site is linked and flagged', async () => {
-      const links = await t.sql.query('SELECT * FROM referral_links');
+      const links = await rig.t.sql.query('SELECT * FROM referral_links');
       expect(links.rows).toHaveLength(1);
       expect(links.rows[0].reason).toBe('open-referral-same-person');
     });
@@ -321,10 +243,10 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
     it('partners read only their own referrals', async () => {
       as('gravity-trust');
       const res = await post('/', gravityTransaction(GRAVITY[0]!.serviceRequest()));
-      const srId = String(res.get('Location')).split('/').pop();
+      const srId = serviceRequestIdOf(res.get('Location'));
       as('yas');
-      expect((await request(app).get(`/fhir/ServiceRequest/${srId}`)).status).toBe(404);
-      const tasks = await request(app).get(`/fhir/Task?focus=ServiceRequest/${srId}`);
+      expect((await request(app()).get(`/fhir/ServiceRequest/${srId}`)).status).toBe(404);
+      const tasks = await request(app()).get(`/fhir/Task?focus=ServiceRequest/${srId}`);
       expect((tasks.body as Bundle).total).toBe(0);
     });
 
@@ -333,7 +255,7 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       const sr = { ...GRAVITY[0]!.serviceRequest(), status: 'revoked' } as ServiceRequest;
       const res = await post('/ServiceRequest', sr);
       expect(res.status).toBe(201);
-      const rows = await t.sql.query(
+      const rows = await rig.t.sql.query(
         "SELECT status FROM referrals WHERE source_partner_id = 'gravity-trust' ORDER BY received_at",
       );
       expect(rows.rows.map((r) => r.status)).toContain('closed');
@@ -420,7 +342,7 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
 
     it('refuses other content types 415, oversized bodies 413, malformed JSON 400 without echoing it', async () => {
       as('gravity-trust');
-      const plain = await request(app)
+      const plain = await request(app())
         .post('/fhir/ServiceRequest')
         .set('Content-Type', 'text/plain')
         .send('{}');
@@ -441,7 +363,7 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
     it('requires X-Request-Id and X-Correlation-Id on $process-message and echoes both on every answer', async () => {
       as('yas');
       for (const missing of ['X-Request-Id', 'X-Correlation-Id']) {
-        const r = request(app)
+        const r = request(app())
           .post('/fhir/$process-message')
           .set('Content-Type', FHIR)
           .set(
@@ -456,7 +378,7 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       }
       // Echoed on an error answer too (a 415 here), and on reads; a malformed id is not repeated back.
       const ids = { 'X-Request-Id': randomUUID(), 'X-Correlation-Id': randomUUID() };
-      const refused = await request(app)
+      const refused = await request(app())
         .post('/fhir/$process-message')
         .set(ids)
         .set('Content-Type', 'text/plain')
@@ -466,9 +388,9 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
         rq: ids['X-Request-Id'],
         co: ids['X-Correlation-Id'],
       });
-      const meta = await request(app).get('/fhir/metadata').set(ids);
+      const meta = await request(app()).get('/fhir/metadata').set(ids);
       expect(meta.get('X-Correlation-Id')).toBe(ids['X-Correlation-Id']);
-      const bad = await request(app).get('/fhir/metadata').set('X-Correlation-Id', 'not an id <script>');
+      const bad = await request(app()).get('/fhir/metadata').set('X-Correlation-Id', 'not an id <script>');
       expect(bad.get('X-Correlation-Id')).toBeUndefined();
     });
 
@@ -499,19 +421,23 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
         'X-Request-Id': 'a1b2c3d4-0000-4000-8000-00000000d05e',
       });
       expect(res.status).toBe(200);
-      const { rows } = await t.sql.query("SELECT site FROM referrals WHERE source_partner_id = 'yas'");
+      const { rows } = await rig.t.sql.query("SELECT site FROM referrals WHERE source_partner_id = 'yas'");
       expect(rows.map((r) => r.site)).toContain('cardiff-vale');
     });
 
     it('serves a CapabilityStatement of what is implemented', async () => {
-      const res = await request(app).get('/fhir/metadata');
+      const res = await request(app()).get('/fhir/metadata');
       expect(res.status).toBe(200);
       expect(res.body.resourceType).toBe('CapabilityStatement');
       expect(res.body.rest[0].operation[0].name).toBe('process-message');
       expect(res.body.rest[0].resource.map((r: { type: string }) => r.type)).toEqual([
         'ServiceRequest',
+        'MessageDefinition',
         'Task',
       ]);
+      expect(res.body.messaging[0].supportedMessage.map((m: { mode: string }) => m.mode)).toContain(
+        'receiver',
+      );
     });
   });
 }

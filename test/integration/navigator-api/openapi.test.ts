@@ -70,4 +70,38 @@ describe('OpenAPI description', () => {
     expect(registered.filter((r) => !documented.includes(r))).toEqual([]);
     expect(documented.filter((d) => !registered.includes(d))).toEqual([]);
   });
+
+  it('gives every operation a unique operationId, a licence, and the record bodies from the zod schemas', async () => {
+    const doc = (await request(h.app).get('/api/openapi.json')).body as {
+      info: { license?: { name: string } };
+      paths: Record<string, Record<string, { operationId?: string; responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, { oneOf?: unknown[]; properties?: Record<string, unknown> }> };
+    };
+    expect(doc.info.license?.name).toBe('MIT');
+    const ids = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((o) => o.operationId));
+    expect(ids.every((id) => typeof id === 'string' && /^[a-z]+[A-Za-z0-9]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(doc.paths['/api/v1/records']?.post?.operationId).toBe('postApiV1Records');
+    expect(doc.components.schemas.RecordSubmission?.oneOf).toHaveLength(4);
+    // The referral record's own fields, not `additionalProperties: true`.
+    expect(Object.keys(doc.components.schemas.ReferralRecord?.properties ?? {})).toEqual(
+      expect.arrayContaining(['id', 'site', 'person']),
+    );
+    expect(Object.keys(doc.paths['/fhir/ServiceRequest']?.post?.responses ?? {})).toEqual(
+      expect.arrayContaining(['400', '401', '403', '406', '409', '413', '415', '422']),
+    );
+  });
+
+  it('serves a rendered view at /api/docs: plain HTML, every operation, nothing fetched from elsewhere', async () => {
+    const doc = (await request(h.app).get('/api/openapi.json')).body as {
+      paths: Record<string, Record<string, { operationId: string }>>;
+    };
+    const res = await request(h.app).get('/api/docs');
+    expect(res.status).toBe(200);
+    expect(res.get('Content-Type')).toMatch(/^text\/html/);
+    for (const ops of Object.values(doc.paths))
+      for (const op of Object.values(ops)) expect(res.text).toContain(`id="${op.operationId}"`);
+    expect(res.text).not.toMatch(/<script|<link[^>]+href="https?:|src="https?:/);
+    expect(res.text).toContain('<html lang="en">');
+  });
 });

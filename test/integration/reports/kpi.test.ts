@@ -7,7 +7,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { KPI_GROUPS } from '../../../src/service/report-formats.js';
-import { TEST_DATABASE_URL } from '../../support/db.js';
+import { TEST_DATABASE_URL, TEST_MASTER_KEYS } from '../../support/db.js';
 import { profileValidator } from '../../support/validator.js';
 import { ADMIN_TOKEN, type Harness, SITE_X_KEY, SITE_Y_KEY, startHarness } from '../navigator-api/harness.js';
 import { Seeder, seedCardiff, seedLeeds } from './kpi-caseload.js';
@@ -17,9 +17,7 @@ const Y = { 'X-API-Key': SITE_Y_KEY };
 const ADMIN = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 const LEEDS_PERIOD = 'from=2026-03-16&to=2026-06-30';
 
-// KNOWN BROKEN since encryption at rest: the SQL reads records.payload, now sealed (figures come out 0).
-// Skipped loudly until the facts column lands; see README Known gaps.
-describe.skip('KPI report', () => {
+describe('KPI report', () => {
   let h: Harness;
   const kpi = (headers: Record<string, string>, query: string) =>
     request(h.app).get(`/api/v1/reports/kpi?${query}`).set(headers);
@@ -303,6 +301,7 @@ describe.skip('KPI report', () => {
         env: {
           NAVBRIDGE_CONFIG: 'navbridge.config.yaml',
           DATABASE_URL: TEST_DATABASE_URL,
+          NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
           NAVBRIDGE_DB_SCHEMA: h.t.schema,
           NAVBRIDGE_ADMIN_TOKEN: ADMIN_TOKEN,
           LOG_LEVEL: 'silent',

@@ -8,6 +8,7 @@ import type { Bundle, MessageHeader } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { barsMessage, json, loopClient, person, trustReferral } from '../../e2e/loop.js';
 import { type E2E, startE2E } from '../../support/e2e.js';
+import { serviceRequestIdOf } from '../../support/fixtures.js';
 import { type RedisServer, startRedisServer } from '../../support/processes.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -45,7 +46,7 @@ describe('FHIR and BaRS intake while Redis is down', () => {
     const sr = await answered(e.asTrust('POST', '/fhir/ServiceRequest', trustReferral(person('RD1'))));
     await json(sr.res, 'ServiceRequest while Redis is down');
     expect(sr.res.status, e.output().slice(-3_000)).toBe(201);
-    const srId = /\/ServiceRequest\/([0-9a-f-]{36})$/.exec(sr.res.headers.get('location') ?? '')?.[1] ?? '';
+    const srId = serviceRequestIdOf(sr.res.headers.get('location'));
     expect((await taskFor(srId)).status).toBe('accepted');
 
     const message = barsMessage(trustReferral(person('RD2')));

@@ -2,17 +2,13 @@
 // read instead of looking inside payloads (sharing, the resources each exchange carries, its message
 // ids), and the rows, still plaintext, read as before through the store.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb, type Db, migrate, openDb } from '../../../src/store/db.js';
 import { getExchange } from '../../../src/store/exchanges.js';
 import { carriedResources, isOurMessage } from '../../../src/store/inbound.js';
 import { currentSharing, getRecord } from '../../../src/store/records.js';
-import { TEST_DATABASE_URL, testKeyProvider } from '../../support/db.js';
-
-/** The migrations before sealing (1732550000000 … 1732620000000). */
-const BEFORE_SEALING = 8;
+import { migrateBefore, TEST_DATABASE_URL, testKeyProvider } from '../../support/db.js';
 
 describe('upgrade of a store written before sealing', () => {
   const schema = `t_up_${randomBytes(5).toString('hex')}`;
@@ -27,23 +23,7 @@ describe('upgrade of a store written before sealing', () => {
   const taskId = randomUUID();
 
   beforeAll(async () => {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    try {
-      await runner({
-        dbClient: client,
-        dir: 'migrations',
-        direction: 'up',
-        count: BEFORE_SEALING,
-        migrationsTable: 'navbridge_migrations',
-        schema,
-        createSchema: true,
-        checkOrder: true,
-        log: () => {},
-      });
-    } finally {
-      await client.end();
-    }
+    await migrateBefore(schema, '1733000000000_sealed-payloads.js');
     const person = randomUUID();
     await sql.query('INSERT INTO persons (id) VALUES ($1)', [person]);
     await sql.query(

@@ -19,7 +19,7 @@ describe('golden examples', () => {
   it.each(examples.map((e) => [e.label, e] as const))('%s', async (_label, example) => {
     const { validator } = loadProfiles(path.join(ROOT, 'profiles'));
     const results = await runGoldens({ mappingsDir, validator, filter: example.label });
-    const exact = results.find((r) => r.example.label === example.label);
+    const exact = results.find((r) => r.label === example.label);
     expect(exact?.detail ?? ['not run']).toEqual([]);
     expect(exact?.status).toBe('passed');
   });

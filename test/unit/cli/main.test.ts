@@ -25,7 +25,7 @@ describe('navbridge map', () => {
   });
 
   it('prints NDJSON for a multi-row CSV and exits 1 when a row is structurally rejected', async () => {
-    const r = await run(['map', 'referral', example('csv-multi-row.input.csv'), ...NOW]);
+    const r = await run(['map', 'referral', example('csv-multi-row-with-invalid.input.csv'), ...NOW]);
     expect(r.code).toBe(1);
     const bundles = r.stdout
       .trim()
@@ -110,7 +110,7 @@ describe('navbridge map', () => {
       ['map', 'referral'],
       ['map', 'referral', 'missing.json'],
       ['map', 'referral', example('accepted.input.json'), '--now', 'yesterday'],
-      ['map', 'assessment', example('csv-multi-row.input.csv')],
+      ['map', 'assessment', example('csv-multi-row-with-invalid.input.csv')],
       ['map', 'referral', example('accepted.input.json'), '--bogus'],
       ['frobnicate'],
       ['mappings', 'dance'],

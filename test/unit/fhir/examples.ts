@@ -48,7 +48,7 @@ export function validExamples(): Record<ProfileName, ExampleResource> {
       meta: meta('navbridge-onward-referral'),
       identifier: [{ system: `${NS}/onward-referral`, value: 'or-1' }],
       status: 'active',
-      intent: 'order',
+      intent: 'filler-order',
       basedOn: [referralRef],
       subject: patientRef,
       code: { text: 'Debt advice' },

@@ -200,6 +200,24 @@ describe('bundles', () => {
     expect(exprs(validator.validateBundle(withProfile))).toEqual(['Bundle.entry[0].resource.name']);
   });
 
+  it("keeps the Bundle's own rules that read its entries' resources (bdl-5, bdl-7, bdl-11)", () => {
+    const patient = { resourceType: 'Patient', meta: { versionId: '1' } } as Resource;
+    const doc: Bundle = {
+      resourceType: 'Bundle',
+      type: 'document',
+      identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:00000000-0000-5000-8000-00000000000a' },
+      timestamp: '2025-03-10T15:00:00Z',
+      entry: [{ fullUrl: 'urn:uuid:00000000-0000-5000-8000-00000000000b', resource: patient }],
+    };
+    const diagnostics = (b: Bundle) => errors(validator.validateBundle(b)).map((i) => i.diagnostics);
+    expect(diagnostics(doc).join()).toContain('bdl-11');
+    const twice: Bundle = { ...doc, type: 'collection', entry: [doc.entry![0]!, doc.entry![0]!] };
+    expect(diagnostics(twice).join()).toContain('bdl-7');
+    expect(diagnostics({ ...twice, entry: [doc.entry![0]!, { fullUrl: 'urn:uuid:x' }] }).join()).toContain(
+      'bdl-5',
+    );
+  });
+
   it('reports a urn:uuid reference that resolves to no entry', () => {
     const bundle = validBundle();
     bundle.entry = bundle.entry?.filter((e) => e.resource?.resourceType !== 'Patient');

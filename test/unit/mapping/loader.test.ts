@@ -69,7 +69,7 @@ describe('mapping loader', () => {
 
   it('discovers golden examples with their context files, base and per site', () => {
     const examples = findGoldenExamples(ROOT_MAPPINGS);
-    const csv = examples.find((e) => e.label === 'mappings/referral/examples/csv-multi-row');
+    const csv = examples.find((e) => e.label === 'mappings/referral/examples/csv-multi-row-with-invalid');
     expect(csv).toMatchObject({ recordType: 'referral', format: 'csv' });
     const site = examples.find(
       (e) => e.label === 'mappings/sites/cardiff-vale/examples/referral/welsh-speaker',

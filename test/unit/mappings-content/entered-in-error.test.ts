@@ -86,10 +86,39 @@ describe('event mapping: entered-in-error', () => {
     expect(resources(retraction).map(statusOf)).toEqual(['entered-in-error']);
   });
 
+  it("names the retracted assessment's own tool's Questionnaire, not the site's current tool", async () => {
+    const target = {
+      recordType: 'assessment' as const,
+      id: 'ASM-41',
+      resources: [{ resourceType: 'QuestionnaireResponse', subId: '' }],
+    };
+    const retractWith = (tool?: 'hna' | 'wales-recovery-plan') =>
+      mapWith(
+        'event',
+        {
+          id: 'EVT-ERR',
+          referralId: REFERRAL_ID,
+          at: AT,
+          type: 'entered-in-error',
+          recordType: 'assessment',
+          recordId: 'ASM-41',
+        },
+        { target: tool ? { ...target, tool } : target },
+      );
+    const questionnaireOf = (b: Bundle) => (resources(b)[0] as { questionnaire?: string }).questionnaire;
+    // SITE records HNAs; the retracted assessment was a Recovery Plan (e.g. before the site changed tool).
+    const wales = await retractWith('wales-recovery-plan');
+    expect(questionnaireOf(wales)).toBe('https://fhir.navbridge.org.uk/Questionnaire/wales-recovery-plan');
+    expect(validationErrors(wales)).toEqual([]);
+    expect(questionnaireOf(await retractWith())).toBe(
+      `https://fhir.navbridge.org.uk/Questionnaire/${SITE.assessmentTool}`,
+    );
+  });
+
   it.each([
     ['escalated', { type: 'escalated', summary: 'Worse' }, 'Communication'],
     ['discharged', { type: 'discharged', reason: 'moved-away', summary: 'Moved' }, 'Communication'],
-    ['outcome-recorded', { type: 'outcome-recorded', measure: 'swemwbs', score: 21.5 }, 'Observation'],
+    ['outcome-recorded', { type: 'outcome-recorded', measure: 'swemwbs', score: 21 }, 'Observation'],
   ])('retracts a %s event: its %s, not the Task', async (_name, fields, resourceType) => {
     const original = await mapWith('event', { id: 'EVT-40', referralId: REFERRAL_ID, at: AT, ...fields });
     const produced = resources(original).find((r) => r.resourceType === resourceType);

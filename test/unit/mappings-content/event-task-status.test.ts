@@ -96,7 +96,7 @@ const ROWS: Row[] = [
   },
   {
     name: 'outcome-recorded keeps another current businessStatus',
-    event: { type: 'outcome-recorded', measure: 'recovery-star', score: 30 },
+    event: { type: 'outcome-recorded', measure: 'core-10', score: 30 },
     state: { taskStatus: 'in-progress', businessStatus: 'escalated' },
     status: 'in-progress',
     businessStatus: 'escalated',

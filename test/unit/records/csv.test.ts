@@ -1,6 +1,7 @@
 // CSV input: dotted headers, lists, booleans, numbers, identifiers by index, row numbers, no echo.
 import { describe, expect, it } from 'vitest';
 import { checkRecord, parseCsvRecords } from '../../../src/records/index.js';
+import { MEASURES } from '../../../src/records/outcome-measures.js';
 import { errorCodeOf, expectNoEcho, issueAt, OPTS } from './helpers.js';
 
 const REFERRAL_HEADER = [
@@ -163,9 +164,9 @@ describe('parseCsvRecords(event)', () => {
     const csv = [
       'id,site,version,referralId,type,at,method,consentConfirmed,measure,score,reason,detail',
       'E1,leeds-north,1,R1,contacted,2025-03-11T13:05:00+00:00,phone,no,,,,',
-      'E2,leeds-north,1,R1,outcome-recorded,2025-04-24T10:00:00+01:00,,,recovery-star,58.5,,',
+      'E2,leeds-north,1,R1,outcome-recorded,2025-04-24T10:00:00+01:00,,,other,58.5,,',
       'E3,leeds-north,1,R1,rejected,2025-03-10T16:00:00Z,,,,,out-of-area,Outside Leeds — Siobhán told',
-      'E4,leeds-north,1,R1,outcome-recorded,2025-04-24T10:00:00+01:00,,,recovery-star,lots,,',
+      'E4,leeds-north,1,R1,outcome-recorded,2025-04-24T10:00:00+01:00,,,other,lots,,',
     ].join('\n');
     const rows = parseCsvRecords('event', csv);
     expect(rows.map((r) => r.row)).toEqual([2, 3, 4, 5]);
@@ -176,5 +177,17 @@ describe('parseCsvRecords(event)', () => {
     expect(checked[2]?.record).toMatchObject({ detail: 'Outside Leeds — Siobhán told' });
     expect(errorCodeOf(issueAt(rows[3]?.issues ?? [], 'score'))).toBe('REC_BAD_REQUEST');
     expectNoEcho(rows[3]?.issues ?? [], 'lots');
+  });
+
+  it('reads an outcome scored part by part from dotted columns (Recovery Star domains)', () => {
+    const keys = MEASURES['recovery-star'].parts?.list.map((i) => `domains.${i.key}`) ?? [];
+    const csv = [
+      `id,site,version,referralId,type,at,measure,${keys.join(',')}`,
+      `E1,leeds-north,1,R1,outcome-recorded,2025-04-24T10:00:00+01:00,recovery-star,${keys.map((_, i) => i + 1).join(',')}`,
+    ].join('\n');
+    const [row] = parseCsvRecords('event', csv);
+    const checked = checkRecord('event', row?.input, OPTS);
+    expect(checked.issues).toEqual([]);
+    expect(checked.record).toMatchObject({ domains: { 'managing-mental-health': 1, 'trust-hope': 10 } });
   });
 });

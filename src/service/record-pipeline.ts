@@ -1,20 +1,32 @@
 // One record read from a file through the one mapping path (src/mapping/pipeline.ts): site →
 // structural check → context (from a context file) → triage → mapping → validation. Shared by
-// `navbridge map` and `navbridge mappings test`, so goldens test exactly what users and the service run.
+// `navbridge map`, `navbridge mappings test` and the playground, so goldens test exactly what users
+// and the service run.
 import type { Bundle, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
 import type { MappingSet } from '../config/startup.js';
-import { hasErrors, isNavbridgeError, outcome } from '../errors/index.js';
+import { hasErrors, isNavbridgeError, issue, outcome } from '../errors/index.js';
+import { UsageError, usageDetail } from '../errors/usage.js';
 import type { Validator } from '../fhir/validate.js';
 import {
   type ContextFile,
   defaultContext,
   type MappingContext,
   mappingContextSchema,
-  runMappingPipeline,
+  type PipelineTrace,
+  traceMappingPipeline,
 } from '../mapping/index.js';
-import { checkRecord, fillSite, parseCsvRecords, type RecordOf, type RecordType } from '../records/index.js';
+import {
+  checkRecord,
+  fillSite,
+  parseCsvRecords,
+  type RecordOf,
+  type RecordType,
+  siteToolProblem,
+} from '../records/index.js';
 import type { SiteSettings } from '../settings/site.js';
-import { UsageError, usageDetail } from './io.js';
+
+/** The mapping time of goldens whose context file gives none. */
+export const GOLDEN_NOW = '2026-03-02T09:00:00Z';
 
 /** One record read from an input file, not yet checked. */
 export interface RawInput {
@@ -30,6 +42,26 @@ export type RecordResult =
   | { kind: 'rejected'; row?: number; outcome: OperationOutcome }
   /** The mapping failed or produced FHIR that does not validate: a mapping bug. */
   | { kind: 'failed'; row?: number; outcome: OperationOutcome };
+
+/** A record taken as far as the pipeline goes, keeping output that does not validate. */
+export type RecordTrace =
+  | Exclude<RecordResult, { kind: 'bundle' }>
+  | {
+      kind: 'mapped';
+      row?: number;
+      recordType: RecordType;
+      record: RecordOf[RecordType];
+      site: SiteSettings;
+      /** The structural check's warnings (record paths). */
+      recordIssues: OperationOutcomeIssue[];
+      trace: PipelineTrace;
+    };
+
+/** What `map` prints for a result: a Bundle or an OperationOutcome. */
+export const printable = (result: RecordResult): unknown =>
+  result.kind === 'bundle' ? result.bundle : result.outcome;
+
+export const formatJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
 /** Parses an input file's text: a JSON record, a JSON array of records, or CSV (referral and event). */
 export function readInputs(recordType: RecordType, fileName: string, text: string): RawInput[] {
@@ -92,9 +124,10 @@ export class Pipeline {
     return parsed.data;
   }
 
-  async run(recordType: RecordType, raw: RawInput): Promise<RecordResult> {
+  /** Checks and maps one record; output that does not validate is kept with its issues. */
+  async trace(recordType: RecordType, raw: RawInput): Promise<RecordTrace> {
     const { row } = raw;
-    const rejected = (issues: OperationOutcomeIssue[]): RecordResult => ({
+    const rejected = (issues: OperationOutcomeIssue[]): RecordTrace => ({
       kind: 'rejected',
       ...(row ? { row } : {}),
       outcome: outcome(rowPrefix(row, issues)),
@@ -121,11 +154,20 @@ export class Pipeline {
         `${row ? `row ${row}: ` : ''}the record has no site: give --site <site> or set "site" in the record`,
       );
     }
-    const check = checkRecord(recordType, input, { now, nhsNumberCheck: settings.nhsNumberCheck.navigator });
+    const check = checkRecord(recordType, input, {
+      now,
+      nhsNumberCheck: settings.nhsNumberCheck.navigator,
+      testNumbers: settings.nhsNumberCheck.testNumbers,
+    });
     if (!check.record) return rejected(check.issues);
+    const wrongTool = siteToolProblem(recordType, check.record, settings.assessmentTool);
+    if (wrongTool) {
+      const at = { code: 'business-rule', diagnostics: wrongTool, expression: 'tool' } as const;
+      return rejected([issue({ ...at, errorCode: 'REC_UNPROCESSABLE_ENTITY' })]);
+    }
     const record = check.record;
     try {
-      const { bundle, warnings } = await runMappingPipeline(
+      const trace = await traceMappingPipeline(
         {
           mapping: (t, s) => this.opts.mappings.mapping(t, s).compiled,
           ...(this.opts.validator ? { validator: this.opts.validator } : {}),
@@ -133,10 +175,13 @@ export class Pipeline {
         { recordType, record, site: settings, context: this.buildContext(recordType, record, settings) },
       );
       return {
-        kind: 'bundle',
+        kind: 'mapped',
         ...(row ? { row } : {}),
-        bundle,
-        warnings: rowPrefix(row, [...check.issues, ...warnings]),
+        recordType,
+        record,
+        site: settings,
+        recordIssues: check.issues,
+        trace,
       };
     } catch (err) {
       if (isNavbridgeError(err) && err.code === 'MAPPING_ERROR')
@@ -148,4 +193,23 @@ export class Pipeline {
       throw err;
     }
   }
+
+  /** Maps one record: a Bundle, a structural rejection, or a mapping failure (invalid output included). */
+  async run(recordType: RecordType, raw: RawInput): Promise<RecordResult> {
+    return resultOf(await this.trace(recordType, raw));
+  }
+}
+
+/** A trace as `map` and `mappings test` see it: output that does not validate is a mapping failure. */
+export function resultOf(t: RecordTrace): RecordResult {
+  if (t.kind !== 'mapped') return t;
+  const { row, trace } = t;
+  if (hasErrors(trace.issues))
+    return { kind: 'failed', ...(row ? { row } : {}), outcome: outcome(rowPrefix(row, trace.issues)) };
+  return {
+    kind: 'bundle',
+    ...(row ? { row } : {}),
+    bundle: trace.bundle,
+    warnings: rowPrefix(row, [...t.recordIssues, ...trace.issues]),
+  };
 }

@@ -1,0 +1,62 @@
+// Part 4 (backlog): the partner is down (nothing listens on its port) while `count` exchanges queue;
+// then it comes back and the time to the last delivery is measured, with per-person order and
+// duplicates checked at the partner.
+import { randomBytes } from 'node:crypto';
+import { matchDeliveries, waitForReceipts } from '../deliveries.mjs';
+import { nowMs, postRecords } from '../load.mjs';
+import { freePort, startNavbridge, startReceiver, withAdmin } from '../rig.mjs';
+import { personsFor } from './e2e.mjs';
+
+/** The records that make about `count` exchanges (the mix makes 1.1 exchanges a record). */
+const personsForExchanges = (count) => personsFor(Math.ceil(count / 1.1));
+
+export async function runBacklog(opts, { count, say }) {
+  const port = await freePort();
+  const down = { url: (name) => `http://127.0.0.1:${port}/${name}/fhir` };
+  const nb = await startNavbridge(opts, {
+    apis: 1,
+    workers: 1,
+    receiver: down,
+    retry: { maxAttempts: 100, baseDelayMs: 200, maxDelayMs: 2_000 },
+  });
+  let receiver;
+  try {
+    const accepted = new Map();
+    const statuses = new Map();
+    const tag = `bl-${randomBytes(3).toString('hex')}`;
+    const t0 = nowMs();
+    await postRecords({
+      base: nb.bases[0],
+      apiKey: nb.apiKey,
+      tag,
+      persons: personsForExchanges(count),
+      connections: 8,
+      accepted,
+      statuses,
+    });
+    const queuedS = (nowMs() - t0) / 1000;
+    say(`  ${accepted.size} exchanges queued in ${queuedS.toFixed(1)} s with the partner down; partner back`);
+    receiver = await startReceiver(port);
+    const upT = nowMs();
+    await waitForReceipts(receiver, accepted.size, { stallMs: 120_000 });
+    const { rows } = await withAdmin(opts.databaseUrl, (c) =>
+      c.query(`SELECT id, request_id FROM ${nb.schema}.exchanges WHERE direction = 'outbound'`),
+    );
+    const byRid = new Map(rows.map((r) => [r.request_id, r.id]));
+    const m = matchDeliveries(accepted, await receiver.receipts(), (r) => byRid.get(r.rid), upT);
+    return {
+      exchanges: accepted.size,
+      queuedS,
+      answers: Object.fromEntries(statuses),
+      drainS: m.spanS,
+      drainPerS: m.exchangesPerS,
+      delivered: m.delivered,
+      missing: m.missing,
+      duplicates: m.duplicates,
+      outOfOrder: m.outOfOrder,
+    };
+  } finally {
+    await nb.stop();
+    await receiver?.stop();
+  }
+}

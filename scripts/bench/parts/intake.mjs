@@ -1,0 +1,121 @@
+// Part 2 (intake) and the /health half of part 5: POST /api/v1/records and POST /fhir/$process-message
+// at a steady rate (p50/p99, /health p99 meanwhile), then a step search for the highest steady rate
+// whose p99 stays within the budget with every answer 2xx and the rate actually reached.
+import { randomBytes } from 'node:crypto';
+import { postBars, postRecords, probeHealth, summarise } from '../load.mjs';
+import { sampleMemory, startNavbridge } from '../rig.mjs';
+import { percentiles } from '../stats.mjs';
+
+export const P99_BUDGET_MS = 50;
+
+/**
+ * Lets the API work off what an earlier step left in flight (the requests autocannon abandoned at the
+ * end of its run are still being processed): one person's records posted one at a time, each behind
+ * them, and a warm-up of the code paths on the first call.
+ */
+let settled = 0;
+async function settleApi(nb) {
+  await postRecords({
+    base: nb.bases[0],
+    apiKey: nb.apiKey,
+    tag: `settle${settled++}`,
+    persons: 1,
+    connections: 1,
+  });
+}
+
+/** One steady run of `kind` at `rate`/s for `seconds`: autocannon's figures plus the answers by status. */
+async function steady(nb, kind, rate, seconds, say) {
+  await settleApi(nb);
+  const statuses = new Map();
+  const base = nb.bases[0];
+  const tag = `in-${randomBytes(3).toString('hex')}`;
+  // A second of requests may be in flight: the offered rate holds while the answers slow down (an
+  // open loop, up to that bound), instead of a few connections waiting on each other.
+  const connections = Math.min(200, Math.max(10, rate));
+  const r =
+    kind === 'records'
+      ? await postRecords({ base, apiKey: nb.apiKey, tag, rate, duration: seconds, connections, statuses })
+      : await postBars({ base, token: nb.token, rate, duration: seconds, connections, statuses });
+  const s = { rate, ...summarise(r), answers: Object.fromEntries(statuses) };
+  const ok =
+    s.p99 <= P99_BUDGET_MS &&
+    s.non2xx === 0 &&
+    s.errors === 0 &&
+    s.timeouts === 0 &&
+    s.ratePerS >= rate * 0.9;
+  say(
+    `    ${kind} at ${rate}/s: p50 ${s.p50} ms, p99 ${s.p99} ms, ${s.ratePerS}/s reached, answers ${JSON.stringify(s.answers)}${ok ? '' : ' ✗'}`,
+  );
+  return { ...s, holds: ok };
+}
+
+/**
+ * Highest steady rate holding the budget: from 50/s, doubling while it holds (else halving until it
+ * does), then one bisection between the last rate that held and the first that did not.
+ */
+async function stepSearch(nb, kind, seconds, say, maxRate = 1600) {
+  const steps = [];
+  const tryRate = async (rate) => {
+    const s = await steady(nb, kind, rate, seconds, say);
+    steps.push(s);
+    return s.holds;
+  };
+  let good = 0;
+  let bad = 0;
+  let rate = 50;
+  if (await tryRate(rate)) {
+    good = rate;
+    while (rate < maxRate) {
+      rate *= 2;
+      if (!(await tryRate(rate))) {
+        bad = rate;
+        break;
+      }
+      good = rate;
+    }
+  } else {
+    bad = rate;
+    while (rate > 5) {
+      rate = Math.round(rate / 2);
+      if (await tryRate(rate)) {
+        good = rate;
+        break;
+      }
+      bad = rate;
+    }
+  }
+  if (good && bad) {
+    const mid = Math.round((good + bad) / 2);
+    if (mid !== good && mid !== bad && (await tryRate(mid))) good = mid;
+  }
+  return { highestRate: good, steps };
+}
+
+export async function runIntake(opts, receiver, { seconds, searchSeconds, say }) {
+  await receiver.reset();
+  const nb = await startNavbridge(opts, { apis: 1, workers: 1, receiver });
+  // The API's RSS through every step, the overloaded ones included.
+  const stopMemory = sampleMemory(nb.apiProcs);
+  try {
+    const out = {};
+    for (const kind of ['records', 'bars']) {
+      say(`  ${kind}: steady 50/s for ${seconds} s, /health probed every 20 ms`);
+      const stopProbe = probeHealth(nb.bases[0]);
+      const at50 = await steady(nb, kind, 50, seconds, say);
+      const health = percentiles(await stopProbe());
+      say(`  ${kind}: step search (${searchSeconds} s a step, p99 ≤ ${P99_BUDGET_MS} ms)`);
+      const search = await stepSearch(nb, kind, searchSeconds, say);
+      out[kind] = {
+        at50,
+        health: { p50: health.p50, p99: health.p99, max: health.max, n: health.n },
+        ...search,
+      };
+    }
+    out.apiMemory = stopMemory().api1;
+    return out;
+  } finally {
+    stopMemory();
+    await nb.stop();
+  }
+}
