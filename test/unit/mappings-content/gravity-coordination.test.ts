@@ -44,7 +44,14 @@ describe('Gravity: onward referrals', () => {
     expect(onward.map((sr) => [sr.intent, sr.basedOn])).toEqual([
       [
         'filler-order',
-        [{ reference: `ServiceRequest/${resourceId(SITE.id, 'ServiceRequest', REFERRAL_ID)}` }],
+        [
+          {
+            reference: `ServiceRequest/${resourceId(SITE.id, 'ServiceRequest', REFERRAL_ID)}`,
+            // And its business identifier: partners that assign their own ids resolve it by that.
+            type: 'ServiceRequest',
+            identifier: { system: `${SITE.identifierNamespace}/referral`, value: REFERRAL_ID },
+          },
+        ],
       ],
     ]);
   });
