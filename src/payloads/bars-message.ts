@@ -26,6 +26,8 @@ export const BARS_REASONS = 'https://fhir.nhs.uk/CodeSystem/message-reason-bars'
 export const DOS_SERVICE_ID = 'https://fhir.nhs.uk/Id/dos-service-id';
 const BARS_CATEGORY = 'https://fhir.nhs.uk/CodeSystem/message-category-servicerequest';
 const RFC4122 = 'https://tools.ietf.org/html/rfc4122';
+/** Carries navbridge's `Type/id` of a re-identified resource to its Bundle entry (never sent as such). */
+const ALIAS = Symbol('navbridge-id');
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** What a BaRS message says beyond the route's resources (built by the service from its store). */
@@ -120,6 +122,7 @@ function asRequesters(resources: Resource[], bars: BarsContext, uuid: MessageOpt
     const { identifier: _ours, ...rest } = r as Resource & { identifier?: unknown };
     return {
       ...rest,
+      [ALIAS]: `ServiceRequest/${ours.id}`,
       id: theirUrl.slice('urn:uuid:'.length),
       ...(req.serviceRequestIdentifier ? { identifier: [req.serviceRequestIdentifier] } : {}),
     } as Resource;
@@ -216,6 +219,9 @@ export function barsMessage(routeResources: readonly Resource[], o: MessageOptio
     definition: `https://fhir.nhs.uk/MessageDefinition/bars-message-${event}-referral`,
   };
   const entries = [receiver, ...(sender ? [sender] : []), ...(encounter ? [encounter] : []), ...resources];
+  // The requester's ServiceRequest is navbridge's copy under their id: navbridge still serves it to
+  // the partner as `ServiceRequest/<navbridge id>` (the id its synchronous answer gave), so say so.
+  const alias = (r: Resource) => (r as { [ALIAS]?: string })[ALIAS];
   return {
     resourceType: 'Bundle',
     id: o.bundleId,
@@ -224,7 +230,16 @@ export function barsMessage(routeResources: readonly Resource[], o: MessageOptio
     timestamp: o.now,
     entry: [
       { fullUrl: `urn:uuid:${headerId}`, resource: header },
-      ...entries.map((r): BundleEntry => ({ fullUrl: fullUrlOf(r), resource: r })),
+      ...entries.map((r): BundleEntry => {
+        const was = alias(r);
+        if (!was) return { fullUrl: fullUrlOf(r), resource: r };
+        const { [ALIAS]: _was, ...resource } = r as Resource & { [ALIAS]?: string };
+        return {
+          fullUrl: fullUrlOf(r),
+          resource: resource as Resource,
+          link: [{ relation: 'alternate', url: was }],
+        };
+      }),
     ],
   };
 }

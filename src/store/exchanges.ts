@@ -116,8 +116,17 @@ export function resourceKeysOf(payload: Bundle | null | undefined): string[] {
   for (const e of payload?.entry ?? []) {
     const r = e.resource;
     if (r?.resourceType && typeof r.id === 'string') keys.add(`${r.resourceType}/${r.id}`);
+    // A resource sent under another id (BaRS: the requester's ServiceRequest) stays readable by ours.
+    for (const alias of aliasesOf(e)) keys.add(alias);
   }
   return [...keys];
+}
+
+/** `Type/id` navbridge knows an entry's resource by when it was sent under the partner's id. */
+export function aliasesOf(entry: NonNullable<Bundle['entry']>[number]): string[] {
+  return (entry.link ?? [])
+    .filter((l) => l.relation === 'alternate' && /^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9.-]{1,64}$/.test(l.url))
+    .map((l) => l.url);
 }
 
 /** The ids a partner's BaRS response may name our message by: Bundle id, first entry's id or fullUrl uuid. */

@@ -3,7 +3,7 @@
 // resources navbridge produced for a referral (from the exchanges that carried them).
 import { randomUUID } from 'node:crypto';
 import type { Bundle, Resource } from 'fhir/r4.js';
-import { EXCHANGE_PAYLOAD } from './exchanges.js';
+import { aliasesOf, EXCHANGE_PAYLOAD } from './exchanges.js';
 import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
 
 /** The advisory lock a request id holds while its request is processed (tests hold it to simulate that). */
@@ -188,7 +188,9 @@ export async function carriedResources(
   for (const r of rows) {
     const payload = await vault.open<Bundle | null>(r.payload, EXCHANGE_PAYLOAD);
     for (const e of payload?.entry ?? []) {
-      if (e.resource?.resourceType !== resourceType || e.resource.id !== id) continue;
+      if (e.resource?.resourceType !== resourceType) continue;
+      const alias = aliasesOf(e).includes(`${resourceType}/${id}`);
+      if (e.resource.id !== id && !alias) continue;
       out.push({
         exchangeId: r.id,
         status: r.status,
@@ -196,7 +198,8 @@ export async function carriedResources(
         roles: r.roles ?? [],
         site: r.site,
         referralId: r.referral_id,
-        resource: e.resource,
+        // Read by navbridge's id: answered under it (FHIR read), whatever id the message gave it.
+        resource: alias ? { ...e.resource, id } : e.resource,
         seq: String(r.seq),
         storedAt: r.created_at,
       });

@@ -66,6 +66,15 @@ export async function barsOnwardRequest(received: ReferralRequester = {}) {
       { system: 'https://fhir.navbridge.org.uk/Id/leeds-north/patient', value: 'REF-1001' },
     ],
   };
+  const bars = barsContext(BARS_SITE, 'REF-3001', { requester: received, patient });
+  return buildPayload('message', onwardRouteResources(ONWARD), {
+    ...opts(ONWARD, 'support-plan', 'PLAN-3001'),
+    bars,
+  });
+}
+
+/** What routing sends an onward service (ODS RGD) of the plan-v1 golden: its onward referral. */
+export function onwardRouteResources(p: PartnerConfig): Resource[] {
   const [route] = routeBundle({
     recordType: 'support-plan',
     record: {
@@ -75,13 +84,9 @@ export async function barsOnwardRequest(received: ReferralRequester = {}) {
     },
     bundle: golden('support-plan', 'plan-v1'),
     referral: { sharing: { withOnwardServices: true } },
-    partners: [ONWARD],
+    partners: [p],
   });
-  const bars = barsContext(BARS_SITE, 'REF-3001', { requester: received, patient });
-  return buildPayload('message', route?.resources ?? [], {
-    ...opts(ONWARD, 'support-plan', 'PLAN-3001'),
-    bars,
-  });
+  return route?.resources ?? [];
 }
 
 export const resourcesOf = (b: Bundle) => (b.entry ?? []).map((e) => e.resource as Resource);

@@ -3,10 +3,11 @@
 // against the real BaRS examples, field by field (test/support/bars-shape.ts).
 import type { Encounter, MessageHeader, Organization, Patient, ServiceRequest, Task } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { resourceId } from '../../../src/fhir/ids.js';
 import type { Validator } from '../../../src/fhir/validate.js';
 import { barsShape } from '../../support/bars-shape.js';
 import { profileValidator } from '../../support/validator.js';
-import { barsOnwardRequest, barsResponse, resourcesOf } from './bars-fixtures.js';
+import { BARS_SITE, barsOnwardRequest, barsResponse, resourcesOf } from './bars-fixtures.js';
 
 const REQUEST_BUNDLE = '86e3371d-1c15-4862-9552-d9560f8292ba';
 const THEIR_SR = '236bb75d-90ef-461f-b71e-fde7f899802c';
@@ -45,6 +46,14 @@ describe('servicerequest-response', () => {
     // The requester's own ServiceRequest, as sent: its id and identifier, and the Task points at it.
     const srs = all.filter((r): r is ServiceRequest => r.resourceType === 'ServiceRequest');
     expect(srs.map((s) => [s.id, s.identifier])).toEqual([[THEIR_SR, [THEIR_IDENT]]]);
+    // navbridge still serves its copy to the partner by its own id (the synchronous answer's focus).
+    const srEntry = b.entry?.find((e) => e.resource?.resourceType === 'ServiceRequest');
+    expect(srEntry?.link).toEqual([
+      {
+        relation: 'alternate',
+        url: `ServiceRequest/${resourceId(BARS_SITE.id, 'ServiceRequest', 'REF-2025-0142')}`,
+      },
+    ]);
     const task = all.find((r): r is Task => r.resourceType === 'Task');
     expect(task?.focus?.reference).toBe(`urn:uuid:${THEIR_SR}`);
     const encounter = byUrl.get(srs[0]?.encounter?.reference) as Encounter;

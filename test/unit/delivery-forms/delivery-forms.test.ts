@@ -19,6 +19,7 @@ import { type PartnerConfig, RECEIVES } from '../../../src/settings/app-config.j
 import { recordFixture } from '../../support/fixtures.js';
 import { profileValidator } from '../../support/validator.js';
 import { golden, partner, referralBundle } from '../routing/fixtures.js';
+import { onwardRouteResources } from './bars-fixtures.js';
 
 const NOW = '2026-03-02T09:00:00Z';
 const NHS = { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9434765919' };
@@ -204,18 +205,7 @@ describe('message (BaRS)', () => {
       mode: 'message',
       dosServiceId: '2000099999',
     });
-    const routes = routeBundle({
-      recordType: 'support-plan',
-      record: {
-        id: 'PLAN-3001',
-        site: 'leeds-north',
-        onwardReferrals: [{ id: 'OR2', service: { odsCode: 'RGD' } }],
-      },
-      bundle: golden('support-plan', 'plan-v1'),
-      referral: { sharing: { withOnwardServices: true } },
-      partners: [p],
-    });
-    const b = buildPayload('message', routes[0]?.resources ?? [], opts(p, { version: 2 }));
+    const b = buildPayload('message', onwardRouteResources(p), opts(p, { version: 2 }));
     const header = b.entry?.[0]?.resource as MessageHeader;
     expect(header.eventCoding?.code).toBe('servicerequest-request');
     expect(header.reason?.coding?.[0]?.code).toBe('update');
