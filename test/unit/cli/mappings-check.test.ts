@@ -104,7 +104,7 @@ describe('navbridge mappings check: silent mistakes', () => {
 describe('navbridge mappings check: output for machines', () => {
   it('--json gives every case with file, line and column; --junit writes a JUnit report', async () => {
     const m = copyAllMappings();
-    edit(path.join(m, 'referral', 'mapping.yaml'), '"lastModified": $ctx.now', '"lastModified": $now()');
+    edit(path.join(m, 'referral', 'mapping.yaml'), '"time": $ctx.now},', '"time": $now()},');
     const junit = path.join(path.dirname(m), 'check.xml');
     const r = await check(m, '--json', '--junit', junit);
     expect(r.code).toBe(1);
