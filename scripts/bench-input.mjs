@@ -51,10 +51,10 @@ function run(args, env) {
 const exited = (child) =>
   new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('exit', (code) => r(code))));
 
-/** An NHS number with a valid modulus-11 check digit. */
+/** An NHS number in the issued England range (400–499) with a valid modulus-11 check digit. */
 function nhsNumber() {
   for (;;) {
-    const d = Array.from({ length: 9 }, () => Math.floor(Math.random() * 10));
+    const d = [4, ...Array.from({ length: 8 }, () => Math.floor(Math.random() * 10))];
     const sum = d.reduce((s, v, i) => s + v * (10 - i), 0);
     const check = 11 - (sum % 11);
     if (check === 10) continue;
