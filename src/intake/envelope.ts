@@ -11,8 +11,13 @@ export const BARS_REASON_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/message-reason
 
 export interface InboundMessage {
   header: MessageHeader;
-  /** The id a response must name: MessageHeader.id, else its urn:uuid fullUrl, else the Bundle id. */
+  /** The message's own id: MessageHeader.id, else its urn:uuid fullUrl, else the Bundle id. */
   id: string;
+  /**
+   * What a response names in MessageHeader.response.identifier: the request's Bundle.id, as the BaRS
+   * examples do (and navbridge's own outbound responses), else the message id.
+   */
+  answerId: string;
   event: string;
   /** BaRS reason: new, update or delete. */
   reason?: string;
@@ -167,7 +172,7 @@ export function readEnvelope(kind: InboundKind, body: unknown): InboundEnvelope 
       });
     const codings = header.reason?.coding ?? [];
     const reason = (codings.find((c) => c.system === BARS_REASON_SYSTEM) ?? codings[0])?.code;
-    envelope.message = { header, id, event, ...(reason ? { reason } : {}) };
+    envelope.message = { header, id, answerId: body.id ?? id, event, ...(reason ? { reason } : {}) };
     if (event === 'servicerequest-response') return envelope;
     if (event !== 'servicerequest-request') {
       throw unprocessable(

@@ -43,7 +43,7 @@ export interface ReceiveOutcome {
   serviceRequestId?: string;
   result?: SubmitResult;
   linkedReferrals: string[];
-  /** The request message id (BaRS), for the response's MessageHeader.response.identifier. */
+  /** What the answer names in MessageHeader.response.identifier (BaRS): the request's Bundle.id, else its message id. */
   messageId?: string;
   warnings: OperationOutcomeIssue[];
   exchangeId?: string;

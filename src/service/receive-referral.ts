@@ -147,7 +147,7 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
     serviceRequestId: resourceId(site, 'ServiceRequest', referralId),
     result,
     linkedReferrals: linked,
-    ...(read.envelope.message ? { messageId: read.envelope.message.id } : {}),
+    ...(read.envelope.message ? { messageId: read.envelope.message.answerId } : {}),
     warnings: [...result.warnings, ...read.notes, ...(bars?.warnings ?? []), ...linkWarning],
     exchangeId,
   };
@@ -184,7 +184,7 @@ async function acknowledgeResponse(
       detail: { event: message.event, ...(req.requestId ? { requestId: req.requestId } : {}) },
     });
   });
-  return { kind: 'response-ack', messageId: message.id, linkedReferrals: [], warnings: read.notes };
+  return { kind: 'response-ack', messageId: message.answerId, linkedReferrals: [], warnings: read.notes };
 }
 
 export interface ReceiveOptions {

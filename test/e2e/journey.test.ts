@@ -143,7 +143,7 @@ describe('the closed loop, end to end (sandbox partners, serve and worker as pro
     expect(res.status).toBe(200);
     const header = answer.entry?.[0]?.resource as MessageHeader;
     expect(header.eventCoding?.code).toBe('servicerequest-response');
-    expect(header.response).toMatchObject({ identifier: message.entry![0]!.resource!.id, code: 'ok' });
+    expect(header.response).toMatchObject({ identifier: message.id, code: 'ok' });
     const srId = header.focus?.[0]?.reference?.split('/').pop() ?? '';
     const task = await taskFor(srId);
     expect(task.status).toBe('accepted');

@@ -37,8 +37,10 @@ export interface FhirExamples {
    */
   gravity: readonly { label: string; serviceRequest(): ServiceRequest }[];
   facts: {
-    /** The request's MessageHeader fullUrl uuid: what a response to it must answer. */
+    /** The request's MessageHeader fullUrl uuid (the message's own id). */
     requestMessageId: string;
+    /** The request's Bundle.id: what a response to it names in MessageHeader.response.identifier. */
+    requestBundleId: string;
     /** The request Patient's NHS number (fails modulus 11). */
     requestNhsNumber: string;
     /** The display of the older-systems request's reasonCode: the stored referral's reason. */
@@ -68,6 +70,7 @@ export function navbridgeExamples(): FhirExamples {
     ],
     facts: {
       requestMessageId: 'dcb83abd-4d35-470b-8239-7920db17af8e',
+      requestBundleId: 'c2482b4d-03d4-4229-a56a-0da4e18f2843',
       requestNhsNumber: '4857773452',
       olderSystemsReason: 'Anxiety and low mood, money worries',
       gravityPatientId: 'navbridge-example-patient-7',
@@ -123,6 +126,7 @@ export function realExamples(dir: string): FhirExamples {
     ],
     facts: {
       requestMessageId: '1cbdfb97-5859-48a4-8301-d54eab818d68',
+      requestBundleId: '86e3371d-1c15-4862-9552-d9560f8292ba',
       requestNhsNumber: '3478526985',
       olderSystemsReason: 'SD Code example',
       gravityPatientId: 'pat-53234',

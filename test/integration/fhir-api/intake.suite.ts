@@ -69,7 +69,7 @@ export function inboundFhirApiSuite(ex: FhirExamples): void {
       const bundle = res.body as Bundle;
       const header = bundle.entry?.[0]?.resource as MessageHeader;
       expect(header.eventCoding?.code).toBe('servicerequest-response');
-      expect(header.response).toMatchObject({ identifier: ex.facts.requestMessageId, code: 'ok' });
+      expect(header.response).toMatchObject({ identifier: ex.facts.requestBundleId, code: 'ok' });
       const outcome = bundle.entry?.find((e) => e.resource?.resourceType === 'OperationOutcome')
         ?.resource as OperationOutcome;
       const nhs = outcome.issue.find((i) => i.expression?.includes('person.nhsNumber'));
