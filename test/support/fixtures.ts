@@ -29,3 +29,20 @@ export function fhirFixture<T = unknown>(relative: string): T {
 export function serviceRequestIdOf(location: string | null | undefined): string {
   return /\/ServiceRequest\/([^/]+)(?:\/_history\/[^/]+)?$/.exec(location ?? '')?.[1] ?? '';
 }
+
+/**
+ * The GP practice most suites configure as a partner (Chapel Allerton, ODS B86016, transaction mode,
+ * referral status only, unreachable unless a suite gives its own baseUrl), with a suite's own fields.
+ */
+export function gpPartner(fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: 'gp-a',
+    name: 'Chapel Allerton Medical Centre',
+    kind: 'gp-practice',
+    odsCodes: ['B86016'],
+    baseUrl: 'http://127.0.0.1:9/fhir',
+    mode: 'transaction',
+    receives: ['referral-status'],
+    ...fields,
+  };
+}

@@ -12,7 +12,7 @@ import type { Referral } from '../../../src/records/index.js';
 import { EXCHANGE_PAYLOAD } from '../../../src/store/exchanges.js';
 import { Vault } from '../../../src/store/sealing.js';
 import { TEST_DATABASE_URL, TEST_MASTER_KEYS, testKeyProvider } from '../../support/db.js';
-import { recordFixture } from '../../support/fixtures.js';
+import { gpPartner, recordFixture } from '../../support/fixtures.js';
 import { ADMIN, buildTestNavbridge, TEST_ADMIN_TOKEN, type TestNavbridge } from '../../support/navbridge.js';
 import { nhsNumber } from '../../support/people.js';
 
@@ -84,17 +84,7 @@ describe('watchdog', () => {
   beforeAll(async () => {
     nb = await buildTestNavbridge({
       clock,
-      partners: [
-        {
-          id: 'gp-a',
-          name: 'Chapel Allerton Medical Centre',
-          kind: 'gp-practice',
-          odsCodes: ['B86016'],
-          baseUrl: 'http://127.0.0.1:9/fhir',
-          mode: 'transaction',
-          receives: ['referral-status'],
-        },
-      ],
+      partners: [gpPartner()],
       config: {
         alerts: { dueSoonHours: 12, undeliveredAfterMinutes: 60, circuitOpenMinutes: 15, inactiveDays: 14 },
       },
@@ -312,16 +302,9 @@ describe('watchdog', () => {
     const own = await buildTestNavbridge({
       clock: c,
       partners: [
-        {
-          id: 'gp-a',
-          name: 'Chapel Allerton Medical Centre',
-          kind: 'gp-practice',
-          odsCodes: ['B86016'],
-          baseUrl: 'http://127.0.0.1:9/fhir',
-          mode: 'transaction',
-          receives: ['referral-status'],
+        gpPartner({
           alerts: { undeliveredAfterMinutes: 600 },
-        },
+        }),
       ],
       config: { alerts: { undeliveredAfterMinutes: 60 } },
     });

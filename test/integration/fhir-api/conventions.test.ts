@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler, notFoundHandler } from '../../../src/api/errors.js';
 import { fhirRouter } from '../../../src/api/fhir/router.js';
 import { PROFILES } from '../../../src/fhir/canonical.js';
-import { serviceRequestIdOf } from '../../support/fixtures.js';
+import { gpPartner, serviceRequestIdOf } from '../../support/fixtures.js';
 import { buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.js';
 
 const FHIR = 'application/fhir+json';
@@ -35,21 +35,15 @@ describe('FHIR REST conventions', () => {
       clock: () => clock,
       config: { publicBaseUrl: BASE },
       partners: [
-        {
+        gpPartner({
           id: 'gp-surgery',
-          name: 'Chapel Allerton Medical Centre',
-          kind: 'gp-practice',
-          odsCodes: ['B86016'],
-          baseUrl: 'http://127.0.0.1:9/fhir',
-          mode: 'transaction',
-          receives: ['referral-status'],
           inbound: {
             clientId: `gp-${randomUUID()}`,
             publicKeysEnv: 'UNUSED_JWKS',
             sites: ['leeds-north'],
             defaultSite: 'leeds-north',
           },
-        },
+        }),
       ],
     });
     app = express();

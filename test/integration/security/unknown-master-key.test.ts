@@ -15,7 +15,7 @@ import { RECORD_PAYLOAD } from '../../../src/store/records.js';
 import { localKeyProvider, Vault } from '../../../src/store/sealing.js';
 import { TEST_DATABASE_URL, TEST_MASTER_KEYS, unseal } from '../../support/db.js';
 import { partnerReferralBundle } from '../../support/fhir-examples.js';
-import { serviceRequestIdOf } from '../../support/fixtures.js';
+import { gpPartner, serviceRequestIdOf } from '../../support/fixtures.js';
 import { clientAssertion, jwksJson, type SigningKey, signingKey } from '../../support/keys.js';
 import {
   ADMIN,
@@ -62,16 +62,9 @@ describe('a value sealed under a master key not configured here', () => {
       clock,
       logger,
       partners: [
-        {
-          id: 'gp-a',
-          name: 'Chapel Allerton Medical Centre',
-          kind: 'gp-practice',
-          odsCodes: ['B86016'],
-          baseUrl: 'http://127.0.0.1:9/fhir',
-          mode: 'transaction',
-          receives: ['referral-status'],
+        gpPartner({
           inbound: { clientId: 'gp-a-client', publicKeysEnv: 'GP_A_JWKS', defaultSite: 'leeds-north' },
-        },
+        }),
       ],
       config: { apiKeys: [{ id: 'leeds-case-system', site: 'leeds-north', sha256: sha(SITE_KEY) }] },
       env: { GP_A_JWKS: await jwksJson(partner) },

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNavbridgeError } from '../../../src/errors/index.js';
 import type { Caller } from '../../../src/service/types.js';
 import { unseal } from '../../support/db.js';
+import { gpPartner } from '../../support/fixtures.js';
 import { buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.js';
 
 const GP: Caller = { kind: 'partner', partnerId: 'gp-a' };
@@ -44,16 +45,9 @@ describe('receiving a referral is one transaction', () => {
     nb = await buildTestNavbridge({
       clock: () => new Date('2026-03-02T09:00:00Z'),
       partners: [
-        {
-          id: 'gp-a',
-          name: 'Chapel Allerton Medical Centre',
-          kind: 'gp-practice',
-          odsCodes: ['B86016'],
-          baseUrl: 'http://127.0.0.1:9/fhir',
-          mode: 'transaction',
-          receives: ['referral-status'],
+        gpPartner({
           inbound: { clientId: 'gp-a-client', publicKeysEnv: 'UNUSED_JWKS', defaultSite: 'leeds-north' },
-        },
+        }),
       ],
     });
   });

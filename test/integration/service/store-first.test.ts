@@ -9,22 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNavbridgeError } from '../../../src/errors/index.js';
 import type { Caller } from '../../../src/service/types.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
+import { gpPartner } from '../../support/fixtures.js';
 import { ADMIN, buildTestNavbridge, TEST_ADMIN_TOKEN, type TestNavbridge } from '../../support/navbridge.js';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(`test/fixtures/records/${name}.json`, 'utf8')) as Record<string, unknown>;
 const GP: Caller = { kind: 'partner', partnerId: 'gp-a' };
 const PARTNERS = [
-  {
-    id: 'gp-a',
-    name: 'Chapel Allerton Medical Centre',
-    kind: 'gp-practice',
-    odsCodes: ['B86016'],
-    baseUrl: 'http://127.0.0.1:9/fhir',
-    mode: 'transaction',
-    receives: ['referral-status'],
+  gpPartner({
     inbound: { clientId: 'gp-a-client', publicKeysEnv: 'UNUSED_JWKS', defaultSite: 'leeds-north' },
-  },
+  }),
 ];
 
 /** A copy of the shipped mappings where `contacted` events and every inbound referral fail to map. */
