@@ -11,6 +11,7 @@ import { main } from '../../../src/cli/main.js';
 import type { Referral } from '../../../src/records/index.js';
 import { EXCHANGE_PAYLOAD } from '../../../src/store/exchanges.js';
 import { Vault } from '../../../src/store/sealing.js';
+import { runAdminCli } from '../../support/cli.js';
 import { TEST_DATABASE_URL, TEST_MASTER_KEYS, testKeyProvider } from '../../support/db.js';
 import { gpPartner, recordFixture } from '../../support/fixtures.js';
 import { ADMIN, buildTestNavbridge, TEST_ADMIN_TOKEN, type TestNavbridge } from '../../support/navbridge.js';
@@ -240,24 +241,8 @@ describe('watchdog', () => {
       path.join(dir, 'navbridge.config.yaml'),
       `mappingsDir: ${path.join(root, 'mappings')}\nprofilesDir: ${path.join(root, 'profiles')}\nsites: [leeds-north, cardiff-vale]\n`,
     );
-    const run = async (argv: string[]) => {
-      let stdout = '';
-      let stderr = '';
-      const code = await main(argv, {
-        stdout: { write: (x: string) => (stdout += x) },
-        stderr: { write: (x: string) => (stderr += x) },
-        cwd: dir,
-        env: {
-          NAVBRIDGE_CONFIG: 'navbridge.config.yaml',
-          DATABASE_URL: TEST_DATABASE_URL,
-          NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
-          NAVBRIDGE_DB_SCHEMA: nb.t.schema,
-          NAVBRIDGE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-          LOG_LEVEL: 'silent',
-        },
-      });
-      return { code, stdout, stderr };
-    };
+    const run = (argv: string[]) =>
+      runAdminCli(argv, { schema: nb.t.schema, config: 'navbridge.config.yaml', cwd: dir });
     const table = await run(['alerts', 'list']);
     expect(table.stderr).toBe('');
     expect(table.code).toBe(0);

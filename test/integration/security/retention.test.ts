@@ -4,15 +4,14 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.js';
 import type { Referral } from '../../../src/records/index.js';
 import { inTransaction } from '../../../src/store/db.js';
 import { getExchange } from '../../../src/store/exchanges.js';
 import { getFailure, keepFailure, resolveFailure } from '../../../src/store/failures.js';
 import { insertInboundExchange } from '../../../src/store/inbound.js';
-import { TEST_DATABASE_URL, TEST_MASTER_KEYS } from '../../support/db.js';
+import { runAdminCli } from '../../support/cli.js';
 import { recordFixture } from '../../support/fixtures.js';
-import { ADMIN, buildTestNavbridge, TEST_ADMIN_TOKEN, type TestNavbridge } from '../../support/navbridge.js';
+import { ADMIN, buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.js';
 import { nhsNumber } from '../../support/people.js';
 import { writeTempConfig } from '../../support/processes.js';
 import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
@@ -123,22 +122,14 @@ describe('retention: payloads go after their days, rows and the audit trail stay
       retention: { deliveredPayloadDays: 90, inboundBodyDays: 90, failedRecordDays: 30, batchRows: 2 },
     });
     let out = '';
-    let err = '';
     try {
-      const code = await main(['prune'], {
-        stdout: { write: (s: string) => (out += s) },
-        stderr: { write: (s: string) => (err += s) },
+      const run = await runAdminCli(['prune'], {
+        schema: nb.t.schema,
+        config: config.file,
         cwd: path.dirname(config.file),
-        env: {
-          NAVBRIDGE_CONFIG: config.file,
-          DATABASE_URL: TEST_DATABASE_URL,
-          NAVBRIDGE_DB_SCHEMA: nb.t.schema,
-          NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
-          NAVBRIDGE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-          LOG_LEVEL: 'silent',
-        },
       });
-      expect({ code, err }).toEqual({ code: 0, err: '' });
+      out = run.stdout;
+      expect({ code: run.code, err: run.stderr }).toEqual({ code: 0, err: '' });
     } finally {
       config.remove();
     }

@@ -8,22 +8,16 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.js';
 import { unknownKeyRows } from '../../../src/service/keys.js';
 import { EXCHANGE_PAYLOAD } from '../../../src/store/exchanges.js';
 import { RECORD_PAYLOAD } from '../../../src/store/records.js';
 import { localKeyProvider, Vault } from '../../../src/store/sealing.js';
-import { TEST_DATABASE_URL, TEST_MASTER_KEYS, unseal } from '../../support/db.js';
+import { runAdminCli } from '../../support/cli.js';
+import { unseal } from '../../support/db.js';
 import { partnerReferralBundle } from '../../support/fhir-examples.js';
 import { gpPartner, serviceRequestIdOf } from '../../support/fixtures.js';
 import { clientAssertion, jwksJson, type SigningKey, signingKey } from '../../support/keys.js';
-import {
-  ADMIN,
-  buildTestNavbridge,
-  TEST_ADMIN_TOKEN,
-  TEST_AUDIENCE,
-  type TestNavbridge,
-} from '../../support/navbridge.js';
+import { ADMIN, buildTestNavbridge, TEST_AUDIENCE, type TestNavbridge } from '../../support/navbridge.js';
 import { nhsNumber } from '../../support/people.js';
 import { writeTempConfig } from '../../support/processes.js';
 import { waitFor } from '../../support/wait.js';
@@ -152,21 +146,15 @@ describe('a value sealed under a master key not configured here', () => {
       profilesDir: path.resolve('profiles'),
       sites: ['leeds-north'],
     });
-    let out = '';
-    let err = '';
     try {
-      const code = await main(['keys', 'status'], {
-        stdout: { write: (x: string) => (out += x) },
-        stderr: { write: (x: string) => (err += x) },
+      const {
+        code,
+        stdout: out,
+        stderr: err,
+      } = await runAdminCli(['keys', 'status'], {
+        schema: nb.t.schema,
+        config: config.file,
         cwd: path.dirname(config.file),
-        env: {
-          NAVBRIDGE_CONFIG: config.file,
-          DATABASE_URL: TEST_DATABASE_URL,
-          NAVBRIDGE_DB_SCHEMA: nb.t.schema,
-          NAVBRIDGE_MASTER_KEYS: TEST_MASTER_KEYS,
-          NAVBRIDGE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-          LOG_LEVEL: 'silent',
-        },
       });
       expect(code).toBe(1);
       expect(JSON.parse(out)).toEqual(status);
