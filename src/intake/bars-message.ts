@@ -138,7 +138,7 @@ function definitionIssues(envelope: InboundEnvelope): OperationOutcomeIssue[] {
 }
 
 /** BaRS use-case categories on the ServiceRequest must be ones the site takes (none carried: accepted). */
-function assertUseCase(envelope: InboundEnvelope, site: BarsSite): void {
+export function assertUseCase(envelope: InboundEnvelope, site: BarsSite): void {
   const codes = (envelope.serviceRequest?.category ?? []).flatMap((c) =>
     (c.coding ?? []).filter((x) => x.system && USE_CASE_SYSTEMS.has(x.system)).map((x) => x.code ?? ''),
   );

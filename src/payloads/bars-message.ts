@@ -16,6 +16,7 @@ import type {
   Resource,
 } from 'fhir/r4.js';
 import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
+import { USE_CASE_SYSTEM } from '../intake/message-definitions.js';
 import type { PartnerConfig } from '../settings/app-config.js';
 import { fullUrlOf, isOnwardReferral } from './references.js';
 
@@ -33,7 +34,13 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 /** What a BaRS message says beyond the route's resources (built by the service from its store). */
 export interface BarsContext {
   /** The navigator site: MessageHeader.sender, source.name and source.endpoint (its DoS id). */
-  sender: { name: string; odsCode?: string; dosServiceId?: string };
+  sender: {
+    name: string;
+    odsCode?: string;
+    dosServiceId?: string;
+    /** The site's BaRS use case (its first `useCaseCategories`): onward requests' default. */
+    useCaseCategory?: string;
+  };
   /** navbridge's business identifier of the referral the message is about. */
   referral: Ident;
   /** The referral as its requester sent it over BaRS (src/intake/bars-request.ts), when it came so. */
@@ -149,6 +156,29 @@ function withPatient(resources: Resource[], patient: Patient): Resource[] {
 
 const REFERRAL_CATEGORY: CodeableConcept = { coding: [{ system: BARS_CATEGORY, code: 'referral' }] };
 
+/**
+ * The BaRS use case of an onward request (BaRS Core: a receiver refuses a use case it does not take):
+ * the receiving partner's `useCaseCategory`, else the sending site's own; with neither none is carried
+ * (BaRS 1.0–1.4 senders carry none, and receivers accept that).
+ */
+export function onwardUseCase(
+  partner: PartnerConfig,
+  bars: BarsContext | undefined,
+): CodeableConcept | undefined {
+  const code = partner.useCaseCategory ?? bars?.sender.useCaseCategory;
+  return code ? { coding: [{ system: USE_CASE_SYSTEM, code }] } : undefined;
+}
+
+/** The onward ServiceRequest's categories: BaRS's `referral` and the use case, each unless already there. */
+function onwardCategories(existing: readonly CodeableConcept[], useCase: CodeableConcept | undefined) {
+  const has = (system: string) => existing.some((c) => c.coding?.some((x) => x.system === system));
+  return [
+    ...existing,
+    ...(has(BARS_CATEGORY) ? [] : [REFERRAL_CATEGORY]),
+    ...(useCase && !has(USE_CASE_SYSTEM) ? [useCase] : []),
+  ];
+}
+
 function subjectOf(main: readonly Resource[]): Reference | undefined {
   for (const r of main) {
     const s = (r as { subject?: Reference; for?: Reference }).subject ?? (r as { for?: Reference }).for;
@@ -177,16 +207,14 @@ export function barsMessage(routeResources: readonly Resource[], o: MessageOptio
   };
   if (encounter && bars) {
     const encUrl = fullUrlOf(encounter);
+    const useCase = onwardUseCase(partner, bars);
     resources = resources.map((r) => {
       if (r.resourceType !== 'ServiceRequest') return r;
       const sr = r as Resource & { encounter?: Reference; category?: CodeableConcept[] };
-      const onward = isOnwardReferral(r);
       return {
         ...sr,
         ...(sr.encounter ? {} : { encounter: { reference: encUrl } }),
-        ...(onward && !(sr.category ?? []).some((c) => c.coding?.some((x) => x.system === BARS_CATEGORY))
-          ? { category: [...(sr.category ?? []), REFERRAL_CATEGORY] }
-          : {}),
+        ...(isOnwardReferral(r) ? { category: onwardCategories(sr.category ?? [], useCase) } : {}),
       } as Resource;
     });
   }

@@ -57,6 +57,7 @@ export function barsContext(site: SiteSettings, referralId: string, extras: Mess
       name: site.name,
       ...(site.odsCode ? { odsCode: site.odsCode } : {}),
       ...(site.dosServiceIds[0] ? { dosServiceId: site.dosServiceIds[0] } : {}),
+      ...(site.useCaseCategories[0] ? { useCaseCategory: site.useCaseCategories[0] } : {}),
     },
     referral: { system: `${ns}/referral`, value: referralId },
     ...(Object.keys(request).length ? { request } : {}),

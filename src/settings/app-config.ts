@@ -57,6 +57,15 @@ export const partnerSchema = z
     odsCodes: z.array(odsCode).default([]),
     /** Directory of Services id, where the partner speaks BaRS. */
     dosServiceId: z.string().optional(),
+    /**
+     * The BaRS use case (a code of https://fhir.nhs.uk/CodeSystem/usecases-categories-bars, e.g. a4t3)
+     * this partner takes onward referrals under: set on ServiceRequest.category of the
+     * servicerequest-request sent to it. Absent: the sending site's first `useCaseCategories` entry.
+     */
+    useCaseCategory: z
+      .string()
+      .regex(/^[a-z0-9]{1,40}$/, 'must be a BaRS use-case category code such as a4t3')
+      .optional(),
     baseUrl: z.string().url(),
     auth: authSchema.default({ type: 'none' }),
     mode: z.enum(['transaction', 'rest', 'message', 'document']),

@@ -7,6 +7,7 @@ import { buildPayload } from '../../../src/payloads/delivery-forms.js';
 import { routeBundle } from '../../../src/routing/index.js';
 import { barsContext } from '../../../src/service/bars-context.js';
 import type { PartnerConfig } from '../../../src/settings/app-config.js';
+import type { SiteSettings } from '../../../src/settings/site.js';
 import type { ReferralRequester } from '../../../src/store/referrals.js';
 import { recordFixture } from '../../support/fixtures.js';
 import { SITE } from '../mappings-content/helpers.js';
@@ -54,8 +55,16 @@ export async function barsResponse(received: BarsRequest & Omit<ReferralRequeste
   return buildPayload('message', route?.resources ?? [], { ...opts(REFERRER, 'referral', record.id), bars });
 }
 
-/** An onward referral from the support plan, carrying the person's Patient as the referral maps it. */
-export async function barsOnwardRequest(received: ReferralRequester = {}) {
+/**
+ * An onward referral from the support plan, carrying the person's Patient as the referral maps it
+ * (to `over.partner`, from `over.site`: by default ONWARD from BARS_SITE).
+ */
+export async function barsOnwardRequest(
+  received: ReferralRequester = {},
+  over: { partner?: PartnerConfig; site?: SiteSettings } = {},
+) {
+  const to = over.partner ?? ONWARD;
+  const from = over.site ?? BARS_SITE;
   const referral = await referralBundle();
   const mapped = referral.entry?.map((e) => e.resource).find((r) => r?.resourceType === 'Patient') as Patient;
   // The person of the plan's referral (REF-1001 in the goldens), as the referral mapping writes them.
@@ -66,9 +75,9 @@ export async function barsOnwardRequest(received: ReferralRequester = {}) {
       { system: 'https://fhir.navbridge.org.uk/Id/leeds-north/patient', value: 'REF-1001' },
     ],
   };
-  const bars = barsContext(BARS_SITE, 'REF-3001', { requester: received, patient });
-  return buildPayload('message', onwardRouteResources(ONWARD), {
-    ...opts(ONWARD, 'support-plan', 'PLAN-3001'),
+  const bars = barsContext(from, 'REF-3001', { requester: received, patient });
+  return buildPayload('message', onwardRouteResources(to), {
+    ...opts(to, 'support-plan', 'PLAN-3001'),
     bars,
   });
 }
