@@ -13,6 +13,7 @@ export const PROFILES = {
   'navbridge-referral': sd('navbridge-referral'),
   'navbridge-onward-referral': sd('navbridge-onward-referral'),
   'navbridge-referral-task': sd('navbridge-referral-task'),
+  'navbridge-onward-task': sd('navbridge-onward-task'),
   'navbridge-needs-assessment': sd('navbridge-needs-assessment'),
   'navbridge-support-plan': sd('navbridge-support-plan'),
   'navbridge-goal': sd('navbridge-goal'),

@@ -72,10 +72,13 @@ async function completeDischarge<T extends RecordType>(
   const full = planEntries[fullIndex]?.resource;
   if (!full) return mapped;
   const present = new Set((mapped.bundle.entry ?? []).map((e) => e.fullUrl));
-  // The full CarePlan references its Goals and onward referrals: they travel with it.
+  // The full CarePlan references its Goals and onward referrals: they travel with it. The onward
+  // Tasks do not: once sent, the service referred on to moves them on (Gravity), and a discharge of
+  // the referral is no reason to request them again.
   const extra: number[] = [];
   planEntries.forEach((e, i) => {
-    if (e.resource?.resourceType !== 'CarePlan' && !present.has(e.fullUrl)) extra.push(i);
+    const type = e.resource?.resourceType;
+    if (type !== 'CarePlan' && type !== 'Task' && !present.has(e.fullUrl)) extra.push(i);
   });
   const origins = [...mapped.origins];
   const entry = (mapped.bundle.entry ?? []).map((e, i) => {

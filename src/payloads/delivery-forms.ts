@@ -15,6 +15,7 @@ import {
   fullUrlOf,
   identifierToken,
   logicalReference,
+  onwardTaskFocus,
   rewriteUrnReferences,
   urnReferences,
 } from './references.js';
@@ -132,10 +133,18 @@ function rest(resources: readonly Resource[], opts: PayloadOptions): Bundle {
 
 const SUPPORTING = new Set(['Patient', 'Organization', 'PractitionerRole', 'Flag']);
 
-/** The resources a message or document is about: those nothing else in the payload references. */
+/**
+ * The resources a message or document is about: those nothing else in the payload references. An
+ * onward Task is about its ServiceRequest, which stays what the message is about (BaRS: the
+ * servicerequest-request's focus is the ServiceRequest), so its references do not count, nor is it a root.
+ */
 export function mainResources(resources: readonly Resource[]): Resource[] {
-  const referenced = new Set(resources.flatMap((r) => urnReferences(r)));
-  const roots = resources.filter((r) => !SUPPORTING.has(r.resourceType) && !referenced.has(fullUrlOf(r)));
+  const byUrl = new Map(resources.map((r) => [fullUrlOf(r), r]));
+  const companion = (r: Resource) => onwardTaskFocus(r, byUrl) !== undefined;
+  const referenced = new Set(resources.filter((r) => !companion(r)).flatMap((r) => urnReferences(r)));
+  const roots = resources.filter(
+    (r) => !SUPPORTING.has(r.resourceType) && !companion(r) && !referenced.has(fullUrlOf(r)),
+  );
   return roots.length > 0 ? roots : resources.slice(0, 1);
 }
 

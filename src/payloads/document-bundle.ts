@@ -13,7 +13,7 @@ import type {
 import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
 import type { PartnerConfig } from '../settings/app-config.js';
 import { buildSections } from './document-narrative.js';
-import { bestPatientIdentifier, fullUrlOf, identifierToken } from './references.js';
+import { bestPatientIdentifier, fullUrlOf, identifierToken, isOnwardTask } from './references.js';
 
 export const DOCUMENT_TITLE = 'Mental Health Navigation update';
 /** LOINC 11506-3 "Progress note": an update from a service already involved in the person's care. */
@@ -67,6 +67,8 @@ export function patientReference(resources: readonly Resource[]): Reference | un
 function author(resources: readonly Resource[], display: string | undefined, site: string): Reference {
   if (display) return { display };
   for (const r of resources) {
+    // An onward Task's owner is the service referred on to, not the document's author.
+    if (isOnwardTask(r)) continue;
     const candidate =
       (r as { owner?: Reference; sender?: Reference }).owner ?? (r as { sender?: Reference }).sender;
     if (candidate?.display) {

@@ -16,7 +16,7 @@ import type {
 } from 'fhir/r4.js';
 import { QUESTIONNAIRES } from '../fhir/canonical.js';
 import { ASSESSMENT_TOOLS } from '../records/assessment-tools.js';
-import { fullUrlOf, isOnwardReferral } from './references.js';
+import { fullUrlOf, isOnwardReferral, isOnwardTask } from './references.js';
 
 export type DocumentContent = 'summary' | 'full';
 
@@ -156,7 +156,8 @@ export function buildSections(
   const of = <T extends Resource>(type: string) => resources.filter((r) => r.resourceType === type) as T[];
   const comms = of<Communication>('Communication');
   const specs = [
-    referralStatus(of<Task>('Task')),
+    // The referral's status; an onward Task is the service referred on to's (listed as onward referral).
+    referralStatus(of<Task>('Task').filter((t) => !isOnwardTask(t))),
     needs(of<QuestionnaireResponse>('QuestionnaireResponse'), content),
     goals(of<Goal>('Goal'), of<CarePlan>('CarePlan'), content),
     onward(of<ServiceRequest>('ServiceRequest').filter(isOnwardReferral), content),

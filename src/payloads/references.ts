@@ -128,6 +128,26 @@ export function isOnwardReferral(resource: Resource): boolean {
   return identifierList(resource).some((i) => i.system?.endsWith('/support-plan-onward-referral') === true);
 }
 
+/**
+ * The Task of an onward referral (Gravity: the coordination platform's request to the service referred
+ * on to, partOf the referral Task), as opposed to the referral Task itself.
+ */
+export function isOnwardTask(resource: Resource): boolean {
+  if (resource.resourceType !== 'Task') return false;
+  if (resource.meta?.profile?.includes(PROFILES['navbridge-onward-task'])) return true;
+  return identifierList(resource).some((i) => i.system?.endsWith('/support-plan-onward-task') === true);
+}
+
+/** An onward Task's focus when it is in `byUrl` (by its `urn:uuid:`), else undefined. */
+export function onwardTaskFocus<R extends Resource>(
+  resource: Resource,
+  byUrl: ReadonlyMap<string, R>,
+): R | undefined {
+  if (!isOnwardTask(resource)) return undefined;
+  const focus = (resource as { focus?: Reference }).focus?.reference;
+  return focus ? byUrl.get(focus) : undefined;
+}
+
 /** `system|value` for a search URL: reserved query characters escaped, `:` and `/` kept readable. */
 export function identifierToken(ident: { system: string; value: string }): string {
   const enc = (s: string) => encodeURIComponent(s).replace(/%3A/gi, ':').replace(/%2F/gi, '/');

@@ -1,7 +1,7 @@
 // Which delivery category (PartnerConfig.receives) a mapped resource belongs to, and which resources
 // only travel with others (Patient, Organization, PractitionerRole, Flag, the inbound referral).
 import type { Resource } from 'fhir/r4.js';
-import { isOnwardReferral } from '../payloads/references.js';
+import { isOnwardReferral, isOnwardTask } from '../payloads/references.js';
 import { RECEIVES, type Receives } from '../settings/app-config.js';
 
 /** Category order: the order routes and reasons list categories in. */
@@ -33,7 +33,8 @@ function communicationCategory(resource: Resource): Receives {
 export function resourceCategory(resource: Resource): Receives | null {
   switch (resource.resourceType) {
     case 'Task':
-      return 'referral-status';
+      // An onward referral's Task travels with its ServiceRequest (same recipients, same consent).
+      return isOnwardTask(resource) ? 'onward-referral' : 'referral-status';
     case 'QuestionnaireResponse':
       return 'assessment';
     case 'CarePlan':
@@ -51,4 +52,4 @@ export function resourceCategory(resource: Resource): Receives | null {
 }
 
 export const businessIdentifiers = identifiers;
-export { isOnwardReferral };
+export { isOnwardReferral, isOnwardTask };

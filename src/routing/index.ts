@@ -1,7 +1,12 @@
 // Routing and consent (docs/delivery.md): which partner receives which resources of a mapped Bundle,
 // and what is withheld or unroutable — so every part of a record ends in a visible route. Pure.
 import type { Bundle, Resource } from 'fhir/r4.js';
-import { logicalReference, rewriteUrnReferences, urnReferences } from '../payloads/references.js';
+import {
+  logicalReference,
+  onwardTaskFocus,
+  rewriteUrnReferences,
+  urnReferences,
+} from '../payloads/references.js';
 import type { RecordType } from '../records/index.js';
 import type { PartnerConfig, Receives } from '../settings/app-config.js';
 import { CATEGORY_ORDER, resourceCategory } from './categories.js';
@@ -158,7 +163,9 @@ export function routeBundle(input: RouteInput): Route[] {
   for (const resource of all) {
     const category = resourceCategory(resource);
     if (!category) continue;
-    const candidates = candidatesFor(resource, category, input, referrer, gp);
+    // An onward Task goes exactly where its onward ServiceRequest goes (the service it names).
+    const routedAs = onwardTaskFocus(resource, byUrl) ?? resource;
+    const candidates = candidatesFor(routedAs, category, input, referrer, gp);
     if (candidates.length === 0) {
       unroutable.set(category, [...(unroutable.get(category) ?? []), resource]);
       continue;

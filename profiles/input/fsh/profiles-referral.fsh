@@ -133,6 +133,27 @@ Description: "The navigator's status of a referral (HL7 Gravity referral-managem
 * output.type from TaskOutputVS (required)
 * output.value[x] only Reference(CarePlan or Goal or ServiceRequest)
 
+Profile: NavbridgeOnwardTask
+Parent: Task
+Id: navbridge-onward-task
+Title: "navbridge onward referral Task"
+Description: "The Task of an onward referral (HL7 Gravity SDOH Clinical Care, coordination platform): the request to the service referred on to, focused on the onward ServiceRequest and partOf the referral Task."
+* identifier 1..* MS
+* status MS
+* statusReason MS
+* partOf 1..* MS
+* partOf only Reference(Task)
+* intent = #order
+* code 1..1 MS
+* code = $task-code#fulfill
+* focus 1..1 MS
+* focus only Reference(ServiceRequest)
+* for 1..1 MS
+* for only Reference(Patient)
+* authoredOn 1..1 MS
+* requester MS
+* owner MS
+
 Profile: NavbridgeFlag
 Parent: Flag
 Id: navbridge-flag

@@ -149,7 +149,7 @@ export function capabilityStatement(baseUrl: string, now: Date, version: string)
             type: 'Task',
             interaction: [{ code: 'read' }, { code: 'search-type' }],
             versioning: 'versioned',
-            supportedProfile: [PROFILES['navbridge-referral-task']],
+            supportedProfile: [PROFILES['navbridge-referral-task'], PROFILES['navbridge-onward-task']],
             operation: [VALIDATE],
             searchParam: [
               {

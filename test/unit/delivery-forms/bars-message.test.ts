@@ -98,3 +98,35 @@ describe('servicerequest-request (onward referral)', () => {
     expect(enc?.episodeOfCare).toEqual([JOURNEY]);
   });
 });
+
+describe('servicerequest-request with the onward Task (Gravity)', () => {
+  it('stays a request about its ServiceRequest; the Task goes with it, partOf the referral Task by identifier', async () => {
+    const b = await barsOnwardRequest({ journey: JOURNEY });
+    expect(errors(b)).toEqual([]);
+    const all = resourcesOf(b);
+    const header = all[0] as MessageHeader;
+    const sr = all.find((r): r is ServiceRequest => r.resourceType === 'ServiceRequest');
+    const task = all.find((r): r is Task => r.resourceType === 'Task');
+    expect(header.eventCoding?.code).toBe('servicerequest-request');
+    expect(header.definition).toBe(
+      'https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral',
+    );
+    // BaRS: the focus is the ServiceRequest alone, as without the Task.
+    expect(header.focus).toEqual([{ reference: `urn:uuid:${sr?.id}` }]);
+    expect(task?.focus).toEqual({ reference: `urn:uuid:${sr?.id}` });
+    // The referral Task is not in the message: a logical reference the receiver can resolve, no navbridge id.
+    expect(task?.partOf).toEqual([
+      {
+        type: 'Task',
+        identifier: {
+          system: 'https://fhir.navbridge.org.uk/Id/leeds-north/referral-task',
+          value: 'REF-1001',
+        },
+      },
+    ]);
+    expect(task?.status).toBe('requested');
+    // The shape the real examples are compared on is the same with or without the Task.
+    const withoutTask = { ...b, entry: b.entry?.filter((e) => e.resource?.resourceType !== 'Task') };
+    expect(barsShape(b)).toEqual(barsShape(withoutTask));
+  });
+});

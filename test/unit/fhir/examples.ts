@@ -66,6 +66,19 @@ export function validExamples(): Record<ProfileName, ExampleResource> {
       authoredOn: '2024-03-01T09:30:00+00:00',
       lastModified: '2024-03-01T09:30:00Z',
     },
+    'navbridge-onward-task': {
+      resourceType: 'Task',
+      meta: meta('navbridge-onward-task'),
+      identifier: [{ system: `${NS}/support-plan-onward-task`, value: 'plan-1/or-1' }],
+      partOf: [{ type: 'Task', identifier: { system: `${NS}/referral-task`, value: 'ref-1' } }],
+      status: 'requested',
+      intent: 'order',
+      code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'fulfill' }] },
+      focus: { reference: 'urn:uuid:00000000-0000-5000-8000-000000000006' },
+      for: patientRef,
+      authoredOn: '2024-03-05',
+      owner: { display: 'Debt advice service' },
+    },
     'navbridge-needs-assessment': validAssessment(),
     'navbridge-support-plan': {
       resourceType: 'CarePlan',
@@ -185,6 +198,7 @@ export function validBundle(): Bundle {
     'navbridge-practitioner-role': '00000000-0000-5000-8000-000000000003',
     'navbridge-organization': '00000000-0000-5000-8000-000000000004',
     'navbridge-goal': '00000000-0000-5000-8000-000000000005',
+    'navbridge-onward-referral': '00000000-0000-5000-8000-000000000006',
   };
   return {
     resourceType: 'Bundle',

@@ -35,7 +35,7 @@ const idsByType = (b: Bundle) =>
     .sort();
 
 describe('event mapping: entered-in-error', () => {
-  it('retracts a support plan: CarePlan, every Goal and onward ServiceRequest, under the same ids', async () => {
+  it('retracts a support plan: CarePlan, every Goal, onward ServiceRequest and its Task, under the same ids', async () => {
     const original = await mapWith('support-plan', {
       id: 'PLAN-40',
       referralId: REFERRAL_ID,
@@ -61,11 +61,15 @@ describe('event mapping: entered-in-error', () => {
       { resourceType: 'Goal', subId: 'G1' },
       { resourceType: 'Goal', subId: 'G2' },
       { resourceType: 'ServiceRequest', subId: 'OR1' },
+      { resourceType: 'Task', subId: 'OR1' },
     ]);
     expect(idsByType(retraction)).toEqual(idsByType(original));
     for (const r of resources(retraction)) expect(statusOf(r), r.resourceType).toBe('entered-in-error');
-    // The referral's Task is not changed by retracting a plan.
-    expect(resources(retraction).some((r) => r.resourceType === 'Task')).toBe(false);
+    // The referral's Task is not changed by retracting a plan: the only Task is the onward one.
+    const tasks = resources(retraction).filter((r) => r.resourceType === 'Task');
+    expect(tasks.map((t) => (t as { identifier?: { system?: string }[] }).identifier?.[0]?.system)).toEqual([
+      'https://id.example.org/content-test/support-plan-onward-task',
+    ]);
   });
 
   it('retracts an assessment: its QuestionnaireResponse', async () => {

@@ -4,8 +4,17 @@
 import type { Task } from 'fhir/r4.js';
 import { describe, expect, it } from 'vitest';
 import { resourceId } from '../../../src/fhir/ids.js';
+import { runMappingPipeline } from '../../../src/mapping/index.js';
 import { recordFixture } from '../../support/fixtures.js';
-import { type ContextPatch, mapWith, only, SITE, validationErrors } from './helpers.js';
+import {
+  type ContextPatch,
+  contextFor,
+  mappingFor,
+  mapWith,
+  only,
+  SITE,
+  validationErrors,
+} from './helpers.js';
 
 const REFERRAL_ID = 'REF-80';
 const AT = '2026-02-25T12:00:00+00:00';
@@ -54,6 +63,97 @@ describe('Gravity: onward referrals', () => {
         ],
       ],
     ]);
+  });
+});
+
+describe('Gravity: the onward Task', () => {
+  it('one per onward referral: focus its ServiceRequest, partOf the referral Task, requested, authoredOn kept', async () => {
+    const plan = {
+      ...PLAN,
+      onwardReferrals: [
+        ...PLAN.onwardReferrals,
+        {
+          id: 'OR2',
+          service: { name: 'Talking Therapies', type: 'counselling', odsCode: 'RGD' },
+          reason: 'Low mood',
+          date: '2026-02-12',
+        },
+      ],
+    };
+    const bundle = await mapWith('support-plan', plan);
+    expect(validationErrors(bundle)).toEqual([]);
+    const onward = only(bundle, 'ServiceRequest');
+    const tasks = only(bundle, 'Task');
+    expect(tasks).toHaveLength(2);
+    // The referral Task, as the referral mapping writes it (and every event updates it).
+    const { site: _site, ...input } = recordFixture('referral');
+    const referral = await mapWith(
+      'referral',
+      { ...input, id: REFERRAL_ID },
+      { triage: { outcome: 'accept' } },
+    );
+    const [referralTask] = only(referral, 'Task');
+    for (const [i, task] of tasks.entries()) {
+      const sr = onward[i]!;
+      expect(task.focus).toEqual({ reference: `urn:uuid:${sr.id}` });
+      expect(task.partOf).toEqual([
+        {
+          reference: `Task/${referralTask?.id}`,
+          type: 'Task',
+          identifier: referralTask?.identifier?.[0],
+        },
+      ]);
+      expect([task.status, task.intent, task.code?.coding?.[0]?.code]).toEqual([
+        'requested',
+        'order',
+        'fulfill',
+      ]);
+      expect(task.authoredOn).toBe(sr.authoredOn);
+      expect(task.authoredOn).toBe(plan.onwardReferrals[i]!.date);
+      expect(task.for).toEqual(sr.subject);
+      expect(task.identifier).toEqual([
+        { system: `${NS}/support-plan-onward-task`, value: `PLAN-80/${plan.onwardReferrals[i]!.id}` },
+      ]);
+    }
+    // Owned by the service referred on to, requested by the navigator site.
+    expect(tasks[1]?.owner).toEqual({
+      display: 'Talking Therapies',
+      type: 'Organization',
+      identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'RGD' },
+    });
+    expect(tasks[0]?.requester).toMatchObject({ type: 'Organization', display: SITE.name });
+    // A later plan version keeps the Task's id and authoredOn.
+    const v2 = await mapWith('support-plan', { ...plan, version: 2, agreedAt: '2026-02-20T10:00:00+00:00' });
+    expect(only(v2, 'Task').map((t) => [t.id, t.authoredOn])).toEqual(tasks.map((t) => [t.id, t.authoredOn]));
+  });
+
+  it('is not requested again when the referral is discharged (the plan is re-sent completed without it)', async () => {
+    const { bundle } = await runMappingPipeline(
+      { mapping: (t) => mappingFor(t) },
+      {
+        recordType: 'event',
+        record: {
+          id: 'EVT-81',
+          site: SITE.id,
+          version: 1,
+          referralId: REFERRAL_ID,
+          at: AT,
+          type: 'discharged',
+          reason: 'mutual-agreement',
+          summary: 'Done',
+        },
+        site: SITE,
+        context: contextFor(
+          'event',
+          { id: 'EVT-81', referralId: REFERRAL_ID },
+          { latestPlan: { ...PLAN, site: SITE.id, version: 1 } },
+        ),
+      },
+    );
+    const types = (bundle.entry ?? []).map((e) => e.resource?.resourceType);
+    expect(types).toContain('ServiceRequest');
+    const tasks = only(bundle, 'Task');
+    expect(tasks.map((t) => t.identifier?.[0]?.system)).toEqual([`${NS}/referral-task`]);
   });
 });
 

@@ -183,18 +183,23 @@ describe('support plans and consent', () => {
       'Goal',
       'ServiceRequest',
       'ServiceRequest',
+      // Each onward referral's Task (Gravity) goes with it.
+      'Task',
+      'Task',
     ]);
     expect(byPartner(routes, 'leeds-trust', 'withheld-no-consent')).toBeUndefined();
     const gp = byPartner(routes, 'chapel-allerton', 'withheld-no-consent');
     expect(gp?.categories).toEqual(['support-plan', 'onward-referral']);
     expect(gp?.reason).toContain('sharing.withGp');
     expect(byPartner(routes, 'chapel-allerton', 'send')).toBeUndefined();
-    // The onward service only ever sees its own onward referral, and here it is withheld.
+    // The onward service only ever sees its own onward referral (and its Task), here withheld.
     const onward = byPartner(routes, 'leeds-therapies', 'withheld-no-consent');
     expect(onward?.roles).toEqual(['onward-service']);
     expect(
-      onward?.resources.map((r) => (r as { identifier?: { value?: string }[] }).identifier?.[0]?.value),
-    ).toEqual(['PLAN-3001/OR2']);
+      onward?.resources.map(
+        (r) => `${r.resourceType} ${(r as { identifier?: { value?: string }[] }).identifier?.[0]?.value}`,
+      ),
+    ).toEqual(['ServiceRequest PLAN-3001/OR2', 'Task PLAN-3001/OR2']);
     expect(onward?.reason).toContain('sharing.withOnwardServices');
     expect(routes.some((r) => r.decision === 'no-route')).toBe(false);
   });
@@ -208,6 +213,7 @@ describe('support plans and consent', () => {
     ]);
     expect(typesOf(byPartner(agreed, 'leeds-therapies', 'send')?.resources ?? [])).toEqual([
       'ServiceRequest',
+      'Task',
     ]);
     const none = planRoutes(undefined);
     expect(none.every((r) => r.decision === 'withheld-no-consent')).toBe(true);
