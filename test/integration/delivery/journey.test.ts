@@ -111,8 +111,17 @@ describe('journey through the delivery engine', () => {
     );
     expect(statuses.filter((r) => !['delivered', 'superseded'].includes(r.status))).toEqual([]);
 
-    const tasks = trust.readAll<Task>('Task');
+    const allTasks = trust.readAll<Task>('Task');
+    const kind = (t: Task) => t.identifier?.[0]?.system?.split('/').at(-1);
+    const tasks = allTasks.filter((t) => kind(t) === 'referral-task');
     expect(tasks).toHaveLength(1);
+    // Gravity: each onward referral's Task is partOf the referral Task, as the trust holds it.
+    const onwardTasks = allTasks.filter((t) => kind(t) === 'support-plan-onward-task');
+    expect(onwardTasks.length + tasks.length).toBe(allTasks.length);
+    expect(onwardTasks).toHaveLength(plan.onwardReferrals.length);
+    expect(onwardTasks.map((t) => t.partOf)).toEqual(
+      onwardTasks.map(() => [expect.objectContaining({ reference: `Task/${tasks[0]?.id}` })]),
+    );
     expect(tasks[0]?.status).toBe('completed');
     const history = (await trust.history<Task>('Task', tasks[0]!.id!))
       .map((h) => h.businessStatus?.coding?.[0]?.code)

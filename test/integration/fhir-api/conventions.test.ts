@@ -199,7 +199,10 @@ describe('FHIR REST conventions', () => {
     expect(cs.implementation?.url).toBe(BASE);
     const byType = new Map(cs.rest?.[0]?.resource?.map((r) => [r.type, r]));
     expect(byType.get('ServiceRequest')?.supportedProfile).toContain(PROFILES['navbridge-referral']);
-    expect(byType.get('Task')?.supportedProfile).toEqual([PROFILES['navbridge-referral-task']]);
+    expect(byType.get('Task')?.supportedProfile).toEqual([
+      PROFILES['navbridge-referral-task'],
+      PROFILES['navbridge-onward-task'],
+    ]);
     expect(cs.rest?.[0]?.operation?.map((o) => o.name)).toContain('validate');
   });
 });
