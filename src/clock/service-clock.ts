@@ -20,6 +20,20 @@ export const CLOCK_RULES = {
 export interface ClockEvent {
   type: string;
   at: Date;
+  /** How contact was attempted or made (contact events), when recorded. */
+  method?: string;
+}
+
+/**
+ * The contact attempts since the last successful contact (or since receipt), oldest first: what the
+ * non-engagement review counts and what a non-engagement discharge letter lists.
+ */
+export function attemptsSinceContact<E extends ClockEvent>(events: readonly E[]): E[] {
+  const sorted = [...events].sort((a, b) => a.at.getTime() - b.at.getTime());
+  const lastContact = sorted.filter((e) => e.type === 'contacted').at(-1);
+  return sorted.filter(
+    (e) => e.type === 'contact-attempted' && (!lastContact || e.at.getTime() > lastContact.at.getTime()),
+  );
 }
 
 export interface ClockHistory {
@@ -123,11 +137,7 @@ function clockState(
 }
 
 function nonEngagement(h: ClockHistory, now: Date): NonEngagementState {
-  const sorted = [...h.events].sort((a, b) => a.at.getTime() - b.at.getTime());
-  const lastContact = sorted.filter((e) => e.type === 'contacted').at(-1);
-  const attempts = sorted.filter(
-    (e) => e.type === 'contact-attempted' && (!lastContact || e.at.getTime() > lastContact.at.getTime()),
-  );
+  const attempts = attemptsSinceContact(h.events);
   const first = attempts[0];
   const reviewFrom = first ? addCalendarDays(first.at, CLOCK_RULES.nonEngagement.days) : null;
   return {

@@ -118,6 +118,14 @@ export const mappingContextSchema = z
       .loose()
       .optional(),
     target: targetSchema.optional(),
+    /**
+     * A non-engagement discharge: the contact attempts since the last contact, oldest first (method,
+     * instant and its London date), for the letter to list. Absent: the letter keeps its template text.
+     */
+    contactAttempts: z
+      .array(z.object({ method: z.string().min(1), at: isoInstant, date: z.iso.date() }).strict())
+      .max(200)
+      .optional(),
     mappingVersion: z.string().optional(),
   })
   .strict();

@@ -1,6 +1,7 @@
 // Builds a record's mapping context from what the store holds: the referral's identity and state,
 // the previous plan version (dropped goals become cancelled), the latest plan (discharge) and the
 // target of an entered-in-error.
+import { attemptsSinceContact, toLondon } from '../clock/index.js';
 import { unprocessable } from '../errors/index.js';
 import {
   defaultContext,
@@ -11,7 +12,7 @@ import {
 import type { Assessment, RecordOf, RecordType, Referral, SupportPlan } from '../records/index.js';
 import type { SiteSettings } from '../settings/site.js';
 import type { Queryable } from '../store/db.js';
-import { getLatestForReferral, getPreviousVersion, getRecord } from '../store/records.js';
+import { currentEvents, getLatestForReferral, getPreviousVersion, getRecord } from '../store/records.js';
 import { getReferralRow, type ReferralRequester, type ReferralRow } from '../store/referrals.js';
 
 export const unknownReferral = () =>
@@ -39,6 +40,18 @@ function identityFromReferral(
         }
       : base.state,
   };
+}
+
+/** The attempts a non-engagement letter lists: since the last contact (the clock's rule), oldest first. */
+function contactAttemptsOf(events: readonly Record<string, unknown>[]) {
+  const contacts = events.flatMap((e) =>
+    (e.type === 'contact-attempted' || e.type === 'contacted') && typeof e.at === 'string'
+      ? [{ type: e.type, at: new Date(e.at), method: typeof e.method === 'string' ? e.method : '' }]
+      : [],
+  );
+  return attemptsSinceContact(contacts)
+    .filter((a) => a.method !== '' && !Number.isNaN(a.at.getTime()))
+    .map((a) => ({ method: a.method, at: a.at.toISOString(), date: toLondon(a.at).date }));
 }
 
 export interface StoreContext {
@@ -93,6 +106,10 @@ export async function contextFromStore<T extends RecordType>(
     if (ev.type === 'discharged') {
       const plan = await getLatestForReferral(db, site.id, referralId, 'support-plan');
       if (plan) context.latestPlan = plan.payload as MappingContext['latestPlan'];
+      if (ev.reason === 'non-engagement') {
+        const attempts = contactAttemptsOf(await currentEvents(db, site.id, referralId));
+        if (attempts.length > 0) context.contactAttempts = attempts;
+      }
     }
     if (ev.type === 'entered-in-error') {
       const target = await getRecord(db, site.id, ev.recordType, ev.recordId);

@@ -155,6 +155,33 @@ export async function getLatestForReferral(
   return rows[0] ? toRecord(db, rows[0]) : undefined;
 }
 
+/**
+ * The referral's events as they stand: the latest version of each event record, without those an
+ * entered-in-error event retracted (the retractions themselves are kept).
+ */
+export async function currentEvents(
+  db: Queryable,
+  site: string,
+  referralId: string,
+): Promise<Record<string, unknown>[]> {
+  const { rows } = await sql(db).query(
+    `SELECT DISTINCT ON (source_id) source_id, payload FROM records
+      WHERE site = $1 AND referral_id = $2 AND record_type = 'event'
+      ORDER BY source_id, version DESC`,
+    [site, referralId],
+  );
+  const vault = vaultOf(db);
+  const events: { id: string; payload: Record<string, unknown> }[] = [];
+  for (const r of rows)
+    events.push({ id: r.source_id as string, payload: await vault.open(r.payload, RECORD_PAYLOAD) });
+  const retracted = new Set(
+    events
+      .filter((e) => e.payload.type === 'entered-in-error' && e.payload.recordType === 'event')
+      .map((e) => String(e.payload.recordId)),
+  );
+  return events.filter((e) => !retracted.has(e.id)).map((e) => e.payload);
+}
+
 /** The latest referral version's agreement to share (absent when it gives none). */
 export async function currentSharing(
   db: Queryable,
