@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   addWorkingDays,
+  attemptsSinceContact,
   type ClockSettings,
   dayOfWeek,
   dueAt,
@@ -219,5 +220,30 @@ describe('clock states', () => {
     });
     // Contact before the attempts does not.
     expect(at('2025-08-01T00:00:00Z', [ev('contacted', '2025-06-10T15:00:00Z'), ...attempts]).due).toBe(true);
+  });
+});
+
+describe('attemptsSinceContact', () => {
+  const ev = (type: string, at: string, method?: string) => ({
+    type,
+    at: new Date(at),
+    ...(method ? { method } : {}),
+  });
+  it('keeps the attempts after the last contact, oldest first, whatever the order given', () => {
+    const events = [
+      ev('contact-attempted', '2026-02-20T09:00:00Z', 'letter'),
+      ev('contact-attempted', '2026-02-01T09:00:00Z', 'phone'),
+      ev('contacted', '2026-02-05T09:00:00Z', 'phone'),
+      ev('contact-attempted', '2026-02-10T09:00:00Z', 'text'),
+      ev('accepted', '2026-02-11T09:00:00Z'),
+    ];
+    expect(attemptsSinceContact(events).map((e) => e.method)).toEqual(['text', 'letter']);
+  });
+  it('keeps every attempt when contact was never made', () => {
+    const events = [
+      ev('contact-attempted', '2026-02-02T09:00:00Z', 'phone'),
+      ev('accepted', '2026-02-01T09:00:00Z'),
+    ];
+    expect(attemptsSinceContact(events)).toHaveLength(1);
   });
 });
