@@ -191,6 +191,8 @@ describe('the closed loop, end to end (sandbox partners, serve and worker as pro
       'Goal',
       'QuestionnaireResponse',
       'ServiceRequest',
+      // The onward referral's Task, withheld with its ServiceRequest.
+      'Task',
     ]);
     const { rows: withheldAttempts } = await e.t.sql.query(
       `SELECT count(*)::int AS n FROM exchange_attempts a JOIN exchanges x ON x.id = a.exchange_id
