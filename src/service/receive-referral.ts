@@ -35,6 +35,7 @@ import {
   type ReceiveOutcome,
   requesterOf,
 } from './inbound-request.js';
+import { referralServiceRequestVersion } from './resource-versions.js';
 import { checkSubmission, type SubmitOptions, storeRecord } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
 
@@ -145,6 +146,11 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
     site,
     referralId,
     serviceRequestId: resourceId(site, 'ServiceRequest', referralId),
+    // A withdrawal or retraction is an event record: the ServiceRequest's version stays the referral's.
+    serviceRequestVersion: referralServiceRequestVersion(
+      isNew ? result.version : stored!.version,
+      mapped.action,
+    ),
     result,
     linkedReferrals: linked,
     ...(read.envelope.message ? { messageId: read.envelope.message.answerId } : {}),

@@ -4,15 +4,22 @@
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Bundle } from 'fhir/r4.js';
 import { packageVersion } from '../../config/package-info.js';
-import { issue, notFound } from '../../errors/index.js';
+import { notFound } from '../../errors/index.js';
 import type { InboundKind } from '../../intake/index.js';
 import type { Caller } from '../../service/types.js';
 import { callerOf } from '../auth.js';
 import { jsonBody } from '../body.js';
 import { asNavbridgeError, FHIR_JSON } from '../errors.js';
 import { answerUnsupported, preferReturn, requireJsonFormat, setVersionHeaders } from './conventions.js';
+import {
+  type Created,
+  createdRepresentation,
+  createdServiceRequest,
+  createOutcome,
+  transactionResponse,
+} from './created.js';
 import { acceptBarsVersion, echoBarsIds, readBarsHeaders, requireBarsIds } from './headers.js';
-import { barsResponseMessage, capabilityStatement, searchset, transactionResponse } from './responses.js';
+import { barsResponseMessage, capabilityStatement, historyBundle, searchset } from './responses.js';
 import type { FhirDeps } from './types.js';
 
 const CONTENT_TYPES = ['application/fhir+json', 'application/json'];
@@ -46,7 +53,7 @@ export function fhirRouter(deps: FhirDeps): Router {
 
   const intake = (kind: InboundKind) => async (req: Request, res: Response) => {
     if (kind === 'message') requireBarsIds(req);
-    const prefer = kind === 'service-request' ? preferReturn(req) : undefined;
+    const prefer = preferReturn(req);
     const headers = readBarsHeaders(req);
     const out = await nb.receiveReferral(callerOf(res), {
       kind,
@@ -54,13 +61,14 @@ export function fhirRouter(deps: FhirDeps): Router {
       ...(headers.requestId ? { requestId: headers.requestId } : {}),
       ...(headers.correlationId ? { correlationId: headers.correlationId } : {}),
     });
-    // FHIR http.html#create: Location names the version created (the referral's record version).
-    const vid = out.result?.version;
+    // FHIR http.html#create: Location names the version created, the one a read answers in meta.versionId.
+    const vid = out.serviceRequestVersion;
     const location = out.serviceRequestId
       ? `${base}/ServiceRequest/${out.serviceRequestId}${vid !== undefined ? `/_history/${vid}` : ''}`
       : undefined;
     if (location) res.set('Location', location);
     if (kind === 'message') {
+      // An operation, not a create: BaRS fixes its answer (the response message), whatever Prefer says.
       send(
         res,
         200,
@@ -72,28 +80,23 @@ export function fhirRouter(deps: FhirDeps): Router {
           issues: out.warnings,
         }),
       );
-    } else if (kind === 'transaction') {
-      send(res, 201, transactionResponse(req.body as Bundle, location ?? '', out.warnings));
-    } else if (prefer === 'minimal') {
-      res.status(201).end();
-    } else if (prefer === 'representation') {
-      const meta = { versionId: String(vid ?? 1), lastUpdated: deps.now().toISOString() };
-      const created = { ...(req.body as object), id: out.serviceRequestId, meta };
-      if (vid !== undefined) res.set('ETag', `W/"${vid}"`);
-      send(res, 201, created);
-    } else {
-      send(res, 201, {
-        resourceType: 'OperationOutcome',
-        issue: [
-          issue({
-            severity: 'information',
-            code: 'informational',
-            diagnostics: `referral ${out.action ?? 'received'}`,
-          }),
-          ...out.warnings,
-        ],
-      });
+      return;
     }
+    const created: Created = {
+      location: location ?? '',
+      ...(vid !== undefined ? { versionId: vid } : {}),
+      lastModified: deps.now(),
+      resource: () => createdServiceRequest(req.body, out.serviceRequestId),
+      outcome: () => createOutcome(out.action, out.warnings),
+    };
+    if (kind === 'transaction') {
+      send(res, 201, transactionResponse(req.body as Bundle, created, prefer));
+      return;
+    }
+    if (vid !== undefined) res.set('ETag', `W/"${vid}"`);
+    if (prefer === 'minimal') res.status(201).end();
+    else if (prefer === 'representation') send(res, 201, createdRepresentation(created));
+    else send(res, 201, created.outcome());
   };
 
   r.post('/ServiceRequest', json, intake('service-request'));
@@ -119,6 +122,21 @@ export function fhirRouter(deps: FhirDeps): Router {
   for (const type of ['ServiceRequest', 'Task'] as const) {
     r.get(`/${type}/:id`, async (req, res) => {
       const resource = await nb.readPartnerResource(callerOf(res), type, String(req.params.id));
+      setVersionHeaders(res, resource);
+      send(res, 200, resource);
+    });
+    r.get(`/${type}/:id/_history`, async (req, res) => {
+      const id = String(req.params.id);
+      const versions = await nb.historyPartnerResource(callerOf(res), type, id);
+      send(res, 200, historyBundle(versions, base, `${base}/${type}/${id}/_history`));
+    });
+    r.get(`/${type}/:id/_history/:vid`, async (req, res) => {
+      const resource = await nb.vreadPartnerResource(
+        callerOf(res),
+        type,
+        String(req.params.id),
+        String(req.params.vid),
+      );
       setVersionHeaders(res, resource);
       send(res, 200, resource);
     });

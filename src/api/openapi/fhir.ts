@@ -5,6 +5,43 @@ const fhirBody = (type: string) => ({
   required: true,
   content: { 'application/fhir+json': { schema: fhirResource(type) } },
 });
+const PREFER = {
+  name: 'Prefer',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', enum: ['return=minimal', 'return=representation', 'return=OperationOutcome'] },
+  description:
+    'minimal: no body (a transaction: entries with response only); representation: the ServiceRequest with id and meta; OperationOutcome: the outcome (default; a transaction: its warnings)',
+};
+const versions = (type: string): Json => ({
+  [`/fhir/${type}/{id}/_history`]: {
+    get: {
+      summary: `Every version of one of the caller’s ${type}s, newest first`,
+      tags: ['fhir'],
+      security: PARTNER,
+      parameters: [idParam(`${type} id`)],
+      responses: { '200': fhir(fhirResource('Bundle'), 'history Bundle'), ...errors(401, 403, 404, 406) },
+    },
+  },
+  [`/fhir/${type}/{id}/_history/{vid}`]: {
+    get: {
+      summary: `One version of one of the caller’s ${type}s (vread)`,
+      tags: ['fhir'],
+      security: PARTNER,
+      parameters: [
+        idParam(`${type} id`),
+        {
+          name: 'vid',
+          in: 'path',
+          required: true,
+          schema: { type: 'string' },
+          description: 'meta.versionId',
+        },
+      ],
+      responses: { '200': fhir(fhirResource(type)), ...errors(401, 403, 404, 406) },
+    },
+  },
+});
 const validate = (summary: string, type?: string): Json => ({
   post: {
     summary,
@@ -80,19 +117,7 @@ export const fhirPaths: Json = {
       summary: 'A referral: ServiceRequest with its Patient contained or referenced',
       tags: ['fhir'],
       security: PARTNER,
-      parameters: [
-        {
-          name: 'Prefer',
-          in: 'header',
-          required: false,
-          schema: {
-            type: 'string',
-            enum: ['return=minimal', 'return=representation', 'return=OperationOutcome'],
-          },
-          description:
-            'minimal: no body; representation: the ServiceRequest with id and meta; default OperationOutcome',
-        },
-      ],
+      parameters: [PREFER],
       requestBody: fhirBody('ServiceRequest'),
       responses: {
         '201': fhir(
@@ -108,6 +133,7 @@ export const fhirPaths: Json = {
       summary: 'Transaction Bundle holding a referral',
       tags: ['fhir'],
       security: PARTNER,
+      parameters: [PREFER],
       requestBody: fhirBody('Bundle'),
       responses: {
         '201': fhir(fhirResource('Bundle'), 'Created (Location header)'),
@@ -158,4 +184,6 @@ export const fhirPaths: Json = {
       responses: { '200': fhir(fhirResource('ServiceRequest')), ...errors(401, 403, 404, 406) },
     },
   },
+  ...versions('ServiceRequest'),
+  ...versions('Task'),
 };
