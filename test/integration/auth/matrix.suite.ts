@@ -140,7 +140,7 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
         expect(res.status).toBe(201);
         const srId = serviceRequestIdOf(res.get('Location'));
         ids[`sr${tenant}`] = srId;
-        ids[`vid${tenant}`] = /\/_history\/([^/]+)$/.exec(res.get('Location'))![1]!;
+        ids[`vid${tenant}`] = /\/_history\/([^/]+)$/.exec(res.get('Location') ?? '')?.[1] ?? '';
         markers[tenant].push(srId);
         const { rows } = await h.t.sql.query(
           'SELECT site, referral_id FROM referrals WHERE source_partner_id = $1',

@@ -69,7 +69,7 @@ describe('FHIR versions: one versionId, vread, history, Prefer on every create',
     const r = request(app).post(path).set('Content-Type', FHIR);
     return (prefer ? r.set('Prefer', prefer) : r).send(JSON.stringify(body));
   };
-  const vidOf = (location: string) => /\/_history\/([^/]+)$/.exec(location)?.[1];
+  const vidOf = (location: string | undefined) => /\/_history\/([^/]+)$/.exec(location ?? '')?.[1];
   const taskOf = async (srId: string) =>
     ((await request(app).get(`/fhir/Task?focus=ServiceRequest/${srId}`)).body as Bundle).entry?.[0]
       ?.resource as Task;
