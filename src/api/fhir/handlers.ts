@@ -58,7 +58,8 @@ export const intake =
   ({ nb, base, deps }: FhirContext): RequestHandler =>
   async (req, res) => {
     if (kind === 'message') requireBarsIds(req);
-    const prefer = preferReturn(req);
+    // $process-message is an operation whose answer BaRS fixes: Prefer is not read there.
+    const prefer = kind === 'message' ? undefined : preferReturn(req);
     const headers = readBarsHeaders(req);
     const out = await nb.receiveReferral(callerOf(res), {
       kind,
