@@ -21,15 +21,25 @@ type Deps = Pick<ServiceDeps, 'db' | 'partners'>;
 
 const TOKEN = /^([^|\s]{1,400})\|([^|\s]{1,64})$/;
 
+type PartnerCaller = Extract<Caller, { kind: 'partner' }>;
+
+/**
+ * The FHIR read API is for referring partners: the one check of each use case below (a refusal is
+ * audited and answered 403), after which the caller is known to be a partner.
+ */
+async function asPartner(deps: Deps, caller: Caller): Promise<PartnerCaller> {
+  await authorize(deps, caller, { action: 'refer' });
+  if (caller.kind !== 'partner') throw new Error('authorize(refer) admitted a caller that is not a partner');
+  return caller;
+}
+
 /** The newest copy the partner may read, if any (consent as it is now, read once per referral). */
 async function readableCopy(
   deps: Deps,
-  caller: Caller,
+  caller: PartnerCaller,
   type: ReadableType,
   id: string,
 ): Promise<CarriedResource | undefined> {
-  await authorize(deps, caller, { action: 'refer' });
-  if (caller.kind !== 'partner') return undefined;
   const copies = await carriedResources(deps.db, caller.partnerId, type, id);
   const sharing = new Map<string, SharingAgreement | undefined>();
   for (const copy of copies) {
@@ -88,7 +98,7 @@ export async function readPartnerResource(
   type: ReadableType,
   id: string,
 ): Promise<Resource> {
-  const copy = await readableCopy(deps, caller, type, id);
+  const copy = await readableCopy(deps, await asPartner(deps, caller), type, id);
   // Every read is in the trail, found or not: a probe for another partner's id leaves its row.
   await auditRead(deps, caller, type, id, copy);
   if (!copy) throw notFound();
@@ -101,7 +111,7 @@ export async function searchPartnerTasks(
   caller: Caller,
   focus: unknown,
 ): Promise<{ tasks: Resource[]; focusId: string }> {
-  await authorize(deps, caller, { action: 'refer' });
+  const partner = await asPartner(deps, caller);
   const m = typeof focus === 'string' ? SR_REF.exec(focus) : null;
   if (!m)
     throw badRequest('focus: search Tasks by focus=ServiceRequest/<id>', {
@@ -109,9 +119,11 @@ export async function searchPartnerTasks(
       expression: 'focus',
     });
   const focusId = m[1]!;
-  const sr = await readableCopy(deps, caller, 'ServiceRequest', focusId).catch(absentWhenRefused);
+  const sr = await readableCopy(deps, partner, 'ServiceRequest', focusId).catch(absentWhenRefused);
   const taskId = sr ? resourceId(sr.site, 'Task', sr.referralId) : undefined;
-  const task = taskId ? await readableCopy(deps, caller, 'Task', taskId).catch(absentWhenRefused) : undefined;
+  const task = taskId
+    ? await readableCopy(deps, partner, 'Task', taskId).catch(absentWhenRefused)
+    : undefined;
   await auditRead(deps, caller, 'ServiceRequest', focusId, sr);
   if (taskId) await auditRead(deps, caller, 'Task', taskId, task);
   return { tasks: task ? [versioned(task)] : [], focusId };
@@ -128,9 +140,9 @@ export async function searchPartnerServiceRequests(
   caller: Caller,
   param: unknown,
 ): Promise<Resource[]> {
-  await authorize(deps, caller, { action: 'refer' });
+  const partner = await asPartner(deps, caller);
   const m = typeof param === 'string' ? TOKEN.exec(param) : null;
-  if (!m || caller.kind !== 'partner')
+  if (!m)
     throw badRequest('patient:identifier: search ServiceRequests by patient:identifier=<system>|<value>', {
       code: 'required',
       expression: 'patient:identifier',
@@ -138,9 +150,9 @@ export async function searchPartnerServiceRequests(
   const system = normaliseInbound({ system: m[1]! }).value.system;
   const key = personKey(deps.personKey, { system, value: m[2]! });
   const found: Resource[] = [];
-  for (const r of await partnerReferralsOfPerson(deps.db, caller.partnerId, key)) {
+  for (const r of await partnerReferralsOfPerson(deps.db, partner.partnerId, key)) {
     const id = resourceId(r.site, 'ServiceRequest', r.referralId);
-    const copy = await readableCopy(deps, caller, 'ServiceRequest', id);
+    const copy = await readableCopy(deps, partner, 'ServiceRequest', id);
     if (copy) found.push(copy.resource);
   }
   await audit(deps.db, {
