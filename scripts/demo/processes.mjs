@@ -79,6 +79,9 @@ export function processGroup(root) {
           cwd: root,
           env: { ...process.env, ...env },
           stdio: ['ignore', 'pipe', 'pipe'],
+          // Its own process group: a terminal's Ctrl-C reaches only the demo, which then stops the
+          // children itself (else a child exiting first would read as a crash, racing the demo's handler).
+          detached: true,
         });
         children.push(child);
         let buffer = '';
