@@ -5,12 +5,13 @@
 // navbridge withheld and why, and the partner URL of everything that landed. Without --keep it then
 // stops everything and removes its Redis keys and PostgreSQL schema; with --keep it runs until stopped.
 // Needs PostgreSQL and Redis; fails within seconds, saying how to start them, when they are missing.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair } from 'jose';
+import { configYaml, demoClients } from './demo/navbridge.mjs';
 import {
   deleteRedisKeys,
   dropSchema,
@@ -30,6 +31,8 @@ const SCHEMA = `navbridge_demo_${RUN}`;
 const REDIS_PREFIX = `navbridge-demo-${RUN}`;
 const SITE = 'leeds-north';
 const TRUST_CLIENT = 'leeds-trust-client';
+// Exchange statuses that end well: sent and acknowledged, received, or kept from partners on purpose.
+const FINISHED = ['delivered', 'received', 'withheld-no-consent', 'no-route', 'superseded'];
 const USAGE = 'usage: node scripts/demo.mjs [--keep]   (--keep: leave the partners and navbridge running)';
 
 // Routine referrals from the trust, each followed by the navigator's journey with the person.
@@ -71,39 +74,6 @@ function fail(message, hint) {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
-function configYaml({ base, apiKey, trustUrl, gpUrl }) {
-  return `# Written by scripts/demo.mjs for one run.
-mappingsDir: ${path.join(ROOT, 'mappings')}
-profilesDir: ${path.join(ROOT, 'profiles')}
-sites: [${SITE}]
-publicBaseUrl: ${base}/fhir
-worker: { leaseMs: 30000, sweepIntervalMs: 1000, requeueAfterMs: 3000, queuePrefix: ${REDIS_PREFIX} }
-apiKeys:
-  - { id: leeds-north-case-system, site: ${SITE}, sha256: ${createHash('sha256').update(apiKey).digest('hex')} }
-partners:
-  # The trust takes the person's journey but not outcome measures (they stay with the service), and a
-  # GP practice takes neither outcomes nor escalations: a recorded outcome has no route.
-  - id: leeds-trust
-    name: Leeds and York Partnership NHS Foundation Trust
-    kind: trust
-    odsCodes: [RGD]
-    baseUrl: ${trustUrl}
-    mode: transaction
-    receives: [referral-status, assessment, support-plan, onward-referral, discharge, escalation]
-    retry: { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 2000 }
-    inbound: { clientId: ${TRUST_CLIENT}, publicKeysEnv: DEMO_TRUST_JWKS, defaultSite: ${SITE} }
-  - id: chapel-allerton-gp
-    name: Chapel Allerton Medical Centre
-    kind: gp-practice
-    odsCodes: [B86016]
-    baseUrl: ${gpUrl}
-    mode: document
-    document: { transport: bundle, content: summary }
-    receives: [referral-status, assessment, support-plan, onward-referral, discharge]
-    retry: { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 2000 }
-`;
-}
-
 async function main() {
   const args = process.argv.slice(2);
   if (args.some((a) => a !== '--keep')) {
@@ -138,7 +108,19 @@ async function main() {
   const base = `http://127.0.0.1:${port}`;
   dir = mkdtempSync(path.join(tmpdir(), 'navbridge-demo-'));
   const configFile = path.join(dir, 'navbridge.config.yaml');
-  writeFileSync(configFile, configYaml({ base, apiKey, trustUrl, gpUrl }));
+  writeFileSync(
+    configFile,
+    configYaml({
+      root: ROOT,
+      site: SITE,
+      redisPrefix: REDIS_PREFIX,
+      trustClient: TRUST_CLIENT,
+      base,
+      apiKey,
+      trustUrl,
+      gpUrl,
+    }),
+  );
   const env = {
     NAVBRIDGE_CONFIG: configFile,
     NAVBRIDGE_DB_SCHEMA: SCHEMA,
@@ -160,51 +142,12 @@ async function main() {
   group.start('navbridge worker', [cli, 'worker'], env, () => false).catch((e) => fail(e.message));
   say(`  API on ${base} (FHIR at ${base}/fhir, navigator API at ${base}/api/v1)`);
 
-  const trustToken = () =>
-    new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', kid: 'trust-demo' })
-      .setIssuer(TRUST_CLIENT)
-      .setSubject(TRUST_CLIENT)
-      .setAudience(`${base}/fhir`)
-      .setJti(randomUUID())
-      .setIssuedAt()
-      .setExpirationTime('4m')
-      .sign(privateKey);
-  const asTrust = async (method, url, body) =>
-    fetch(`${base}${url}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${await trustToken()}`,
-        'content-type': 'application/fhir+json',
-        'x-request-id': randomUUID(),
-        'x-correlation-id': randomUUID(),
-      },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-  const asNavigator = (method, url, body) =>
-    fetch(`${base}${url}`, {
-      method,
-      headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-  const json = async (res, what) => {
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok)
-      throw new Error(
-        `${what}: HTTP ${res.status} ${JSON.stringify(body.issue?.map((i) => i.diagnostics) ?? body)}`,
-      );
-    return body;
-  };
-  const referralDetail = async (id) =>
-    json(await asNavigator('GET', `/api/v1/referrals/${encodeURIComponent(id)}`), 'referral');
-  const referralIds = async () => {
-    const ids = [];
-    for (const status of ['new', 'open', 'closed']) {
-      const list = await json(await asNavigator('GET', `/api/v1/referrals?status=${status}`), 'referrals');
-      ids.push(...list.referrals.map((r) => r.id));
-    }
-    return ids;
-  };
+  const { asTrust, asNavigator, json, referralDetail, referralIds } = demoClients({
+    base,
+    apiKey,
+    privateKey,
+    trustClient: TRUST_CLIENT,
+  });
 
   /** The trust refers `file`'s person in; resolves with the Task and navbridge's new referral id. */
   async function refer(file) {
@@ -319,11 +262,14 @@ async function main() {
   for (const t of trustTasks) {
     say(`  trust Task ${t.identifier?.[0]?.value}: ${t.status} / ${t.businessStatus?.coding?.[0]?.code}`);
   }
+  const all = settled.flatMap((r) => r.exchanges);
+  const undelivered = all.filter((x) => !FINISHED.includes(x.status)).length;
   say(
-    `\nDemo complete: three referrals went in and were answered; ${withheld} exchange(s) were kept from partners (listed above, with navbridge's reasons); everything else reached the trust and the GP.`,
+    `\nDemo complete: three referrals went in and were answered; ${withheld} exchange(s) were kept from partners (listed above, with navbridge's reasons); ${undelivered ? `${undelivered} exchange(s) were NOT delivered (see the counts above)` : 'everything else reached the trust and the GP'}.`,
   );
+  if (undelivered) process.exitCode = 1;
 
-  if (!keep) return shutdown(0);
+  if (!keep) return shutdown(process.exitCode ?? 0);
   step('Still running (--keep): look around');
   say(`  partners:   ${trustUrl}/Task   ${gpUrl}/Bundle   (any URL listed above)`);
   say(`  navbridge:  curl -H 'x-api-key: ${apiKey}' ${base}/api/v1/referrals?status=closed`);
