@@ -6,7 +6,6 @@
 // no process, no Redis key under its prefix and no PostgreSQL schema behind.
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL } from '../support/db.js';
@@ -19,7 +18,7 @@ import {
   wrongPersonProblems,
 } from '../support/demo-records.js';
 import { REPO_ROOT, track } from '../support/processes.js';
-import { TEST_REDIS_URL } from '../support/redis.js';
+import { connectRedis, keysUnder, TEST_REDIS_URL } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 const DEMO_TIMEOUT_MS = 120_000;
@@ -70,17 +69,9 @@ function runState(out: string) {
 }
 
 async function redisKeys(prefix: string): Promise<string[]> {
-  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
-  await redis.connect();
+  const redis = connectRedis();
   try {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== '0');
-    return keys;
+    return await keysUnder(redis, prefix);
   } finally {
     redis.disconnect();
   }
