@@ -44,6 +44,8 @@ const PEOPLE = [
 const group = processGroup(ROOT);
 let dir;
 let stopping;
+/** Set once PostgreSQL and Redis answered: from then on the run may have made keys and a schema. */
+let madeState = false;
 
 const say = (s) => process.stdout.write(`${s}\n`);
 const step = (s) => say(`\n▶ ${s}`);
@@ -53,6 +55,7 @@ const readDemo = (file) => JSON.parse(readFileSync(path.join(ROOT, 'demo', file)
 function shutdown(code) {
   stopping ??= (async () => {
     await group.stopAll();
+    if (!madeState) process.exit(code);
     const cleanups = await Promise.allSettled([
       deleteRedisKeys(REDIS_URL, REDIS_PREFIX),
       dropSchema(DATABASE_URL, SCHEMA),
@@ -85,6 +88,7 @@ async function main() {
   step('Checking PostgreSQL and Redis');
   const missing = await preflight(DATABASE_URL, REDIS_URL);
   if (missing) return fail(missing.message, missing.hint);
+  madeState = true;
   say(`  both reachable (this run: PostgreSQL schema ${SCHEMA}, Redis keys under ${REDIS_PREFIX}:)`);
 
   step('Starting two sandbox partner FHIR servers');
@@ -272,11 +276,15 @@ async function main() {
   if (!keep) return shutdown(process.exitCode ?? 0);
   step('Still running (--keep): look around');
   say(`  partners:   ${trustUrl}/Task   ${gpUrl}/Bundle   (any URL listed above)`);
-  say(`  navbridge:  curl -H 'x-api-key: ${apiKey}' ${base}/api/v1/referrals?status=closed`);
-  say(`              curl -H 'x-api-key: ${apiKey}' ${base}/api/v1/exchanges/<exchange id from above>`);
-  say(`              ${base}/api/docs (the API's description), ${base}/fhir/metadata`);
+  say(`  navbridge:  curl -H 'x-api-key: ${apiKey}' '${base}/api/v1/referrals?status=closed'`);
   say(
-    `  PostgreSQL: psql ${DATABASE_URL} -c 'SET search_path = ${SCHEMA}' -c 'SELECT status, count(*) FROM exchanges GROUP BY 1'`,
+    `              curl -H 'x-api-key: ${apiKey}' ${base}/api/v1/exchanges/EXCHANGE_ID   (an exchange id listed above)`,
+  );
+  say(`              ${base}/api/docs (the API's description), ${base}/fhir/metadata`);
+  // The URL as given may hold a password: name the variable instead of printing it.
+  const psqlUrl = process.env.DATABASE_URL ? '"$DATABASE_URL"' : DATABASE_URL;
+  say(
+    `  PostgreSQL: psql ${psqlUrl} -c 'SET search_path = ${SCHEMA}' -c 'SELECT status, count(*) FROM exchanges GROUP BY 1'`,
   );
   say(`  processes:  ${group.pids().join(' ')}`);
   say(

@@ -128,12 +128,12 @@ describe('npm run demo', () => {
       const { schema, prefix } = runState(out);
       const key = match(
         out,
-        /curl -H 'x-api-key: (\w+)' (http:\/\/127\.0\.0\.1:\d+)\/api\/v1\//,
+        /curl -H 'x-api-key: (\w+)' '?(http:\/\/127\.0\.0\.1:\d+)\/api\/v1\//,
         'API key',
       )[1];
       const base = match(
         out,
-        /curl -H 'x-api-key: \w+' (http:\/\/127\.0\.0\.1:\d+)\/api\/v1\//,
+        /curl -H 'x-api-key: \w+' '?(http:\/\/127\.0\.0\.1:\d+)\/api\/v1\//,
         'API base',
       )[1];
       const api = async (p: string) => {
