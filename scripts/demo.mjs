@@ -216,7 +216,7 @@ async function main() {
   );
   say(`  "${(crisis.task.note?.[0]?.text ?? '').slice(0, 110)}…"`);
 
-  step('Waiting for every exchange to be delivered');
+  step('Waiting for every exchange to be delivered or kept back, then counting them');
   const settled = [];
   for (const r of referrals) {
     const detail = await waitFor(
@@ -269,7 +269,7 @@ async function main() {
   const all = settled.flatMap((r) => r.exchanges);
   const undelivered = all.filter((x) => !FINISHED.includes(x.status)).length;
   say(
-    `\nDemo complete: three referrals went in and were answered; ${withheld} exchange(s) were kept from partners (listed above, with navbridge's reasons); ${undelivered ? `${undelivered} exchange(s) were NOT delivered (see the counts above)` : 'everything else reached the trust and the GP'}.`,
+    `\nDemo complete: three referrals went in and were answered; ${withheld} exchange(s) were not sent on purpose (withheld by consent, or no partner receives them: listed above with navbridge's reasons); ${undelivered ? `${undelivered} exchange(s) were NOT delivered (see the counts above)` : 'everything else reached the trust and the GP'}.`,
   );
   if (undelivered) process.exitCode = 1;
 

@@ -185,7 +185,7 @@ describe('npm run demo', () => {
         `SELECT count(*) AS n FROM ${schema}.exchanges WHERE status IN ('withheld-no-consent', 'no-route')`,
       );
       expect(Number(stored[0]?.n)).toBe(listed.length);
-      expect(out).toContain(`${listed.length} exchange(s) were kept from partners`);
+      expect(out).toContain(`${listed.length} exchange(s) were not sent on purpose`);
 
       // Partner URLs: each answers 200 with the resource it names, and nothing landed unlisted.
       const urls = [
