@@ -5,7 +5,15 @@
 import type { Resource } from 'fhir/r4.js';
 import { notFound } from '../errors/index.js';
 import type { CarriedResource } from '../store/inbound.js';
-import { auditRead, type ReadableType, readableCopies, versioned, versionsOf } from './partner-reads.js';
+import {
+  asPartner,
+  auditRead,
+  type PartnerCaller,
+  type ReadableType,
+  readableCopies,
+  versioned,
+  versionsOf,
+} from './partner-reads.js';
 import type { Caller, ServiceDeps } from './types.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'partners'>;
@@ -27,9 +35,9 @@ function newestPerVersion(copies: CarriedResource[], versions: Map<string, strin
   return out;
 }
 
-async function readableVersions(deps: Deps, caller: Caller, type: ReadableType, id: string) {
-  const copies = await readableCopies(deps, caller, type, id, true);
-  return newestPerVersion(copies, await versionsOf(deps, caller, type, id));
+async function readableVersions(deps: Deps, partner: PartnerCaller, type: ReadableType, id: string) {
+  const copies = await readableCopies(deps, partner, type, id, true);
+  return newestPerVersion(copies, await versionsOf(deps, partner, type, id));
 }
 
 /** `GET /{type}/{id}/_history/{vid}`: that version, or 404 (unknown, or not the caller's to read). */
@@ -40,7 +48,8 @@ export async function vreadPartnerResource(
   id: string,
   vid: string,
 ): Promise<Resource> {
-  const versions = VERSION_ID.test(vid) ? await readableVersions(deps, caller, type, id) : [];
+  const partner = await asPartner(deps, caller);
+  const versions = VERSION_ID.test(vid) ? await readableVersions(deps, partner, type, id) : [];
   const found = versions.find((v) => v.vid === vid);
   await auditRead(deps, caller, type, id, found?.copy, 'vread');
   // The path's values are not echoed: an unknown version reads like an unknown resource.
@@ -55,7 +64,7 @@ export async function historyPartnerResource(
   type: ReadableType,
   id: string,
 ): Promise<Resource[]> {
-  const versions = await readableVersions(deps, caller, type, id);
+  const versions = await readableVersions(deps, await asPartner(deps, caller), type, id);
   await auditRead(deps, caller, type, id, versions[0]?.copy, 'history');
   if (!versions.length) throw notFound();
   return versions.map((v) => v.resource);

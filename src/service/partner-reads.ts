@@ -27,6 +27,18 @@ type Deps = Pick<ServiceDeps, 'db' | 'partners'>;
 
 const TOKEN = /^([^|\s]{1,400})\|([^|\s]{1,64})$/;
 
+export type PartnerCaller = Extract<Caller, { kind: 'partner' }>;
+
+/**
+ * The FHIR read API is for referring partners: the one check of each use case below (a refusal is
+ * audited and answered 403), after which the caller is known to be a partner.
+ */
+export async function asPartner(deps: Deps, caller: Caller): Promise<PartnerCaller> {
+  await authorize(deps, caller, { action: 'refer' });
+  if (caller.kind !== 'partner') throw new Error('authorize(refer) admitted a caller that is not a partner');
+  return caller;
+}
+
 /** Copies kept for a history: enough for years of a referral's changes, bounded per request. */
 export const HISTORY_COPIES_MAX = 200;
 
@@ -36,13 +48,11 @@ export const HISTORY_COPIES_MAX = 200;
  */
 export async function readableCopies(
   deps: Deps,
-  caller: Caller,
+  caller: PartnerCaller,
   type: ReadableType,
   id: string,
   all = false,
 ): Promise<CarriedResource[]> {
-  await authorize(deps, caller, { action: 'refer' });
-  if (caller.kind !== 'partner') return [];
   const copies = await carriedResources(deps.db, caller.partnerId, type, id, all ? HISTORY_COPIES_MAX : 20);
   const sharing = new Map<string, SharingAgreement | undefined>();
   const out: CarriedResource[] = [];
@@ -64,17 +74,17 @@ export async function readableCopies(
   return out;
 }
 
-const readableCopy = async (deps: Deps, caller: Caller, type: ReadableType, id: string) =>
+/** The newest copy the partner may read, if any. */
+const readableCopy = async (deps: Deps, caller: PartnerCaller, type: ReadableType, id: string) =>
   (await readableCopies(deps, caller, type, id))[0];
 
-/** The version ids of a resource's copies to this caller, by exchange seq (src/service/resource-versions.ts). */
+/** The version ids of a resource's copies to this partner, by exchange seq (src/service/resource-versions.ts). */
 export async function versionsOf(
   deps: Deps,
-  caller: Caller,
+  caller: PartnerCaller,
   type: string,
   id: string,
 ): Promise<Map<string, string>> {
-  if (caller.kind !== 'partner') return new Map();
   return versionIds(type, await copyOrigins(deps.db, caller.partnerId, type, id));
 }
 
@@ -132,10 +142,11 @@ export async function readPartnerResource(
   type: ReadableType,
   id: string,
 ): Promise<Resource> {
-  const copy = await readableCopy(deps, caller, type, id);
+  const partner = await asPartner(deps, caller);
+  const copy = await readableCopy(deps, partner, type, id);
   await auditRead(deps, caller, type, id, copy);
   if (!copy) throw notFound();
-  return versioned(copy, await versionsOf(deps, caller, type, id));
+  return versioned(copy, await versionsOf(deps, partner, type, id));
 }
 
 /** `GET /Task?focus=ServiceRequest/<id>`: the referral's Task, when both are the partner's to read. */
@@ -144,7 +155,7 @@ export async function searchPartnerTasks(
   caller: Caller,
   focus: unknown,
 ): Promise<{ tasks: Resource[]; focusId: string }> {
-  await authorize(deps, caller, { action: 'refer' });
+  const partner = await asPartner(deps, caller);
   const m = typeof focus === 'string' ? SR_REF.exec(focus) : null;
   if (!m)
     throw badRequest('focus: search Tasks by focus=ServiceRequest/<id>', {
@@ -152,12 +163,17 @@ export async function searchPartnerTasks(
       expression: 'focus',
     });
   const focusId = m[1]!;
-  const sr = await readableCopy(deps, caller, 'ServiceRequest', focusId).catch(absentWhenRefused);
+  const sr = await readableCopy(deps, partner, 'ServiceRequest', focusId).catch(absentWhenRefused);
   const taskId = sr ? resourceId(sr.site, 'Task', sr.referralId) : undefined;
-  const task = taskId ? await readableCopy(deps, caller, 'Task', taskId).catch(absentWhenRefused) : undefined;
+  const task = taskId
+    ? await readableCopy(deps, partner, 'Task', taskId).catch(absentWhenRefused)
+    : undefined;
   await auditRead(deps, caller, 'ServiceRequest', focusId, sr);
   if (taskId) await auditRead(deps, caller, 'Task', taskId, task);
-  return { tasks: task ? [versioned(task, await versionsOf(deps, caller, 'Task', taskId!))] : [], focusId };
+  return {
+    tasks: task && taskId ? [versioned(task, await versionsOf(deps, partner, 'Task', taskId))] : [],
+    focusId,
+  };
 }
 
 /**
@@ -171,9 +187,9 @@ export async function searchPartnerServiceRequests(
   caller: Caller,
   param: unknown,
 ): Promise<Resource[]> {
-  await authorize(deps, caller, { action: 'refer' });
+  const partner = await asPartner(deps, caller);
   const m = typeof param === 'string' ? TOKEN.exec(param) : null;
-  if (!m || caller.kind !== 'partner')
+  if (!m)
     throw badRequest('patient:identifier: search ServiceRequests by patient:identifier=<system>|<value>', {
       code: 'required',
       expression: 'patient:identifier',
@@ -181,10 +197,10 @@ export async function searchPartnerServiceRequests(
   const system = normaliseInbound({ system: m[1]! }).value.system;
   const key = personKey(deps.personKey, { system, value: m[2]! });
   const found: Resource[] = [];
-  for (const r of await partnerReferralsOfPerson(deps.db, caller.partnerId, key)) {
+  for (const r of await partnerReferralsOfPerson(deps.db, partner.partnerId, key)) {
     const id = resourceId(r.site, 'ServiceRequest', r.referralId);
-    const copy = await readableCopy(deps, caller, 'ServiceRequest', id);
-    if (copy) found.push(versioned(copy, await versionsOf(deps, caller, 'ServiceRequest', id)));
+    const copy = await readableCopy(deps, partner, 'ServiceRequest', id);
+    if (copy) found.push(versioned(copy, await versionsOf(deps, partner, 'ServiceRequest', id)));
   }
   await audit(deps.db, {
     ...whoOf(caller),
