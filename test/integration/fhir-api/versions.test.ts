@@ -154,6 +154,20 @@ describe('FHIR versions: one versionId, vread, history, Prefer on every create',
       expect(res.body.resourceType).toBe('OperationOutcome');
       expect(errorCode(res.body)).toBe('REC_NOT_FOUND');
     }
+    // vread and history are in the audit trail, found or not (no patient data: ids and the outcome).
+    const audited = async (target: string, interaction: string, outcome: string) =>
+      Number(
+        (
+          await nb.t.sql.query(
+            `SELECT count(*) AS n FROM audit_log WHERE action = 'read' AND target_id = $1
+                AND detail->>'interaction' = $2 AND outcome = $3`,
+            [target, interaction, outcome],
+          )
+        ).rows[0].n,
+      );
+    expect(await audited(id, 'history', 'success')).toBe(1);
+    expect(await audited(id, 'vread', 'success')).toBe(2);
+    expect(await audited(id, 'vread', 'failure')).toBe(2);
     // Other methods on history stay 405.
     const del = await request(app).delete(`/fhir/ServiceRequest/${id}/_history/1`);
     expect(del.status).toBe(405);
