@@ -1,7 +1,7 @@
 // What an attempt's failure means for the exchange: retry after a backoff (network, timeout, 408,
 // 429, 5xx — at least Retry-After), or dead (other 4xx, an invalid payload, attempts exhausted).
 import type { PartnerConfig } from '../settings/app-config.js';
-import type { AttemptResult } from '../store/claims.js';
+import type { AttemptResult } from '../store/attempt-results.js';
 import { backoffMs, failureOutcome, isPartnerError, PartnerError } from './errors.js';
 
 export function failedAttempt(

@@ -41,6 +41,8 @@ export interface ReceiveOutcome {
   referralId?: string;
   /** navbridge's ServiceRequest id for the referral (Location, Task focus). */
   serviceRequestId?: string;
+  /** Its FHIR versionId after this request (src/service/resource-versions.ts): the Location's `_history`. */
+  serviceRequestVersion?: string;
   result?: SubmitResult;
   linkedReferrals: string[];
   /** What the answer names in MessageHeader.response.identifier (BaRS): the request's Bundle.id, else its message id. */

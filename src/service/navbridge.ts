@@ -20,6 +20,7 @@ import { type FailureFilter, listFailedRecords, remapFailure, remapFailures } fr
 import { auditEdgeRefusal } from './inbound-request.js';
 import { keyStatus, rotateKeys } from './keys.js';
 import type { Operations, PartnerStatus } from './metrics.js';
+import { historyPartnerResource, vreadPartnerResource } from './partner-history.js';
 import {
   type ReadableType,
   readPartnerResource,
@@ -135,6 +136,10 @@ export function createNavbridge(deps: NavbridgeDeps) {
       auditEdgeRefusal(deps, caller, r),
     readPartnerResource: (caller: Caller, type: ReadableType, id: string) =>
       readPartnerResource(deps, caller, type, id),
+    vreadPartnerResource: (caller: Caller, type: ReadableType, id: string, vid: string) =>
+      vreadPartnerResource(deps, caller, type, id, vid),
+    historyPartnerResource: (caller: Caller, type: ReadableType, id: string) =>
+      historyPartnerResource(deps, caller, type, id),
     searchPartnerTasks: (caller: Caller, focus: unknown) => searchPartnerTasks(deps, caller, focus),
     searchPartnerServiceRequests: (caller: Caller, patientIdentifier: unknown) =>
       searchPartnerServiceRequests(deps, caller, patientIdentifier),

@@ -14,6 +14,7 @@ import { audit } from '../store/audit.js';
 import { inTransaction, type Tx } from '../store/db.js';
 import { resolveFailure } from '../store/failures.js';
 import {
+  copyOrigins,
   insertInboundExchange,
   isOurMessage,
   keepReplyAddress,
@@ -35,6 +36,7 @@ import {
   type ReceiveOutcome,
   requesterOf,
 } from './inbound-request.js';
+import { referralServiceRequestVersion, versionIds } from './resource-versions.js';
 import { checkSubmission, type SubmitOptions, storeRecord } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
 
@@ -44,6 +46,31 @@ export {
   partnerOf,
   type ReceiveOutcome,
 } from './inbound-request.js';
+
+/**
+ * The ServiceRequest's versionId after this request, as the caller's reads will answer it: that of the
+ * newest copy made for the partner (src/service/resource-versions.ts); with none, the referral's.
+ */
+async function serviceRequestVersion(
+  tx: Tx,
+  partnerId: string,
+  site: string,
+  referralId: string,
+  action: string | undefined,
+  versions: { referral: number },
+): Promise<string> {
+  const origins = await copyOrigins(
+    tx,
+    partnerId,
+    'ServiceRequest',
+    resourceId(site, 'ServiceRequest', referralId),
+  );
+  const newest = origins.at(-1);
+  return (
+    (newest && versionIds('ServiceRequest', origins).get(newest.seq)) ??
+    referralServiceRequestVersion(versions.referral, action)
+  );
+}
 
 /** The referral's steps inside the transaction; returns the outcome and the jobs to queue. */
 async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundRequest, bars?: BarsChecked) {
@@ -145,6 +172,9 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
     site,
     referralId,
     serviceRequestId: resourceId(site, 'ServiceRequest', referralId),
+    serviceRequestVersion: await serviceRequestVersion(tx, partner.id, site, referralId, mapped.action, {
+      referral: isNew ? result.version : stored!.version,
+    }),
     result,
     linkedReferrals: linked,
     ...(read.envelope.message ? { messageId: read.envelope.message.answerId } : {}),

@@ -1,7 +1,7 @@
 // Claiming an exchange for delivery (lease + claim token), recording each attempt before it is sent,
 // and recording its outcome — only the holder of the current claim token may do so.
 import { randomUUID } from 'node:crypto';
-import type { OperationOutcome } from 'fhir/r4.js';
+import { type AttemptResult, attemptResponse, outcomeUnknown } from './attempt-results.js';
 import { audit } from './audit.js';
 import { type Db, inTransaction } from './db.js';
 import {
@@ -79,62 +79,6 @@ export async function claimExchange(
     });
     return { exchange, claimToken, attemptNo: exchange.attemptCount, requestId };
   });
-}
-
-export type AttemptResult =
-  | { outcome: 'delivered'; httpStatus?: number; response?: unknown; durationMs: number }
-  | {
-      outcome: 'retry';
-      httpStatus?: number;
-      response?: unknown;
-      errorClass: string;
-      error: OperationOutcome;
-      durationMs: number;
-      retryAt: Date;
-    }
-  | {
-      outcome: 'dead';
-      httpStatus?: number;
-      response?: unknown;
-      errorClass: string;
-      error: OperationOutcome;
-      durationMs: number;
-    };
-
-/** One issue of a partner's OperationOutcome as an attempt keeps it: codes only, never its text. */
-export interface AttemptIssue {
-  severity: string;
-  code: string;
-  /** details.coding codes, e.g. BaRS `REC_UNPROCESSABLE_ENTITY`. */
-  details: string[];
-}
-
-const CODE = /^[A-Za-z0-9._-]{1,64}$/;
-const safeCode = (v: unknown): string | undefined => (typeof v === 'string' && CODE.test(v) ? v : undefined);
-
-/**
- * What an attempt keeps of the partner's answer: the summary the client made, and for a failure the
- * partner answered, its OperationOutcome's issue codes. Diagnostics and any other text are left out:
- * a partner may quote the patient in them.
- */
-export function attemptResponse(result: AttemptResult): unknown {
-  if (result.outcome === 'delivered' || result.httpStatus === undefined) return result.response ?? null;
-  const issues: AttemptIssue[] = (result.error.issue ?? []).slice(0, 20).map((i) => ({
-    severity: safeCode(i.severity) ?? 'error',
-    code: safeCode(i.code) ?? 'unknown',
-    details: (i.details?.coding ?? []).flatMap((c) => safeCode(c.code) ?? []).slice(0, 10),
-  }));
-  return { ...(result.response && typeof result.response === 'object' ? result.response : {}), issues };
-}
-
-/**
- * Whether the partner may have applied a failed attempt: no HTTP answer came (timeout, connection
- * lost, an unexpected failure while sending). Such an attempt's exchange is never superseded or
- * skipped while its outcome is unknown — in message and document mode nothing at the partner would
- * refuse its late arrival after the person's next exchange.
- */
-export function outcomeUnknown(result: Exclude<AttemptResult, { outcome: 'delivered' }>): boolean {
-  return result.httpStatus === undefined && /^(timeout|network|internal)\b/.test(result.errorClass);
 }
 
 /**

@@ -3,6 +3,7 @@
 // PostgreSQL is the authority; a queue job is only a hint naming (exchange id, queue token).
 import { randomUUID } from 'node:crypto';
 import type { Bundle, OperationOutcome } from 'fhir/r4.js';
+import { ATTEMPT_OUTCOME_UNKNOWN_SQL } from './attempt-results.js';
 import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
 import { lockSequence, type OPEN_STATUSES, promote, promoteHead, type QueueJob } from './sequences.js';
 
@@ -145,8 +146,7 @@ export function messageIdsOf(payload: Bundle | null | undefined): string[] {
  */
 const LAST_OUTCOME_UNKNOWN = `(status = 'failed' AND EXISTS (
   SELECT 1 FROM exchange_attempts a WHERE a.exchange_id = exchanges.id AND a.attempt_no = exchanges.attempt_count
-     AND (a.outcome = 'abandoned' OR (a.outcome = 'retry' AND a.http_status IS NULL
-          AND a.error_class IS DISTINCT FROM 'unreachable'))))`;
+     AND ${ATTEMPT_OUTCOME_UNKNOWN_SQL}))`;
 
 /**
  * Older undelivered versions of the same state resource for this partner lose to the newer one; one

@@ -154,9 +154,17 @@ export interface CarriedResource {
   site: string;
   referralId: string;
   resource: Resource;
-  /** The copy's place in the message store (grows with every newer copy): its FHIR versionId. */
+  /** The copy's place in the message store (grows with every newer copy). */
   seq: string;
   storedAt: Date;
+}
+
+/** Which record version made an outbound exchange: what a copy's FHIR versionId is counted from. */
+export interface CopyOrigin {
+  seq: string;
+  recordType: string;
+  sourceId: string;
+  version: number;
 }
 
 /** Exchanges that never reached, and never will reach, their partner: nothing in them is the partner's. */
@@ -206,6 +214,31 @@ export async function carriedResources(
     }
   }
   return out;
+}
+
+/**
+ * Every outbound exchange to this partner that names the resource, oldest first, whatever its status
+ * and whether its payload is still kept (retention): version ids counted from them never shift when a
+ * copy is later superseded or pruned.
+ */
+export async function copyOrigins(
+  db: Queryable,
+  partnerId: string,
+  resourceType: string,
+  id: string,
+): Promise<CopyOrigin[]> {
+  const { rows } = await sql(db).query(
+    `SELECT seq, record_type, source_id, version FROM exchanges
+      WHERE direction = 'outbound' AND partner_id = $1 AND resource_keys @> ARRAY[$2::text]
+      ORDER BY seq`,
+    [partnerId, `${resourceType}/${id}`],
+  );
+  return rows.map((r) => ({
+    seq: String(r.seq),
+    recordType: r.record_type as string,
+    sourceId: r.source_id as string,
+    version: Number(r.version),
+  }));
 }
 
 /**

@@ -1,6 +1,6 @@
 // Read-side queries for the navigator API: referrals in a tenant's scope, their clock history (events
 // and assessments from the records table), linked referrals, and exchanges with delivery attempts.
-import type { AttemptIssue } from './claims.js';
+import type { AttemptIssue } from './attempt-results.js';
 import type { Db } from './db.js';
 import { ATTEMPT_RESPONSE } from './partner-answers.js';
 import { sql, vaultOf } from './pg.js';

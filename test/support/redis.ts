@@ -13,40 +13,43 @@ export function randomPrefix(): string {
   return `nbtest-${randomBytes(5).toString('hex')}`;
 }
 
-/** Everything Redis holds under a prefix, as text: keys, and the values of every type BullMQ uses. */
-export async function dumpPrefix(redis: Redis, prefix: string): Promise<string> {
+/** Every key under `prefix:` (SCAN, so a large shared server is not blocked). */
+export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
   const out: string[] = [];
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
     cursor = next;
-    for (const key of keys) {
-      const type = await redis.type(key);
-      const value =
-        type === 'string'
-          ? await redis.get(key)
-          : type === 'hash'
-            ? await redis.hgetall(key)
-            : type === 'list'
-              ? await redis.lrange(key, 0, -1)
-              : type === 'set'
-                ? await redis.smembers(key)
-                : type === 'zset'
-                  ? await redis.zrange(key, '0', '-1')
-                  : type === 'stream'
-                    ? await redis.xrange(key, '-', '+')
-                    : null;
-      out.push(`${key} ${JSON.stringify(value)}`);
-    }
+    out.push(...keys);
   } while (cursor !== '0');
+  return out;
+}
+
+/** Everything Redis holds under a prefix, as text: keys, and the values of every type BullMQ uses. */
+export async function dumpPrefix(redis: Redis, prefix: string): Promise<string> {
+  const out: string[] = [];
+  for (const key of await keysUnder(redis, prefix)) {
+    const type = await redis.type(key);
+    const value =
+      type === 'string'
+        ? await redis.get(key)
+        : type === 'hash'
+          ? await redis.hgetall(key)
+          : type === 'list'
+            ? await redis.lrange(key, 0, -1)
+            : type === 'set'
+              ? await redis.smembers(key)
+              : type === 'zset'
+                ? await redis.zrange(key, '0', '-1')
+                : type === 'stream'
+                  ? await redis.xrange(key, '-', '+')
+                  : null;
+    out.push(`${key} ${JSON.stringify(value)}`);
+  }
   return out.join('\n');
 }
 
 export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
+  const keys = await keysUnder(redis, prefix);
+  if (keys.length) await redis.del(...keys);
 }

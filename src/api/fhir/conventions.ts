@@ -1,5 +1,5 @@
 // FHIR REST conventions as HAPI and Medplum keep them: JSON only (406 for XML), `Prefer: return=` on
-// create, versioned reads (ETag W/"vid", meta.versionId/lastUpdated), and 405 for an interaction a
+// every create (ServiceRequest and transaction), versioned reads (ETag W/"vid", meta.versionId/lastUpdated), and 405 for an interaction a
 // known type does not support — each a small piece the router composes.
 import type { NextFunction, Request, Response } from 'express';
 import type { Resource } from 'fhir/r4.js';
@@ -66,7 +66,12 @@ const SUPPORTED: readonly { path: RegExp; what: string; allow: string }[] = [
   { path: /^\/ServiceRequest\/[^/]+\/?$/, what: 'ServiceRequest/{id}', allow: 'GET, HEAD' },
   { path: /^\/Task\/?$/, what: 'Task', allow: 'GET, HEAD' },
   { path: /^\/Task\/[^/]+\/?$/, what: 'Task/{id}', allow: 'GET, HEAD' },
-  { path: /^\/(ServiceRequest|Task)\/[^/]+\/.+$/, what: 'history, vread and instance operations', allow: '' },
+  {
+    path: /^\/(ServiceRequest|Task)\/[^/]+\/_history(\/[^/]+)?\/?$/,
+    what: 'history and vread',
+    allow: 'GET, HEAD',
+  },
+  { path: /^\/(ServiceRequest|Task)\/[^/]+\/.+$/, what: 'instance operations', allow: '' },
 ];
 
 /**

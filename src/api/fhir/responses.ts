@@ -52,31 +52,6 @@ export function barsResponseMessage(opts: {
   };
 }
 
-export function transactionResponse(
-  request: Bundle,
-  serviceRequestLocation: string,
-  issues: OperationOutcomeIssue[],
-): Bundle {
-  return {
-    resourceType: 'Bundle',
-    type: 'transaction-response',
-    entry: (request.entry ?? []).map((e) =>
-      e.resource?.resourceType === 'ServiceRequest'
-        ? {
-            response: {
-              status: '201 Created',
-              location: serviceRequestLocation,
-              ...(issues.length
-                ? { outcome: { resourceType: 'OperationOutcome', issue: issues } as OperationOutcome }
-                : {}),
-            },
-          }
-        : // Supporting resources are read into the referral, not stored as themselves.
-          { response: { status: '200 OK' } },
-    ),
-  };
-}
-
 export function searchset(resources: Resource[], baseUrl: string, selfUrl: string): Bundle {
   return {
     resourceType: 'Bundle',
@@ -88,6 +63,35 @@ export function searchset(resources: Resource[], baseUrl: string, selfUrl: strin
       resource: r,
       search: { mode: 'match' },
     })),
+  };
+}
+
+/**
+ * An instance history (FHIR http.html#history): newest first, each entry with the request that made
+ * the version (the oldest a create, later ones updates) and its response.
+ */
+export function historyBundle(versions: Resource[], baseUrl: string, selfUrl: string): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'history',
+    total: versions.length,
+    link: [{ relation: 'self', url: selfUrl }],
+    entry: versions.map((r, i) => {
+      const first = i === versions.length - 1;
+      const vid = r.meta?.versionId;
+      return {
+        fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`,
+        resource: r,
+        request: first
+          ? { method: 'POST' as const, url: r.resourceType }
+          : { method: 'PUT' as const, url: `${r.resourceType}/${r.id}` },
+        response: {
+          status: first ? '201 Created' : '200 OK',
+          ...(vid ? { etag: `W/"${vid}"` } : {}),
+          ...(r.meta?.lastUpdated ? { lastModified: r.meta.lastUpdated } : {}),
+        },
+      };
+    }),
   };
 }
 
@@ -130,8 +134,15 @@ export function capabilityStatement(baseUrl: string, now: Date, version: string)
         resource: [
           {
             type: 'ServiceRequest',
-            interaction: [{ code: 'create' }, { code: 'read' }, { code: 'search-type' }],
+            interaction: [
+              { code: 'create' },
+              { code: 'read' },
+              { code: 'vread' },
+              { code: 'history-instance' },
+              { code: 'search-type' },
+            ],
             versioning: 'versioned',
+            readHistory: true,
             supportedProfile: [PROFILES['navbridge-referral'], PROFILES['navbridge-onward-referral']],
             operation: [VALIDATE],
             documentation: 'create: a referral with its Patient contained or referenced within the request',
@@ -147,8 +158,14 @@ export function capabilityStatement(baseUrl: string, now: Date, version: string)
           { type: 'MessageDefinition', interaction: [{ code: 'read' }, { code: 'search-type' }] },
           {
             type: 'Task',
-            interaction: [{ code: 'read' }, { code: 'search-type' }],
+            interaction: [
+              { code: 'read' },
+              { code: 'vread' },
+              { code: 'history-instance' },
+              { code: 'search-type' },
+            ],
             versioning: 'versioned',
+            readHistory: true,
             supportedProfile: [PROFILES['navbridge-referral-task'], PROFILES['navbridge-onward-task']],
             operation: [VALIDATE],
             searchParam: [

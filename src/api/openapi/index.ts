@@ -1,5 +1,6 @@
 // The OpenAPI 3.1 description served at /api/openapi.json: the navigator API, the admin API, the
-// FHIR endpoints, /health and /ready. Paths are written per area; operationIds, the licence and the record
+// FHIR endpoints, /health and /ready. The /fhir paths come from the FHIR route table the router registers
+// (src/api/fhir/routes.ts); the other areas' are written per area; operationIds, the licence and the record
 // bodies (zod → JSON Schema) are added in ./conventions.ts; a test checks every route express registers is here.
 import { admin } from './admin.js';
 import { anyObject, fhirResource, type Json, json } from './common.js';

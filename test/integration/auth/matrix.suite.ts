@@ -140,6 +140,7 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
         expect(res.status).toBe(201);
         const srId = serviceRequestIdOf(res.get('Location'));
         ids[`sr${tenant}`] = srId;
+        ids[`vid${tenant}`] = /\/_history\/([^/]+)$/.exec(res.get('Location') ?? '')?.[1] ?? '';
         markers[tenant].push(srId);
         const { rows } = await h.t.sql.query(
           'SELECT site, referral_id FROM referrals WHERE source_partner_id = $1',
@@ -149,6 +150,11 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
         markers[tenant].push(rows[0].referral_id);
       }
       ids.nhsA = markers.A[0]!;
+      const tasks = await request(h.app)
+        .get(`/fhir/Task?focus=ServiceRequest/${ids.srA}`)
+        .set(await headers.partnerA!());
+      ids.taskA = tasks.body.entry[0].resource.id;
+      ids.taskVidA = tasks.body.entry[0].resource.meta.versionId;
       // Every tenant has ids and patient data to look for.
       for (const t of ['X', 'Y', 'A', 'B'] as Tenant[]) expect(markers[t].length).toBeGreaterThanOrEqual(3);
       ids.dead1 = await deadExchange();
@@ -259,6 +265,26 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
       {
         name: 'GET /fhir/ServiceRequest/{A}',
         call: (r, hd) => r.get(`/fhir/ServiceRequest/${ids.srA}`).set(hd),
+        expect: { ...partnerOnly, partnerA: 200, partnerB: 404 },
+      },
+      {
+        name: 'GET /fhir/ServiceRequest/{A}/_history',
+        call: (r, hd) => r.get(`/fhir/ServiceRequest/${ids.srA}/_history`).set(hd),
+        expect: { ...partnerOnly, partnerA: 200, partnerB: 404 },
+      },
+      {
+        name: 'GET /fhir/ServiceRequest/{A}/_history/{vid}',
+        call: (r, hd) => r.get(`/fhir/ServiceRequest/${ids.srA}/_history/${ids.vidA}`).set(hd),
+        expect: { ...partnerOnly, partnerA: 200, partnerB: 404 },
+      },
+      {
+        name: 'GET /fhir/Task/{A}/_history',
+        call: (r, hd) => r.get(`/fhir/Task/${ids.taskA}/_history`).set(hd),
+        expect: { ...partnerOnly, partnerA: 200, partnerB: 404 },
+      },
+      {
+        name: 'GET /fhir/Task/{A}/_history/{vid}',
+        call: (r, hd) => r.get(`/fhir/Task/${ids.taskA}/_history/${ids.taskVidA}`).set(hd),
         expect: { ...partnerOnly, partnerA: 200, partnerB: 404 },
       },
       {
@@ -379,6 +405,20 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
               .get(`/fhir/Task/${taskId}`)
               .set(await headers[c]!()),
         ],
+        [
+          'GET /fhir/ServiceRequest/{A}/_history',
+          async (c) =>
+            request(h.app)
+              .get(`/fhir/ServiceRequest/${ids.srA}/_history`)
+              .set(await headers[c]!()),
+        ],
+        [
+          'GET /fhir/Task/{A}/_history/{vid}',
+          async (c) =>
+            request(h.app)
+              .get(`/fhir/Task/${taskId}/_history/${ids.taskVidA}`)
+              .set(await headers[c]!()),
+        ],
       ];
       const table = async () => {
         const out: Record<string, Record<string, number>> = {};
@@ -394,6 +434,8 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
       expect(await table()).toEqual({
         'GET /fhir/ServiceRequest/{A}': { partnerA: 200, ...others },
         'GET /fhir/Task/{A}': { partnerA: 200, ...others },
+        'GET /fhir/ServiceRequest/{A}/_history': { partnerA: 200, ...others },
+        'GET /fhir/Task/{A}/_history/{vid}': { partnerA: 200, ...others },
       });
       // 2. The person objects to status updates: what was not delivered is hidden from A too.
       const objected = await request(h.app)
@@ -407,6 +449,8 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
       expect(await table()).toEqual({
         'GET /fhir/ServiceRequest/{A}': { partnerA: 404, ...others },
         'GET /fhir/Task/{A}': { partnerA: 404, ...others },
+        'GET /fhir/ServiceRequest/{A}/_history': { partnerA: 404, ...others },
+        'GET /fhir/Task/{A}/_history/{vid}': { partnerA: 404, ...others },
       });
       expect(await taskOf()).toBeUndefined();
       // 3. Delivered before the objection: A has it already and reads it; nobody else does.
@@ -418,6 +462,8 @@ export function authorisationMatrixSuite(ex: FhirExamples): void {
       expect(await table()).toEqual({
         'GET /fhir/ServiceRequest/{A}': { partnerA: 200, ...others },
         'GET /fhir/Task/{A}': { partnerA: 200, ...others },
+        'GET /fhir/ServiceRequest/{A}/_history': { partnerA: 200, ...others },
+        'GET /fhir/Task/{A}/_history/{vid}': { partnerA: 200, ...others },
       });
     });
 
