@@ -16,7 +16,7 @@ import type {
   Resource,
 } from 'fhir/r4.js';
 import { IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
-import { USE_CASE_SYSTEM } from '../intake/message-definitions.js';
+import { BARS_CORE_VERSION, USE_CASE_SYSTEM } from '../intake/message-definitions.js';
 import type { PartnerConfig } from '../settings/app-config.js';
 import { fullUrlOf, isOnwardReferral } from './references.js';
 
@@ -253,6 +253,9 @@ export function barsMessage(routeResources: readonly Resource[], o: MessageOptio
   return {
     resourceType: 'Bundle',
     id: o.bundleId,
+    // BaRS Core "Bundle processing": the BaRS version the message follows (a receiver refuses a message
+    // without it, 400, as navbridge's own does: src/intake/bars-message.ts assertBarsVersion).
+    meta: { versionId: BARS_CORE_VERSION },
     identifier: { system: RFC4122, value: o.uuid('Bundle') },
     type: 'message',
     timestamp: o.now,

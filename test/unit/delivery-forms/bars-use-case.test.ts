@@ -4,7 +4,14 @@
 import type { Bundle, ServiceRequest } from 'fhir/r4.js';
 import { describe, expect, it } from 'vitest';
 import { isNavbridgeError, type NavbridgeError } from '../../../src/errors/index.js';
-import { assertUseCase, type BarsSite, readInbound, USE_CASE_SYSTEM } from '../../../src/intake/index.js';
+import {
+  assertBarsVersion,
+  assertUseCase,
+  type BarsSite,
+  readInbound,
+  USE_CASE_SYSTEM,
+} from '../../../src/intake/index.js';
+import { BARS_CORE_VERSION } from '../../../src/intake/message-definitions.js';
 import { BARS_SITE, barsOnwardRequest, ONWARD } from './bars-fixtures.js';
 
 /** The onward service as a navbridge receiver would configure it (its DoS id is ONWARD's). */
@@ -43,6 +50,15 @@ describe('BaRS use-case category on an onward servicerequest-request', () => {
     expect(received(message, receiver(['a4t3']))).toBe('accepted');
     // The rule does check: a receiver that takes another use case refuses the same message.
     expect(received(message, receiver(['a1']))).toBe('422 ServiceRequest.category');
+  });
+
+  it('names the BaRS version it follows (Bundle.meta.versionId), which a BaRS receiver requires', async () => {
+    const message = await barsOnwardRequest({}, { partner: { ...ONWARD, useCaseCategory: 'a4t3' } });
+    expect(message.meta?.versionId).toBe(BARS_CORE_VERSION);
+    expect(() => assertBarsVersion(message)).not.toThrow();
+    // The check does check: the same message without it is refused.
+    const { meta: _meta, ...unversioned } = message;
+    expect(() => assertBarsVersion(unversioned as Bundle)).toThrow(/Bundle.meta.versionId/);
   });
 
   it("defaults to the sending site's first use case when the partner names none", async () => {
