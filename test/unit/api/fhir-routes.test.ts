@@ -20,12 +20,15 @@ describe('FHIR route table', () => {
     expect(expressPath('/{type}/$validate')).toBe('/:type/\\$validate');
     expect(expressPath('/Task/{id}/_history/{vid}')).toBe('/Task/:id/_history/:vid');
     const app = express();
+    for (const path of ['/{type}/$validate', '/Task/{id}/_history/{vid}', '/$process-message'] as const)
+      app.get(expressPath(path), (req, res) => res.json({ path, params: req.params }));
+    // Each concrete URL reaches the route written for it.
     for (const [path, url] of [
       ['/{type}/$validate', '/Task/$validate'],
       ['/Task/{id}/_history/{vid}', '/Task/t-1/_history/2.1'],
       ['/$process-message', '/$process-message'],
     ] as const)
-      app.get(expressPath(path), (req, res) => res.json({ path, params: req.params }));
+      expect((await request(app).get(url)).body.path, url).toBe(path);
     expect((await request(app).get('/Task/t-1/_history/2.1')).body.params).toEqual({ id: 't-1', vid: '2.1' });
     expect((await request(app).get('/Task/$validate')).body.params).toEqual({ type: 'Task' });
     expect((await request(app).get('/$process-message')).status).toBe(200);
