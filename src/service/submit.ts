@@ -8,7 +8,7 @@ import { resourceId } from '../fhir/ids.js';
 import { runMappingPipeline } from '../mapping/index.js';
 import type { RecordOf, RecordType, Referral } from '../records/index.js';
 import { routeBundle } from '../routing/index.js';
-import { audit } from '../store/audit.js';
+import { audit, auditAtCommit } from '../store/audit.js';
 import { inTransaction, type Tx } from '../store/db.js';
 import { insertOutbound, type QueueJob, recordExchanges, supersedeReferral } from '../store/exchanges.js';
 import { keepFailure, resolveFailure } from '../store/failures.js';
@@ -259,7 +259,8 @@ export async function submitRecord(
     out = await inTransaction(deps.db, async (tx) => {
       const r = await storeRecord(deps, tx, checked, opts);
       if (failureId) await resolveFailure(tx, failureId, resolutionOf(r.result));
-      await audit(tx, {
+      // Sent with the COMMIT: one round trip fewer per record.
+      auditAtCommit(tx, {
         ...who,
         action: failureId ? 'remap-record' : 'write-record',
         targetType: recordType,

@@ -17,10 +17,14 @@ export interface QueueJob {
 /** Queue tokens appear in BullMQ job ids: no ':' and never all digits. */
 export const newToken = (): string => `t${randomUUID().replaceAll('-', '')}`;
 
+/** The advisory lock key of one (partner, person) sequence (`inTransaction`'s `lockKey` takes it too). */
+export const sequenceLockKey = (partnerId: string, personId: string): string =>
+  `seq|${partnerId}|${personId}`;
+
 /** Serialises all changes to one (partner, person) sequence inside the current transaction. */
 export async function lockSequence(client: Tx, partnerId: string, personId: string): Promise<void> {
   await sql(client).query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-    `seq|${partnerId}|${personId}`,
+    sequenceLockKey(partnerId, personId),
   ]);
 }
 
