@@ -292,7 +292,9 @@ export async function insertOutbound(
       row.queue_token = null;
     }
   }
-  return { exchange: await toExchange(client, row), jobs };
+  // The payload is the one in hand: opening the sealed copy just written would decrypt and parse it again.
+  const exchange = await toExchange(client, { ...row, payload: null });
+  return { exchange: { ...exchange, payload: x.payload }, jobs };
 }
 
 /** The exchanges one version of a record produced, in order (what a duplicate submit answers). */
