@@ -173,6 +173,7 @@ export async function inTransaction<T>(
         : `BEGIN;\nSELECT pg_advisory_xact_lock(hashtextextended(${literal(opts.lockKey)}, 0))`,
     );
     const tx = new PgTx(client, db.vault);
+    if (opts.lockKey !== undefined) tx.locks.add(opts.lockKey);
     const result = await fn(tx);
     await client.query([...tx.beforeCommit, 'COMMIT'].join(';\n'));
     return result;

@@ -33,6 +33,8 @@ export class PgTx implements Tx {
    * order inside the transaction, and COMMIT is not reached when one fails). See `atCommit`.
    */
   readonly beforeCommit: string[] = [];
+  /** Advisory lock keys this transaction holds (`advisoryLock`): taking one again costs no round trip. */
+  readonly locks = new Set<string>();
   constructor(
     readonly client: pg.PoolClient,
     readonly vault: Vault,
@@ -47,6 +49,18 @@ export class PgTx implements Tx {
 export function atCommit(tx: Tx, text: string): void {
   if (!(tx instanceof PgTx)) throw new TypeError('not a navbridge transaction');
   tx.beforeCommit.push(text);
+}
+
+/**
+ * Takes the transaction-scoped advisory lock of `key` (`pg_advisory_xact_lock(hashtextextended(key, 0))`),
+ * held until the transaction ends. PostgreSQL grants a lock the session already holds at once, so a
+ * key this transaction took before (here, or with BEGIN) is not asked for again.
+ */
+export async function advisoryLock(tx: Tx, key: string): Promise<void> {
+  if (!(tx instanceof PgTx)) throw new TypeError('not a navbridge transaction');
+  if (tx.locks.has(key)) return;
+  await sql(tx).query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+  tx.locks.add(key);
 }
 
 /** A value as an SQL literal (pg's own escaping: quotes doubled, E'' when it holds backslashes). */

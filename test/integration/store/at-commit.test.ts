@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit, auditAtCommit, verifyAuditChain } from '../../../src/store/audit.js';
 import { inTransaction } from '../../../src/store/db.js';
+import { advisoryLock } from '../../../src/store/pg.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 
 const awkward = {
@@ -89,6 +90,18 @@ describe('statements sent with BEGIN and COMMIT', () => {
     };
     const seen = await inTransaction(t.db, async () => tryLock(), { lockKey: key });
     expect(seen).toBe(false);
+    expect(await tryLock()).toBe(true);
+    // Taken with BEGIN, then again by a store function (it asks PostgreSQL only once): still held.
+    const again = await inTransaction(
+      t.db,
+      async (tx) => {
+        await advisoryLock(tx, key);
+        await advisoryLock(tx, 'another|key');
+        return tryLock();
+      },
+      { lockKey: key },
+    );
+    expect(again).toBe(false);
     expect(await tryLock()).toBe(true);
   });
 });
