@@ -66,9 +66,16 @@ export class VersionedWriter {
   async transaction(req: SendRequest): Promise<SendResult> {
     // One read for both: the partner's ids of what the payload refers to outside itself, and the
     // versions of what it writes.
-    const wanted = [...externalTargets(req.payload), ...versionedResources(req.payload)];
+    const external = externalTargets(req.payload);
+    const wanted = [...external, ...versionedResources(req.payload)];
     const found = await this.versions.getMany(wanted);
-    const payload = this.withPartnerReferences(req.payload, found, true);
+    // References are resolved from the external targets' rows only, as a read of those alone would give.
+    const outside = new Set(external.map((r) => versionKey(r.resourceType, r.id)));
+    const payload = this.withPartnerReferences(
+      req.payload,
+      new Map([...found].filter(([k]) => outside.has(k))),
+      true,
+    );
     let known = await this.knownOf(versionedResources(payload), wanted, found);
     for (let tryNo = 0; ; tryNo++) {
       const planned = planWrites(payload, known);
