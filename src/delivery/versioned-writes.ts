@@ -19,6 +19,15 @@ import type { PartnerHttp, SendRequest } from './partner-http.js';
 export interface VersionStore {
   getMany(resources: readonly { resourceType: string; id: string }[]): Promise<Map<string, KnownVersion>>;
   set(resourceType: string, resourceId: string, serverId: string, etag: string | undefined): Promise<void>;
+  /** Several `set`s in one statement. */
+  setMany(
+    versions: readonly {
+      resourceType: string;
+      resourceId: string;
+      serverId: string;
+      etag: string | undefined;
+    }[],
+  ): Promise<void>;
 }
 
 export interface SendResult {
@@ -55,8 +64,19 @@ export class VersionedWriter {
 
   /** A transaction Bundle of version-conditional writes (transaction mode, document references). */
   async transaction(req: SendRequest): Promise<SendResult> {
-    const payload = await this.partnerReferences(req.payload, true);
-    let known = await this.versions.getMany(versionedResources(payload));
+    // One read for both: the partner's ids of what the payload refers to outside itself, and the
+    // versions of what it writes.
+    const external = externalTargets(req.payload);
+    const wanted = [...external, ...versionedResources(req.payload)];
+    const found = await this.versions.getMany(wanted);
+    // References are resolved from the external targets' rows only, as a read of those alone would give.
+    const outside = new Set(external.map((r) => versionKey(r.resourceType, r.id)));
+    const payload = this.withPartnerReferences(
+      req.payload,
+      new Map([...found].filter(([k]) => outside.has(k))),
+      true,
+    );
+    let known = await this.knownOf(versionedResources(payload), wanted, found);
     for (let tryNo = 0; ; tryNo++) {
       const planned = planWrites(payload, known);
       const answer = await this.http.call(
@@ -146,9 +166,38 @@ export class VersionedWriter {
    * that resource (when an earlier write told us), else at its business identifier (issue 11 §4).
    */
   private async partnerReferences(payload: Bundle, linkEntries: boolean): Promise<Bundle> {
-    const known = await this.versions.getMany(externalTargets(payload));
+    return this.withPartnerReferences(
+      payload,
+      await this.versions.getMany(externalTargets(payload)),
+      linkEntries,
+    );
+  }
+
+  private withPartnerReferences(
+    payload: Bundle,
+    known: ReadonlyMap<string, KnownVersion>,
+    linkEntries: boolean,
+  ): Bundle {
     const ids = new Map([...known].flatMap(([k, v]) => (v.serverId ? [[k, v.serverId] as const] : [])));
     return resolveExternalReferences(payload, ids, { linkEntries });
+  }
+
+  /** The versions known of `resources`, from a read of `read` already made (reading only what it lacked). */
+  private async knownOf(
+    resources: readonly { resourceType: string; id: string }[],
+    read: readonly { resourceType: string; id: string }[],
+    found: ReadonlyMap<string, KnownVersion>,
+  ): Promise<Map<string, KnownVersion>> {
+    const asked = new Set(read.map((r) => versionKey(r.resourceType, r.id)));
+    const keys = resources.map((r) => versionKey(r.resourceType, r.id));
+    const missing = resources.filter((_, i) => !asked.has(keys[i]!));
+    const more = missing.length > 0 ? await this.versions.getMany(missing) : new Map<string, KnownVersion>();
+    const out = new Map<string, KnownVersion>();
+    for (const k of keys) {
+      const v = found.get(k) ?? more.get(k);
+      if (v) out.set(k, v);
+    }
+    return out;
   }
 
   /** The versions the partner holds now of the planned writes' resources (read by their identifier). */
@@ -176,10 +225,11 @@ export class VersionedWriter {
 
   /** Keeps the id and version the partner gave each written resource (the next write's If-Match). */
   private async record(planned: Bundle, responses: (BundleEntryResponse | undefined)[]): Promise<void> {
-    for (const [i, e] of (planned.entry ?? []).entries()) {
+    const versions = (planned.entry ?? []).flatMap((e, i) => {
       const r = e.resource;
       const v = versionFromResponse(responses[i]);
-      if (r?.id && v) await this.versions.set(r.resourceType, r.id, v.serverId, v.etag);
-    }
+      return r?.id && v ? [{ resourceType: r.resourceType, resourceId: r.id, ...v }] : [];
+    });
+    await this.versions.setMany(versions);
   }
 }

@@ -8,19 +8,26 @@ export function prune(value: unknown): unknown {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (Array.isArray(value)) {
     const out: unknown[] = [];
-    for (const v of value) {
-      const p = prune(v);
+    for (let i = 0; i < value.length; i++) {
+      const p = prune(value[i]);
       if (p !== undefined) out.push(p);
     }
     return out.length > 0 ? out : undefined;
   }
   if (typeof value === 'object') {
+    // Own enumerable string keys, as Object.entries gives them, without an array of pairs per object.
+    const src = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const p = prune(v);
-      if (p !== undefined) out[k] = p;
+    let kept = 0;
+    for (const k in src) {
+      if (!Object.hasOwn(src, k)) continue;
+      const p = prune(src[k]);
+      if (p !== undefined) {
+        out[k] = p;
+        kept++;
+      }
     }
-    return Object.keys(out).length > 0 ? out : undefined;
+    return kept > 0 ? out : undefined;
   }
   return value;
 }

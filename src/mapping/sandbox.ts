@@ -137,6 +137,22 @@ const DISABLED_BINDINGS: Record<string, unknown> = Object.fromEntries(
   DISABLED_FUNCTIONS.map((name) => [name, disabled(name)]),
 );
 
+/**
+ * The bindings with the disabled functions over them (so no binding can bring `$eval` back), made once
+ * per bindings object rather than on every evaluation: a mapping evaluates several expressions with
+ * the same bindings (when, key, owner, expression, patch of every resource). Bindings objects are
+ * never changed after they are made (the engine makes a new one per forEach item).
+ */
+const sealedBindings = new WeakMap<object, Record<string, unknown>>();
+function withDisabled(bindings: Record<string, unknown>): Record<string, unknown> {
+  let merged = sealedBindings.get(bindings);
+  if (!merged) {
+    merged = Object.freeze({ ...bindings, ...DISABLED_BINDINGS });
+    sealedBindings.set(bindings, merged);
+  }
+  return merged;
+}
+
 /** What an expression refers to, read from its AST (for `mappings check`). */
 export interface ExpressionReferences {
   /** Every `$name` used, called or passed as a value. */
@@ -234,7 +250,7 @@ export function compileExpression(
   return {
     ...origin,
     source,
-    evaluate: (input, bindings) => expr.evaluate(input, { ...bindings, ...DISABLED_BINDINGS }),
+    evaluate: (input, bindings) => expr.evaluate(input, withDisabled(bindings)),
     references: () => {
       const refs: ExpressionReferences = { variables: [], calls: [], uses: [], declared: [] };
       collectReferences(expr.ast(), refs);

@@ -8,12 +8,12 @@ import { resourceId } from '../fhir/ids.js';
 import { runMappingPipeline } from '../mapping/index.js';
 import type { RecordOf, RecordType, Referral } from '../records/index.js';
 import { routeBundle } from '../routing/index.js';
-import { audit } from '../store/audit.js';
+import { audit, auditAtCommit } from '../store/audit.js';
 import { inTransaction, type Tx } from '../store/db.js';
 import { insertOutbound, type QueueJob, recordExchanges, supersedeReferral } from '../store/exchanges.js';
 import { keepFailure, resolveFailure } from '../store/failures.js';
 import { resolvePerson } from '../store/persons.js';
-import { saveRecord, VersionConflictError } from '../store/records.js';
+import { recordLockKey, saveRecord, VersionConflictError } from '../store/records.js';
 import { getReferralRow, upsertReferralRow } from '../store/referrals.js';
 import { messageExtras } from './bars-context.js';
 import { contextFromStore, referralIdOf, unknownReferral } from './context.js';
@@ -256,18 +256,26 @@ export async function submitRecord(
   }
   let out: { jobs: QueueJob[]; result: SubmitResult };
   try {
-    out = await inTransaction(deps.db, async (tx) => {
-      const r = await storeRecord(deps, tx, checked, opts);
-      if (failureId) await resolveFailure(tx, failureId, resolutionOf(r.result));
-      await audit(tx, {
-        ...who,
-        action: failureId ? 'remap-record' : 'write-record',
-        targetType: recordType,
-        targetId: `${r.result.site}/${r.result.id}`,
-        detail: resolutionOf(r.result),
-      });
-      return r;
-    });
+    // The record's lock goes with BEGIN (one round trip), so it comes first, before the person's and
+    // the sequences' locks, in the same order as an inbound referral takes them (receive-referral.ts).
+    const lockKey = recordLockKey(checked.site.id, checked.recordType, checked.record.id);
+    out = await inTransaction(
+      deps.db,
+      async (tx) => {
+        const r = await storeRecord(deps, tx, checked, opts);
+        if (failureId) await resolveFailure(tx, failureId, resolutionOf(r.result));
+        // Sent with the COMMIT: one round trip fewer per record.
+        auditAtCommit(tx, {
+          ...who,
+          action: failureId ? 'remap-record' : 'write-record',
+          targetType: recordType,
+          targetId: `${r.result.site}/${r.result.id}`,
+          detail: resolutionOf(r.result),
+        });
+        return r;
+      },
+      { lockKey },
+    );
   } catch (err) {
     if (!failureId) await keepFailedRecord(deps, checked, opts, err);
     await audit(deps.db, {

@@ -2,7 +2,7 @@
 // (run as the owner role, under a lock on the chain head) gives every row its `seq`, the previous
 // row's hash and its own. Detail never holds patient data: ids, codes and counts only.
 import { createHash } from 'node:crypto';
-import { type Queryable, sql } from './pg.js';
+import { atCommit, literal, type Queryable, sql, type Tx } from './pg.js';
 
 export type AuditOutcome = 'success' | 'failure' | 'denied';
 export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['success', 'failure', 'denied'];
@@ -40,6 +40,28 @@ export async function audit(q: Queryable, e: AuditEntry): Promise<void> {
       e.sourceAddress ?? null,
       JSON.stringify(e.detail ?? {}),
     ],
+  );
+}
+
+/**
+ * `audit` as the transaction's last statement, sent with its COMMIT (one round trip fewer, and the
+ * audit chain's head, which the row's trigger locks until commit, is held for that round trip only).
+ * The row is written only if the transaction commits, as with `audit(tx, …)`.
+ */
+export function auditAtCommit(tx: Tx, e: AuditEntry): void {
+  const values = [
+    e.actor,
+    e.action,
+    e.targetType,
+    e.targetId,
+    e.outcome ?? 'success',
+    e.sourceAddress ?? null,
+    JSON.stringify(e.detail ?? {}),
+  ].map(literal);
+  atCommit(
+    tx,
+    `INSERT INTO audit_log (actor, action, target_type, target_id, outcome, source_address, detail)
+     VALUES (${values.slice(0, 6).join(', ')}, ${values[6]}::jsonb)`,
   );
 }
 

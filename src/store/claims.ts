@@ -2,12 +2,11 @@
 // and recording its outcome — only the holder of the current claim token may do so.
 import { randomUUID } from 'node:crypto';
 import { type AttemptResult, attemptResponse, outcomeUnknown } from './attempt-results.js';
-import { audit } from './audit.js';
+import { auditAtCommit } from './audit.js';
 import { type Db, inTransaction } from './db.js';
 import {
   EXCHANGE_LAST_ERROR,
   type Exchange,
-  lockSequence,
   newToken,
   promoteHead,
   type QueueJob,
@@ -15,6 +14,7 @@ import {
 } from './exchanges.js';
 import { ATTEMPT_RESPONSE, keptOutcome, keptResponse } from './partner-answers.js';
 import { sql, vaultOf } from './pg.js';
+import { sequenceLockKey } from './sequences.js';
 
 export interface Claim {
   exchange: Exchange;
@@ -34,51 +34,52 @@ export async function claimExchange(
   queueToken: string,
   leaseMs: number,
 ): Promise<Claim | undefined> {
-  return inTransaction(db, async (client) => {
-    const claimToken = randomUUID();
-    // One statement: the claim, any attempt a crash left open marked abandoned, and the new attempt
-    // row — written before anything is sent, so a worker that dies on the wire still leaves its row.
-    // (The CTEs share one snapshot: the abandoning UPDATE cannot see the attempt inserted beside it.)
-    const { rows } = await sql(client).query(
-      `WITH claimed AS (
-         UPDATE exchanges SET status = 'in-flight', claim_token = $3,
-                lease_until = now() + ($4::int * interval '1 millisecond'),
-                attempt_count = attempt_count + 1, updated_at = now()
-          WHERE id = $1 AND queue_token = $2
-            AND (status IN ('pending', 'failed') OR (status = 'in-flight' AND lease_until < now()))
-          RETURNING *),
-       cut AS (
-         UPDATE exchange_attempts SET outcome = 'abandoned', finished_at = now()
-          WHERE exchange_id = $1 AND finished_at IS NULL AND EXISTS (SELECT 1 FROM claimed)
-          RETURNING 1),
-       attempt AS (
-         INSERT INTO exchange_attempts (exchange_id, attempt_no, request_id, claim_token)
-         SELECT id, attempt_count, COALESCE(request_id, $5), $3 FROM claimed
-         RETURNING request_id)
-       SELECT claimed.*, (SELECT count(*) FROM cut)::int AS abandoned,
-              (SELECT request_id FROM attempt) AS attempt_request_id
-         FROM claimed`,
-      [exchangeId, queueToken, claimToken, leaseMs, randomUUID()],
-    );
-    const row = rows[0];
-    if (!row) return undefined;
-    const exchange = await toExchange(client, row);
-    const requestId = row.attempt_request_id as string;
-    const abandoned = row.abandoned as number;
-    await audit(client, {
-      actor: 'worker',
-      action: 'deliver-start',
-      targetType: 'exchange',
-      targetId: exchangeId,
-      detail: {
-        partner: exchange.partnerId,
-        attempt: exchange.attemptCount,
-        requestId,
-        ...(abandoned ? { abandoned } : {}),
-      },
-    });
-    return { exchange, claimToken, attemptNo: exchange.attemptCount, requestId };
-  });
+  const claimToken = randomUUID();
+  // One statement, so one round trip and no explicit transaction (a statement is atomic): the claim,
+  // any attempt a crash left open marked abandoned, the new attempt row — written before anything is
+  // sent, so a worker that dies on the wire still leaves its row — and the audit row of the start.
+  // (The CTEs share one snapshot: the abandoning UPDATE cannot see the attempt inserted beside it.)
+  const { rows } = await sql(db).query(
+    `WITH claimed AS (
+       UPDATE exchanges SET status = 'in-flight', claim_token = $3,
+              lease_until = now() + ($4::int * interval '1 millisecond'),
+              attempt_count = attempt_count + 1, updated_at = now()
+        WHERE id = $1 AND queue_token = $2
+          AND (status IN ('pending', 'failed') OR (status = 'in-flight' AND lease_until < now()))
+        RETURNING *),
+     cut AS (
+       UPDATE exchange_attempts SET outcome = 'abandoned', finished_at = now()
+        WHERE exchange_id = $1 AND finished_at IS NULL AND EXISTS (SELECT 1 FROM claimed)
+        RETURNING 1),
+     attempt AS (
+       INSERT INTO exchange_attempts (exchange_id, attempt_no, request_id, claim_token)
+       SELECT id, attempt_count, COALESCE(request_id, $5), $3 FROM claimed
+       RETURNING request_id),
+     counted AS (SELECT (SELECT count(*) FROM cut)::int AS abandoned),
+     -- Ids and counts only (as every audit row): the partner, the attempt, its request id.
+     logged AS (
+       INSERT INTO audit_log (actor, action, target_type, target_id, outcome, detail)
+       SELECT 'worker', 'deliver-start', 'exchange', $1::text, 'success',
+              jsonb_build_object('partner', c.partner_id, 'attempt', c.attempt_count,
+                                 'requestId', (SELECT request_id FROM attempt))
+                || CASE WHEN n.abandoned > 0 THEN jsonb_build_object('abandoned', n.abandoned)
+                        ELSE '{}'::jsonb END
+         FROM claimed c, counted n
+       RETURNING 1)
+     SELECT claimed.*, counted.abandoned, (SELECT request_id FROM attempt) AS attempt_request_id,
+            (SELECT count(*) FROM logged)::int AS logged
+       FROM claimed, counted`,
+    [exchangeId, queueToken, claimToken, leaseMs, randomUUID()],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const exchange = await toExchange(db, row);
+  return {
+    exchange,
+    claimToken,
+    attemptNo: exchange.attemptCount,
+    requestId: row.attempt_request_id as string,
+  };
 }
 
 /**
@@ -91,19 +92,22 @@ export async function finishAttempt(
   claim: Claim,
   result: AttemptResult,
 ): Promise<{ jobs: QueueJob[] } | undefined> {
-  return inTransaction(db, async (client) => {
-    const x = claim.exchange;
-    if (x.partnerId && x.personId) await lockSequence(client, x.partnerId, x.personId);
-    // A referral withdrawn while this attempt was on the wire (supersede_on_failure set): a failure the
-    // partner answered ends the exchange here. After a timeout or a lost connection the partner may
-    // still apply the attempt late, so it is retried (or dead) and the person's next exchange waits.
-    const mayEnd = result.outcome !== 'delivered' && !outcomeUnknown(result);
-    const unlessEnded = result.outcome === 'retry' ? 'failed' : result.outcome;
-    const retryToken = result.outcome === 'retry' ? newToken() : null;
-    const ended = `($8::boolean AND supersede_on_failure IS NOT NULL)`;
-    // One statement: the exchange's outcome and its attempt's (only while this claim holds).
-    const { rows } = await sql(client).query(
-      `WITH x AS (
+  const x = claim.exchange;
+  // The sequence lock is taken with BEGIN (one round trip).
+  const lockKey = x.partnerId && x.personId ? sequenceLockKey(x.partnerId, x.personId) : undefined;
+  return inTransaction(
+    db,
+    async (client) => {
+      // A referral withdrawn while this attempt was on the wire (supersede_on_failure set): a failure the
+      // partner answered ends the exchange here. After a timeout or a lost connection the partner may
+      // still apply the attempt late, so it is retried (or dead) and the person's next exchange waits.
+      const mayEnd = result.outcome !== 'delivered' && !outcomeUnknown(result);
+      const unlessEnded = result.outcome === 'retry' ? 'failed' : result.outcome;
+      const retryToken = result.outcome === 'retry' ? newToken() : null;
+      const ended = `($8::boolean AND supersede_on_failure IS NOT NULL)`;
+      // One statement: the exchange's outcome and its attempt's (only while this claim holds).
+      const { rows } = await sql(client).query(
+        `WITH x AS (
          UPDATE exchanges SET status = CASE WHEN ${ended} THEN 'superseded' ELSE $3 END,
                 claim_token = NULL, lease_until = NULL,
                 queue_token = CASE WHEN ${ended} THEN NULL ELSE $4 END,
@@ -119,62 +123,64 @@ export async function finishAttempt(
           WHERE exchange_id = $1 AND claim_token = $2 AND EXISTS (SELECT 1 FROM x)
           RETURNING 1)
        SELECT x.status FROM x`,
-      [
-        x.id,
-        claim.claimToken,
-        unlessEnded,
-        retryToken,
-        // The backoff as a duration, timed by PostgreSQL: a worker whose clock is off (or jumps)
-        // cannot push a retry hours away (the sweeper compares it with PostgreSQL's clock).
-        result.outcome === 'retry' ? Math.max(0, result.retryAt.getTime() - Date.now()) : null,
-        result.outcome === 'delivered'
-          ? null
-          : await vaultOf(client).seal(keptOutcome(result.error), EXCHANGE_LAST_ERROR),
-        result.outcome === 'delivered' ? null : result.errorClass,
-        mayEnd,
-        result.outcome,
-        result.httpStatus ?? null,
-        // The answer cut to a few kB, with the partner's issue codes kept beside it, sealed.
-        await vaultOf(client).seal(
-          attemptResponse({ ...result, response: keptResponse(result.response) }),
-          ATTEMPT_RESPONSE,
-        ),
-        result.outcome === 'delivered' ? null : result.errorClass,
-        Math.round(result.durationMs),
-      ],
-    );
-    if (!rows[0]) return undefined;
-    const status = rows[0].status as string;
-    const jobs: QueueJob[] = [];
-    if (status === 'failed' && retryToken && x.partnerId) {
-      jobs.push({
-        partnerId: x.partnerId,
-        exchangeId: x.id,
-        token: retryToken,
-        notBefore: result.outcome === 'retry' ? result.retryAt : null,
+        [
+          x.id,
+          claim.claimToken,
+          unlessEnded,
+          retryToken,
+          // The backoff as a duration, timed by PostgreSQL: a worker whose clock is off (or jumps)
+          // cannot push a retry hours away (the sweeper compares it with PostgreSQL's clock).
+          result.outcome === 'retry' ? Math.max(0, result.retryAt.getTime() - Date.now()) : null,
+          result.outcome === 'delivered'
+            ? null
+            : await vaultOf(client).seal(keptOutcome(result.error), EXCHANGE_LAST_ERROR),
+          result.outcome === 'delivered' ? null : result.errorClass,
+          mayEnd,
+          result.outcome,
+          result.httpStatus ?? null,
+          // The answer cut to a few kB, with the partner's issue codes kept beside it, sealed.
+          await vaultOf(client).seal(
+            attemptResponse({ ...result, response: keptResponse(result.response) }),
+            ATTEMPT_RESPONSE,
+          ),
+          result.outcome === 'delivered' ? null : result.errorClass,
+          Math.round(result.durationMs),
+        ],
+      );
+      if (!rows[0]) return undefined;
+      const status = rows[0].status as string;
+      const jobs: QueueJob[] = [];
+      if (status === 'failed' && retryToken && x.partnerId) {
+        jobs.push({
+          partnerId: x.partnerId,
+          exchangeId: x.id,
+          token: retryToken,
+          notBefore: result.outcome === 'retry' ? result.retryAt : null,
+        });
+      } else if (x.partnerId && x.personId) {
+        const next = await promoteHead(client, x.partnerId, x.personId);
+        if (next) jobs.push(next);
+      }
+      // Every delivery attempt is in the audit trail (ids and classes only; never the partner's answer).
+      // Sent with the COMMIT: the audit chain's head, locked by the row's trigger, is held for that trip only.
+      auditAtCommit(client, {
+        actor: 'worker',
+        action: 'deliver',
+        targetType: 'exchange',
+        targetId: x.id,
+        outcome: result.outcome === 'delivered' ? 'success' : 'failure',
+        detail: {
+          partner: x.partnerId,
+          attempt: claim.attemptNo,
+          status,
+          ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
+          ...(result.outcome === 'delivered' ? {} : { errorClass: result.errorClass }),
+        },
       });
-    } else if (x.partnerId && x.personId) {
-      const next = await promoteHead(client, x.partnerId, x.personId);
-      if (next) jobs.push(next);
-    }
-    // Every delivery attempt is in the audit trail (ids and classes only; never the partner's answer).
-    // Last in the transaction: the audit chain's head stays locked from here until commit.
-    await audit(client, {
-      actor: 'worker',
-      action: 'deliver',
-      targetType: 'exchange',
-      targetId: x.id,
-      outcome: result.outcome === 'delivered' ? 'success' : 'failure',
-      detail: {
-        partner: x.partnerId,
-        attempt: claim.attemptNo,
-        status,
-        ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
-        ...(result.outcome === 'delivered' ? {} : { errorClass: result.errorClass }),
-      },
-    });
-    return { jobs };
-  });
+      return { jobs };
+    },
+    lockKey ? { lockKey } : {},
+  );
 }
 
 /**

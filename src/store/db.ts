@@ -5,7 +5,7 @@ import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
-import { type Db, PgDb, PgTx, storeError, type Tx } from './pg.js';
+import { type Db, literal, PgDb, PgTx, storeError, type Tx } from './pg.js';
 import { type KeyProvider, Vault } from './sealing.js';
 
 export type { Db, Queryable, Tx } from './pg.js';
@@ -141,8 +141,20 @@ export async function pendingMigrations(db: Db): Promise<string[]> {
   return shippedMigrations().filter((m) => !applied.has(m));
 }
 
+export interface TransactionOptions {
+  /**
+   * An advisory lock key (`pg_advisory_xact_lock(hashtextextended(key, 0))`) taken first, sent with
+   * BEGIN in one round trip: the transaction's statements all run under it.
+   */
+  lockKey?: string;
+}
+
 /** Runs fn in one transaction; rolls back on any error. */
-export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  db: Db,
+  fn: (tx: Tx) => Promise<T>,
+  opts: TransactionOptions = {},
+): Promise<T> {
   if (!(db instanceof PgDb)) throw new TypeError('not a navbridge database handle');
   const client = await db.pool.connect().catch((err: unknown) => {
     throw storeError(err);
@@ -155,9 +167,15 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Prom
   };
   client.on('error', onError);
   try {
-    await client.query('BEGIN');
-    const result = await fn(new PgTx(client, db.vault));
-    await client.query('COMMIT');
+    await client.query(
+      opts.lockKey === undefined
+        ? 'BEGIN'
+        : `BEGIN;\nSELECT pg_advisory_xact_lock(hashtextextended(${literal(opts.lockKey)}, 0))`,
+    );
+    const tx = new PgTx(client, db.vault);
+    if (opts.lockKey !== undefined) tx.locks.add(opts.lockKey);
+    const result = await fn(tx);
+    await client.query([...tx.beforeCommit, 'COMMIT'].join(';\n'));
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(ignore);

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, OperationOutcome } from 'fhir/r4.js';
 import { ATTEMPT_OUTCOME_UNKNOWN_SQL } from './attempt-results.js';
 import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
-import { lockSequence, type OPEN_STATUSES, promote, promoteHead, type QueueJob } from './sequences.js';
+import { lockSequence, newToken, OPEN_STATUSES, promote, promoteHead, type QueueJob } from './sequences.js';
 
 export { lockSequence, newToken, OPEN_STATUSES, promoteHead, type QueueJob } from './sequences.js';
 
@@ -226,14 +226,26 @@ export async function insertOutbound(
   // A newer version already accepted for this state resource: this one is superseded on arrival
   // (checked in the INSERT itself, under the sequence lock).
   const checkNewer = status === 'pending' && !!x.stateKey;
+  // The common case in one statement: nothing else open in the person's sequence for this partner
+  // (so nothing to supersede or unblock, and the new exchange is the head) — it is queued here, as
+  // promote would queue it (checked under the sequence lock; the statement does not see its own row).
+  const mayQueue = status === 'pending' && !!x.partnerId && !!x.personId;
+  const token = newToken();
   const { rows } = await sql(client).query(
     `INSERT INTO exchanges (id, direction, partner_id, site, record_type, source_id, version, referral_id,
         person_id, state_key, delivery_mode, payload, status, status_reason, correlation_id, request_id,
-        categories, roles, resource_keys, message_ids)
+        categories, roles, resource_keys, message_ids, queue_token)
      SELECT $1, 'outbound', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
             CASE WHEN newer THEN 'superseded' ELSE $12 END,
             CASE WHEN newer THEN 'a newer version was already accepted' ELSE $13 END,
-            $14, $15, $16, $17, $18, $19
+            $14, $15, $16, $17, $18, $19,
+            CASE WHEN $21::boolean AND NOT newer
+                  AND NOT EXISTS (SELECT 1 FROM exchanges WHERE partner_id = $2 AND person_id = $8
+                                     AND status = ANY($23::text[]))
+                  AND ($9::text IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM exchanges WHERE partner_id = $2 AND state_key = $9 AND version < $6
+                           AND status IN ('pending', 'failed', 'dead', 'blocked')))
+                 THEN $22 END
        FROM (SELECT $20::boolean AND EXISTS (
                SELECT 1 FROM exchanges WHERE partner_id = $2 AND state_key = $9 AND version > $6
                   AND status NOT IN ('superseded', 'discarded')) AS newer) n
@@ -259,10 +271,15 @@ export async function insertOutbound(
       resourceKeysOf(x.payload),
       messageIdsOf(x.payload),
       checkNewer,
+      mayQueue,
+      token,
+      OPEN_STATUSES,
     ],
   );
   const row = rows[0] as Row;
-  if (row.status === 'pending' && x.partnerId && x.personId) {
+  if (row.status === 'pending' && x.partnerId && x.personId && row.queue_token === token) {
+    jobs.push({ partnerId: x.partnerId, exchangeId: id, token, notBefore: null });
+  } else if (row.status === 'pending' && x.partnerId && x.personId) {
     await supersedeOlder(client, x, id);
     const { job, blockedBehind } = await promote(client, x.partnerId, x.personId);
     if (job) jobs.push(job);
@@ -275,7 +292,9 @@ export async function insertOutbound(
       row.queue_token = null;
     }
   }
-  return { exchange: await toExchange(client, row), jobs };
+  // The payload is the one in hand: opening the sealed copy just written would decrypt and parse it again.
+  const exchange = await toExchange(client, { ...row, payload: null });
+  return { exchange: { ...exchange, payload: x.payload }, jobs };
 }
 
 /** The exchanges one version of a record produced, in order (what a duplicate submit answers). */

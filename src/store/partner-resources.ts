@@ -50,5 +50,31 @@ export function partnerResourceStore(db: Db, partnerId: string) {
         [partnerId, resourceType, resourceId, serverId, etag ?? null],
       );
     },
+    /** Several `set`s in one statement (the last of a repeated resource wins, as one by one). */
+    async setMany(
+      versions: readonly {
+        resourceType: string;
+        resourceId: string;
+        serverId: string;
+        etag: string | undefined;
+      }[],
+    ): Promise<void> {
+      const last = new Map(versions.map((v) => [key(v.resourceType, v.resourceId), v]));
+      if (last.size === 0) return;
+      const rows = [...last.values()];
+      await sql(db).query(
+        `INSERT INTO partner_resources (partner_id, resource_type, resource_id, server_id, etag)
+         SELECT $1, t, i, s, e FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS v(t, i, s, e)
+         ON CONFLICT (partner_id, resource_type, resource_id)
+         DO UPDATE SET server_id = EXCLUDED.server_id, etag = EXCLUDED.etag, updated_at = now()`,
+        [
+          partnerId,
+          rows.map((r) => r.resourceType),
+          rows.map((r) => r.resourceId),
+          rows.map((r) => r.serverId),
+          rows.map((r) => r.etag ?? null),
+        ],
+      );
+    },
   };
 }

@@ -2,7 +2,7 @@
 // keyed HMAC of verified national identifiers, never a plain hash: an NHS number's 10 digits are too
 // few for an unkeyed hash to hide them.
 import { createHmac, randomUUID } from 'node:crypto';
-import { sql, type Tx } from './pg.js';
+import { advisoryLock, sql, type Tx } from './pg.js';
 
 export interface PersonIdentifier {
   system: string;
@@ -30,7 +30,7 @@ export async function resolvePerson(
   const keys = identifiers.filter((i) => i.verified).map((i) => personKey(secret, i));
   for (const key of keys) {
     // Serialise concurrent intake of the same person.
-    await sql(client).query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`person|${key}`]);
+    await advisoryLock(client, `person|${key}`);
   }
   let personId: string | undefined;
   if (keys.length > 0) {

@@ -1,8 +1,10 @@
 // The PostgreSQL handles behind the store's opaque `Db` and `Tx` (internal to src/store: the layering
 // rules forbid importing this module from anywhere else, so no other layer can reach a raw client).
-import type pg from 'pg';
+import pg from 'pg';
 import { unavailable } from '../errors/index.js';
 import type { Vault } from './sealing.js';
+
+const { escapeLiteral } = pg;
 
 /** The database as the layers above the store hold it: opaque, passed back to store functions. */
 export interface Db {
@@ -26,10 +28,49 @@ export class PgDb implements Db {
 
 export class PgTx implements Tx {
   readonly kind = 'navbridge-tx' as const;
+  /**
+   * Parameterless statements sent with COMMIT in one round trip (simple query protocol: they run in
+   * order inside the transaction, and COMMIT is not reached when one fails). See `atCommit`.
+   */
+  readonly beforeCommit: string[] = [];
+  /** Advisory lock keys this transaction holds (`advisoryLock`): taking one again costs no round trip. */
+  readonly locks = new Set<string>();
   constructor(
     readonly client: pg.PoolClient,
     readonly vault: Vault,
   ) {}
+}
+
+/**
+ * Runs a statement as the transaction's last, sent together with COMMIT (one round trip fewer; a
+ * statement that takes a lock held to commit — the audit chain's head — holds it for that trip only).
+ * Its values must already be literals (`literal`): the simple query protocol has no parameters.
+ */
+export function atCommit(tx: Tx, text: string): void {
+  if (!(tx instanceof PgTx)) throw new TypeError('not a navbridge transaction');
+  tx.beforeCommit.push(text);
+}
+
+/**
+ * Takes the transaction-scoped advisory lock of `key` (`pg_advisory_xact_lock(hashtextextended(key, 0))`),
+ * held until the transaction ends. PostgreSQL grants a lock the session already holds at once, so a
+ * key this transaction took before (here, or with BEGIN) is not asked for again.
+ */
+export async function advisoryLock(tx: Tx, key: string): Promise<void> {
+  if (!(tx instanceof PgTx)) throw new TypeError('not a navbridge transaction');
+  if (tx.locks.has(key)) return;
+  await sql(tx).query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+  tx.locks.add(key);
+}
+
+/** A value as an SQL literal (pg's own escaping: quotes doubled, E'' when it holds backslashes). */
+export function literal(value: string | number | null): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError('not a finite number');
+    return String(value);
+  }
+  return escapeLiteral(value);
 }
 
 /** The vault that seals and opens patient data for this database handle. */

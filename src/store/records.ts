@@ -1,7 +1,7 @@
 // Navigator records stored by version: the source of every mapping context (the referral's state,
 // the previous and latest support plan, the target of an entered-in-error).
 import { isDeepStrictEqual } from 'node:util';
-import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
+import { advisoryLock, type Queryable, sql, type Tx, vaultOf } from './pg.js';
 import { factsOf, sharingOf } from './record-facts.js';
 
 /** The sealing context of record payloads (store/sealing.ts). */
@@ -45,10 +45,12 @@ const toRecord = async (db: Queryable, r: Record<string, unknown>): Promise<Stor
  * transaction on the same record waits here, then reads what the first committed.
  */
 export async function lockRecord(tx: Tx, site: string, recordType: string, sourceId: string): Promise<void> {
-  await sql(tx).query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-    `rec|${site}|${recordType}|${sourceId}`,
-  ]);
+  await advisoryLock(tx, recordLockKey(site, recordType, sourceId));
 }
+
+/** The advisory lock key of one record (all its versions); `inTransaction`'s `lockKey` takes it too. */
+export const recordLockKey = (site: string, recordType: string, sourceId: string): string =>
+  `rec|${site}|${recordType}|${sourceId}`;
 
 /** The facts column's value (SQL NULL, not JSON null, when a record has none). */
 function factsJson(recordType: string, payload: unknown): string | null {

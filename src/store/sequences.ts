@@ -1,7 +1,7 @@
 // Per-person ordering of outbound exchanges: each (partner, person) sequence is changed under one
 // advisory lock, and only its head — the oldest open exchange — is ever on the queue.
 import { randomUUID } from 'node:crypto';
-import { sql, type Tx } from './pg.js';
+import { advisoryLock, sql, type Tx } from './pg.js';
 
 export const OPEN_STATUSES = ['pending', 'in-flight', 'failed', 'dead', 'blocked'] as const;
 
@@ -17,11 +17,13 @@ export interface QueueJob {
 /** Queue tokens appear in BullMQ job ids: no ':' and never all digits. */
 export const newToken = (): string => `t${randomUUID().replaceAll('-', '')}`;
 
+/** The advisory lock key of one (partner, person) sequence (`inTransaction`'s `lockKey` takes it too). */
+export const sequenceLockKey = (partnerId: string, personId: string): string =>
+  `seq|${partnerId}|${personId}`;
+
 /** Serialises all changes to one (partner, person) sequence inside the current transaction. */
 export async function lockSequence(client: Tx, partnerId: string, personId: string): Promise<void> {
-  await sql(client).query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-    `seq|${partnerId}|${personId}`,
-  ]);
+  await advisoryLock(client, sequenceLockKey(partnerId, personId));
 }
 
 /**

@@ -106,6 +106,41 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
       { attempt_no: 1, outcome: 'abandoned' },
       { attempt_no: 2, outcome: null },
     ]);
+    // Each claim's audit row (written by the claim's own statement): the attempt and its request id.
+    const starts = await t.sql.query(
+      `SELECT detail FROM audit_log WHERE target_id = $1 AND action = 'deliver-start' ORDER BY seq`,
+      [a.exchange.id],
+    );
+    expect(starts.rows.map((r) => r.detail)).toEqual([
+      { partner: a.exchange.partnerId, attempt: 1, requestId: c1!.requestId },
+      { partner: a.exchange.partnerId, attempt: 2, requestId: c1!.requestId },
+    ]);
+  });
+
+  it('a claim that takes over an expired lease marks the open attempt abandoned, and its audit row says so', async () => {
+    const p = await person();
+    const a = await insert(x(p));
+    const c1 = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 1);
+    await new Promise((r) => setTimeout(r, 20));
+    // No sweeper in between: the job runs again (BullMQ stalled it) and finds the lease expired.
+    const c2 = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
+    expect(c2?.attemptNo).toBe(2);
+    const attempts = await t.sql.query(
+      'SELECT attempt_no, outcome FROM exchange_attempts WHERE exchange_id = $1 ORDER BY attempt_no',
+      [a.exchange.id],
+    );
+    expect(attempts.rows).toEqual([
+      { attempt_no: 1, outcome: 'abandoned' },
+      { attempt_no: 2, outcome: null },
+    ]);
+    const starts = await t.sql.query(
+      `SELECT detail FROM audit_log WHERE target_id = $1 AND action = 'deliver-start' ORDER BY seq`,
+      [a.exchange.id],
+    );
+    expect(starts.rows.map((r) => r.detail)).toEqual([
+      { partner: a.exchange.partnerId, attempt: 1, requestId: c1!.requestId },
+      { partner: a.exchange.partnerId, attempt: 2, requestId: c1!.requestId, abandoned: 1 },
+    ]);
   });
 
   it('a renewed lease is not released by the sweeper; a lost claim cannot be renewed', async () => {
