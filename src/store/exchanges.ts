@@ -4,9 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, OperationOutcome } from 'fhir/r4.js';
 import { ATTEMPT_OUTCOME_UNKNOWN_SQL } from './attempt-results.js';
+import { messageIdsOf, resourceKeysOf } from './exchange-keys.js';
 import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
 import { lockSequence, newToken, OPEN_STATUSES, promote, promoteHead, type QueueJob } from './sequences.js';
 
+export { aliasesOf, messageIdsOf, resourceKeysOf } from './exchange-keys.js';
 export { lockSequence, newToken, OPEN_STATUSES, promoteHead, type QueueJob } from './sequences.js';
 
 /** Sealing contexts (store/sealing.ts) of the exchange columns that can hold patient data. */
@@ -106,37 +108,6 @@ export async function toExchange(db: Queryable, r: Row): Promise<Exchange> {
     updatedAt: r.updated_at as Date,
     deliveredAt: (r.delivered_at as Date | null) ?? null,
   };
-}
-
-/**
- * "Type/id" of every resource a Bundle carries: kept in plain beside the sealed payload so that a
- * partner's read finds the exchanges holding a resource without opening every payload.
- */
-export function resourceKeysOf(payload: Bundle | null | undefined): string[] {
-  const keys = new Set<string>();
-  for (const e of payload?.entry ?? []) {
-    const r = e.resource;
-    if (r?.resourceType && typeof r.id === 'string') keys.add(`${r.resourceType}/${r.id}`);
-    // A resource sent under another id (BaRS: the requester's ServiceRequest) stays readable by ours.
-    for (const alias of aliasesOf(e)) keys.add(alias);
-  }
-  return [...keys];
-}
-
-/** `Type/id` navbridge knows an entry's resource by when it was sent under the partner's id. */
-export function aliasesOf(entry: NonNullable<Bundle['entry']>[number]): string[] {
-  return (entry.link ?? [])
-    .filter((l) => l.relation === 'alternate' && /^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9.-]{1,64}$/.test(l.url))
-    .map((l) => l.url);
-}
-
-/** The ids a partner's BaRS response may name our message by: Bundle id, first entry's id or fullUrl uuid. */
-export function messageIdsOf(payload: Bundle | null | undefined): string[] {
-  const first = payload?.entry?.[0];
-  const url = first?.fullUrl?.startsWith('urn:uuid:') ? first.fullUrl.slice('urn:uuid:'.length) : undefined;
-  return [
-    ...new Set([payload?.id, first?.resource?.id, url].filter((v): v is string => typeof v === 'string')),
-  ];
 }
 
 /**
