@@ -1,29 +1,17 @@
 // FHIR REST conventions through the HTTP API against real PostgreSQL: Prefer return= on create,
 // Location with _history/{vid}, versioned reads (ETag, meta), 405 for unsupported interactions on a
 // known type, 406 for XML, $validate and the CapabilityStatement's profiles and software version.
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import express from 'express';
-import type { Bundle, CapabilityStatement, OperationOutcome, ServiceRequest, Task } from 'fhir/r4.js';
+import type express from 'express';
+import type { Bundle, CapabilityStatement, OperationOutcome, Task } from 'fhir/r4.js';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorHandler, notFoundHandler } from '../../../src/api/errors.js';
-import { fhirRouter } from '../../../src/api/fhir/router.js';
 import { PROFILES } from '../../../src/fhir/canonical.js';
-import { gpPartner, serviceRequestIdOf } from '../../support/fixtures.js';
-import { buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.js';
+import { serviceRequestIdOf } from '../../support/fixtures.js';
+import type { TestNavbridge } from '../../support/navbridge.js';
+import { BASE, errorCode, FHIR, referral, startPartnerApp } from './partner-app.js';
 
-const FHIR = 'application/fhir+json';
-const BASE = 'http://nav.example/fhir';
 const PKG = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
-const referral = (): ServiceRequest => {
-  const sr = JSON.parse(
-    readFileSync('mappings/inbound/fhir-referral/examples/contained-crisis.input.json', 'utf8'),
-  ) as ServiceRequest;
-  sr.identifier = [{ system: 'https://gp.example.org/Id/referral', value: `R-${randomUUID()}` }];
-  return sr;
-};
-const errorCode = (o: OperationOutcome) => o.issue[0]?.details?.coding?.[0]?.code;
 
 describe('FHIR REST conventions', () => {
   let nb: TestNavbridge;
@@ -31,37 +19,7 @@ describe('FHIR REST conventions', () => {
   const clock = new Date('2026-03-02T09:00:00Z');
 
   beforeAll(async () => {
-    nb = await buildTestNavbridge({
-      clock: () => clock,
-      config: { publicBaseUrl: BASE },
-      partners: [
-        gpPartner({
-          id: 'gp-surgery',
-          inbound: {
-            clientId: `gp-${randomUUID()}`,
-            publicKeysEnv: 'UNUSED_JWKS',
-            sites: ['leeds-north'],
-            defaultSite: 'leeds-north',
-          },
-        }),
-      ],
-    });
-    app = express();
-    app.use((_req, res, next) => {
-      res.locals.caller = { kind: 'partner', partnerId: 'gp-surgery' };
-      next();
-    });
-    app.use(
-      '/fhir',
-      fhirRouter({
-        navbridge: nb.navbridge,
-        publicBaseUrl: BASE,
-        now: () => clock,
-        authenticate: (_q, _s, n) => n(),
-      }),
-    );
-    app.use(notFoundHandler);
-    app.use(errorHandler(() => {}));
+    ({ nb, app } = await startPartnerApp(clock));
   });
   afterAll(async () => {
     await nb?.close();

@@ -2,26 +2,13 @@
 // read's meta.versionId and ETag, vread and instance history from the stored versions (newest first,
 // request/response per entry), Prefer return= on a transaction, and the CapabilityStatement's interactions.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import express from 'express';
-import type { Bundle, CapabilityStatement, OperationOutcome, ServiceRequest, Task } from 'fhir/r4.js';
+import type express from 'express';
+import type { Bundle, CapabilityStatement, OperationOutcome, Task } from 'fhir/r4.js';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorHandler, notFoundHandler } from '../../../src/api/errors.js';
-import { fhirRouter } from '../../../src/api/fhir/router.js';
-import { gpPartner, serviceRequestIdOf } from '../../support/fixtures.js';
-import { buildTestNavbridge, type TestNavbridge } from '../../support/navbridge.js';
-
-const FHIR = 'application/fhir+json';
-const BASE = 'http://nav.example/fhir';
-const referral = (): ServiceRequest => {
-  const sr = JSON.parse(
-    readFileSync('mappings/inbound/fhir-referral/examples/contained-crisis.input.json', 'utf8'),
-  ) as ServiceRequest;
-  sr.identifier = [{ system: 'https://gp.example.org/Id/referral', value: `R-${randomUUID()}` }];
-  return sr;
-};
-const errorCode = (o: OperationOutcome) => o.issue[0]?.details?.coding?.[0]?.code;
+import { serviceRequestIdOf } from '../../support/fixtures.js';
+import type { TestNavbridge } from '../../support/navbridge.js';
+import { BASE, errorCode, FHIR, referral, startPartnerApp } from './partner-app.js';
 
 describe('FHIR versions: one versionId, vread, history, Prefer on every create', () => {
   let nb: TestNavbridge;
@@ -29,37 +16,7 @@ describe('FHIR versions: one versionId, vread, history, Prefer on every create',
   const clock = new Date('2026-03-02T09:00:00Z');
 
   beforeAll(async () => {
-    nb = await buildTestNavbridge({
-      clock: () => clock,
-      config: { publicBaseUrl: BASE },
-      partners: [
-        gpPartner({
-          id: 'gp-surgery',
-          inbound: {
-            clientId: `gp-${randomUUID()}`,
-            publicKeysEnv: 'UNUSED_JWKS',
-            sites: ['leeds-north'],
-            defaultSite: 'leeds-north',
-          },
-        }),
-      ],
-    });
-    app = express();
-    app.use((_req, res, next) => {
-      res.locals.caller = { kind: 'partner', partnerId: 'gp-surgery' };
-      next();
-    });
-    app.use(
-      '/fhir',
-      fhirRouter({
-        navbridge: nb.navbridge,
-        publicBaseUrl: BASE,
-        now: () => clock,
-        authenticate: (_q, _s, n) => n(),
-      }),
-    );
-    app.use(notFoundHandler);
-    app.use(errorHandler(() => {}));
+    ({ nb, app } = await startPartnerApp(clock));
   });
   afterAll(async () => {
     await nb?.close();
