@@ -27,20 +27,22 @@ export interface AuditWho {
   sourceAddress?: string | undefined;
 }
 
+const INSERT_AUDIT =
+  'INSERT INTO audit_log (actor, action, target_type, target_id, outcome, source_address, detail)';
+
+/** The row's column values, in INSERT_AUDIT's order (the last one JSON). */
+const auditValues = (e: AuditEntry) => [
+  e.actor,
+  e.action,
+  e.targetType,
+  e.targetId,
+  e.outcome ?? 'success',
+  e.sourceAddress ?? null,
+  JSON.stringify(e.detail ?? {}),
+];
+
 export async function audit(q: Queryable, e: AuditEntry): Promise<void> {
-  await sql(q).query(
-    `INSERT INTO audit_log (actor, action, target_type, target_id, outcome, source_address, detail)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [
-      e.actor,
-      e.action,
-      e.targetType,
-      e.targetId,
-      e.outcome ?? 'success',
-      e.sourceAddress ?? null,
-      JSON.stringify(e.detail ?? {}),
-    ],
-  );
+  await sql(q).query(`${INSERT_AUDIT} VALUES ($1, $2, $3, $4, $5, $6, $7)`, auditValues(e));
 }
 
 /**
@@ -49,20 +51,8 @@ export async function audit(q: Queryable, e: AuditEntry): Promise<void> {
  * The row is written only if the transaction commits, as with `audit(tx, …)`.
  */
 export function auditAtCommit(tx: Tx, e: AuditEntry): void {
-  const values = [
-    e.actor,
-    e.action,
-    e.targetType,
-    e.targetId,
-    e.outcome ?? 'success',
-    e.sourceAddress ?? null,
-    JSON.stringify(e.detail ?? {}),
-  ].map(literal);
-  atCommit(
-    tx,
-    `INSERT INTO audit_log (actor, action, target_type, target_id, outcome, source_address, detail)
-     VALUES (${values.slice(0, 6).join(', ')}, ${values[6]}::jsonb)`,
-  );
+  const values = auditValues(e).map(literal);
+  atCommit(tx, `${INSERT_AUDIT} VALUES (${values.slice(0, 6).join(', ')}, ${values[6]}::jsonb)`);
 }
 
 export interface AuditRow {
