@@ -148,3 +148,6 @@ export const navigator: Json = {
     },
   },
 };
+
+import { NAVIGATOR_ROUTES, openApiPaths } from '../navigator/routes.js';
+export const navigatorPaths: Json = openApiPaths('/api/v1', NAVIGATOR_ROUTES);
