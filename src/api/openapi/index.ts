@@ -1,12 +1,13 @@
 // The OpenAPI 3.1 description served at /api/openapi.json: the navigator API, the admin API, the
-// FHIR endpoints, /health and /ready. The /fhir paths come from the FHIR route table the router registers
-// (src/api/fhir/routes.ts); the other areas' are written per area; operationIds, the licence and the record
+// FHIR endpoints, /health and /ready. The /fhir and /api/v1 paths come from the route tables their routers
+// register (src/api/fhir/routes.ts, src/api/navigator/routes.ts); the admin and playground paths are
+// written per area; the remaining operationIds, the licence and the record
 // bodies (zod → JSON Schema) are added in ./conventions.ts; a test checks every route express registers is here.
 import { admin } from './admin.js';
 import { anyObject, fhirResource, type Json, json } from './common.js';
 import { recordSchemas, recordSubmission, withOperationIds } from './conventions.js';
 import { fhirPaths } from './fhir.js';
-import { navigator } from './navigator.js';
+import { navigatorPaths } from './navigator.js';
 import { playground } from './playground.js';
 
 const clock = {
@@ -68,7 +69,7 @@ export function openApiDocument(publicBaseUrl?: string): Json {
           },
         },
       },
-      ...navigator,
+      ...navigatorPaths,
       ...admin,
       ...playground,
       ...fhirPaths,
