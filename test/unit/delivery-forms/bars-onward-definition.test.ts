@@ -115,4 +115,24 @@ describe("the onward servicerequest-request against BaRS's referral MessageDefin
     expect(service.identifier).toEqual([{ system: DOS_SERVICE_ID, value: ONWARD.dosServiceId }]);
     expect(service.providedBy?.reference).toBe(receiverUrl);
   });
+
+  it('carries the Consent the mapping wrote instead, about the Patient in the message', async () => {
+    const mapped: Consent = {
+      resourceType: 'Consent',
+      id: '3b0f4c7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f',
+      status: 'active',
+      scope: {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }],
+      },
+      category: [{ text: 'Sharing with onward services' }],
+      patient: { type: 'Patient', identifier: { system: 'https://example.org/patient', value: 'X' } },
+      policyRule: { text: 'Agreed with the navigator' },
+    };
+    const message = await barsOnwardRequest({}, { consent: mapped });
+    expect(one<Consent>(message, 'Consent')).toEqual({
+      ...mapped,
+      patient: { reference: urlOf(message, 'Patient') },
+    });
+    expect(received(message)).toBe('accepted');
+  });
 });
