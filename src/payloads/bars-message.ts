@@ -7,11 +7,16 @@
 import type {
   Bundle,
   BundleEntry,
+  CarePlan,
   CodeableConcept,
+  Consent,
   Encounter,
+  HealthcareService,
   MessageHeader,
   Organization,
   Patient,
+  Practitioner,
+  PractitionerRole,
   Reference,
   Resource,
 } from 'fhir/r4.js';
@@ -53,6 +58,10 @@ export interface BarsContext {
   journey: Reference;
   /** An onward servicerequest-request: the person's Patient (demographics, contact details). */
   patient?: Patient;
+  /** An onward servicerequest-request: the support plan it comes from (the plan's mapped CarePlan). */
+  plan?: CarePlan;
+  /** An onward servicerequest-request: the person's Consent, when the plan's mapping writes one. */
+  consent?: Consent;
 }
 
 export interface MessageOptions {
@@ -187,6 +196,134 @@ function subjectOf(main: readonly Resource[]): Reference | undefined {
   return undefined;
 }
 
+const CONSENT_SCOPE = 'http://terminology.hl7.org/CodeSystem/consentscope';
+const LOINC = 'http://loinc.org';
+const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+
+interface OnwardParties {
+  uuid: MessageOptions['uuid'];
+  partner: PartnerConfig;
+  bars: BarsContext;
+  receiver: Organization;
+  sender: Organization | undefined;
+}
+
+/**
+ * What BaRS's referral MessageDefinition wants beside the ServiceRequest, from what navbridge has
+ * (src/intake/message-definitions.ts, the check navbridge's own receiver makes): the support plan
+ * (only its identity, dates, author and the activity that is this referral: no goals, notes or other
+ * services' referrals), the navigator as Practitioner and PractitionerRole, the person's Consent to
+ * share with onward services and the receiving HealthcareService. Types the route already carries
+ * are not added again.
+ */
+function onwardSupport(
+  resources: readonly Resource[],
+  main: readonly Resource[],
+  p: OnwardParties,
+): Resource[] {
+  const has = (type: string) => resources.some((r) => r.resourceType === type);
+  const sr = main.find(isOnwardReferral) as
+    | (Resource & { subject?: Reference; requester?: Reference })
+    | undefined;
+  const patient = sr?.subject;
+  const plan = p.bars.plan;
+  const out: Resource[] = [];
+  // The navigator: the plan's author, else the referral's requester (identifier and name only).
+  const navigator = plan?.author ?? sr?.requester;
+  const existingRole = resources.find((r) => r.resourceType === 'PractitionerRole') as
+    | PractitionerRole
+    | undefined;
+  let practitioner: Practitioner | undefined;
+  if (!has('Practitioner') && (navigator?.identifier || navigator?.display)) {
+    practitioner = {
+      resourceType: 'Practitioner',
+      id: p.uuid('Practitioner'),
+      ...(navigator.identifier ? { identifier: [navigator.identifier] } : {}),
+      ...(navigator.display ? { name: [{ text: navigator.display }] } : {}),
+    };
+    out.push(practitioner);
+  }
+  let role: PractitionerRole | undefined = existingRole;
+  if (!existingRole && practitioner) {
+    role = {
+      resourceType: 'PractitionerRole',
+      id: p.uuid('PractitionerRole'),
+      active: true,
+      practitioner: { reference: fullUrlOf(practitioner) },
+      ...(p.sender ? { organization: { reference: fullUrlOf(p.sender) } } : {}),
+    };
+    out.push(role);
+  }
+  if (plan && !has('CarePlan') && sr) {
+    const srUrl = fullUrlOf(sr);
+    const author = role ?? practitioner;
+    const carePlan: CarePlan = {
+      resourceType: 'CarePlan',
+      id: plan.id ?? p.uuid('CarePlan'),
+      ...(plan.meta ? { meta: plan.meta } : {}),
+      ...(plan.identifier ? { identifier: plan.identifier } : {}),
+      status: plan.status,
+      intent: plan.intent,
+      ...(plan.title ? { title: plan.title } : {}),
+      subject: patient ?? plan.subject,
+      ...(plan.period ? { period: plan.period } : {}),
+      ...(author
+        ? {
+            author: {
+              reference: fullUrlOf(author),
+              ...(navigator?.display ? { display: navigator.display } : {}),
+            },
+          }
+        : {}),
+      activity: [{ reference: { reference: srUrl } }],
+    };
+    out.push(carePlan);
+  }
+  if (!has('Consent')) {
+    // Routing sends an onward referral only when the person agreed to share with onward services
+    // (src/routing consentAllows, sharing.withOnwardServices): the message states that decision.
+    const consent: Consent = p.bars.consent
+      ? { ...p.bars.consent, ...(patient ? { patient } : {}) }
+      : {
+          resourceType: 'Consent',
+          id: p.uuid('Consent'),
+          status: 'active',
+          scope: { coding: [{ system: CONSENT_SCOPE, code: 'patient-privacy' }] },
+          category: [{ coding: [{ system: LOINC, code: '59284-0', display: 'Patient Consent' }] }],
+          ...(patient ? { patient } : {}),
+          policyRule: { coding: [{ system: ACT_CODE, code: 'OPTIN' }] },
+          provision: {
+            type: 'permit',
+            actor: [
+              {
+                role: {
+                  coding: [
+                    { system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' },
+                  ],
+                },
+                reference: { reference: fullUrlOf(p.receiver) },
+              },
+            ],
+          },
+        };
+    out.push(consent);
+  }
+  if (!has('HealthcareService')) {
+    const service: HealthcareService = {
+      resourceType: 'HealthcareService',
+      id: p.uuid('HealthcareService'),
+      ...(p.partner.dosServiceId
+        ? { identifier: [{ system: DOS_SERVICE_ID, value: p.partner.dosServiceId }] }
+        : {}),
+      active: true,
+      providedBy: { reference: fullUrlOf(p.receiver) },
+      name: p.partner.name,
+    };
+    out.push(service);
+  }
+  return out;
+}
+
 export function barsMessage(routeResources: readonly Resource[], o: MessageOptions): Bundle {
   const { partner, bars } = o;
   const isRequest = o.main.some(isOnwardReferral);
@@ -246,7 +383,17 @@ export function barsMessage(routeResources: readonly Resource[], o: MessageOptio
     focus: main.map((r): Reference => ({ reference: fullUrlOf(r) })),
     definition: `https://fhir.nhs.uk/MessageDefinition/bars-message-${event}-referral`,
   };
-  const entries = [receiver, ...(sender ? [sender] : []), ...(encounter ? [encounter] : []), ...resources];
+  const onward =
+    bars && isRequest
+      ? onwardSupport(resources, main, { uuid: o.uuid, partner, bars, receiver, sender })
+      : [];
+  const entries = [
+    receiver,
+    ...(sender ? [sender] : []),
+    ...(encounter ? [encounter] : []),
+    ...resources,
+    ...onward,
+  ];
   // The requester's ServiceRequest is navbridge's copy under their id: navbridge still serves it to
   // the partner as `ServiceRequest/<navbridge id>` (the id its synchronous answer gave), so say so.
   const alias = (r: Resource) => (r as { [ALIAS]?: string })[ALIAS];

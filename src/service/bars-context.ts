@@ -1,7 +1,7 @@
 // What a BaRS message says beyond a route's resources (issue 11 §2), from what navbridge keeps: the
 // referral's requester as it sent it (request Bundle.id, ServiceRequest id and identifier, journey)
 // and, for an onward referral, the person's Patient as the referral mapping writes it.
-import type { Patient, Reference } from 'fhir/r4.js';
+import type { Bundle, CarePlan, Consent, Patient, Reference } from 'fhir/r4.js';
 import { type MappingContext, runMappingPipeline } from '../mapping/index.js';
 import type { BarsContext } from '../payloads/bars-message.js';
 import type { RecordType, Referral } from '../records/index.js';
@@ -13,6 +13,9 @@ export interface MessageExtras {
   requester?: ReferralRequester | undefined;
   /** An onward referral's Patient (support plans only). */
   patient?: Patient | undefined;
+  /** The support plan an onward referral comes from, and the person's Consent if mapped (support plans only). */
+  plan?: CarePlan | undefined;
+  consent?: Consent | undefined;
 }
 
 /** The extras when some route goes to a message-mode partner (the referral is mapped once for its Patient). */
@@ -23,6 +26,8 @@ export async function messageExtras(
     site: SiteSettings;
     context: MappingContext;
     referralRecord: Referral;
+    /** The record's mapped Bundle (a support plan's holds its CarePlan and any Consent). */
+    bundle?: Bundle;
   },
 ): Promise<MessageExtras> {
   const requester = input.context.referral?.requester as ReferralRequester | undefined;
@@ -32,7 +37,15 @@ export async function messageExtras(
     { recordType: 'referral', record: input.referralRecord, site: input.site, context: input.context },
   );
   const patient = bundle.entry?.map((e) => e.resource).find((r) => r?.resourceType === 'Patient');
-  return { requester, patient: patient as Patient | undefined };
+  const own = (input.bundle?.entry ?? []).map((e) => e.resource);
+  const plan = own.find((r) => r?.resourceType === 'CarePlan') as CarePlan | undefined;
+  const consent = own.find((r) => r?.resourceType === 'Consent') as Consent | undefined;
+  return {
+    requester,
+    patient: patient as Patient | undefined,
+    ...(plan ? { plan } : {}),
+    ...(consent ? { consent } : {}),
+  };
 }
 
 /** The BaRS context of one message: the site as sender, the request answered, the journey. */
@@ -63,5 +76,7 @@ export function barsContext(site: SiteSettings, referralId: string, extras: Mess
     ...(Object.keys(request).length ? { request } : {}),
     journey,
     ...(extras.patient ? { patient: extras.patient } : {}),
+    ...(extras.plan ? { plan: extras.plan } : {}),
+    ...(extras.consent ? { consent: extras.consent } : {}),
   };
 }

@@ -166,7 +166,13 @@ export async function remapExchange(
       { recordType, record, site },
       nowIso,
       partner.mode === 'message'
-        ? await messageExtras(deps, { recordType, site, context, referralRecord: referralRecord as Referral })
+        ? await messageExtras(deps, {
+            recordType,
+            site,
+            context,
+            referralRecord: referralRecord as Referral,
+            bundle,
+          })
         : {},
     ),
     mappingVersion: mapped.version,

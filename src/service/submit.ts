@@ -152,7 +152,7 @@ export async function storeRecord(
     (r) => r.decision === 'send' && deps.partners.find((p) => p.id === r.partnerId)?.mode === 'message',
   );
   const extras = toMessagePartner
-    ? await messageExtras(deps, { recordType, site, context, referralRecord })
+    ? await messageExtras(deps, { recordType, site, context, referralRecord, bundle })
     : {};
   for (const route of routes) {
     const partner = route.partnerId ? deps.partners.find((p) => p.id === route.partnerId) : undefined;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthProvider } from '../../../src/delivery/partner-auth.js';
 import { CAPABILITY_MAX_AGE_MS, CapabilityCache } from '../../../src/delivery/partner-capabilities.js';
 import { PartnerHttp } from '../../../src/delivery/partner-http.js';
+import { SUPPORTED_DEFINITIONS, validateAgainstDefinition } from '../../../src/intake/message-definitions.js';
 import { fhirFixture, recordFixture } from '../../support/fixtures.js';
 import { type PartnerServer, startPartnerServer } from '../../support/sandbox/partner-server.js';
 import { exchangeFor, type Harness, partner, startHarness } from './harness.js';
@@ -153,6 +154,11 @@ describe('BaRS onward referral: the receiving service, updates read first', () =
     await h.waitStatus(exchangeFor(await h.service.submit('support-plan', plan(1)), ONWARD), 'delivered');
     const first = cab.requestLog().find((e) => e.path === '/$process-message')?.body as Bundle;
     expect(first.entry?.some((e) => e.resource?.resourceType === 'Patient')).toBe(true);
+    // As the service builds it (the plan from the mapped support plan), it meets BaRS's referral
+    // MessageDefinition as navbridge's own receiver checks it.
+    const referralDef = SUPPORTED_DEFINITIONS.find((d) => d.id === 'bars-servicerequest-request-referral')!;
+    const entries = (first.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+    expect(validateAgainstDefinition(referralDef, entries)).toEqual([]);
     expect(log()).not.toContain('GET /ServiceRequest');
     const from = cab.requestLog().length;
     await h.waitStatus(exchangeFor(await h.service.submit('support-plan', plan(2)), ONWARD), 'delivered');

@@ -1,7 +1,7 @@
 // navbridge's BaRS messages for tests: the answer to a referral (servicerequest-response) and an
 // onward referral (servicerequest-request), built as the service builds them (barsContext) from what
 // the requester sent — navbridge's own fixtures or the real examples (test/conformance).
-import type { Bundle, Patient, Resource } from 'fhir/r4.js';
+import type { Bundle, CarePlan, Consent, Patient, Resource } from 'fhir/r4.js';
 import type { BarsRequest } from '../../../src/intake/bars-request.js';
 import { buildPayload } from '../../../src/payloads/delivery-forms.js';
 import { routeBundle } from '../../../src/routing/index.js';
@@ -57,11 +57,12 @@ export async function barsResponse(received: BarsRequest & Omit<ReferralRequeste
 
 /**
  * An onward referral from the support plan, carrying the person's Patient as the referral maps it
- * (to `over.partner`, from `over.site`: by default ONWARD from BARS_SITE).
+ * and the support plan it comes from (to `over.partner`, from `over.site`: by default ONWARD from
+ * BARS_SITE; `over.noPlan`: without the plan; `over.consent`: a Consent the plan's mapping wrote).
  */
 export async function barsOnwardRequest(
   received: ReferralRequester = {},
-  over: { partner?: PartnerConfig; site?: SiteSettings } = {},
+  over: { partner?: PartnerConfig; site?: SiteSettings; noPlan?: boolean; consent?: Consent } = {},
 ) {
   const to = over.partner ?? ONWARD;
   const from = over.site ?? BARS_SITE;
@@ -75,7 +76,16 @@ export async function barsOnwardRequest(
       { system: 'https://fhir.navbridge.org.uk/Id/leeds-north/patient', value: 'REF-1001' },
     ],
   };
-  const bars = barsContext(from, 'REF-3001', { requester: received, patient });
+  // The support plan the onward referral comes from, as the service takes it from the mapped plan.
+  const plan = golden('support-plan', 'plan-v1')
+    .entry?.map((e) => e.resource)
+    .find((r) => r?.resourceType === 'CarePlan') as CarePlan;
+  const bars = barsContext(from, 'REF-3001', {
+    requester: received,
+    patient,
+    ...(over.noPlan ? {} : { plan }),
+    ...(over.consent ? { consent: over.consent } : {}),
+  });
   return buildPayload('message', onwardRouteResources(to), {
     ...opts(to, 'support-plan', 'PLAN-3001'),
     bars,
