@@ -115,7 +115,18 @@ describe('metrics, probes, the queue board and navbridge status', () => {
           .rowCount === 1,
       { what: 'delivered after one 503', timeoutMs: 30_000 },
     );
-    const text = await (await probe('/metrics')).text();
+    // The worker counts an attempt after its outcome is committed: read the metrics once it has.
+    let text = '';
+    await waitFor(
+      async () => {
+        text = await (await probe('/metrics')).text();
+        return (
+          sample(text, 'navbridge_delivery_attempts_total', { partner: 'gp', outcome: 'delivered' }) !==
+          undefined
+        );
+      },
+      { what: 'the delivered attempt counted', timeoutMs: 30_000 },
+    );
     expect(
       sample(text, 'navbridge_exchanges', { partner: 'gp', direction: 'outbound', state: 'delivered' }),
     ).toBe(1);
