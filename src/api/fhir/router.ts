@@ -5,10 +5,11 @@ import { type NextFunction, type Request, type Response, Router } from 'express'
 import type { Caller } from '../../service/types.js';
 import { jsonBody } from '../body.js';
 import { asNavbridgeError } from '../errors.js';
+import { expressPath } from '../route-table.js';
 import { answerUnsupported, requireJsonFormat } from './conventions.js';
 import type { FhirContext } from './handlers.js';
 import { acceptBarsVersion, echoBarsIds } from './headers.js';
-import { expressPath, FHIR_ROUTES } from './routes.js';
+import { FHIR_ROUTES } from './routes.js';
 import type { FhirDeps } from './types.js';
 
 const CONTENT_TYPES = ['application/fhir+json', 'application/json'];

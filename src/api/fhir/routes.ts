@@ -3,6 +3,7 @@
 // these (src/api/openapi/fhir.ts), so a route cannot be served without its description. Order matters
 // (express matches in order): open routes first, then the authenticated ones.
 import { errors, fhir, fhirResource, idParam, type Json, PARTNER, query } from '../openapi/common.js';
+import { openApiPaths, type TableRoute } from '../route-table.js';
 import {
   type FhirHandler,
   history,
@@ -18,8 +19,7 @@ import {
   vread,
 } from './handlers.js';
 
-export interface FhirRoute {
-  method: 'get' | 'post';
+export interface FhirRoute extends TableRoute {
   /** Under /fhir, in OpenAPI syntax (`/Task/{id}`); `/` is the base itself. */
   path: string;
   /** Served before authentication (no patient data). */
@@ -236,18 +236,6 @@ export const FHIR_ROUTES: readonly FhirRoute[] = [
   },
 ];
 
-/** The route's path as express matches it: `{id}` → `:id`, a literal `$` escaped. */
-export const expressPath = (path: string): string => path.replace(/\{(\w+)\}/g, ':$1').replace(/\$/g, '\\$');
-
-/** The table as OpenAPI paths under `prefix`. */
-export function openApiPaths(prefix: string, routes: readonly FhirRoute[]): Json {
-  const paths: Record<string, Json> = {};
-  for (const r of routes) {
-    const path = r.path === '/' ? prefix : `${prefix}${r.path}`;
-    paths[path] = {
-      ...paths[path],
-      [r.method]: { ...r.doc, tags: ['fhir'], security: r.open ? [] : PARTNER },
-    };
-  }
-  return paths;
-}
+/** The table as OpenAPI paths under `prefix` (tagged fhir; the open routes without security). */
+export const fhirOpenApiPaths = (prefix: string, routes: readonly FhirRoute[]): Json =>
+  openApiPaths(prefix, routes, (r) => ({ tags: ['fhir'], security: r.open ? [] : PARTNER }));

@@ -3,7 +3,7 @@
 // table (./routes.ts), which is also what the OpenAPI document describes.
 import { Router } from 'express';
 import type { Navbridge } from '../../service/navbridge.js';
-import { expressPath } from '../fhir/routes.js';
+import { expressPath } from '../route-table.js';
 import { NAVIGATOR_ROUTES } from './routes.js';
 
 export function navigatorRouter(nb: Navbridge): Router {

@@ -11,12 +11,12 @@ import type { Navbridge } from '../../service/navbridge.js';
 import { kpiCsv } from '../../service/report-formats.js';
 import { callerOf } from '../auth.js';
 import { anyObject, errors, idParam, type Json, json, query, SITE } from '../openapi/common.js';
+import { openApiPaths, type TableRoute } from '../route-table.js';
 import { parseOrThrow } from '../validate-input.js';
 
 export type NavigatorHandler = (nb: Navbridge) => RequestHandler;
 
-export interface NavigatorRoute {
-  method: 'get' | 'post';
+export interface NavigatorRoute extends TableRoute {
   /** Under /api/v1, in OpenAPI syntax (`/referrals/{id}`). */
   path: string;
   handler: NavigatorHandler;
@@ -255,12 +255,6 @@ export const NAVIGATOR_ROUTES: readonly NavigatorRoute[] = [
   },
 ];
 
-/** The table as OpenAPI paths under `prefix`. */
-export function openApiPaths(prefix: string, routes: readonly NavigatorRoute[]): Json {
-  const paths: Record<string, Json> = {};
-  for (const r of routes) {
-    const path = `${prefix}${r.path}`;
-    paths[path] = { ...paths[path], [r.method]: { ...r.doc, tags: ['navigator'], security: SITE } };
-  }
-  return paths;
-}
+/** The table as OpenAPI paths under `prefix` (tagged navigator; a site or the admin). */
+export const navigatorOpenApiPaths = (prefix: string, routes: readonly NavigatorRoute[]): Json =>
+  openApiPaths(prefix, routes, () => ({ tags: ['navigator'], security: SITE }));

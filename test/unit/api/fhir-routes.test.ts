@@ -3,8 +3,9 @@
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { expressPath, FHIR_ROUTES } from '../../../src/api/fhir/routes.js';
+import { FHIR_ROUTES } from '../../../src/api/fhir/routes.js';
 import { fhirPaths } from '../../../src/api/openapi/fhir.js';
+import { expressPath } from '../../../src/api/route-table.js';
 
 describe('FHIR route table', () => {
   it('gives every route a summary and its responses, and no route twice', () => {
