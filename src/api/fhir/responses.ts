@@ -52,18 +52,29 @@ export function barsResponseMessage(opts: {
   };
 }
 
-export function searchset(resources: Resource[], baseUrl: string, selfUrl: string): Bundle {
+/** A Bundle listing resources (searchset, history): total, self link, each entry with its fullUrl. */
+function listBundle(
+  type: 'searchset' | 'history',
+  resources: Resource[],
+  baseUrl: string,
+  selfUrl: string,
+  entryOf: (r: Resource, i: number) => Omit<BundleEntry, 'fullUrl' | 'resource'>,
+): Bundle {
   return {
     resourceType: 'Bundle',
-    type: 'searchset',
+    type,
     total: resources.length,
     link: [{ relation: 'self', url: selfUrl }],
-    entry: resources.map((r) => ({
+    entry: resources.map((r, i) => ({
       fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`,
       resource: r,
-      search: { mode: 'match' },
+      ...entryOf(r, i),
     })),
   };
+}
+
+export function searchset(resources: Resource[], baseUrl: string, selfUrl: string): Bundle {
+  return listBundle('searchset', resources, baseUrl, selfUrl, () => ({ search: { mode: 'match' } }));
 }
 
 /**
@@ -71,28 +82,20 @@ export function searchset(resources: Resource[], baseUrl: string, selfUrl: strin
  * the version (the oldest a create, later ones updates) and its response.
  */
 export function historyBundle(versions: Resource[], baseUrl: string, selfUrl: string): Bundle {
-  return {
-    resourceType: 'Bundle',
-    type: 'history',
-    total: versions.length,
-    link: [{ relation: 'self', url: selfUrl }],
-    entry: versions.map((r, i) => {
-      const first = i === versions.length - 1;
-      const vid = r.meta?.versionId;
-      return {
-        fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`,
-        resource: r,
-        request: first
-          ? { method: 'POST' as const, url: r.resourceType }
-          : { method: 'PUT' as const, url: `${r.resourceType}/${r.id}` },
-        response: {
-          status: first ? '201 Created' : '200 OK',
-          ...(vid ? { etag: `W/"${vid}"` } : {}),
-          ...(r.meta?.lastUpdated ? { lastModified: r.meta.lastUpdated } : {}),
-        },
-      };
-    }),
-  };
+  return listBundle('history', versions, baseUrl, selfUrl, (r, i) => {
+    const first = i === versions.length - 1;
+    const vid = r.meta?.versionId;
+    return {
+      request: first
+        ? { method: 'POST' as const, url: r.resourceType }
+        : { method: 'PUT' as const, url: `${r.resourceType}/${r.id}` },
+      response: {
+        status: first ? '201 Created' : '200 OK',
+        ...(vid ? { etag: `W/"${vid}"` } : {}),
+        ...(r.meta?.lastUpdated ? { lastModified: r.meta.lastUpdated } : {}),
+      },
+    };
+  });
 }
 
 const VALIDATE = {
