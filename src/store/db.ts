@@ -5,7 +5,7 @@ import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
-import { type Db, literal, PgDb, PgTx, storeError, type Tx } from './pg.js';
+import { advisoryLockSql, type Db, PgDb, PgTx, storeError, type Tx } from './pg.js';
 import { type KeyProvider, Vault } from './sealing.js';
 
 export type { Db, Queryable, Tx } from './pg.js';
@@ -167,11 +167,7 @@ export async function inTransaction<T>(
   };
   client.on('error', onError);
   try {
-    await client.query(
-      opts.lockKey === undefined
-        ? 'BEGIN'
-        : `BEGIN;\nSELECT pg_advisory_xact_lock(hashtextextended(${literal(opts.lockKey)}, 0))`,
-    );
+    await client.query(opts.lockKey === undefined ? 'BEGIN' : `BEGIN;\n${advisoryLockSql(opts.lockKey)}`);
     const tx = new PgTx(client, db.vault);
     if (opts.lockKey !== undefined) tx.locks.add(opts.lockKey);
     const result = await fn(tx);

@@ -59,9 +59,13 @@ export function atCommit(tx: Tx, text: string): void {
 export async function advisoryLock(tx: Tx, key: string): Promise<void> {
   if (!(tx instanceof PgTx)) throw new TypeError('not a navbridge transaction');
   if (tx.locks.has(key)) return;
-  await sql(tx).query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+  await sql(tx).query(advisoryLockSql(key));
   tx.locks.add(key);
 }
+
+/** The statement that takes `key`'s transaction-scoped advisory lock (also sent with BEGIN: db.ts). */
+export const advisoryLockSql = (key: string): string =>
+  `SELECT pg_advisory_xact_lock(hashtextextended(${literal(key)}, 0))`;
 
 /** A value as an SQL literal (pg's own escaping: quotes doubled, E'' when it holds backslashes). */
 export function literal(value: string | number | null): string {
