@@ -104,24 +104,15 @@ export async function auditRead(
   copy: CarriedResource | undefined,
   interaction?: 'vread' | 'history',
 ): Promise<void> {
+  const how = interaction ? { interaction } : {};
   await audit(deps.db, {
     ...whoOf(caller),
     action: 'read',
     targetType: type,
     targetId: id,
     ...(copy
-      ? {
-          detail: {
-            exchange: copy.exchangeId,
-            site: copy.site,
-            referralId: copy.referralId,
-            ...(interaction ? { interaction } : {}),
-          },
-        }
-      : {
-          outcome: 'failure' as const,
-          detail: { answer: 'not-found', ...(interaction ? { interaction } : {}) },
-        }),
+      ? { detail: { exchange: copy.exchangeId, site: copy.site, referralId: copy.referralId, ...how } }
+      : { outcome: 'failure' as const, detail: { answer: 'not-found', ...how } }),
   });
 }
 

@@ -37,6 +37,18 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
   const x = outboundExchange;
 
   const insert = (n: NewOutboundExchange) => inTransaction(t.db, (c) => insertOutbound(c, n));
+  /** An exchange's attempts (number, outcome) and the detail of each claim's deliver-start audit row. */
+  const claimTrail = async (id: string) => {
+    const attempts = await t.sql.query(
+      'SELECT attempt_no, outcome FROM exchange_attempts WHERE exchange_id = $1 ORDER BY attempt_no',
+      [id],
+    );
+    const starts = await t.sql.query(
+      `SELECT detail FROM audit_log WHERE target_id = $1 AND action = 'deliver-start' ORDER BY seq`,
+      [id],
+    );
+    return { attempts: attempts.rows, starts: starts.rows.map((r) => r.detail) };
+  };
   /** Replay or discard in a transaction of its own; the jobs, or why nothing was done. */
   const reopened = async (fn: (tx: Tx) => Promise<ReopenResult>): Promise<QueueJob[]> => {
     const r = await inTransaction(t.db, fn);
@@ -98,20 +110,13 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     const c2 = await claimExchange(t.db, a.exchange.id, mine!.token, 60_000);
     expect(c2?.requestId).toBe(c1?.requestId);
     expect(c2?.attemptNo).toBe(2);
-    const { rows } = await t.sql.query(
-      'SELECT attempt_no, outcome FROM exchange_attempts WHERE exchange_id = $1 ORDER BY attempt_no',
-      [a.exchange.id],
-    );
-    expect(rows).toEqual([
+    const { attempts, starts } = await claimTrail(a.exchange.id);
+    expect(attempts).toEqual([
       { attempt_no: 1, outcome: 'abandoned' },
       { attempt_no: 2, outcome: null },
     ]);
     // Each claim's audit row (written by the claim's own statement): the attempt and its request id.
-    const starts = await t.sql.query(
-      `SELECT detail FROM audit_log WHERE target_id = $1 AND action = 'deliver-start' ORDER BY seq`,
-      [a.exchange.id],
-    );
-    expect(starts.rows.map((r) => r.detail)).toEqual([
+    expect(starts).toEqual([
       { partner: a.exchange.partnerId, attempt: 1, requestId: c1!.requestId },
       { partner: a.exchange.partnerId, attempt: 2, requestId: c1!.requestId },
     ]);
@@ -125,19 +130,12 @@ describe('exchange store: ordering, claims, supersede, dead letters', () => {
     // No sweeper in between: the job runs again (BullMQ stalled it) and finds the lease expired.
     const c2 = await claimExchange(t.db, a.exchange.id, a.jobs[0]!.token, 60_000);
     expect(c2?.attemptNo).toBe(2);
-    const attempts = await t.sql.query(
-      'SELECT attempt_no, outcome FROM exchange_attempts WHERE exchange_id = $1 ORDER BY attempt_no',
-      [a.exchange.id],
-    );
-    expect(attempts.rows).toEqual([
+    const { attempts, starts } = await claimTrail(a.exchange.id);
+    expect(attempts).toEqual([
       { attempt_no: 1, outcome: 'abandoned' },
       { attempt_no: 2, outcome: null },
     ]);
-    const starts = await t.sql.query(
-      `SELECT detail FROM audit_log WHERE target_id = $1 AND action = 'deliver-start' ORDER BY seq`,
-      [a.exchange.id],
-    );
-    expect(starts.rows.map((r) => r.detail)).toEqual([
+    expect(starts).toEqual([
       { partner: a.exchange.partnerId, attempt: 1, requestId: c1!.requestId },
       { partner: a.exchange.partnerId, attempt: 2, requestId: c1!.requestId, abandoned: 1 },
     ]);
