@@ -13,7 +13,9 @@ COPY scripts/prime-sushi-cache.mjs ./scripts/
 RUN npm ci
 COPY tsconfig.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.json
+COPY scripts/prime-definitions.mjs ./scripts/
+# tsc, then the slim base FHIR definitions' cache (dist/fhir-definitions/): what `npm run build` does.
+RUN npx tsc -p tsconfig.json && node scripts/prime-definitions.mjs
 
 FROM build AS sandbox
 COPY test/support ./test/support

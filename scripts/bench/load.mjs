@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { paced } from './paced.mjs';
 import { nhsNumberOf, personRecords, STEPS_PER_PERSON } from './records.mjs';
 import { BARS, HERE } from './rig.mjs';
 
@@ -145,6 +146,55 @@ export async function postBars({ base, token, rate, duration, connections = 10, 
     timeout: 30,
     duration,
     overallRate: rate,
+  });
+}
+
+/**
+ * Records at a paced `rate`/s (see paced.mjs) for `duration` s, each person's in order: a request
+ * goes to the person whose last record was answered longest ago, else to a new person, so a person
+ * never has two records in flight and the mix is kept person by person.
+ */
+export function pacedRecords({ base, apiKey, tag, rate, duration }) {
+  const ready = [];
+  let n = 0;
+  const headers = { 'x-api-key': apiKey, 'content-type': 'application/json' };
+  return paced({
+    base,
+    rate,
+    duration,
+    next() {
+      const p = ready.shift() ?? { n: n++, step: 0, records: personRecords(tag, n - 1) };
+      return {
+        path: '/api/v1/records',
+        headers,
+        body: JSON.stringify(p.records[p.step]),
+        onAnswer(status) {
+          p.step++;
+          if (status === 202 && p.step < STEPS_PER_PERSON) ready.push(p);
+        },
+      };
+    },
+  });
+}
+
+/** BaRS referrals at a paced `rate`/s for `duration` s, each a new person with its own pre-signed JWT. */
+export async function pacedBars({ base, token, rate, duration }) {
+  const tokens = await Promise.all(Array.from({ length: Math.ceil(rate * duration) + 1 }, () => token()));
+  return paced({
+    base,
+    rate,
+    duration,
+    next: () => ({
+      path: '/fhir/$process-message',
+      headers: {
+        'content-type': 'application/fhir+json',
+        accept: 'application/fhir+json',
+        authorization: `Bearer ${tokens.pop() ?? ''}`,
+        'x-request-id': randomUUID(),
+        'x-correlation-id': randomUUID(),
+      },
+      body: barsMessage(),
+    }),
   });
 }
 

@@ -156,6 +156,8 @@ export async function startNavbridge(opts, { apis = 1, workers = 1, receiver, re
     BENCH_BARS_JWKS: JSON.stringify({ keys: [jwk] }),
     LOG_LEVEL: 'warn',
     ...(opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {}),
+    // The bench's own setting passes through (default: V8's own heap sizing; src/cli/v8-memory.ts).
+    ...(process.env.NAVBRIDGE_V8_HEAP ? { NAVBRIDGE_V8_HEAP: process.env.NAVBRIDGE_V8_HEAP } : {}),
   };
   const cli = path.join(target, 'dist', 'cli', 'run.js');
   const procs = [];

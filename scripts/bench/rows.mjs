@@ -126,6 +126,10 @@ export function rowsOf({ stages, e2e, scale, intake, backlog }) {
       add('2 intake', `${name} at 50/s: p99`, r.at50.p99, 'ms', { op: '<=', value: 50, unit: 'ms' });
       add('2 intake', `${name} at 50/s: 5xx answers`, r.at50.s5xx, '', { op: '<=', value: 0 });
       add('2 intake', `${name} at 50/s: rate reached`, r.at50.ratePerS, '/s');
+      if (r.bursts) {
+        add('2 intake', `${name} at 50/s in bursts of 50 a second: p50`, r.bursts.p50, 'ms');
+        add('2 intake', `${name} at 50/s in bursts of 50 a second: p99`, r.bursts.p99, 'ms');
+      }
       add('2 intake', `${name}: highest steady rate, p99 ≤ 50 ms`, r.highestRate, '/s', {
         op: '>=',
         value: 50,

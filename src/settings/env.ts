@@ -63,6 +63,11 @@ export const envSchema = z.object({
   /** The address the metrics port listens on (0.0.0.0 in a container). */
   METRICS_HOST: nonEmpty.default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * `compact` (the default): V8 sized for a small resident set (src/cli/v8-memory.ts, README
+   * "Memory"); `default`: V8's own heap sizing.
+   */
+  NAVBRIDGE_V8_HEAP: z.enum(['compact', 'default']).optional(),
   /** Mapping and profile folders of the commands that need no configuration file (map, validate). */
   NAVBRIDGE_MAPPINGS: nonEmpty.optional(),
   NAVBRIDGE_PROFILES: nonEmpty.optional(),

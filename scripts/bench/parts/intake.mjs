@@ -1,8 +1,11 @@
 // Part 2 (intake) and the /health half of part 5: POST /api/v1/records and POST /fhir/$process-message
 // at a steady rate (p50/p99, /health p99 meanwhile), then a step search for the highest steady rate
-// whose p99 stays within the budget with every answer 2xx and the rate actually reached.
+// whose p99 stays within the budget with every answer 2xx and the rate actually reached. Steady means
+// paced (paced.mjs: one request every 1/rate s, latency from when it was due); the same 50/s as
+// autocannon sends it (`overallRate`: a burst of a second's requests at each one-second tick) is
+// reported beside it as "bursts".
 import { randomBytes } from 'node:crypto';
-import { postBars, postRecords, probeHealth, summarise } from '../load.mjs';
+import { pacedBars, pacedRecords, postBars, postRecords, probeHealth, summarise } from '../load.mjs';
 import { sampleMemory, startNavbridge } from '../rig.mjs';
 import { percentiles } from '../stats.mjs';
 
@@ -24,20 +27,33 @@ async function settleApi(nb) {
   });
 }
 
-/** One steady run of `kind` at `rate`/s for `seconds`: autocannon's figures plus the answers by status. */
-async function steady(nb, kind, rate, seconds, say) {
+/**
+ * One steady run of `kind` at `rate`/s for `seconds`, paced (the default) or in autocannon's
+ * per-second bursts: latency figures plus the answers by status.
+ */
+async function steady(nb, kind, rate, seconds, say, { bursts = false } = {}) {
   await settleApi(nb);
-  const statuses = new Map();
   const base = nb.bases[0];
   const tag = `in-${randomBytes(3).toString('hex')}`;
-  // A second of requests may be in flight: the offered rate holds while the answers slow down (an
-  // open loop, up to that bound), instead of a few connections waiting on each other.
-  const connections = Math.min(200, Math.max(10, rate));
-  const r =
-    kind === 'records'
-      ? await postRecords({ base, apiKey: nb.apiKey, tag, rate, duration: seconds, connections, statuses })
-      : await postBars({ base, token: nb.token, rate, duration: seconds, connections, statuses });
-  const s = { rate, ...summarise(r), answers: Object.fromEntries(statuses) };
+  let s;
+  if (bursts) {
+    const statuses = new Map();
+    // A second of requests may be in flight: the offered rate holds while the answers slow down.
+    const connections = Math.min(200, Math.max(10, rate));
+    const r =
+      kind === 'records'
+        ? await postRecords({ base, apiKey: nb.apiKey, tag, rate, duration: seconds, connections, statuses })
+        : await postBars({ base, token: nb.token, rate, duration: seconds, connections, statuses });
+    s = { rate, ...summarise(r), answers: Object.fromEntries(statuses) };
+  } else {
+    // Up to a second of requests in flight (paced's default), as for the bursts.
+    s = {
+      rate,
+      ...(kind === 'records'
+        ? await pacedRecords({ base, apiKey: nb.apiKey, tag, rate, duration: seconds })
+        : await pacedBars({ base, token: nb.token, rate, duration: seconds })),
+    };
+  }
   const ok =
     s.p99 <= P99_BUDGET_MS &&
     s.non2xx === 0 &&
@@ -45,7 +61,7 @@ async function steady(nb, kind, rate, seconds, say) {
     s.timeouts === 0 &&
     s.ratePerS >= rate * 0.9;
   say(
-    `    ${kind} at ${rate}/s: p50 ${s.p50} ms, p99 ${s.p99} ms, ${s.ratePerS}/s reached, answers ${JSON.stringify(s.answers)}${ok ? '' : ' ✗'}`,
+    `    ${kind} at ${rate}/s${bursts ? ' in bursts' : ''}: p50 ${s.p50} ms, p99 ${s.p99} ms, ${s.ratePerS}/s reached, answers ${JSON.stringify(s.answers)}${ok ? '' : ' ✗'}`,
   );
   return { ...s, holds: ok };
 }
@@ -104,10 +120,12 @@ export async function runIntake(opts, receiver, { seconds, searchSeconds, say })
       const stopProbe = probeHealth(nb.bases[0]);
       const at50 = await steady(nb, kind, 50, seconds, say);
       const health = percentiles(await stopProbe());
+      const bursts = await steady(nb, kind, 50, seconds, say, { bursts: true });
       say(`  ${kind}: step search (${searchSeconds} s a step, p99 ≤ ${P99_BUDGET_MS} ms)`);
       const search = await stepSearch(nb, kind, searchSeconds, say);
       out[kind] = {
         at50,
+        bursts,
         health: { p50: health.p50, p99: health.p99, max: health.max, n: health.n },
         ...search,
       };

@@ -190,12 +190,15 @@ describe('the environment', () => {
         LOG_LEVEL: 'loud',
         NAVBRIDGE_DB_SCHEMA: 'Bad-Schema',
         REDIS_URL: 'x',
+        NAVBRIDGE_V8_HEAP: 'small',
       }),
     );
     expect(found.join('\n')).toMatch(/PORT/);
     expect(found.join('\n')).toMatch(/LOG_LEVEL/);
     expect(found.join('\n')).toMatch(/NAVBRIDGE_DB_SCHEMA/);
     expect(found.join('\n')).toMatch(/REDIS_URL/);
-    expect(found).toHaveLength(4);
+    expect(found.join('\n')).toMatch(/NAVBRIDGE_V8_HEAP/);
+    expect(found).toHaveLength(5);
+    expect(readEnvironment({ NAVBRIDGE_V8_HEAP: 'default' }).NAVBRIDGE_V8_HEAP).toBe('default');
   });
 });
