@@ -96,6 +96,16 @@ const BARS_TEMPLATE = readFileSync(
   path.join(HERE, '..', '..', 'test', 'fixtures', 'fhir', 'bars', 'servicerequest-request-new.json'),
   'utf8',
 );
+const PER_MESSAGE = new Set([
+  'MessageHeader',
+  'ServiceRequest',
+  'Encounter',
+  'CarePlan',
+  'Patient',
+  'Observation',
+  'Flag',
+  'Consent',
+]);
 const barsTemplate = (() => {
   const b = JSON.parse(BARS_TEMPLATE);
   b.id = '__BUNDLE_ID__';
@@ -104,13 +114,23 @@ const barsTemplate = (() => {
       e.resource.source.endpoint = `http://fhir.nhs.uk/Id/dos-service-id|${BARS.dos}`;
     if (e.resource.resourceType === 'Patient')
       for (const i of e.resource.identifier ?? []) if (i.system?.endsWith('/nhs-number')) i.value = '__NHS__';
+    // What is the person's and this message's own differs from message to message (validation answers
+    // are remembered by content, src/fhir/validate.ts); the sender's organisations, practitioners,
+    // location and service recur, as they do from one sender.
+    if (PER_MESSAGE.has(e.resource.resourceType))
+      e.resource.meta = { ...e.resource.meta, lastUpdated: '__NOW__' };
   }
   return JSON.stringify(b);
 })();
 let barsSerial = 0;
 /** A BaRS servicerequest-request (reason new) for a new person each time. */
-export const barsMessage = () =>
-  barsTemplate.replace('__BUNDLE_ID__', randomUUID()).replace('__NHS__', nhsNumberOf(500_000 + barsSerial++));
+export const barsMessage = () => {
+  const n = barsSerial++;
+  return barsTemplate
+    .replace('__BUNDLE_ID__', randomUUID())
+    .replace('__NHS__', nhsNumberOf(500_000 + n))
+    .replaceAll('__NOW__', new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString());
+};
 
 /** POST /fhir/$process-message at `rate`/s for `duration` s, each with its own pre-signed JWT. */
 export async function postBars({ base, token, rate, duration, connections = 10, statuses }) {

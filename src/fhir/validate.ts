@@ -2,6 +2,7 @@
 // structural validation against the profile snapshot, plus what medplum lacks — required bindings,
 // calendar dates, each Bundle entry against its own meta.profile, and QuestionnaireResponses against
 // their Questionnaire. Pure: build once with createValidator(conformance) and reuse (indexing is slow).
+import { createHash } from 'node:crypto';
 import type {
   Bundle,
   OperationOutcomeIssue,
@@ -23,6 +24,11 @@ import { walkResource } from './validation-walk.js';
 export type { Conformance, Validator } from './validation-types.js';
 
 const stripVersion = (url: string): string => url.split('|')[0] ?? url;
+
+/** How many validation answers a validator remembers (see validateResource). */
+export const VALIDATION_MEMO_SIZE = 2_000;
+/** Larger resources (their JSON, in characters) are validated every time, never remembered. */
+export const VALIDATION_MEMO_MAX_CHARS = 16_384;
 
 export function createValidator(conformance: Conformance): Validator {
   const base = conformance.base?.();
@@ -83,7 +89,34 @@ export function createValidator(conformance: Conformance): Validator {
     return [...structural, ...extra];
   }
 
+  // The same resource validated again gets the same answer: validation is a pure function of the
+  // resource's content and this validator's profiles (no clock, no I/O). The sender's organisations,
+  // practitioners, locations and services recur from message to message (a BaRS referral carries a
+  // dozen), so answers are remembered by a digest of the resource's JSON and the profile asked for —
+  // the last VALIDATION_MEMO_SIZE of them, resources up to VALIDATION_MEMO_MAX_CHARS only — and each
+  // caller gets its own copy of the issues.
+  const memo = new Map<string, OperationOutcomeIssue[]>();
   function validateResource(resource: Resource, profileUrl?: string): OperationOutcomeIssue[] {
+    const json = JSON.stringify(resource);
+    if (json === undefined || json.length > VALIDATION_MEMO_MAX_CHARS)
+      return validateNow(resource, profileUrl);
+    const key = createHash('sha256')
+      .update(profileUrl ?? '')
+      .update('\u0000')
+      .update(json)
+      .digest('base64');
+    let issues = memo.get(key);
+    if (issues) {
+      memo.delete(key); // most recently used last
+    } else {
+      issues = validateNow(resource, profileUrl);
+      if (memo.size >= VALIDATION_MEMO_SIZE) memo.delete(memo.keys().next().value as string);
+    }
+    memo.set(key, issues);
+    return issues.length === 0 ? [] : structuredClone(issues);
+  }
+
+  function validateNow(resource: Resource, profileUrl?: string): OperationOutcomeIssue[] {
     const r: unknown = resource;
     if (!isJsonObject(r) || typeof r.resourceType !== 'string') {
       return [

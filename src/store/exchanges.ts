@@ -77,6 +77,16 @@ export interface NewOutboundExchange {
 type Row = Record<string, unknown>;
 
 /** An exchange row as callers see it: its payload and last error opened (plaintext rows read as stored). */
+/**
+ * Every column of `exchanges` but the sealed payload (and `replay_of`, which toExchange does not read):
+ * what an INSERT answers when the payload is the one in hand — sending the sealed copy back would cost
+ * the transfer and a JSON parse for nothing.
+ */
+const COLUMNS_BUT_PAYLOAD = `id, seq, direction, partner_id, site, record_type, source_id, version, referral_id,
+  person_id, state_key, delivery_mode, NULL::jsonb AS payload, payload_pruned_at, status, status_reason,
+  correlation_id, request_id, queue_token, claim_token, lease_until, attempt_count, next_attempt_at,
+  last_error, created_at, updated_at, delivered_at`;
+
 export async function toExchange(db: Queryable, r: Row): Promise<Exchange> {
   const vault = vaultOf(db);
   return {
@@ -220,7 +230,7 @@ export async function insertOutbound(
        FROM (SELECT $20::boolean AND EXISTS (
                SELECT 1 FROM exchanges WHERE partner_id = $2 AND state_key = $9 AND version > $6
                   AND status NOT IN ('superseded', 'discarded')) AS newer) n
-     RETURNING *`,
+     RETURNING ${COLUMNS_BUT_PAYLOAD}`,
     [
       id,
       x.partnerId,

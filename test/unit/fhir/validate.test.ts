@@ -342,3 +342,45 @@ describe('errors carry expressions', () => {
     for (const i of issues) expect(i.expression?.length).toBeGreaterThan(0);
   });
 });
+
+describe('remembered answers', () => {
+  it('a resource validated again gets the same answer, and each caller its own copy', () => {
+    const patient = { ...validExamples()['navbridge-patient'], favouriteName: 'x' } as Resource;
+    const first = validator.validateResource(patient);
+    expect(exprs(first)).toEqual(['Patient.favouriteName']);
+    first[0]!.diagnostics = 'changed by a caller';
+    first.push({ severity: 'error', code: 'invalid' });
+    const second = validator.validateResource(structuredClone(patient));
+    expect(exprs(second)).toEqual(['Patient.favouriteName']);
+    expect(second[0]?.diagnostics).toBe('Invalid additional property');
+    expect(errors(validator.validateResource(validExamples()['navbridge-patient']))).toEqual([]);
+  });
+
+  it('is per profile: the same resource against another profile is validated against that one', () => {
+    const patient = validExamples()['navbridge-patient'];
+    expect(errors(validator.validateResource(patient, PROFILES['navbridge-patient']))).toEqual([]);
+    const asTask = validator.validateResource(patient, PROFILES['navbridge-referral-task']);
+    expect(errors(asTask).length).toBeGreaterThan(0);
+    expect(errors(validator.validateResource(patient, PROFILES['navbridge-patient']))).toEqual([]);
+  });
+
+  it('a change anywhere in the resource is validated afresh', () => {
+    const obs = validExamples()['navbridge-outcome-observation'] as Resource;
+    expect(errors(validator.validateResource(obs))).toEqual([]);
+    const bad = { ...obs, effectiveDateTime: '2024-13-01' } as Resource;
+    expect(exprs(validator.validateResource(bad))).toEqual(['Observation.effectiveDateTime']);
+    expect(errors(validator.validateResource(obs))).toEqual([]);
+  });
+
+  it('a large resource is validated every time with the same result', () => {
+    const patient = {
+      ...validExamples()['navbridge-patient'],
+      favouriteName: 'y'.repeat(20_000),
+    } as Resource;
+    for (let i = 0; i < 2; i++) {
+      const issues = validator.validateResource(patient);
+      expect(exprs(issues)).toEqual(['Patient.favouriteName']);
+      expect(JSON.stringify(issues)).not.toContain('yyyy');
+    }
+  });
+});
