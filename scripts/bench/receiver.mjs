@@ -36,11 +36,15 @@ function transactionResponse(bundle) {
   return { resourceType: 'Bundle', type: 'transaction-response', entry };
 }
 
-function reply(res, status, body) {
+function reply(res, status, body, req) {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/fhir+json',
     'content-length': Buffer.byteLength(text),
+    // A BaRS receiver echoes the sender's ids on every answer; without them navbridge takes the answer
+    // for an intermediary's and sends the message again (src/delivery/partner-client.ts).
+    ...(req?.headers['x-request-id'] ? { 'x-request-id': req.headers['x-request-id'] } : {}),
+    ...(req?.headers['x-correlation-id'] ? { 'x-correlation-id': req.headers['x-correlation-id'] } : {}),
   });
   res.end(text);
 }
@@ -84,15 +88,17 @@ const server = http.createServer((req, res) => {
     try {
       body = JSON.parse(text);
     } catch {
-      return reply(res, 400, {
-        resourceType: 'OperationOutcome',
-        issue: [{ severity: 'error', code: 'structure' }],
-      });
+      return reply(
+        res,
+        400,
+        { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'structure' }] },
+        req,
+      );
     }
     if (bodies.length < KEEP && body?.resourceType === 'Bundle') bodies.push({ path: url, body });
     if (body?.resourceType === 'Bundle' && body.type === 'transaction')
-      return reply(res, 200, transactionResponse(body));
-    return reply(res, 200, { resourceType: 'Bundle', type: 'message', entry: [] });
+      return reply(res, 200, transactionResponse(body), req);
+    return reply(res, 200, { resourceType: 'Bundle', type: 'message', entry: [] }, req);
   });
 });
 server.keepAliveTimeout = 60_000;

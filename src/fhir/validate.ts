@@ -30,7 +30,13 @@ export const VALIDATION_MEMO_SIZE = 2_000;
 /** Larger resources (their JSON, in characters) are validated every time, never remembered. */
 export const VALIDATION_MEMO_MAX_CHARS = 16_384;
 
-export function createValidator(conformance: Conformance): Validator {
+export interface ValidatorOptions {
+  /** How many answers to remember (see validateResource); 0 validates every time. */
+  memoSize?: number;
+}
+
+export function createValidator(conformance: Conformance, options: ValidatorOptions = {}): Validator {
+  const memoSize = options.memoSize ?? VALIDATION_MEMO_SIZE;
   const base = conformance.base?.();
   indexDefinitions(conformance.structureDefinitions, base);
   const profiles = new Map<string, StructureDefinition>(
@@ -93,10 +99,11 @@ export function createValidator(conformance: Conformance): Validator {
   // resource's content and this validator's profiles (no clock, no I/O). The sender's organisations,
   // practitioners, locations and services recur from message to message (a BaRS referral carries a
   // dozen), so answers are remembered by a digest of the resource's JSON and the profile asked for —
-  // the last VALIDATION_MEMO_SIZE of them, resources up to VALIDATION_MEMO_MAX_CHARS only — and each
+  // the last `memoSize` of them, resources up to VALIDATION_MEMO_MAX_CHARS only — and each
   // caller gets its own copy of the issues.
   const memo = new Map<string, OperationOutcomeIssue[]>();
   function validateResource(resource: Resource, profileUrl?: string): OperationOutcomeIssue[] {
+    if (memoSize === 0) return validateNow(resource, profileUrl);
     const json = JSON.stringify(resource);
     if (json === undefined || json.length > VALIDATION_MEMO_MAX_CHARS)
       return validateNow(resource, profileUrl);
@@ -110,7 +117,7 @@ export function createValidator(conformance: Conformance): Validator {
       memo.delete(key); // most recently used last
     } else {
       issues = validateNow(resource, profileUrl);
-      if (memo.size >= VALIDATION_MEMO_SIZE) memo.delete(memo.keys().next().value as string);
+      if (memo.size >= memoSize) memo.delete(memo.keys().next().value as string);
     }
     memo.set(key, issues);
     return issues.length === 0 ? [] : structuredClone(issues);

@@ -60,7 +60,9 @@ export async function runStages(opts, { ms, say }) {
   const mappingsDir = path.join(opts.target, 'mappings');
   const site = m.mappings.loadSiteSettings(mappingsDir, 'leeds-north');
   const conformance = m.profiles.loadConformance(path.join(opts.target, 'profiles'));
-  const validator = m.validate.createValidator(conformance);
+  // Without remembered answers (src/fhir/validate.ts): the stage validates the same resources round
+  // after round, which would measure a digest lookup, not validation. (Older targets ignore it.)
+  const validator = m.validate.createValidator(conformance, { memoSize: 0 });
   const sdByUrl = new Map(conformance.structureDefinitions.map((sd) => [sd.url, sd]));
   // Raw medplum: base definitions and our profiles indexed once, as any user of it would.
   m.medplum.indexStructureDefinitionBundle(m.definitions.readJson('fhir/r4/profiles-types.json'));
