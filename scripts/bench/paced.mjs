@@ -18,7 +18,9 @@ import { percentiles } from './stats.mjs';
  */
 export async function paced({ base, rate, duration, next, maxInFlight = rate, timeoutMs = 30_000 }) {
   const url = new URL(base);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
+  // No Nagle: the last segment of a body of several TCP segments (a BaRS message is 11 KB) must not
+  // wait for the server's ACK of the earlier ones.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight, noDelay: true });
   const total = Math.round(rate * duration);
   const interval = 1000 / rate;
   const latencies = [];
@@ -56,6 +58,7 @@ export async function paced({ base, rate, duration, next, maxInFlight = rate, ti
           });
         },
       );
+      r.on('socket', (socket) => socket.setNoDelay(true));
       r.on('timeout', () => {
         timeouts++;
         r.destroy(new Error('timeout'));
