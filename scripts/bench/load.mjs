@@ -122,6 +122,14 @@ const barsTemplate = (() => {
   }
   return JSON.stringify(b);
 })();
+/** The headers of one BaRS $process-message: FHIR JSON, a bearer JWT and BaRS's two ids, fresh each. */
+const barsHeaders = (jwt) => ({
+  'content-type': 'application/fhir+json',
+  accept: 'application/fhir+json',
+  authorization: `Bearer ${jwt ?? ''}`,
+  'x-request-id': randomUUID(),
+  'x-correlation-id': randomUUID(),
+});
 let barsSerial = 0;
 /** A BaRS servicerequest-request (reason new) for a new person each time. */
 export const barsMessage = () => {
@@ -144,12 +152,7 @@ export async function postBars({ base, token, rate, duration, connections = 10, 
       setupRequest(req) {
         return {
           ...req,
-          headers: {
-            ...req.headers,
-            authorization: `Bearer ${tokens.pop() ?? ''}`,
-            'x-request-id': randomUUID(),
-            'x-correlation-id': randomUUID(),
-          },
+          headers: { ...req.headers, ...barsHeaders(tokens.pop()) },
           body: barsMessage(),
         };
       },
@@ -161,7 +164,6 @@ export async function postBars({ base, token, rate, duration, connections = 10, 
   return run({
     url: base,
     connections,
-    headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' },
     requests,
     timeout: 30,
     duration,
@@ -206,13 +208,7 @@ export async function pacedBars({ base, token, rate, duration }) {
     duration,
     next: () => ({
       path: '/fhir/$process-message',
-      headers: {
-        'content-type': 'application/fhir+json',
-        accept: 'application/fhir+json',
-        authorization: `Bearer ${tokens.pop() ?? ''}`,
-        'x-request-id': randomUUID(),
-        'x-correlation-id': randomUUID(),
-      },
+      headers: barsHeaders(tokens.pop()),
       body: barsMessage(),
     }),
   });

