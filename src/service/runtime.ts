@@ -121,6 +121,7 @@ async function openDatabase(env: EnvSettings, keys: KeyProvider): Promise<Db> {
     role: env.NAVBRIDGE_DB_ROLE,
     max: env.DATABASE_POOL_MAX,
     checkoutTimeoutMs: env.DATABASE_POOL_TIMEOUT_MS,
+    preparedStatements: env.DATABASE_PREPARED_STATEMENTS === 'on',
     ...schema,
     keys,
   });

@@ -50,6 +50,12 @@ export const envSchema = z.object({
    * Retry-After) instead of joining a queue that only grows under overload: well inside BaRS's 5 s.
    */
   DATABASE_POOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  /**
+   * `on` (the default): each parameterised statement is prepared once per connection, so PostgreSQL
+   * neither parses nor plans it again; `off` for a pooler in transaction mode that cannot keep
+   * prepared statements (PgBouncer before 1.21, or with `max_prepared_statements = 0`).
+   */
+  DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')

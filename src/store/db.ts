@@ -5,7 +5,7 @@ import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
-import { advisoryLockSql, type Db, PgDb, PgTx, storeError, type Tx } from './pg.js';
+import { advisoryLockSql, type Db, isStalePlan, PgDb, PgTx, storeError, type Tx } from './pg.js';
 import { type KeyProvider, Vault } from './sealing.js';
 
 export type { Db, Queryable, Tx } from './pg.js';
@@ -26,6 +26,12 @@ export interface DbOptions {
    * it may not alter, truncate, update or delete the audit log. Created by the migrations.
    */
   role?: string;
+  /**
+   * Prepare each parameterised statement once per connection (default true). Off for a connection
+   * pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or with
+   * `max_prepared_statements = 0`).
+   */
+  preparedStatements?: boolean;
 }
 
 /** The application role the migrations create (cluster-wide) when none is named. */
@@ -60,7 +66,7 @@ export function openDb(opts: OpenDbOptions): Db {
     connectionTimeoutMillis: opts.checkoutTimeoutMs ?? 5_000,
   });
   pool.on('error', ignore);
-  return new PgDb(pool, schema, new Vault(opts.keys));
+  return new PgDb(pool, schema, new Vault(opts.keys), opts.preparedStatements ?? true);
 }
 
 export async function closeDb(db: Db): Promise<void> {
@@ -166,15 +172,17 @@ export async function inTransaction<T>(
     broken = err;
   };
   client.on('error', onError);
+  const tx = new PgTx(client, db.vault, db.prepared);
   try {
     await client.query(opts.lockKey === undefined ? 'BEGIN' : `BEGIN;\n${advisoryLockSql(opts.lockKey)}`);
-    const tx = new PgTx(client, db.vault);
     if (opts.lockKey !== undefined) tx.locks.add(opts.lockKey);
     const result = await fn(tx);
     await client.query([...tx.beforeCommit, 'COMMIT'].join(';\n'));
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(ignore);
+    // A connection whose prepared statements a migration outdated is not given back to the pool.
+    if (tx.stalePlan || isStalePlan(err)) broken ??= new Error('prepared statement outdated by a migration');
     throw storeError(err);
   } finally {
     client.off('error', onError);

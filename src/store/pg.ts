@@ -23,6 +23,8 @@ export class PgDb implements Db {
     readonly pool: pg.Pool,
     readonly schema: string,
     readonly vault: Vault,
+    /** Parameterised statements are prepared once per connection (`sql`): see `statementName`. */
+    readonly prepared: boolean = true,
   ) {}
 }
 
@@ -35,9 +37,12 @@ export class PgTx implements Tx {
   readonly beforeCommit: string[] = [];
   /** Advisory lock keys this transaction holds (`advisoryLock`): taking one again costs no round trip. */
   readonly locks = new Set<string>();
+  /** A statement met a prepared plan a migration outdated: the connection must not go back to the pool. */
+  stalePlan = false;
   constructor(
     readonly client: pg.PoolClient,
     readonly vault: Vault,
+    readonly prepared: boolean = true,
   ) {}
 }
 
@@ -105,8 +110,28 @@ export function isConnectionError(err: unknown): boolean {
   return typeof e.message === 'string' && CONNECTION_MESSAGES.test(e.message);
 }
 
-/** A lost connection becomes SERVICE_UNAVAILABLE (retryable, 503 to callers); other errors pass through. */
+/**
+ * Whether a prepared statement no longer fits its table: PostgreSQL re-plans a prepared statement
+ * after DDL by itself, but refuses one whose result columns changed (a migration added a column that
+ * `SELECT *` or `RETURNING *` returns) with SQLSTATE 0A000 until the connection is gone. The
+ * connection is then dropped (`inTransaction`, and pg-pool for every failed pool query) and the
+ * caller told to try again, on a connection that prepares the statement afresh.
+ */
+export function isStalePlan(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return (
+    e?.code === '0A000' &&
+    typeof e.message === 'string' &&
+    /cached plan must not change result type/.test(e.message)
+  );
+}
+
+/**
+ * A lost connection, or a prepared statement a migration outdated, becomes SERVICE_UNAVAILABLE
+ * (retryable, 503 to callers); other errors pass through.
+ */
 export function storeError(err: unknown): unknown {
+  if (isStalePlan(err)) return unavailable('the database schema changed under this process; try again');
   return isConnectionError(err) ? unavailable('the database is unavailable; try again shortly') : err;
 }
 
@@ -118,16 +143,41 @@ export interface Sql {
   ): Promise<pg.QueryResult<R>>;
 }
 
+/** How many distinct statement texts get a name; any beyond are sent unnamed (parsed every time). */
+export const PREPARED_STATEMENTS_MAX = 1_000;
+const statementNames = new Map<string, string>();
+
+/**
+ * The name a parameterised statement is prepared under: the same text always gets the same name in
+ * this process (pg prepares it once per connection, then sends only its parameters: PostgreSQL
+ * neither parses nor plans it again). Texts beyond PREPARED_STATEMENTS_MAX, which only statements
+ * built with values in their text could reach, are not named.
+ */
+export function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < PREPARED_STATEMENTS_MAX) {
+    name = `nb_${statementNames.size.toString(36)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 /** The pg pool or client behind a handle. */
 export function sql(x: Queryable): Sql {
   const raw: pg.Pool | pg.PoolClient | undefined =
     x instanceof PgDb ? x.pool : x instanceof PgTx ? x.client : undefined;
   if (!raw) throw new TypeError('not a navbridge database handle');
+  const prepared = (x as PgDb | PgTx).prepared;
   return {
-    query: <R extends pg.QueryResultRow>(text: string, values?: unknown[]) =>
-      (raw.query<R>(text, values) as Promise<pg.QueryResult<R>>).catch((err: unknown) => {
+    query: <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
+      // Statements without parameters may be several in one text (simple query protocol): never named.
+      const name = prepared && values !== undefined && values.length > 0 ? statementName(text) : undefined;
+      const run = name === undefined ? raw.query<R>(text, values) : raw.query<R>({ name, text, values });
+      return (run as Promise<pg.QueryResult<R>>).catch((err: unknown) => {
+        if (x instanceof PgTx && isStalePlan(err)) x.stalePlan = true;
         throw storeError(err);
-      }),
+      });
+    },
   };
 }
 

@@ -48,7 +48,7 @@ const needsRotation = (c: SealedColumn) =>
 export async function rotateBatch(db: Db, c: SealedColumn, limit: number): Promise<number> {
   if (!(db instanceof PgDb)) throw new TypeError('not a navbridge database handle');
   const client = await db.pool.connect();
-  const tx = new PgTx(client, db.vault);
+  const tx = new PgTx(client, db.vault, db.prepared);
   const vault = vaultOf(tx);
   try {
     await client.query('BEGIN');

@@ -191,6 +191,7 @@ describe('the environment', () => {
         NAVBRIDGE_DB_SCHEMA: 'Bad-Schema',
         REDIS_URL: 'x',
         NAVBRIDGE_V8_HEAP: 'small',
+        DATABASE_PREPARED_STATEMENTS: 'maybe',
       }),
     );
     expect(found.join('\n')).toMatch(/PORT/);
@@ -198,7 +199,10 @@ describe('the environment', () => {
     expect(found.join('\n')).toMatch(/NAVBRIDGE_DB_SCHEMA/);
     expect(found.join('\n')).toMatch(/REDIS_URL/);
     expect(found.join('\n')).toMatch(/NAVBRIDGE_V8_HEAP/);
-    expect(found).toHaveLength(5);
+    expect(found.join('\n')).toMatch(/DATABASE_PREPARED_STATEMENTS/);
+    expect(found).toHaveLength(6);
     expect(readEnvironment({ NAVBRIDGE_V8_HEAP: 'default' }).NAVBRIDGE_V8_HEAP).toBe('default');
+    expect(env.DATABASE_PREPARED_STATEMENTS).toBe('on');
+    expect(readEnvironment({ DATABASE_PREPARED_STATEMENTS: 'off' }).DATABASE_PREPARED_STATEMENTS).toBe('off');
   });
 });
