@@ -75,15 +75,21 @@ export async function contextFromStore<T extends RecordType>(
   now: string,
   /** The referrer's ServiceRequest identity of this referral (inbound); else the one kept with it. */
   requester?: ReferralRequester,
-  /** The referral's row when the caller has read it already (one round trip fewer). */
-  known?: { row: ReferralRow | undefined },
+  /**
+   * The referral's row (and, for other records, its latest referral record) when the caller has read
+   * them already (getReferralAndRecord: one round trip).
+   */
+  known?: { row: ReferralRow | undefined; referralRecord?: unknown },
 ): Promise<StoreContext> {
   const referralId = referralIdOf(recordType, record);
   const row = known ? known.row : await getReferralRow(db, site.id, referralId);
-  const referralRecord =
+  const referralRecord = (
     recordType === 'referral'
-      ? (record as Referral)
-      : ((await getRecord(db, site.id, 'referral', referralId))?.payload as Referral | undefined);
+      ? record
+      : known && 'referralRecord' in known
+        ? known.referralRecord
+        : (await getRecord(db, site.id, 'referral', referralId))?.payload
+  ) as Referral | undefined;
   if (!referralRecord) throw unknownReferral();
   const identity = identityFromReferral(referralRecord, row, site);
   const kept = requester ?? row?.requester ?? undefined;

@@ -10,7 +10,7 @@ import { resourceId } from '../fhir/ids.js';
 import { barsRequestOf } from '../intake/bars-request.js';
 import { type BarsChecked, type InboundRead, readInbound } from '../intake/index.js';
 import type { PartnerConfig } from '../settings/app-config.js';
-import { audit } from '../store/audit.js';
+import { auditAtCommit } from '../store/audit.js';
 import { inTransaction, type Tx } from '../store/db.js';
 import { resolveFailure } from '../store/failures.js';
 import {
@@ -85,6 +85,7 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
     sourcePartnerId: partner.id,
     requester: { ...requesterOf(mapped, read.envelope.serviceRequestUrl), ...barsRequestOf(read.envelope) },
     nhsNumberCheck: settings.nhsNumberCheck.partner,
+    ...(bars ? { replyTo: bars.replyTo } : {}),
   };
   let out: Awaited<ReturnType<typeof storeRecord>>;
   try {
@@ -125,7 +126,8 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
     throw asUnprocessable(err);
   }
   const { result } = out;
-  if (bars) await keepReplyAddress(tx, site, referralId, bars.replyTo);
+  // The reply address goes with the referral's row when the record wrote it (one round trip fewer).
+  if (bars && !out.referralRowWritten) await keepReplyAddress(tx, site, referralId, bars.replyTo);
   const isNew = mapped.action !== 'withdraw' && mapped.action !== 'retract';
   const linked =
     isNew && result.outcome === 'accepted' && result.version === 1
@@ -142,7 +144,8 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
     ...(req.correlationId ? { correlationId: req.correlationId } : {}),
     payload: read.envelope.body,
   });
-  await audit(tx, {
+  // Sent with the COMMIT (one round trip fewer; the audit chain's head is held for that trip only).
+  auditAtCommit(tx, {
     actor: `partner:${partner.id}`,
     sourceAddress: req.sourceAddress,
     action: 'inbound-received',
@@ -205,7 +208,7 @@ async function acknowledgeResponse(
     });
   await inTransaction(deps.db, async (tx) => {
     await claimRequest(tx, partner.id, req);
-    await audit(tx, {
+    auditAtCommit(tx, {
       actor: `partner:${partner.id}`,
       sourceAddress: req.sourceAddress,
       action: 'inbound-received',

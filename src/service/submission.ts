@@ -32,6 +32,8 @@ export interface SubmitOptions {
   requester?: ReferralRequester;
   /** Check-digit failures: defaults to the site's `nhsNumberCheck.navigator` (inbound uses `.partner`). */
   nhsNumberCheck?: 'error' | 'warn';
+  /** A BaRS sender's reply address (MessageHeader.source.endpoint): kept with the referral's row. */
+  replyTo?: string;
 }
 
 export interface SubmittedExchange {

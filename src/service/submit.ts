@@ -14,7 +14,7 @@ import { insertOutbound, type QueueJob, recordExchanges, supersedeReferral } fro
 import { keepFailure, resolveFailure } from '../store/failures.js';
 import { resolvePerson } from '../store/persons.js';
 import { recordLockKey, saveRecord, VersionConflictError } from '../store/records.js';
-import { getReferralRow, upsertReferralRow } from '../store/referrals.js';
+import { getReferralAndRecord, getReferralRow, upsertReferralRow } from '../store/referrals.js';
 import { messageExtras } from './bars-context.js';
 import { contextFromStore, referralIdOf, unknownReferral } from './context.js';
 import {
@@ -50,14 +50,22 @@ export async function storeRecord(
   tx: Tx,
   c: CheckedRecord,
   opts: SubmitOptions = {},
-): Promise<{ jobs: QueueJob[]; result: SubmitResult }> {
+): Promise<{ jobs: QueueJob[]; result: SubmitResult; referralRowWritten: boolean }> {
   const { recordType, record, site } = c;
   const nowIso = deps.now().toISOString();
   const referralId = referralIdOf(recordType, record);
   const base = { recordType, site: site.id, id: record.id, version: record.version, warnings: c.warnings };
 
-  // Person first: the referral record carries the identifiers; others follow their referral.
-  const row = await getReferralRow(tx, site.id, referralId);
+  // Person first: the referral record carries the identifiers; others follow their referral (its row
+  // and latest referral record read together).
+  const known =
+    recordType === 'referral'
+      ? { row: await getReferralRow(tx, site.id, referralId) }
+      : await getReferralAndRecord(tx, site.id, referralId).then((k) => ({
+          row: k.row,
+          referralRecord: k.record,
+        }));
+  const row = known.row;
   let personId: string;
   if (recordType === 'referral') {
     personId = await resolvePerson(tx, deps.personKey, personIdentifiers(record as Referral));
@@ -74,7 +82,7 @@ export async function storeRecord(
     site,
     nowIso,
     recordType === 'referral' ? opts.requester : undefined,
-    { row },
+    known,
   );
   const mapped = deps.mappings.mapping(recordType, site.id);
   const { bundle, identities, triage } = await runMappingPipeline(
@@ -113,7 +121,7 @@ export async function storeRecord(
     const exchanges = (
       await recordExchanges(tx, { site: site.id, recordType, sourceId: record.id, version: record.version })
     ).map((x) => ({ id: x.id, partnerId: x.partnerId, status: x.status, reason: x.statusReason }));
-    return { jobs: [], result: { ...base, outcome: saved, exchanges } };
+    return { jobs: [], result: { ...base, outcome: saved, exchanges }, referralRowWritten: false };
   }
 
   // The referral's state follows its Task as mapped (one source of truth: the Task status table).
@@ -135,6 +143,7 @@ export async function storeRecord(
         (recordType === 'event' && (record as RecordOf['event']).type === 'plan-agreed'),
       receivedAt: deps.now(),
       ...(recordType === 'referral' && opts.requester ? { requester: opts.requester } : {}),
+      ...(opts.replyTo ? { replyTo: opts.replyTo } : {}),
     });
   }
 
@@ -196,7 +205,11 @@ export async function storeRecord(
       )),
     );
   }
-  return { jobs, result: { ...base, outcome: 'accepted', ...(triage ? { triage } : {}), exchanges } };
+  return {
+    jobs,
+    result: { ...base, outcome: 'accepted', ...(triage ? { triage } : {}), exchanges },
+    referralRowWritten: task !== undefined,
+  };
 }
 
 /** Keeps a record whose mapping or validation failed (store first), for `records remap`. */
@@ -254,7 +267,7 @@ export async function submitRecord(
   } catch (err) {
     return refused(err);
   }
-  let out: { jobs: QueueJob[]; result: SubmitResult };
+  let out: Awaited<ReturnType<typeof storeRecord>>;
   try {
     // The record's lock goes with BEGIN (one round trip), so it comes first, before the person's and
     // the sequences' locks, in the same order as an inbound referral takes them (receive-referral.ts).

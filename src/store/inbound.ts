@@ -26,17 +26,21 @@ export async function claimRequestId(
   correlationId: string | undefined,
   replyTo?: string,
 ): Promise<RequestClaim> {
-  const { rows } = await sql(db).query(
-    'SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked',
-    [requestLockKey(partnerId, requestId)],
+  // One statement: the lock tried first (the INSERT's SELECT reads it, so it is evaluated before any
+  // row is inserted), then the claim only while it is held. A request id already claimed and
+  // committed is a conflict the INSERT sees whatever its snapshot.
+  const { rows } = await sql(db).query<{ locked: boolean; claimed: boolean }>(
+    `WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked),
+     claim AS (
+       INSERT INTO inbound_requests (partner_id, request_id, correlation_id, reply_to)
+       SELECT $2, $3, $4, $5 FROM l WHERE l.locked
+       ON CONFLICT (partner_id, request_id) DO NOTHING
+       RETURNING 1)
+     SELECT l.locked, EXISTS (SELECT 1 FROM claim) AS claimed FROM l`,
+    [requestLockKey(partnerId, requestId), partnerId, requestId, correlationId ?? null, replyTo ?? null],
   );
   if (!rows[0]?.locked) return 'in-progress';
-  const { rowCount } = await sql(db).query(
-    `INSERT INTO inbound_requests (partner_id, request_id, correlation_id, reply_to) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (partner_id, request_id) DO NOTHING`,
-    [partnerId, requestId, correlationId ?? null, replyTo ?? null],
-  );
-  return rowCount === 1 ? 'claimed' : 'taken';
+  return rows[0].claimed ? 'claimed' : 'taken';
 }
 
 /** Keeps a BaRS sender's reply address (MessageHeader.source.endpoint) with the referral. */
@@ -80,14 +84,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Stores the inbound request as an exchange (direction inbound, status received); returns its id. */
 export async function insertInboundExchange(db: Tx, x: InboundExchange): Promise<string> {
   const id = randomUUID();
-  const { rows } = await sql(db).query(
-    'SELECT person_id FROM referrals WHERE site = $1 AND referral_id = $2',
-    [x.site, x.referralId],
-  );
+  // One statement: the person from the referral's row, the exchange, and its request id's claim
+  // pointed at it (the claim's foreign key to the exchange is checked at the statement's end).
   await sql(db).query(
-    `INSERT INTO exchanges (id, direction, partner_id, site, record_type, source_id, version, referral_id,
-        person_id, payload, status, correlation_id, request_id)
-     VALUES ($1, 'inbound', $2, $3, $4, $5, $6, $7, $8, $9, 'received', $10, $11)`,
+    `WITH x AS (
+       INSERT INTO exchanges (id, direction, partner_id, site, record_type, source_id, version, referral_id,
+           person_id, payload, status, correlation_id, request_id)
+       SELECT $1, 'inbound', $2, $3, $4, $5, $6, $7,
+              (SELECT person_id FROM referrals WHERE site = $3 AND referral_id = $7), $8, 'received', $9, $10
+       RETURNING id)
+     UPDATE inbound_requests SET exchange_id = (SELECT id FROM x), site = $3, referral_id = $7
+      WHERE $11::text IS NOT NULL AND partner_id = $2 AND request_id = $11`,
     [
       id,
       x.partnerId,
@@ -96,19 +103,12 @@ export async function insertInboundExchange(db: Tx, x: InboundExchange): Promise
       x.sourceId,
       x.version,
       x.referralId,
-      rows[0]?.person_id ?? null,
       await vaultOf(db).seal(x.payload, EXCHANGE_PAYLOAD),
       x.correlationId && UUID.test(x.correlationId) ? x.correlationId : randomUUID(),
       x.requestId && UUID.test(x.requestId) ? x.requestId : null,
+      x.requestId ?? null,
     ],
   );
-  if (x.requestId) {
-    await sql(db).query(
-      `UPDATE inbound_requests SET exchange_id = $3, site = $4, referral_id = $5
-        WHERE partner_id = $1 AND request_id = $2`,
-      [x.partnerId, x.requestId, id, x.site, x.referralId],
-    );
-  }
   return id;
 }
 

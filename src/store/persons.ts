@@ -32,24 +32,24 @@ export async function resolvePerson(
     // Serialise concurrent intake of the same person.
     await advisoryLock(client, `person|${key}`);
   }
-  let personId: string | undefined;
-  if (keys.length > 0) {
-    const { rows } = await sql(client).query(
-      `SELECT k.person_id FROM person_keys k JOIN persons p ON p.id = k.person_id
-        WHERE k.key = ANY($1) ORDER BY p.created_at, p.id LIMIT 1`,
-      [keys],
-    );
-    personId = rows[0]?.person_id;
-  }
-  if (!personId) {
-    personId = randomUUID();
-    await sql(client).query('INSERT INTO persons (id) VALUES ($1)', [personId]);
-  }
-  for (const key of keys) {
-    await sql(client).query(
-      'INSERT INTO person_keys (key, person_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING',
-      [key, personId],
-    );
-  }
+  // One statement after the locks: the oldest person any key names, else a new one; every key then
+  // names that person (a key already naming someone stays theirs). The keys' rows reference a person
+  // inserted by the same statement: the foreign key is checked at the statement's end.
+  const { rows } = await sql(client).query<{ id: string }>(
+    `WITH found AS (
+       SELECT k.person_id FROM person_keys k JOIN persons p ON p.id = k.person_id
+        WHERE k.key = ANY($1) ORDER BY p.created_at, p.id LIMIT 1),
+     created AS (
+       INSERT INTO persons (id) SELECT $2 WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING id),
+     chosen AS (SELECT person_id AS id FROM found UNION ALL SELECT id FROM created),
+     keyed AS (
+       INSERT INTO person_keys (key, person_id)
+       SELECT DISTINCT k, (SELECT id FROM chosen) FROM unnest($1::text[]) AS k
+       ON CONFLICT (key) DO NOTHING)
+     SELECT id FROM chosen`,
+    [keys, randomUUID()],
+  );
+  const personId = rows[0]?.id;
+  if (!personId) throw new Error('resolvePerson: no person chosen');
   return personId;
 }

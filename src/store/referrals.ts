@@ -1,4 +1,5 @@
-import { type Queryable, sql, type Tx } from './pg.js';
+import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
+import { RECORD_PAYLOAD } from './records.js';
 
 export type ReferralStatus = 'new' | 'open' | 'closed';
 
@@ -58,6 +59,32 @@ export async function getReferralRow(
   return rows[0] ? toReferralRow(rows[0]) : undefined;
 }
 
+/**
+ * A referral's row and its latest referral record's payload, in one round trip (what every record
+ * about a referral is mapped with). Either may be missing.
+ */
+export async function getReferralAndRecord(
+  db: Queryable,
+  site: string,
+  referralId: string,
+): Promise<{ row: ReferralRow | undefined; record: unknown }> {
+  const { rows } = await sql(db).query(
+    `SELECT r.*,
+            (SELECT payload FROM records WHERE site = $1 AND record_type = 'referral' AND source_id = $2
+              ORDER BY version DESC LIMIT 1) AS nb_referral_payload
+       FROM (SELECT 1) AS one LEFT JOIN referrals r ON r.site = $1 AND r.referral_id = $2`,
+    [site, referralId],
+  );
+  const r = rows[0]!;
+  return {
+    row: r.referral_id === null ? undefined : toReferralRow(r),
+    record:
+      r.nb_referral_payload === null
+        ? undefined
+        : await vaultOf(db).open(r.nb_referral_payload, RECORD_PAYLOAD),
+  };
+}
+
 /** The person and the referring partner of a referral; undefined when no such referral is stored. */
 export async function referralOwner(
   db: Queryable,
@@ -92,13 +119,15 @@ export interface ReferralUpdate {
   hasPlan?: boolean;
   receivedAt: Date;
   requester?: ReferralRequester;
+  /** A BaRS sender's reply address, kept with the row (as `keepReplyAddress` keeps it). */
+  replyTo?: string;
 }
 
 export async function upsertReferralRow(client: Tx, u: ReferralUpdate): Promise<ReferralRow> {
   const { rows } = await sql(client).query(
     `INSERT INTO referrals (site, referral_id, person_id, source_partner_id, status, triage, task_status,
-        business_status, on_hold, has_plan, received_at, requester)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, false), $11, $12)
+        business_status, on_hold, has_plan, received_at, requester, reply_to)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, false), $11, $12, $13)
      ON CONFLICT (site, referral_id) DO UPDATE SET
         person_id = COALESCE(referrals.person_id, EXCLUDED.person_id),
         source_partner_id = COALESCE(referrals.source_partner_id, EXCLUDED.source_partner_id),
@@ -109,6 +138,7 @@ export async function upsertReferralRow(client: Tx, u: ReferralUpdate): Promise<
         on_hold = EXCLUDED.on_hold,
         has_plan = referrals.has_plan OR COALESCE($10, false),
         requester = COALESCE(EXCLUDED.requester, referrals.requester),
+        reply_to = COALESCE(EXCLUDED.reply_to, referrals.reply_to),
         updated_at = now()
      RETURNING *`,
     [
@@ -124,6 +154,7 @@ export async function upsertReferralRow(client: Tx, u: ReferralUpdate): Promise<
       u.hasPlan ?? null,
       u.receivedAt,
       u.requester ? JSON.stringify(u.requester) : null,
+      u.replyTo ?? null,
     ],
   );
   return toReferralRow(rows[0]!);

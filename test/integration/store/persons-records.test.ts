@@ -7,6 +7,7 @@ import {
   saveRecord,
   VersionConflictError,
 } from '../../../src/store/records.js';
+import { getReferralAndRecord, getReferralRow, upsertReferralRow } from '../../../src/store/referrals.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 
 const SECRET = 'test-person-key-secret-0123456789';
@@ -44,6 +45,47 @@ describe('persons', () => {
     expect(await resolve([])).not.toBe(a);
   });
 
+  it('a new verified identifier joins the person another one names; two people: the older is chosen', async () => {
+    const ods = 'https://fhir.nhs.uk/Id/local-patient';
+    const a = await resolve([{ system: NHS, value: '9000000009', verified: true }]);
+    const both = await resolve([
+      { system: ods, value: 'L-1', verified: true },
+      { system: NHS, value: '9000000009', verified: true },
+      { system: NHS, value: '900 000 0009', verified: true },
+    ]);
+    expect(both).toBe(a);
+    const keysOf = async (id: string) =>
+      (await t.sql.query('SELECT key FROM person_keys WHERE person_id = $1 ORDER BY key', [id])).rows.map(
+        (r) => r.key,
+      );
+    expect(await keysOf(a)).toEqual(
+      [
+        personKey(SECRET, { system: NHS, value: '9000000009' }),
+        personKey(SECRET, { system: ods, value: 'L-1' }),
+      ].sort(),
+    );
+    const b = await resolve([{ system: ods, value: 'L-2', verified: true }]);
+    expect(b).not.toBe(a);
+    // Keys naming two people: the older person is chosen; a key already naming someone stays theirs.
+    expect(
+      await resolve([
+        { system: ods, value: 'L-2', verified: true },
+        { system: ods, value: 'L-1', verified: true },
+      ]),
+    ).toBe(a);
+    expect(await keysOf(b)).toEqual([personKey(SECRET, { system: ods, value: 'L-2' })]);
+  });
+
+  it('the same new person arriving twice at once is one person', async () => {
+    const id = { system: NHS, value: '9000000017', verified: true };
+    const [a, b, c] = await Promise.all([resolve([id]), resolve([id]), resolve([id])]);
+    expect(new Set([a, b, c]).size).toBe(1);
+    const { rows } = await t.sql.query('SELECT count(*)::int AS n FROM person_keys WHERE person_id = $1', [
+      a,
+    ]);
+    expect(rows[0].n).toBe(1);
+  });
+
   it('rejects a short secret', async () => {
     await expect(inTransaction(t.db, (c) => resolvePerson(c, 'short', []))).rejects.toThrow(/at least 16/);
   });
@@ -76,5 +118,46 @@ describe('records by version', () => {
     expect((await getPreviousVersion(t.db, 'leeds-north', 'support-plan', 'plan-1', 3))?.payload).toEqual({
       goals: ['b'],
     });
+  });
+
+  it("reads a referral's row and its latest referral record in one: either may be missing", async () => {
+    expect(await getReferralAndRecord(t.db, 'leeds-north', 'ref-9')).toEqual({
+      row: undefined,
+      record: undefined,
+    });
+    const ref = (version: number) =>
+      inTransaction(t.db, (c) =>
+        saveRecord(c, {
+          ...base,
+          recordType: 'referral',
+          sourceId: 'ref-9',
+          referralId: 'ref-9',
+          version,
+          payload: { v: version },
+        }),
+      );
+    await ref(1);
+    await ref(2);
+    expect(await getReferralAndRecord(t.db, 'leeds-north', 'ref-9')).toEqual({
+      row: undefined,
+      record: { v: 2 },
+    });
+    await inTransaction(t.db, (c) =>
+      upsertReferralRow(c, {
+        site: 'leeds-north',
+        referralId: 'ref-9',
+        personId: null,
+        taskStatus: 'accepted',
+        businessStatus: 'accepted',
+        receivedAt: new Date('2026-12-01T10:00:00Z'),
+        replyTo: 'https://fhir.nhs.uk/Id/dos-service-id|1',
+      }),
+    );
+    const both = await getReferralAndRecord(t.db, 'leeds-north', 'ref-9');
+    expect(both.record).toEqual({ v: 2 });
+    expect(both.row).toMatchObject({ referralId: 'ref-9', status: 'open', taskStatus: 'accepted' });
+    expect(both.row).toEqual(await getReferralRow(t.db, 'leeds-north', 'ref-9'));
+    // Another site's referral of the same id is not this one.
+    expect(await getReferralAndRecord(t.db, 'york', 'ref-9')).toEqual({ row: undefined, record: undefined });
   });
 });
