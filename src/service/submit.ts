@@ -13,8 +13,8 @@ import { inTransaction, type Tx } from '../store/db.js';
 import { insertOutbound, type QueueJob, recordExchanges, supersedeReferral } from '../store/exchanges.js';
 import { keepFailure, resolveFailure } from '../store/failures.js';
 import { resolvePerson } from '../store/persons.js';
-import { recordLockKey, saveRecord, VersionConflictError } from '../store/records.js';
-import { getReferralAndRecord, getReferralRow, upsertReferralRow } from '../store/referrals.js';
+import { getReferralAndRecord, recordLockKey, saveRecord, VersionConflictError } from '../store/records.js';
+import { getReferralRow, type ReferralUpdate } from '../store/referrals.js';
 import { messageExtras } from './bars-context.js';
 import { contextFromStore, referralIdOf, unknownReferral } from './context.js';
 import {
@@ -99,14 +99,34 @@ export async function storeRecord(
     referralId,
     personId,
   };
+  // The referral's state follows its Task as mapped (one source of truth: the Task status table),
+  // written with the record version when that is new and the latest (one statement).
+  const taskId = resourceId(site.id, 'Task', referralId);
+  const task = bundle.entry
+    ?.map((e) => e.resource)
+    .find((r): r is Task => r?.resourceType === 'Task' && r.id === taskId);
+  const referralUpdate: ReferralUpdate | undefined = task && {
+    site: site.id,
+    referralId,
+    personId,
+    sourcePartnerId: opts.sourcePartnerId ?? null,
+    ...(triage ? { triage } : {}),
+    taskStatus: task.status,
+    businessStatus: task.businessStatus?.coding?.[0]?.code ?? task.status,
+    hasPlan:
+      recordType === 'support-plan' ||
+      (recordType === 'event' && (record as RecordOf['event']).type === 'plan-agreed'),
+    receivedAt: deps.now(),
+    ...(recordType === 'referral' && opts.requester ? { requester: opts.requester } : {}),
+    ...(opts.replyTo ? { replyTo: opts.replyTo } : {}),
+  };
   let saved: Awaited<ReturnType<typeof saveRecord>>;
   try {
-    saved = await saveRecord(tx, {
-      ...owned,
-      payload: record,
-      mappingVersion: mapped.version,
-      resources: identities,
-    });
+    saved = await saveRecord(
+      tx,
+      { ...owned, payload: record, mappingVersion: mapped.version, resources: identities },
+      referralUpdate,
+    );
   } catch (err) {
     if (err instanceof VersionConflictError)
       throw conflict(
@@ -122,29 +142,6 @@ export async function storeRecord(
       await recordExchanges(tx, { site: site.id, recordType, sourceId: record.id, version: record.version })
     ).map((x) => ({ id: x.id, partnerId: x.partnerId, status: x.status, reason: x.statusReason }));
     return { jobs: [], result: { ...base, outcome: saved, exchanges }, referralRowWritten: false };
-  }
-
-  // The referral's state follows its Task as mapped (one source of truth: the Task status table).
-  const taskId = resourceId(site.id, 'Task', referralId);
-  const task = bundle.entry
-    ?.map((e) => e.resource)
-    .find((r): r is Task => r?.resourceType === 'Task' && r.id === taskId);
-  if (task) {
-    await upsertReferralRow(tx, {
-      site: site.id,
-      referralId,
-      personId,
-      sourcePartnerId: opts.sourcePartnerId ?? null,
-      ...(triage ? { triage } : {}),
-      taskStatus: task.status,
-      businessStatus: task.businessStatus?.coding?.[0]?.code ?? task.status,
-      hasPlan:
-        recordType === 'support-plan' ||
-        (recordType === 'event' && (record as RecordOf['event']).type === 'plan-agreed'),
-      receivedAt: deps.now(),
-      ...(recordType === 'referral' && opts.requester ? { requester: opts.requester } : {}),
-      ...(opts.replyTo ? { replyTo: opts.replyTo } : {}),
-    });
   }
 
   const jobs: QueueJob[] = [];

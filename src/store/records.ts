@@ -3,6 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { advisoryLock, type Queryable, sql, type Tx, vaultOf } from './pg.js';
 import { factsOf, sharingOf } from './record-facts.js';
+import { type ReferralRow, type ReferralUpdate, referralUpsert, toReferralRow } from './referrals.js';
 
 /** The sealing context of record payloads (store/sealing.ts). */
 export const RECORD_PAYLOAD = 'records.payload';
@@ -69,10 +70,22 @@ export async function saveRecord(
     mappingVersion?: string | null;
     resources?: StoredRecord['resources'];
   },
+  /**
+   * The referral row's change this version makes, written in the same statement when the version is
+   * `inserted` (new and the latest; never for a duplicate or a stale version): one round trip fewer.
+   */
+  referral?: ReferralUpdate,
 ): Promise<SaveResult> {
   await lockRecord(client, rec.site, rec.recordType, rec.sourceId);
   // One statement after the lock: the version as stored (if any), the latest version, and the insert
   // when this version is new. Sealing first costs one encryption on a resend, not a round trip.
+  const upsert = referral
+    ? referralUpsert(
+        referral,
+        12,
+        'NOT EXISTS (SELECT 1 FROM existing) AND COALESCE((SELECT v FROM latest) < $4, true)',
+      )
+    : undefined;
   const { rows } = await sql(client).query(
     `WITH existing AS (
        SELECT payload FROM records WHERE site = $1 AND record_type = $2 AND source_id = $3 AND version = $4),
@@ -81,7 +94,13 @@ export async function saveRecord(
        INSERT INTO records (site, record_type, source_id, version, referral_id, person_id, payload,
            mapping_version, resources, sharing, facts)
        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 WHERE NOT EXISTS (SELECT 1 FROM existing)
-       RETURNING 1)
+       RETURNING 1)${
+         upsert
+           ? `,
+     referral AS (${upsert.text}
+       RETURNING 1)`
+           : ''
+       }
      SELECT EXISTS (SELECT 1 FROM existing) AS found, (SELECT payload FROM existing) AS existing,
             (SELECT v FROM latest) AS latest`,
     [
@@ -96,6 +115,7 @@ export async function saveRecord(
       JSON.stringify(rec.resources ?? []),
       sharingOf(rec.recordType, rec.payload),
       factsJson(rec.recordType, rec.payload),
+      ...(upsert?.values ?? []),
     ],
   );
   if (rows[0]?.found) {
@@ -109,6 +129,32 @@ export async function saveRecord(
   }
   const max = rows[0]?.latest as number | null;
   return max !== null && max > rec.version ? 'stale' : 'inserted';
+}
+
+/**
+ * A referral's row and its latest referral record's payload, in one round trip (what every record
+ * about a referral is mapped with). Either may be missing.
+ */
+export async function getReferralAndRecord(
+  db: Queryable,
+  site: string,
+  referralId: string,
+): Promise<{ row: ReferralRow | undefined; record: unknown }> {
+  const { rows } = await sql(db).query(
+    `SELECT r.*,
+            (SELECT payload FROM records WHERE site = $1 AND record_type = 'referral' AND source_id = $2
+              ORDER BY version DESC LIMIT 1) AS nb_referral_payload
+       FROM (SELECT 1) AS one LEFT JOIN referrals r ON r.site = $1 AND r.referral_id = $2`,
+    [site, referralId],
+  );
+  const r = rows[0]!;
+  return {
+    row: r.referral_id === null ? undefined : toReferralRow(r),
+    record:
+      r.nb_referral_payload === null
+        ? undefined
+        : await vaultOf(db).open(r.nb_referral_payload, RECORD_PAYLOAD),
+  };
 }
 
 export async function getRecord(

@@ -1,5 +1,4 @@
-import { type Queryable, sql, type Tx, vaultOf } from './pg.js';
-import { RECORD_PAYLOAD } from './records.js';
+import { type Queryable, sql, type Tx } from './pg.js';
 
 export type ReferralStatus = 'new' | 'open' | 'closed';
 
@@ -59,32 +58,6 @@ export async function getReferralRow(
   return rows[0] ? toReferralRow(rows[0]) : undefined;
 }
 
-/**
- * A referral's row and its latest referral record's payload, in one round trip (what every record
- * about a referral is mapped with). Either may be missing.
- */
-export async function getReferralAndRecord(
-  db: Queryable,
-  site: string,
-  referralId: string,
-): Promise<{ row: ReferralRow | undefined; record: unknown }> {
-  const { rows } = await sql(db).query(
-    `SELECT r.*,
-            (SELECT payload FROM records WHERE site = $1 AND record_type = 'referral' AND source_id = $2
-              ORDER BY version DESC LIMIT 1) AS nb_referral_payload
-       FROM (SELECT 1) AS one LEFT JOIN referrals r ON r.site = $1 AND r.referral_id = $2`,
-    [site, referralId],
-  );
-  const r = rows[0]!;
-  return {
-    row: r.referral_id === null ? undefined : toReferralRow(r),
-    record:
-      r.nb_referral_payload === null
-        ? undefined
-        : await vaultOf(db).open(r.nb_referral_payload, RECORD_PAYLOAD),
-  };
-}
-
 /** The person and the referring partner of a referral; undefined when no such referral is stored. */
 export async function referralOwner(
   db: Queryable,
@@ -123,11 +96,23 @@ export interface ReferralUpdate {
   replyTo?: string;
 }
 
-export async function upsertReferralRow(client: Tx, u: ReferralUpdate): Promise<ReferralRow> {
-  const { rows } = await sql(client).query(
-    `INSERT INTO referrals (site, referral_id, person_id, source_partner_id, status, triage, task_status,
+/**
+ * The referral row's upsert with its values numbered from `$first` (so that it can be one part of a
+ * larger statement: `saveRecord` writes it with the record version that changed it), applied only
+ * `when` that SQL condition holds (default: always).
+ */
+export function referralUpsert(
+  u: ReferralUpdate,
+  first: number,
+  when = 'true',
+): { text: string; values: unknown[] } {
+  const p = (i: number) => `$${first + i}`;
+  return {
+    text: `INSERT INTO referrals (site, referral_id, person_id, source_partner_id, status, triage, task_status,
         business_status, on_hold, has_plan, received_at, requester, reply_to)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, false), $11, $12, $13)
+     SELECT ${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)},
+            COALESCE(${p(9)}::boolean, false), ${p(10)}, ${p(11)}, ${p(12)}
+      WHERE ${when}
      ON CONFLICT (site, referral_id) DO UPDATE SET
         person_id = COALESCE(referrals.person_id, EXCLUDED.person_id),
         source_partner_id = COALESCE(referrals.source_partner_id, EXCLUDED.source_partner_id),
@@ -136,12 +121,11 @@ export async function upsertReferralRow(client: Tx, u: ReferralUpdate): Promise<
         task_status = EXCLUDED.task_status,
         business_status = EXCLUDED.business_status,
         on_hold = EXCLUDED.on_hold,
-        has_plan = referrals.has_plan OR COALESCE($10, false),
+        has_plan = referrals.has_plan OR COALESCE(${p(9)}::boolean, false),
         requester = COALESCE(EXCLUDED.requester, referrals.requester),
         reply_to = COALESCE(EXCLUDED.reply_to, referrals.reply_to),
-        updated_at = now()
-     RETURNING *`,
-    [
+        updated_at = now()`,
+    values: [
       u.site,
       u.referralId,
       u.personId,
@@ -156,6 +140,11 @@ export async function upsertReferralRow(client: Tx, u: ReferralUpdate): Promise<
       u.requester ? JSON.stringify(u.requester) : null,
       u.replyTo ?? null,
     ],
-  );
+  };
+}
+
+export async function upsertReferralRow(client: Tx, u: ReferralUpdate): Promise<ReferralRow> {
+  const { text, values } = referralUpsert(u, 1);
+  const { rows } = await sql(client).query(`${text} RETURNING *`, values);
   return toReferralRow(rows[0]!);
 }

@@ -4,10 +4,11 @@ import { personKey, resolvePerson } from '../../../src/store/persons.js';
 import {
   getPreviousVersion,
   getRecord,
+  getReferralAndRecord,
   saveRecord,
   VersionConflictError,
 } from '../../../src/store/records.js';
-import { getReferralAndRecord, getReferralRow, upsertReferralRow } from '../../../src/store/referrals.js';
+import { getReferralRow, upsertReferralRow } from '../../../src/store/referrals.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 
 const SECRET = 'test-person-key-secret-0123456789';
@@ -117,6 +118,43 @@ describe('records by version', () => {
     expect((await getRecord(t.db, 'leeds-north', 'support-plan', 'plan-1'))?.version).toBe(3);
     expect((await getPreviousVersion(t.db, 'leeds-north', 'support-plan', 'plan-1', 3))?.payload).toEqual({
       goals: ['b'],
+    });
+  });
+
+  it("writes the referral row's change with a new latest version only, in the same statement", async () => {
+    const update = (taskStatus: string, hasPlan = false) => ({
+      site: 'leeds-north',
+      referralId: 'ref-7',
+      personId: null,
+      taskStatus,
+      businessStatus: taskStatus,
+      hasPlan,
+      receivedAt: new Date('2026-12-02T09:00:00Z'),
+    });
+    const saveWith = (version: number, payload: unknown, taskStatus: string, hasPlan = false) =>
+      inTransaction(t.db, (c) =>
+        saveRecord(
+          c,
+          { ...base, sourceId: 'plan-7', referralId: 'ref-7', version, payload },
+          update(taskStatus, hasPlan),
+        ),
+      );
+    const state = async () => (await getReferralRow(t.db, 'leeds-north', 'ref-7'))?.taskStatus;
+    expect(await saveWith(2, { goals: ['a'] }, 'accepted')).toBe('inserted');
+    expect(await state()).toBe('accepted');
+    // A resend of the same version, and an older version: the row is not touched.
+    expect(await saveWith(2, { goals: ['a'] }, 'on-hold')).toBe('duplicate');
+    expect(await saveWith(1, { goals: ['b'] }, 'on-hold')).toBe('stale');
+    expect(await state()).toBe('accepted');
+    // A changed version 2 is refused, and its change is not written either.
+    await expect(saveWith(2, { goals: ['c'] }, 'on-hold')).rejects.toBeInstanceOf(VersionConflictError);
+    expect(await state()).toBe('accepted');
+    expect(await saveWith(3, { goals: ['c'] }, 'on-hold', true)).toBe('inserted');
+    expect(await getReferralRow(t.db, 'leeds-north', 'ref-7')).toMatchObject({
+      taskStatus: 'on-hold',
+      onHold: true,
+      hasPlan: true,
+      status: 'open',
     });
   });
 
