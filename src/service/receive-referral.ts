@@ -21,7 +21,7 @@ import {
   linkOpenReferrals,
   requestIdTaken,
 } from '../store/inbound.js';
-import { getRecord, lockRecord } from '../store/records.js';
+import { getReferralAndRecord, lockRecord } from '../store/records.js';
 import { authorize } from './authorize.js';
 import { checkBarsMessage, claimRequest, duplicateRequest } from './bars-receiver.js';
 import {
@@ -79,7 +79,8 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
   const settings = deps.mappings.tryGetSite(site)!;
   const referralId = mapped.referralId;
   await lockRecord(tx, site, 'referral', referralId);
-  const stored = await getRecord(tx, site, 'referral', referralId);
+  // The stored referral and its row in one read, handed to storeRecord (not read again there).
+  const { record: stored, row } = await getReferralAndRecord(tx, site, referralId);
   const opts: SubmitOptions = {
     site,
     sourcePartnerId: partner.id,
@@ -109,7 +110,7 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
         { ...event, site, version: 1, referralId, at: now.toISOString() },
         opts,
       );
-      out = await storeRecord(deps, tx, checked, opts);
+      out = await storeRecord(deps, tx, checked, opts, { row, referralRecord: stored.payload });
     } else {
       const prev = stored?.payload as Record<string, unknown> | undefined;
       const record = {
@@ -120,7 +121,7 @@ async function storeReferral(deps: ServiceDeps, tx: Tx, m: Mapped, req: InboundR
         // Receipt time stays the first receipt (service clocks run from it).
         receivedAt: (prev?.receivedAt as string | undefined) ?? now.toISOString(),
       };
-      out = await storeRecord(deps, tx, checkSubmission(deps, 'referral', record, opts), opts);
+      out = await storeRecord(deps, tx, checkSubmission(deps, 'referral', record, opts), opts, { row });
     }
   } catch (err) {
     throw asUnprocessable(err);
@@ -244,6 +245,8 @@ export async function receiveReferral(
       return await acknowledgeResponse(deps, partner, req, read);
     const m = await mapRequest(deps, partner, read, bars?.site);
     site = m.site;
+    // The request id is claimed first, before the referral's lock is waited for: a repeat of a request
+    // still being processed is answered at once (425), never queued behind it.
     const { outcome, jobs } = await inTransaction(deps.db, async (tx) => {
       await claimRequest(tx, partner.id, req, bars?.replyTo);
       const r = await storeReferral(deps, tx, m, req, bars);

@@ -14,7 +14,7 @@ import { insertOutbound, type QueueJob, recordExchanges, supersedeReferral } fro
 import { keepFailure, resolveFailure } from '../store/failures.js';
 import { resolvePerson } from '../store/persons.js';
 import { getReferralAndRecord, recordLockKey, saveRecord, VersionConflictError } from '../store/records.js';
-import { getReferralRow, type ReferralUpdate } from '../store/referrals.js';
+import { getReferralRow, type ReferralRow, type ReferralUpdate } from '../store/referrals.js';
 import { messageExtras } from './bars-context.js';
 import { contextFromStore, referralIdOf, unknownReferral } from './context.js';
 import {
@@ -50,6 +50,11 @@ export async function storeRecord(
   tx: Tx,
   c: CheckedRecord,
   opts: SubmitOptions = {},
+  /**
+   * The referral's row and latest referral record as the caller read them in this transaction, under
+   * the record's lock (getReferralAndRecord): not read again.
+   */
+  read?: { row: ReferralRow | undefined; referralRecord?: unknown },
 ): Promise<{ jobs: QueueJob[]; result: SubmitResult; referralRowWritten: boolean }> {
   const { recordType, record, site } = c;
   const nowIso = deps.now().toISOString();
@@ -58,13 +63,13 @@ export async function storeRecord(
 
   // Person first: the referral record carries the identifiers; others follow their referral (its row
   // and latest referral record read together).
-  const known =
-    recordType === 'referral'
-      ? { row: await getReferralRow(tx, site.id, referralId) }
-      : await getReferralAndRecord(tx, site.id, referralId).then((k) => ({
-          row: k.row,
-          referralRecord: k.record,
-        }));
+  let known: { row: ReferralRow | undefined; referralRecord?: unknown };
+  if (read) known = read;
+  else if (recordType === 'referral') known = { row: await getReferralRow(tx, site.id, referralId) };
+  else {
+    const k = await getReferralAndRecord(tx, site.id, referralId);
+    known = { row: k.row, referralRecord: k.record?.payload };
+  }
   const row = known.row;
   let personId: string;
   if (recordType === 'referral') {

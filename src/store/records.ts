@@ -132,29 +132,43 @@ export async function saveRecord(
 }
 
 /**
- * A referral's row and its latest referral record's payload, in one round trip (what every record
- * about a referral is mapped with). Either may be missing.
+ * A referral's row and its latest referral record, in one round trip (what every record about a
+ * referral is mapped with, and what an inbound referral updates). Either may be missing.
  */
 export async function getReferralAndRecord(
   db: Queryable,
   site: string,
   referralId: string,
-): Promise<{ row: ReferralRow | undefined; record: unknown }> {
+): Promise<{ row: ReferralRow | undefined; record: StoredRecord | undefined }> {
   const { rows } = await sql(db).query(
-    `SELECT r.*,
-            (SELECT payload FROM records WHERE site = $1 AND record_type = 'referral' AND source_id = $2
-              ORDER BY version DESC LIMIT 1) AS nb_referral_payload
-       FROM (SELECT 1) AS one LEFT JOIN referrals r ON r.site = $1 AND r.referral_id = $2`,
+    `SELECT r.*, rec.record_type AS nb_record_type, rec.source_id AS nb_source_id, rec.version AS nb_version,
+            rec.referral_id AS nb_referral_id, rec.person_id AS nb_person_id, rec.payload AS nb_payload,
+            rec.mapping_version AS nb_mapping_version, rec.resources AS nb_resources,
+            rec.received_at AS nb_received_at
+       FROM (SELECT 1) AS one
+       LEFT JOIN referrals r ON r.site = $1 AND r.referral_id = $2
+       LEFT JOIN LATERAL (
+         SELECT * FROM records WHERE site = $1 AND record_type = 'referral' AND source_id = $2
+          ORDER BY version DESC LIMIT 1) rec ON true`,
     [site, referralId],
   );
   const r = rows[0]!;
-  return {
-    row: r.referral_id === null ? undefined : toReferralRow(r),
-    record:
-      r.nb_referral_payload === null
-        ? undefined
-        : await vaultOf(db).open(r.nb_referral_payload, RECORD_PAYLOAD),
-  };
+  const record =
+    r.nb_version === null
+      ? undefined
+      : await toRecord(db, {
+          site,
+          record_type: r.nb_record_type,
+          source_id: r.nb_source_id,
+          version: r.nb_version,
+          referral_id: r.nb_referral_id,
+          person_id: r.nb_person_id,
+          payload: r.nb_payload,
+          mapping_version: r.nb_mapping_version,
+          resources: r.nb_resources,
+          received_at: r.nb_received_at,
+        });
+  return { row: r.referral_id === null ? undefined : toReferralRow(r), record };
 }
 
 export async function getRecord(

@@ -178,7 +178,14 @@ describe('records by version', () => {
     await ref(2);
     expect(await getReferralAndRecord(t.db, 'leeds-north', 'ref-9')).toEqual({
       row: undefined,
-      record: { v: 2 },
+      record: await getRecord(t.db, 'leeds-north', 'referral', 'ref-9'),
+    });
+    expect((await getReferralAndRecord(t.db, 'leeds-north', 'ref-9')).record).toMatchObject({
+      version: 2,
+      payload: { v: 2 },
+      recordType: 'referral',
+      sourceId: 'ref-9',
+      site: 'leeds-north',
     });
     await inTransaction(t.db, (c) =>
       upsertReferralRow(c, {
@@ -192,7 +199,7 @@ describe('records by version', () => {
       }),
     );
     const both = await getReferralAndRecord(t.db, 'leeds-north', 'ref-9');
-    expect(both.record).toEqual({ v: 2 });
+    expect(both.record?.payload).toEqual({ v: 2 });
     expect(both.row).toMatchObject({ referralId: 'ref-9', status: 'open', taskStatus: 'accepted' });
     expect(both.row).toEqual(await getReferralRow(t.db, 'leeds-north', 'ref-9'));
     // Another site's referral of the same id is not this one.
