@@ -41,6 +41,15 @@ describe('prepared statements', () => {
   afterAll(async () => {
     await t.close();
   });
+  /** Another handle on the suite's schema, as the application role. */
+  const handle = (extra: { preparedStatements?: boolean; max?: number }) =>
+    openDb({
+      databaseUrl: TEST_DATABASE_URL,
+      schema: t.schema,
+      role: TEST_APP_ROLE,
+      keys: testKeyProvider(),
+      ...extra,
+    });
 
   it('names each statement text once: the same text, the same name', () => {
     const text = 'SELECT $1::int AS n -- prepared-statements test';
@@ -66,13 +75,7 @@ describe('prepared statements', () => {
   });
 
   it('prepares nothing when the handle is opened without prepared statements', async () => {
-    const plain = openDb({
-      databaseUrl: TEST_DATABASE_URL,
-      schema: t.schema,
-      role: TEST_APP_ROLE,
-      keys: testKeyProvider(),
-      preparedStatements: false,
-    });
+    const plain = handle({ preparedStatements: false });
     try {
       await inTransaction(plain, async (tx) => {
         expect((await getRecord(tx, 'leeds-north', 'event', 'EV-1'))?.version).toBe(1);
@@ -86,13 +89,7 @@ describe('prepared statements', () => {
 
   it('recovers when a migration changes the columns a prepared SELECT * returns', async () => {
     // One connection, so the statement prepared before the change is the one met after it.
-    const one = openDb({
-      databaseUrl: TEST_DATABASE_URL,
-      schema: t.schema,
-      role: TEST_APP_ROLE,
-      keys: testKeyProvider(),
-      max: 1,
-    });
+    const one = handle({ max: 1 });
     const owner = new pg.Client({
       connectionString: TEST_DATABASE_URL,
       options: `-c search_path=${t.schema}`,
