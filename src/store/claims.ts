@@ -8,13 +8,12 @@ import {
   EXCHANGE_LAST_ERROR,
   type Exchange,
   newToken,
-  promoteHead,
   type QueueJob,
   toExchange,
 } from './exchanges.js';
 import { ATTEMPT_RESPONSE, keptOutcome, keptResponse } from './partner-answers.js';
 import { sql, vaultOf } from './pg.js';
-import { sequenceLockKey } from './sequences.js';
+import { headSql, OPEN_STATUSES, promote, type SequenceHead, sequenceLockKey } from './sequences.js';
 
 export interface Claim {
   exchange: Exchange;
@@ -121,8 +120,14 @@ export async function finishAttempt(
          UPDATE exchange_attempts SET finished_at = now(), outcome = $9, http_status = $10, response = $11,
                 error_class = $12, duration_ms = $13
           WHERE exchange_id = $1 AND claim_token = $2 AND EXISTS (SELECT 1 FROM x)
-          RETURNING 1)
-       SELECT x.status FROM x`,
+          RETURNING 1),
+       -- The head after this exchange (read under the sequence's lock, so nothing else moves it), for
+       -- when this one ends here: promoting it then needs no read of its own.
+       nxt AS (${headSql('$14', '$15', '$16', '$1')})
+       SELECT x.status, n.id AS nxt_id, n.seq AS nxt_seq, n.status AS nxt_status,
+              n.queue_token AS nxt_queue_token, n.next_attempt_at AS nxt_next_attempt_at,
+              n.has_blocked AS nxt_has_blocked
+         FROM x LEFT JOIN nxt n ON true`,
         [
           x.id,
           claim.claimToken,
@@ -145,6 +150,9 @@ export async function finishAttempt(
           ),
           result.outcome === 'delivered' ? null : result.errorClass,
           Math.round(result.durationMs),
+          x.partnerId,
+          x.personId,
+          OPEN_STATUSES,
         ],
       );
       if (!rows[0]) return undefined;
@@ -158,8 +166,22 @@ export async function finishAttempt(
           notBefore: result.outcome === 'retry' ? result.retryAt : null,
         });
       } else if (x.partnerId && x.personId) {
-        const next = await promoteHead(client, x.partnerId, x.personId);
-        if (next) jobs.push(next);
+        // Delivered or superseded: no longer open, so the head is the one read after it. A dead
+        // exchange is its sequence's head still (it blocks what follows): promote reads it.
+        const r = rows[0];
+        const head: SequenceHead | null = r.nxt_id
+          ? {
+              id: r.nxt_id,
+              seq: r.nxt_seq,
+              status: r.nxt_status,
+              queue_token: r.nxt_queue_token,
+              next_attempt_at: r.nxt_next_attempt_at,
+              has_blocked: r.nxt_has_blocked,
+            }
+          : null;
+        const ended = status === 'delivered' || status === 'superseded';
+        const { job } = await promote(client, x.partnerId, x.personId, ended ? { head } : undefined);
+        if (job) jobs.push(job);
       }
       // Every delivery attempt is in the audit trail (ids and classes only; never the partner's answer).
       // Sent with the COMMIT: the audit chain's head, locked by the row's trigger, is held for that trip only.

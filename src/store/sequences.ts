@@ -35,21 +35,45 @@ export async function promoteHead(client: Tx, partnerId: string, personId: strin
   return (await promote(client, partnerId, personId)).job;
 }
 
-/** promoteHead, also saying which dead head (if any) blocked the sequence's pending exchanges. */
+/** A sequence's head as `promote` reads it (`headSql`), or null when nothing in it is open. */
+export interface SequenceHead {
+  id: string;
+  seq: string | number;
+  status: string;
+  queue_token: string | null;
+  next_attempt_at: Date | null;
+  has_blocked: boolean;
+}
+
+/**
+ * The SQL of a sequence's head — its oldest open exchange — and whether anything in it is blocked,
+ * given the partner, the person and OPEN_STATUSES as parameters, leaving out the exchange `except`
+ * (a parameter or NULL): a statement that ends an exchange reads the head that comes after it.
+ */
+export const headSql = (partner: string, person: string, open: string, except = 'NULL'): string =>
+  `SELECT id, seq, status, queue_token, next_attempt_at,
+          EXISTS (SELECT 1 FROM exchanges WHERE partner_id = ${partner} AND person_id = ${person}
+                     AND status = 'blocked') AS has_blocked
+     FROM exchanges WHERE partner_id = ${partner} AND person_id = ${person} AND status = ANY(${open})
+      AND id IS DISTINCT FROM ${except}::uuid
+    ORDER BY seq LIMIT 1`;
+
+/**
+ * promoteHead, also saying which dead head (if any) blocked the sequence's pending exchanges. `read`:
+ * the head as the caller's own statement read it under this sequence's lock (one round trip fewer).
+ */
 export async function promote(
   client: Tx,
   partnerId: string,
   personId: string,
+  read?: { head: SequenceHead | null },
 ): Promise<{ job: QueueJob | null; blockedBehind?: string }> {
   // One round trip for the head and whether anything is blocked (most sequences have nothing blocked).
-  const { rows } = await sql(client).query(
-    `SELECT id, seq, status, queue_token, next_attempt_at,
-            EXISTS (SELECT 1 FROM exchanges WHERE partner_id = $1 AND person_id = $2 AND status = 'blocked')
-              AS has_blocked
-       FROM exchanges WHERE partner_id = $1 AND person_id = $2 AND status = ANY($3) ORDER BY seq LIMIT 1`,
-    [partnerId, personId, OPEN_STATUSES],
-  );
-  const head = rows[0];
+  const head = read
+    ? read.head
+    : ((
+        await sql(client).query<SequenceHead>(headSql('$1', '$2', '$3'), [partnerId, personId, OPEN_STATUSES])
+      ).rows[0] ?? null);
   if (!head) return { job: null };
   if (head.status === 'dead') {
     await sql(client).query(
