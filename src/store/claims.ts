@@ -4,13 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { type AttemptResult, attemptResponse, outcomeUnknown } from './attempt-results.js';
 import { auditAtCommit } from './audit.js';
 import { type Db, inTransaction } from './db.js';
-import {
-  EXCHANGE_LAST_ERROR,
-  type Exchange,
-  newToken,
-  type QueueJob,
-  toExchange,
-} from './exchanges.js';
+import { EXCHANGE_LAST_ERROR, type Exchange, newToken, type QueueJob, toExchange } from './exchanges.js';
 import { ATTEMPT_RESPONSE, keptOutcome, keptResponse } from './partner-answers.js';
 import { sql, vaultOf } from './pg.js';
 import { headSql, OPEN_STATUSES, promote, type SequenceHead, sequenceLockKey } from './sequences.js';
