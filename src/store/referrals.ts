@@ -1,4 +1,4 @@
-import { type Queryable, sql, type Tx } from './pg.js';
+import { type Queryable, sql } from './pg.js';
 
 export type ReferralStatus = 'new' | 'open' | 'closed';
 
@@ -97,14 +97,14 @@ export interface ReferralUpdate {
 }
 
 /**
- * The referral row's upsert with its values numbered from `$first` (so that it can be one part of a
- * larger statement: `saveRecord` writes it with the record version that changed it), applied only
- * `when` that SQL condition holds (default: always).
+ * The referral row's upsert with its values numbered from `$first`, as one part of `saveRecord`'s
+ * statement (the row changes with the record version that changed it), applied only `when` that SQL
+ * condition holds.
  */
 export function referralUpsert(
   u: ReferralUpdate,
   first: number,
-  when = 'true',
+  when: string,
 ): { text: string; values: unknown[] } {
   const p = (i: number) => `$${first + i}`;
   return {
@@ -141,10 +141,4 @@ export function referralUpsert(
       u.replyTo ?? null,
     ],
   };
-}
-
-export async function upsertReferralRow(client: Tx, u: ReferralUpdate): Promise<ReferralRow> {
-  const { text, values } = referralUpsert(u, 1);
-  const { rows } = await sql(client).query(`${text} RETURNING *`, values);
-  return toReferralRow(rows[0]!);
 }

@@ -47,15 +47,15 @@ export interface SequenceHead {
 
 /**
  * The SQL of a sequence's head — its oldest open exchange — and whether anything in it is blocked,
- * given the partner, the person and OPEN_STATUSES as parameters, leaving out the exchange `except`
- * (a parameter or NULL): a statement that ends an exchange reads the head that comes after it.
+ * given the partner, the person and OPEN_STATUSES as parameters; with `except` (a parameter), the
+ * head leaving that exchange out: a statement that ends an exchange reads the head after it.
  */
-export const headSql = (partner: string, person: string, open: string, except = 'NULL'): string =>
+export const headSql = (partner: string, person: string, open: string, except?: string): string =>
   `SELECT id, seq, status, queue_token, next_attempt_at,
           EXISTS (SELECT 1 FROM exchanges WHERE partner_id = ${partner} AND person_id = ${person}
                      AND status = 'blocked') AS has_blocked
      FROM exchanges WHERE partner_id = ${partner} AND person_id = ${person} AND status = ANY(${open})
-      AND id IS DISTINCT FROM ${except}::uuid
+      ${except ? `AND id <> ${except}` : ''}
     ORDER BY seq LIMIT 1`;
 
 /**

@@ -8,7 +8,7 @@ import {
   saveRecord,
   VersionConflictError,
 } from '../../../src/store/records.js';
-import { getReferralRow, upsertReferralRow } from '../../../src/store/referrals.js';
+import { getReferralRow } from '../../../src/store/referrals.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 
 const SECRET = 'test-person-key-secret-0123456789';
@@ -187,16 +187,28 @@ describe('records by version', () => {
       sourceId: 'ref-9',
       site: 'leeds-north',
     });
+    // The row as an event about the referral writes it (the referral record stays at version 2).
     await inTransaction(t.db, (c) =>
-      upsertReferralRow(c, {
-        site: 'leeds-north',
-        referralId: 'ref-9',
-        personId: null,
-        taskStatus: 'accepted',
-        businessStatus: 'accepted',
-        receivedAt: new Date('2026-12-01T10:00:00Z'),
-        replyTo: 'https://fhir.nhs.uk/Id/dos-service-id|1',
-      }),
+      saveRecord(
+        c,
+        {
+          ...base,
+          recordType: 'event',
+          sourceId: 'ev-9',
+          referralId: 'ref-9',
+          version: 1,
+          payload: { e: 1 },
+        },
+        {
+          site: 'leeds-north',
+          referralId: 'ref-9',
+          personId: null,
+          taskStatus: 'accepted',
+          businessStatus: 'accepted',
+          receivedAt: new Date('2026-12-01T10:00:00Z'),
+          replyTo: 'https://fhir.nhs.uk/Id/dos-service-id|1',
+        },
+      ),
     );
     const both = await getReferralAndRecord(t.db, 'leeds-north', 'ref-9');
     expect(both.record?.payload).toEqual({ v: 2 });
