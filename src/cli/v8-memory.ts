@@ -12,9 +12,14 @@
 //     10 % held the API nearest 300 MB but its more frequent full collections put pauses into the
 //     intake p99 (records held p99 ≤ 50 ms up to 25/s instead of 50/s); 150 % kept the p99 and let the
 //     API grow to 390 MB.
+//   - the young generation is held at 16 MB (`holdYoungGeneration`) unless start-up capped it
+//     (`--max-semi-space-size`, as the Dockerfile and the systemd units set in NODE_OPTIONS): V8's own
+//     cap on this kind of machine is 128 MB, which the API reached within seconds of load — 316 MB
+//     resident against 213 MB with the units' flag, the live heap the same.
 // V8 reads these flags at every collection or compilation, so setting them at run time takes effect;
-// Node refuses `--optimize-for-size` in NODE_OPTIONS. NAVBRIDGE_V8_HEAP=default leaves V8's defaults
-// (the environment's schema checks the value).
+// Node refuses `--optimize-for-size` in NODE_OPTIONS, and `--max-semi-space-size` only counts at
+// start-up. NAVBRIDGE_V8_HEAP=default leaves V8's defaults (the environment's schema checks the value).
+import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 
 /** How much the old generation may grow over what is live at each full collection, in percent. */
@@ -29,10 +34,55 @@ export function v8Compact(env: NodeJS.ProcessEnv): void {
   compacting = true;
 }
 
-/** Start-up is over: full-speed JIT, and a heap that grows by half of what is live (see the top). */
+/** The young generation's size (both semi-spaces) navbridge holds, as `--max-semi-space-size=8` does. */
+export const YOUNG_GENERATION_BYTES = 16 * 1024 * 1024;
+/** V8's own `--semi-space-growth-factor`. */
+const V8_SEMI_SPACE_GROWTH = 2;
+
+/** Whether the process was started with its own young-generation cap (flags or NODE_OPTIONS). */
+export function youngGenerationCapped(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  const flag = /(^|\s)--max[-_]semi[-_]space[-_]size\b/;
+  return execArgv.some((a) => flag.test(a)) || flag.test(nodeOptions ?? '');
+}
+
+const newSpaceBytes = (): number =>
+  v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+
+/**
+ * Holds V8's young generation at `bytes`: after each collection (a `gc` performance entry), the
+ * semi-spaces may grow (V8's factor of 2) while smaller than `bytes` and not once they have reached
+ * it (factor 1). V8 doubles them only after a collection that found enough survivors, so they stop
+ * at the first doubling that reaches `bytes` (they start at a power of two MB); V8 may still add
+ * single pages above it for a while (seen: up to twice `bytes`, then back), as it does under
+ * `--max-semi-space-size`, and should two doublings come before the entry is delivered the space
+ * stays larger until V8 shrinks it. Answers a function that stops holding and gives V8 its factor back.
+ */
+export function holdYoungGeneration(bytes: number = YOUNG_GENERATION_BYTES): () => void {
+  let holding = false;
+  const check = (): void => {
+    const hold = newSpaceBytes() >= bytes;
+    if (hold === holding) return;
+    v8.setFlagsFromString(`--semi-space-growth-factor=${hold ? 1 : V8_SEMI_SPACE_GROWTH}`);
+    holding = hold;
+  };
+  const observer = new PerformanceObserver(check);
+  observer.observe({ entryTypes: ['gc'] });
+  check();
+  return () => {
+    observer.disconnect();
+    if (holding) v8.setFlagsFromString(`--semi-space-growth-factor=${V8_SEMI_SPACE_GROWTH}`);
+    holding = false;
+  };
+}
+
+/**
+ * Start-up is over: full-speed JIT, a heap that grows by half of what is live, and a young
+ * generation held at 16 MB unless start-up capped it (see the top).
+ */
 export function v8Settled(): void {
   if (!compacting) return;
   v8.setFlagsFromString('--no-optimize-for-size');
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  if (!youngGenerationCapped(process.execArgv, process.env.NODE_OPTIONS)) holdYoungGeneration();
   compacting = false;
 }
