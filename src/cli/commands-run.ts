@@ -102,6 +102,14 @@ function portOf(flags: RunFlags, envPort: number): number {
   return port;
 }
 
+/** The mapping examples through the pipeline before the API listens (`http.intake.warmUpMs`). */
+async function warmUpApi(rt: Runtime): Promise<void> {
+  const budgetMs = rt.config.http.intake.warmUpMs;
+  if (budgetMs === 0) return;
+  const w = await rt.navbridge.warmUp({ mappingsDir: rt.config.mappingsDirAbs, budgetMs });
+  rt.logger.info({ event: 'warmed-up', ...w }, 'navbridge API warmed up');
+}
+
 /** The HTTP API on an open runtime until the signal, then a bounded drain of its connections. */
 async function serveOn(rt: Runtime, flags: RunFlags, signal: AbortSignal): Promise<void> {
   const app = buildApp({
@@ -138,6 +146,7 @@ export async function runServe(flags: RunFlags, io: CliIo, signal: AbortSignal):
   });
   v8Settled();
   try {
+    await warmUpApi(rt);
     const closeProbesPort = await probesFor(rt, undefined);
     try {
       await serveOn(rt, flags, signal);
@@ -165,6 +174,7 @@ export async function runStart(flags: RunFlags, io: CliIo, signal: AbortSignal):
     needs: { personKey: true, partnerAuth: true },
   });
   v8Settled();
+  await warmUpApi(rt);
   const both = new AbortController();
   const stop = () => both.abort();
   if (signal.aborted) stop();

@@ -45,6 +45,7 @@ import { prunePayloads } from './retention.js';
 import { type SubmitOptions, submitRecord } from './submit.js';
 import type { Caller, ServiceDeps } from './types.js';
 import { type ValidateInput, validateFhirResource } from './validate-resource.js';
+import { type WarmUpOptions, warmUp } from './warm-up.js';
 import { listAlertsFor, runWatchdog } from './watchdog.js';
 
 /** Each readiness check (PostgreSQL, Redis, migrations, circuits) answers within this long. */
@@ -189,6 +190,8 @@ export function createNavbridge(deps: NavbridgeDeps) {
     playgroundSource: (caller: Caller, file: string) => playgroundSource(deps, caller, file),
     openPlaygroundDeadLetter: (caller: Caller, id: string) => openDeadLetter(deps, caller, id),
     savePlaygroundGolden: (caller: Caller, g: SaveGolden) => saveGolden(deps, caller, g),
+    /** Before an API process listens: the mapping examples through the pipeline (src/service/warm-up.ts). */
+    warmUp: (opts: WarmUpOptions) => warmUp(deps, opts),
   });
 }
 

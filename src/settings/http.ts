@@ -43,6 +43,12 @@ export const httpTimeoutsSchema = z
 export const intakeSchema = z
   .object({
     maxInFlight: count(1, 10_000, 64),
+    /**
+     * Before an API process listens, it runs the mapping examples through the record pipeline (in
+     * memory, nothing stored) for at most this long, so that its first requests are not its slowest
+     * (src/service/warm-up.ts); 0: not at all.
+     */
+    warmUpMs: count(0, 60_000, 3_000),
   })
   .strict();
 

@@ -98,6 +98,22 @@ describe('metrics, probes, the queue board and navbridge status', () => {
     fetch(`http://127.0.0.1:${metricsPort}${path}`, { signal: AbortSignal.timeout(15_000) });
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
+  it('warms up before it listens: the mapping examples through the pipeline, nothing stored', async () => {
+    const logs = proc.logs();
+    const warmed = logs.findIndex((l) => l.event === 'warmed-up');
+    expect(warmed).toBeGreaterThanOrEqual(0);
+    expect(warmed).toBeLessThan(logs.findIndex((l) => l.event === 'listening'));
+    const w = logs[warmed] as unknown as { records: number; mapped: number; rounds: number; ms: number };
+    expect(w.records).toBeGreaterThan(0);
+    expect(w.mapped).toBeGreaterThan(0);
+    expect(w.mapped).toBeLessThanOrEqual(w.records);
+    const stored = await t.sql.query(
+      `SELECT (SELECT count(*) FROM ${t.schema}.records)::int AS records,
+              (SELECT count(*) FROM ${t.schema}.exchanges)::int AS exchanges`,
+    );
+    expect(stored.rows[0]).toEqual({ records: 0, exchanges: 0 });
+  });
+
   it('exposes every family with what happened: a 503, then delivery', async () => {
     partner.injectFaults({ status: 503 });
     const res = await api('/api/v1/records', {

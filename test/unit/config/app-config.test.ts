@@ -78,6 +78,19 @@ partners:
     expect(cfg.partners[0]?.timeoutMs).toBe(5000);
     expect(cfg.partners[0]?.auth).toEqual({ type: 'none' });
     expect(cfg.secrets.personKeyEnv).toBe('NAVBRIDGE_PERSON_KEY');
+    expect(cfg.http.intake.warmUpMs).toBe(3000);
+  });
+
+  it('bounds the API warm-up: 0 turns it off, a negative or over-a-minute time is named', () => {
+    const config = (warmUpMs: string) =>
+      withConfig(`
+sites: [leeds-north]
+http: { intake: { warmUpMs: ${warmUpMs} } }
+partners: []
+`);
+    expect(loadAppConfig({}, config('0')).http.intake.warmUpMs).toBe(0);
+    for (const bad of ['-1', '60001', '1.5'])
+      expect(issues(() => loadAppConfig({}, config(bad))).join('\n')).toMatch(/http\.intake\.warmUpMs/);
   });
 
   it('names a missing file and how to fix it', () => {
