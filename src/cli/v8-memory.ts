@@ -49,29 +49,31 @@ const newSpaceBytes = (): number =>
   v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 
 /**
- * Holds V8's young generation at `bytes`: after each collection (a `gc` performance entry), the
- * semi-spaces may grow (V8's factor of 2) while smaller than `bytes` and not once they have reached
- * it (factor 1). V8 doubles them only after a collection that found enough survivors, so they stop
- * at the first doubling that reaches `bytes` (they start at a power of two MB); V8 may still add
- * single pages above it for a while (seen: up to twice `bytes`, then back), as it does under
- * `--max-semi-space-size`, and should two doublings come before the entry is delivered the space
- * stays larger until V8 shrinks it. Answers a function that stops holding and gives V8 its factor back.
+ * Holds V8's young generation at `bytes`: after each collection (a `gc` performance entry) it checks
+ * the semi-spaces' size, and the first time they have reached `bytes` it stops their doubling (V8's
+ * `--semi-space-growth-factor` 2 → 1) and stops checking. V8 doubles them only after a collection
+ * that found enough survivors, so they stop at the first doubling that reaches `bytes` (they start
+ * at a power of two MB); V8 may still add single pages above it for a while (seen: up to twice
+ * `bytes`, then back), as it does under `--max-semi-space-size`. Once only: a version that switched
+ * the factor back and forth whenever the size crossed `bytes` (V8 shrinks the space when little
+ * survives) showed request stalls of 0.2–1.2 s at 25/s, the once-only one none beyond the start-up
+ * flag's. Answers a function that stops holding and gives V8 its factor back.
  */
 export function holdYoungGeneration(bytes: number = YOUNG_GENERATION_BYTES): () => void {
-  let holding = false;
+  let held = false;
+  const observer = new PerformanceObserver(() => check());
   const check = (): void => {
-    const hold = newSpaceBytes() >= bytes;
-    if (hold === holding) return;
-    v8.setFlagsFromString(`--semi-space-growth-factor=${hold ? 1 : V8_SEMI_SPACE_GROWTH}`);
-    holding = hold;
+    if (held || newSpaceBytes() < bytes) return;
+    v8.setFlagsFromString('--semi-space-growth-factor=1');
+    held = true;
+    observer.disconnect();
   };
-  const observer = new PerformanceObserver(check);
   observer.observe({ entryTypes: ['gc'] });
   check();
   return () => {
     observer.disconnect();
-    if (holding) v8.setFlagsFromString(`--semi-space-growth-factor=${V8_SEMI_SPACE_GROWTH}`);
-    holding = false;
+    if (held) v8.setFlagsFromString(`--semi-space-growth-factor=${V8_SEMI_SPACE_GROWTH}`);
+    held = false;
   };
 }
 
