@@ -77,9 +77,10 @@ export async function warmUp(
   const result: WarmUpResult = { records: 0, mapped: 0, rounds: 0, ms: 0 };
   const site = deps.mappings.sites[0];
   const examples = opts.budgetMs > 0 && site ? readExamples(opts.mappingsDir) : [];
+  if (!site || examples.length === 0) return { ...result, ms: Math.round(elapsed() - t0) };
   const pipeline = new Pipeline({ mappings: deps.mappings, now: GOLDEN_NOW, validator: deps.validator });
   const rounds = opts.rounds ?? WARM_UP_ROUNDS;
-  outer: for (let round = 0; round < rounds && examples.length > 0 && site; round++) {
+  outer: for (let round = 0; round < rounds; round++) {
     for (const { recordType, inputs } of examples) {
       for (const raw of inputs) {
         if (elapsed() - t0 >= opts.budgetMs) break outer;
