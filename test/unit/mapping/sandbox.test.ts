@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isNavbridgeError } from '../../../src/errors/index.js';
 import { checkMapping, mapRecord } from '../../../src/mapping/index.js';
+import { CLOCK_EVERY_NODES } from '../../../src/mapping/sandbox.js';
 import { compile, context, record } from './helpers.js';
 
 // Small limits keep the runaway cases quick; the defaults are larger but of the same kind.
@@ -54,6 +55,35 @@ describe('JSONata sandbox', () => {
 
   it('refuses to allocate huge sequences', async () => {
     expect(await failure('{"x": $count([1..5000000])}')).toMatch(/JSONata D2015 .*evaluation limit/);
+  });
+
+  it('names its time limit in the timeout error', async () => {
+    expect(await failure('{"x": ($f := function($x){ $f($x) }; $f(1))}')).toContain(
+      `after ${limits.timeoutMs} milliseconds`,
+    );
+  });
+
+  it('bounds a sequence that grows item by item, not only a range', async () => {
+    // 6,000 pairs flatten into one sequence of 12,000 items, pushed one at a time; 4,000 pairs fit.
+    expect(await failure('{"x": $count([1..6000].($append($, $)))}')).toMatch(
+      /JSONata D2015 .*evaluation limit/,
+    );
+    const fits = await mapRecord(single('{"x": $count([1..4000].($append($, $)))}'), record(), context());
+    expect(JSON.stringify(fits)).toContain('"x":8000');
+  });
+
+  it('reads the clock once per CLOCK_EVERY_NODES nodes, not at every node', async () => {
+    // 3,000 items, each evaluating a binary node and its two operands: at least 9,000 nodes.
+    const c = single('{"x": $count([1..3000].($ + 1))}');
+    const now = vi.spyOn(Date, 'now');
+    try {
+      await mapRecord(c, record(), context());
+      expect(now.mock.calls.length).toBeGreaterThan(0);
+      // Read at every node, it would be called at least 9,000 times.
+      expect(now.mock.calls.length).toBeLessThan(9_000 / 8);
+    } finally {
+      now.mockRestore();
+    }
   });
 
   it('reports a syntax error at compile time with file, field and position', () => {
