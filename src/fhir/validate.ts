@@ -13,6 +13,7 @@ import type {
 } from 'fhir/r4.js';
 import { issue } from '../errors/index.js';
 import { CANONICAL_BASE } from './canonical.js';
+import { cloneJson } from './json.js';
 import { checkUrnReferences, prefixIssues } from './validation-bundle.js';
 import { checkCalendarDate } from './validation-dates.js';
 import { indexDefinitions, runMedplum, tryGetSchema } from './validation-medplum.js';
@@ -120,7 +121,7 @@ export function createValidator(conformance: Conformance, options: ValidatorOpti
       if (memo.size >= memoSize) memo.delete(memo.keys().next().value as string);
     }
     memo.set(key, issues);
-    return issues.length === 0 ? [] : structuredClone(issues);
+    return issues.length === 0 ? [] : cloneJson(issues);
   }
 
   function validateNow(resource: Resource, profileUrl?: string): OperationOutcomeIssue[] {

@@ -4,6 +4,7 @@ import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
 import { v5 as uuidv5 } from 'uuid';
 import { CANONICAL_BASE, IDENTIFIER_SYSTEMS } from '../fhir/canonical.js';
 import { NAVBRIDGE_NAMESPACE } from '../fhir/ids.js';
+import { cloneJson } from '../fhir/json.js';
 import type { PartnerConfig } from '../settings/app-config.js';
 import { type BarsContext, barsMessage } from './bars-message.js';
 import { buildDocument, buildDocumentReference, type DocumentOptions } from './document-bundle.js';
@@ -176,7 +177,7 @@ export function buildPayload(
   resources: readonly Resource[],
   opts: PayloadOptions,
 ): Bundle {
-  const prepared = applyPatientRule(structuredClone([...resources]), opts.partner);
+  const prepared = applyPatientRule(cloneJson([...resources]), opts.partner);
   switch (mode) {
     case 'transaction':
       return transaction(prepared, opts);

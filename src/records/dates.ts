@@ -8,10 +8,33 @@ const LONDON = new Intl.DateTimeFormat('en-GB', {
   day: '2-digit',
 });
 
-/** London's calendar date (YYYY-MM-DD) at the given moment. */
-export function londonDate(at: Date): string {
+function formatLondonDate(at: Date): string {
   const parts = Object.fromEntries(LONDON.formatToParts(at).map((p) => [p.type, p.value]));
   return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
+/**
+ * Since 1972 London's offset from UTC is a whole number of hours (GMT or BST) and changes on a whole
+ * UTC hour, so its midnights fall on whole UTC hours and one UTC hour has one London date: dates are
+ * remembered by UTC hour (the last HOURS_KEPT), not formatted again for every date a record checks.
+ */
+const WHOLE_HOURS_SINCE_MS = Date.UTC(1972, 0, 1);
+const HOUR_MS = 3_600_000;
+const HOURS_KEPT = 512;
+const dateByHour = new Map<number, string>();
+
+/** London's calendar date (YYYY-MM-DD) at the given moment. */
+export function londonDate(at: Date): string {
+  const ms = at.getTime();
+  if (!(ms >= WHOLE_HOURS_SINCE_MS)) return formatLondonDate(at); // earlier, or not a time (throws)
+  const hour = Math.floor(ms / HOUR_MS);
+  let date = dateByHour.get(hour);
+  if (date === undefined) {
+    date = formatLondonDate(at);
+    if (dateByHour.size >= HOURS_KEPT) dateByHour.delete(dateByHour.keys().next().value as number);
+    dateByHour.set(hour, date);
+  }
+  return date;
 }
 
 /** London's calendar date of an ISO instant with offset, or undefined when it does not parse. */
