@@ -111,9 +111,11 @@ export const CLOCK_EVERY_NODES = 64;
  * JSONata's own guardrails (the `timeout` and `stack` options) read the clock at every node it
  * evaluates: Date.now() was about a tenth of a mapping's time. On the first node of each evaluation
  * this hook puts in their place the same two checks with the clock read once per CLOCK_EVERY_NODES
- * nodes (a runaway loop evaluates millions), and unbinds itself for the rest of that evaluation.
- * The engine's options stay set: should a JSONata version stop calling the hook or reading
- * `base.guardrails`, its own per-node checks remain in force (only slower).
+ * nodes (a runaway loop evaluates millions), gives the evaluation's sequences one shared bounded
+ * `push` (boundedSequences), and unbinds itself for the rest of that evaluation. The engine's options
+ * stay set: should a JSONata version stop calling the hook or reading `base.guardrails` and
+ * `base.createSequence`, its own checks remain in force (only slower; the sandbox tests count the
+ * clock reads, so the suite says so).
  */
 function installSampledGuardrails(limits: SandboxLimits) {
   const createSequence = boundedSequences(limits.maxSequence);
