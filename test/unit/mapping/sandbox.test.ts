@@ -71,6 +71,26 @@ describe('JSONata sandbox', () => {
     expect(JSON.stringify(fits)).toContain('"x":8000');
   });
 
+  it("keeps each evaluation's limits its own when evaluations of one expression interleave", async () => {
+    // The same compiled mapping: $n = 0 loops until its time runs out; the other four finish at once.
+    const c = single('{"x": ($f := function($i){ $ctx.n = 0 ? $f($i + 1) : $i }; $f(1))}');
+    const outcomes = await Promise.allSettled(
+      [0, 1, 2, 3, 4].map((n) => mapRecord(c, record(), { ...context(), n } as ReturnType<typeof context>)),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    const [looped] = outcomes;
+    const reason = looped?.status === 'rejected' ? looped.reason : undefined;
+    expect(isNavbridgeError(reason) ? reason.outcome.issue[0]?.diagnostics : '').toMatch(
+      /JSONata D1012 .*evaluation limit/,
+    );
+  });
+
   it('reads the clock once per so many nodes (CLOCK_EVERY_NODES), not at every node', async () => {
     // 3,000 items, each evaluating a binary node and its two operands: at least 9,000 nodes.
     const c = single('{"x": $count([1..3000].($ + 1))}');
