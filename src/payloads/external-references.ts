@@ -35,6 +35,17 @@ function mapReferences<T>(value: T, fn: (ref: Reference) => Reference): T {
   return walk(value) as T;
 }
 
+/** Calls `fn` for every Reference object, as mapReferences visits them, without copying anything. */
+function forEachReference(value: Json, fn: (ref: Reference) => void): void {
+  if (Array.isArray(value)) {
+    for (const x of value) forEachReference(x, fn);
+    return;
+  }
+  if (!isObject(value)) return;
+  if (typeof value.reference === 'string') fn(value as Reference);
+  for (const k in value) if (k !== 'identifier' && Object.hasOwn(value, k)) forEachReference(value[k], fn);
+}
+
 const entryKey = (t: LocalTarget) => `${t.resourceType}/${t.id}`;
 
 /** The relative references of a payload's resources that point outside it (by navbridge id). */
@@ -44,10 +55,9 @@ export function externalTargets(bundle: Bundle): LocalTarget[] {
   );
   const found = new Map<string, LocalTarget>();
   for (const e of bundle.entry ?? [])
-    mapReferences(e.resource, (ref) => {
+    forEachReference(e.resource, (ref) => {
       const t = parseRelative(ref.reference);
       if (t && !inside.has(entryKey(t))) found.set(entryKey(t), t);
-      return ref;
     });
   return [...found.values()];
 }

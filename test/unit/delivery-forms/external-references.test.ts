@@ -57,6 +57,34 @@ describe('references to resources outside the payload', () => {
     ]);
   });
 
+  it('finds references nested in arrays and backbone elements, each target once, and none inside an identifier', () => {
+    const resource: CarePlan = {
+      resourceType: 'CarePlan',
+      id: 'plan-2',
+      status: 'active',
+      intent: 'plan',
+      subject: { reference: 'Patient/p-1' },
+      identifier: [{ system: 'urn:x', value: '1', assigner: { reference: 'Organization/in-identifier' } }],
+      activity: [
+        {
+          detail: {
+            status: 'scheduled',
+            performer: [{ reference: 'Organization/o-1' }, { reference: 'Patient/p-1' }],
+          },
+        },
+        { reference: { reference: 'ServiceRequest/sr-2' } },
+      ],
+      extension: [{ url: 'urn:e', valueReference: { reference: 'Practitioner/pr-1' } }],
+    };
+    const nested: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource }] };
+    expect(externalTargets(nested)).toEqual([
+      { resourceType: 'Patient', id: 'p-1' },
+      { resourceType: 'Organization', id: 'o-1' },
+      { resourceType: 'ServiceRequest', id: 'sr-2' },
+      { resourceType: 'Practitioner', id: 'pr-1' },
+    ]);
+  });
+
   it("points at the partner's own id where it gave one, else at the business identifier", () => {
     const out = taskOf(
       resolveExternalReferences(bundle(), new Map([['ServiceRequest/sr-ours', 'theirs-42']]), {
