@@ -271,8 +271,9 @@ export async function submitRecord(
   }
   let out: Awaited<ReturnType<typeof storeRecord>>;
   try {
-    // The record's lock goes with BEGIN (one round trip), so it comes first, before the person's and
-    // the sequences' locks, in the same order as an inbound referral takes them (receive-referral.ts).
+    // The record's lock goes with BEGIN and the first statement (one round trip), so it comes first,
+    // before the person's and the sequences' locks, in the same order as an inbound referral takes
+    // them (receive-referral.ts).
     const lockKey = recordLockKey(checked.site.id, checked.recordType, checked.record.id);
     out = await inTransaction(
       deps.db,

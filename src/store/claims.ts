@@ -86,7 +86,7 @@ export async function finishAttempt(
   result: AttemptResult,
 ): Promise<{ jobs: QueueJob[] } | undefined> {
   const x = claim.exchange;
-  // The sequence lock is taken with BEGIN (one round trip).
+  // The sequence lock is taken with BEGIN and the finish statement (one round trip: db.ts, pg.ts).
   const lockKey = x.partnerId && x.personId ? sequenceLockKey(x.partnerId, x.personId) : undefined;
   return inTransaction(
     db,

@@ -150,7 +150,7 @@ export async function pendingMigrations(db: Db): Promise<string[]> {
 export interface TransactionOptions {
   /**
    * An advisory lock key (`pg_advisory_xact_lock(hashtextextended(key, 0))`) taken first, sent with
-   * BEGIN in one round trip: the transaction's statements all run under it.
+   * BEGIN and the transaction's first statement in one round trip: its statements all run under it.
    */
   lockKey?: string;
 }
@@ -174,13 +174,18 @@ export async function inTransaction<T>(
   client.on('error', onError);
   const tx = new PgTx(client, db.vault, db.prepared);
   try {
-    await client.query(opts.lockKey === undefined ? 'BEGIN' : `BEGIN;\n${advisoryLockSql(opts.lockKey)}`);
-    if (opts.lockKey !== undefined) tx.locks.add(opts.lockKey);
+    // BEGIN (and the lock) wait for the transaction's first statement: one round trip for all (`sql`).
+    tx.ahead.push('BEGIN');
+    if (opts.lockKey !== undefined) {
+      tx.ahead.push(advisoryLockSql(opts.lockKey));
+      tx.locks.add(opts.lockKey);
+    }
     const result = await fn(tx);
-    await client.query([...tx.beforeCommit, 'COMMIT'].join(';\n'));
+    await client.query([...tx.ahead.splice(0), ...tx.beforeCommit, 'COMMIT'].join(';\n'));
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(ignore);
+    // Nothing to roll back when BEGIN was never sent.
+    if (tx.ahead.length === 0) await client.query('ROLLBACK').catch(ignore);
     // A connection whose prepared statements a migration outdated is not given back to the pool.
     if (tx.stalePlan || isStalePlan(err)) broken ??= new Error('prepared statement outdated by a migration');
     throw storeError(err);

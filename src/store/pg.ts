@@ -35,6 +35,12 @@ export class PgTx implements Tx {
    * order inside the transaction, and COMMIT is not reached when one fails). See `atCommit`.
    */
   readonly beforeCommit: string[] = [];
+  /**
+   * Parameterless statements not sent yet — BEGIN, and a lock taken with it (`inTransaction`): they
+   * go in one round trip with the transaction's first statement (`sql`; see `inlineParameters`), or
+   * with COMMIT when there is none.
+   */
+  readonly ahead: string[] = [];
   /** Advisory lock keys this transaction holds (`advisoryLock`): taking one again costs no round trip. */
   readonly locks = new Set<string>();
   /** A statement met a prepared plan a migration outdated: the connection must not go back to the pool. */
@@ -170,6 +176,7 @@ export function sql(x: Queryable): Sql {
   const prepared = (x as PgDb | PgTx).prepared;
   return {
     query: <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
+      if (x instanceof PgTx && x.ahead.length > 0) return withAhead<R>(x, text, values);
       // Statements without parameters may be several in one text (simple query protocol): never named.
       const name = prepared && values !== undefined && values.length > 0 ? statementName(text) : undefined;
       const run = name === undefined ? raw.query<R>(text, values) : raw.query<R>({ name, text, values });
@@ -179,6 +186,109 @@ export function sql(x: Queryable): Sql {
       });
     },
   };
+}
+
+/**
+ * A transaction's first statement, sent in one round trip after the statements waiting for it (BEGIN
+ * and its lock): as a simple query with its parameters written in as literals when they all can be,
+ * else after them in a round trip of its own. Simple-query statements run one after another, each with
+ * its own snapshot, so the statement still sees everything committed before its lock was granted.
+ */
+async function withAhead<R extends pg.QueryResultRow>(
+  tx: PgTx,
+  text: string,
+  values: unknown[] | undefined,
+): Promise<pg.QueryResult<R>> {
+  const ahead = tx.ahead.splice(0);
+  const inline = values === undefined || values.length === 0 ? text : inlineParameters(text, values);
+  if (inline === undefined) {
+    await tx.client.query(ahead.join(';\n')).catch((err: unknown) => {
+      throw storeError(err);
+    });
+    return sql(tx).query<R>(text, values);
+  }
+  const results = (await tx.client.query(`${ahead.join(';\n')};\n${inline}`).catch((err: unknown) => {
+    throw storeError(err);
+  })) as unknown as pg.QueryResult<R>[];
+  const own = results.slice(ahead.length);
+  return (own.length === 1 ? own[0] : own) as pg.QueryResult<R>;
+}
+
+/**
+ * A parameter as the literal PostgreSQL would read it as: a quoted literal of unknown type, as pg
+ * sends every parameter (text, type left to the statement), so the statement means the same. Strings,
+ * finite numbers, booleans, null and flat arrays of these (pg's array text); undefined for anything
+ * else (dates, buffers, objects: the statement is then sent with real parameters).
+ */
+function parameterLiteral(v: unknown): string | undefined {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'string') return v.includes('\u0000') ? undefined : literal(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? literal(String(v)) : undefined;
+  if (typeof v === 'boolean' || typeof v === 'bigint') return literal(String(v));
+  if (Array.isArray(v)) {
+    const items: string[] = [];
+    for (const item of v) {
+      if (item === null || item === undefined) items.push('NULL');
+      else if (typeof item === 'string' || (typeof item === 'number' && Number.isFinite(item)))
+        items.push(`"${String(item).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
+      else return undefined;
+    }
+    return parameterLiteral(`{${items.join(',')}}`);
+  }
+  return undefined;
+}
+
+/**
+ * `text` with each `$n` replaced by the literal of `values[n - 1]`, or undefined when that cannot be
+ * done safely: a value without a literal form, a `$` that is not a parameter (dollar quoting), an
+ * escape-string literal, a nested comment, or a parameter number out of range. Quoted strings,
+ * quoted identifiers and comments are copied as they are.
+ */
+export function inlineParameters(text: string, values: readonly unknown[]): string | undefined {
+  const literals: string[] = [];
+  for (const v of values) {
+    const l = parameterLiteral(v);
+    if (l === undefined) return undefined;
+    literals.push(l);
+  }
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i];
+    const next = text[i + 1];
+    let end = i + 1;
+    if (ch === '-' && next === '-') {
+      const nl = text.indexOf('\n', i);
+      end = nl < 0 ? text.length : nl;
+    } else if (ch === '/' && next === '*') {
+      const close = text.indexOf('*/', i + 2);
+      if (close < 0 || text.slice(i + 2, close).includes('/*')) return undefined;
+      end = close + 2;
+    } else if (ch === "'" || ch === '"') {
+      if (ch === "'" && /[eEuU&]/.test(text[i - 1] ?? '')) return undefined;
+      end = i + 1;
+      for (;;) {
+        const q = text.indexOf(ch, end);
+        if (q < 0) return undefined;
+        if (text[q + 1] === ch) end = q + 2;
+        else {
+          end = q + 1;
+          break;
+        }
+      }
+    } else if (ch === '$') {
+      const m = /^\$(\d+)/.exec(text.slice(i, i + 8));
+      if (!m || /[\w$]/.test(text[i - 1] ?? '')) return undefined;
+      const literalOf = literals[Number(m[1]) - 1];
+      if (literalOf === undefined) return undefined;
+      out += literalOf;
+      i += m[0].length;
+      continue;
+    }
+    out += text.slice(i, end);
+    i = end;
+  }
+  return out;
 }
 
 /** The client of a transaction (statements that must run inside one, e.g. advisory xact locks). */

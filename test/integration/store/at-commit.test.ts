@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit, auditAtCommit, verifyAuditChain } from '../../../src/store/audit.js';
 import { inTransaction } from '../../../src/store/db.js';
-import { advisoryLock } from '../../../src/store/pg.js';
+import { advisoryLock, sql } from '../../../src/store/pg.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 
 const awkward = {
@@ -73,7 +73,7 @@ describe('statements sent with BEGIN and COMMIT', () => {
     expect(await rowsOf('bad')).toEqual([]);
   });
 
-  it('holds the lock taken with BEGIN until the transaction ends', async () => {
+  it('holds the lock taken with BEGIN from the first statement until the transaction ends', async () => {
     const key = "seq|partner-'a'|person-1";
     const tryLock = async () => {
       const c = await t.sql.connect();
@@ -88,7 +88,15 @@ describe('statements sent with BEGIN and COMMIT', () => {
         c.release();
       }
     };
-    const seen = await inTransaction(t.db, async () => tryLock(), { lockKey: key });
+    // BEGIN and the lock go with the transaction's first statement (one round trip).
+    const seen = await inTransaction(
+      t.db,
+      async (tx) => {
+        await sql(tx).query('SELECT 1');
+        return tryLock();
+      },
+      { lockKey: key },
+    );
     expect(seen).toBe(false);
     expect(await tryLock()).toBe(true);
     // Taken with BEGIN, then again by a store function (it asks PostgreSQL only once): still held.
