@@ -64,6 +64,9 @@ export function openDb(opts: OpenDbOptions): Db {
     max: opts.max ?? 10,
     options: `-c search_path=${schema}${opts.role !== undefined ? ` -c role=${opts.role}` : ''}`,
     connectionTimeoutMillis: opts.checkoutTimeoutMs ?? 5_000,
+    // A query is written without waiting for the answers to those before it (node-postgres's
+    // pipeline mode): a transaction's BEGIN and locks go with its next statement in one round trip.
+    pipeline: true,
   });
   pool.on('error', ignore);
   return new PgDb(pool, schema, new Vault(opts.keys), opts.preparedStatements ?? true);
@@ -174,7 +177,7 @@ export async function inTransaction<T>(
   client.on('error', onError);
   const tx = new PgTx(client, db.vault, db.prepared);
   try {
-    // BEGIN (and the lock) wait for the transaction's first statement: one round trip for all (`sql`).
+    // BEGIN (and the lock) go with the transaction's first statement, in one round trip (`sql`).
     tx.ahead.push('BEGIN');
     if (opts.lockKey !== undefined) {
       tx.ahead.push(advisoryLockSql(opts.lockKey));

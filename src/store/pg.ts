@@ -36,9 +36,9 @@ export class PgTx implements Tx {
    */
   readonly beforeCommit: string[] = [];
   /**
-   * Parameterless statements not sent yet — BEGIN, and a lock taken with it (`inTransaction`): they
-   * go in one round trip with the transaction's first statement (`sql`; see `inlineParameters`), or
-   * with COMMIT when there is none.
+   * Parameterless statements not sent yet — BEGIN, and the advisory locks asked for since the last
+   * statement (`inTransaction`, `advisoryLock`): they go in one round trip with the transaction's next
+   * statement (`sql`, pipelined), or with COMMIT when there is none.
    */
   readonly ahead: string[] = [];
   /** Advisory lock keys this transaction holds (`advisoryLock`): taking one again costs no round trip. */
@@ -64,13 +64,15 @@ export function atCommit(tx: Tx, text: string): void {
 
 /**
  * Takes the transaction-scoped advisory lock of `key` (`pg_advisory_xact_lock(hashtextextended(key, 0))`),
- * held until the transaction ends. PostgreSQL grants a lock the session already holds at once, so a
+ * held until the transaction ends, from the transaction's next statement on (sent with it). PostgreSQL grants a lock the session already holds at once, so a
  * key this transaction took before (here, or with BEGIN) is not asked for again.
  */
 export async function advisoryLock(tx: Tx, key: string): Promise<void> {
   if (!(tx instanceof PgTx)) throw new TypeError('not a navbridge transaction');
   if (tx.locks.has(key)) return;
-  await sql(tx).query(advisoryLockSql(key));
+  // Asked for with the transaction's next statement, in the same round trip (`withAhead`): nothing
+  // the caller does before that statement needs the lock, and the statement runs once it is granted.
+  tx.ahead.push(advisoryLockSql(key));
   tx.locks.add(key);
 }
 
@@ -189,106 +191,32 @@ export function sql(x: Queryable): Sql {
 }
 
 /**
- * A transaction's first statement, sent in one round trip after the statements waiting for it (BEGIN
- * and its lock): as a simple query with its parameters written in as literals when they all can be,
- * else after them in a round trip of its own. Simple-query statements run one after another, each with
- * its own snapshot, so the statement still sees everything committed before its lock was granted.
+ * The next statement of a transaction, sent right behind the statements waiting for it (BEGIN, and
+ * locks) without waiting for their answer: the pool's connections are pipelined (`openDb`), so both
+ * go in one round trip and the statement keeps its prepared plan. PostgreSQL runs them in order, the
+ * statement with a snapshot taken after the locks were granted, so it sees everything their previous
+ * holders committed. When a waiting statement fails, the statement behind it fails too (the
+ * transaction is aborted) and the first failure is the one reported.
  */
 async function withAhead<R extends pg.QueryResultRow>(
   tx: PgTx,
   text: string,
   values: unknown[] | undefined,
 ): Promise<pg.QueryResult<R>> {
-  const ahead = tx.ahead.splice(0);
-  const inline = values === undefined || values.length === 0 ? text : inlineParameters(text, values);
-  if (inline === undefined) {
-    await tx.client.query(ahead.join(';\n')).catch((err: unknown) => {
-      throw storeError(err);
-    });
-    return sql(tx).query<R>(text, values);
-  }
-  const results = (await tx.client.query(`${ahead.join(';\n')};\n${inline}`).catch((err: unknown) => {
-    throw storeError(err);
-  })) as unknown as pg.QueryResult<R>[];
-  const own = results.slice(ahead.length);
-  return (own.length === 1 ? own[0] : own) as pg.QueryResult<R>;
-}
-
-/**
- * A parameter as the literal PostgreSQL would read it as: a quoted literal of unknown type, as pg
- * sends every parameter (text, type left to the statement), so the statement means the same. Strings,
- * finite numbers, booleans, null and flat arrays of these (pg's array text); undefined for anything
- * else (dates, buffers, objects: the statement is then sent with real parameters).
- */
-function parameterLiteral(v: unknown): string | undefined {
-  if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'string') return v.includes('\u0000') ? undefined : literal(v);
-  if (typeof v === 'number') return Number.isFinite(v) ? literal(String(v)) : undefined;
-  if (typeof v === 'boolean' || typeof v === 'bigint') return literal(String(v));
-  if (Array.isArray(v)) {
-    const items: string[] = [];
-    for (const item of v) {
-      if (item === null || item === undefined) items.push('NULL');
-      else if (typeof item === 'string' || (typeof item === 'number' && Number.isFinite(item)))
-        items.push(`"${String(item).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
-      else return undefined;
-    }
-    return parameterLiteral(`{${items.join(',')}}`);
-  }
-  return undefined;
-}
-
-/**
- * `text` with each `$n` replaced by the literal of `values[n - 1]`, or undefined when that cannot be
- * done safely: a value without a literal form, a `$` that is not a parameter (dollar quoting), an
- * escape-string literal, a nested comment, or a parameter number out of range. Quoted strings,
- * quoted identifiers and comments are copied as they are.
- */
-export function inlineParameters(text: string, values: readonly unknown[]): string | undefined {
-  const literals: string[] = [];
-  for (const v of values) {
-    const l = parameterLiteral(v);
-    if (l === undefined) return undefined;
-    literals.push(l);
-  }
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const ch = text[i];
-    const next = text[i + 1];
-    let end = i + 1;
-    if (ch === '-' && next === '-') {
-      const nl = text.indexOf('\n', i);
-      end = nl < 0 ? text.length : nl;
-    } else if (ch === '/' && next === '*') {
-      const close = text.indexOf('*/', i + 2);
-      if (close < 0 || text.slice(i + 2, close).includes('/*')) return undefined;
-      end = close + 2;
-    } else if (ch === "'" || ch === '"') {
-      if (ch === "'" && /[eEuU&]/.test(text[i - 1] ?? '')) return undefined;
-      end = i + 1;
-      for (;;) {
-        const q = text.indexOf(ch, end);
-        if (q < 0) return undefined;
-        if (text[q + 1] === ch) end = q + 2;
-        else {
-          end = q + 1;
-          break;
-        }
-      }
-    } else if (ch === '$') {
-      const m = /^\$(\d+)/.exec(text.slice(i, i + 8));
-      if (!m || /[\w$]/.test(text[i - 1] ?? '')) return undefined;
-      const literalOf = literals[Number(m[1]) - 1];
-      if (literalOf === undefined) return undefined;
-      out += literalOf;
-      i += m[0].length;
-      continue;
-    }
-    out += text.slice(i, end);
-    i = end;
-  }
-  return out;
+  const ahead = tx.client.query(tx.ahead.splice(0).join(';\n')).then(
+    () => undefined,
+    (err: unknown) => ({ err }),
+  );
+  const own = sql(tx)
+    .query<R>(text, values)
+    .then(
+      (result) => ({ result }),
+      (err: unknown) => ({ err }),
+    );
+  const [before, after] = await Promise.all([ahead, own]);
+  if (before) throw storeError(before.err);
+  if ('err' in after) throw after.err;
+  return after.result;
 }
 
 /** The client of a transaction (statements that must run inside one, e.g. advisory xact locks). */

@@ -100,11 +100,13 @@ describe('statements sent with BEGIN and COMMIT', () => {
     expect(seen).toBe(false);
     expect(await tryLock()).toBe(true);
     // Taken with BEGIN, then again by a store function (it asks PostgreSQL only once): still held.
+    // (A lock asked for goes with the transaction's next statement.)
     const again = await inTransaction(
       t.db,
       async (tx) => {
         await advisoryLock(tx, key);
         await advisoryLock(tx, 'another|key');
+        await sql(tx).query('SELECT 1');
         return tryLock();
       },
       { lockKey: key },

@@ -1,24 +1,37 @@
-// A transaction's BEGIN (and the lock taken with it) go in one round trip with its first statement,
-// that statement's parameters written in as literals: the same answers as with real parameters for
-// awkward values, one round trip fewer, and — each statement of a simple query having its own
-// snapshot — a read after the lock still sees what the lock's previous holder committed.
+// A transaction's BEGIN, and the advisory locks it asks for, go in one round trip with its next
+// statement: the pool's connections are pipelined, so the statement is written behind them without
+// waiting for their answer and keeps its prepared plan; PostgreSQL runs it once the locks are
+// granted, so it still sees what the locks' previous holders committed.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../../src/store/db.js';
-import { sql } from '../../../src/store/pg.js';
+import { advisoryLock, sql } from '../../../src/store/pg.js';
 import { createTestDb, type TestDb } from '../../support/db.js';
 
-/** Counts the round trips (client.query calls) of every pg client while `fn` runs. */
-async function roundTrips<T>(fn: () => Promise<T>): Promise<{ result: T; trips: string[] }> {
+interface Sent {
+  text: string;
+  /** Queries of the same connection written and not yet answered when this one was written. */
+  unanswered: number;
+}
+
+/**
+ * Every query pg clients write while `fn` runs, with how many of the same connection's queries were
+ * still unanswered then (node-postgres's pipeline queue: `_activeQuery`, `_sentQueryQueue`).
+ */
+async function queriesOf<T>(fn: () => Promise<T>): Promise<{ result: T; sent: Sent[] }> {
   const original = pg.Client.prototype.query;
-  const trips: string[] = [];
+  const sent: Sent[] = [];
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     const q = args[0] as string | { text: string };
-    trips.push(typeof q === 'string' ? q : q.text);
+    const self = this as unknown as { _activeQuery?: unknown; _sentQueryQueue: unknown[] };
+    sent.push({
+      text: typeof q === 'string' ? q : q.text,
+      unanswered: self._sentQueryQueue.length + (self._activeQuery ? 1 : 0),
+    });
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof original;
   try {
-    return { result: await fn(), trips };
+    return { result: await fn(), sent };
   } finally {
     pg.Client.prototype.query = original;
   }
@@ -34,59 +47,60 @@ describe("a transaction's first statement", () => {
     await t.close();
   });
 
-  const awkward: unknown[] = [
-    "o'brien\\x $1 -- not a comment",
-    -42.5,
-    true,
-    null,
-    ['a"b', 'c\\d', null, "it's", '{x,y}', ''],
-    [1, 2.5, -3],
-    'ü€ 😀',
-    '',
-  ];
-  const text = `SELECT $1::text AS s, $2::numeric AS n, $3::boolean AS b, $4::text AS z,
-                       $5::text[] AS a, $6::numeric[] AS na, $7 AS u, $8 AS e,
-                       '$1 in a string' AS lit, "k" AS quoted -- a comment's quote and $2
-                  FROM (SELECT 1 AS "k") one /* $3 in a block comment */`;
-
-  it('answers with the parameters written in exactly as with real parameters', async () => {
-    const plain = (await t.sql.query(text, awkward)).rows;
-    const { result, trips } = await roundTrips(() =>
-      inTransaction(t.db, async (tx) => (await sql(tx).query(text, awkward)).rows),
-    );
-    expect(result).toEqual(plain);
-    expect(plain[0].s).toBe(awkward[0]);
-    expect(plain[0].a).toEqual(awkward[4]);
-    // BEGIN with the statement, then COMMIT: two round trips.
-    expect(trips).toHaveLength(2);
-    expect(trips[0]).toMatch(/^BEGIN;\n/);
-    expect(trips[0]).not.toContain('$5');
-  });
-
-  it('takes the lock with BEGIN and the statement in one round trip', async () => {
-    const { result, trips } = await roundTrips(() =>
+  it('is written behind BEGIN and its lock without waiting, prepared; the next waits for it', async () => {
+    const { result, sent } = await queriesOf(() =>
       inTransaction(
         t.db,
         async (tx) => {
-          const one = await sql(tx).query<{ n: number }>('SELECT $1::int AS n', [7]);
-          const two = await sql(tx).query<{ n: number }>('SELECT $1::int + 1 AS n', [7]);
+          const one = await sql(tx).query<{ n: number }>('SELECT $1::int AS n -- first', [7]);
+          const two = await sql(tx).query<{ n: number }>('SELECT $1::int + 1 AS n -- second', [7]);
           return [one.rows[0]?.n, two.rows[0]?.n];
         },
         { lockKey: 'first-statement|lock' },
       ),
     );
     expect(result).toEqual([7, 8]);
-    expect(trips).toHaveLength(3);
-    expect(trips[0]).toMatch(/^BEGIN;\nSELECT pg_advisory_xact_lock\(.*\);\nSELECT '7'::int AS n$/s);
+    expect(sent.map((s) => s.text)).toEqual([
+      "BEGIN;\nSELECT pg_advisory_xact_lock(hashtextextended('first-statement|lock', 0))",
+      'SELECT $1::int AS n -- first',
+      'SELECT $1::int + 1 AS n -- second',
+      'COMMIT',
+    ]);
+    // The first statement went while BEGIN was unanswered (one round trip); the others one by one.
+    expect(sent.map((s) => s.unanswered)).toEqual([0, 1, 0, 0]);
   });
 
-  it('sends a statement whose values have no literal form after BEGIN, with real parameters', async () => {
-    const at = new Date('2026-03-02T09:00:00Z');
-    const { result, trips } = await roundTrips(() =>
-      inTransaction(t.db, async (tx) => (await sql(tx).query('SELECT $1::timestamptz AS at', [at])).rows),
+  it('sends the locks asked for since the last statement with the next one, in order', async () => {
+    const { sent } = await queriesOf(() =>
+      inTransaction(t.db, async (tx) => {
+        await sql(tx).query('SELECT $1::int AS n', [1]);
+        await advisoryLock(tx, 'first-statement|b');
+        await advisoryLock(tx, 'first-statement|a');
+        await advisoryLock(tx, 'first-statement|b'); // held already: not asked again
+        await sql(tx).query('SELECT $1::int AS n', [2]);
+      }),
     );
-    expect(result[0]?.at).toEqual(at);
-    expect(trips).toEqual(['BEGIN', 'SELECT $1::timestamptz AS at', 'COMMIT']);
+    expect(sent.map((s) => s.text)).toEqual([
+      'BEGIN',
+      'SELECT $1::int AS n',
+      "SELECT pg_advisory_xact_lock(hashtextextended('first-statement|b', 0));\nSELECT pg_advisory_xact_lock(hashtextextended('first-statement|a', 0))",
+      'SELECT $1::int AS n',
+      'COMMIT',
+    ]);
+    expect(sent.map((s) => s.unanswered)).toEqual([0, 1, 0, 1, 0]);
+  });
+
+  it('keeps the statement prepared on its connection', async () => {
+    const text = 'SELECT $1::text AS s -- first-statement prepared';
+    const held = await inTransaction(t.db, async (tx) => {
+      await sql(tx).query(text, ['x']);
+      const { rows } = await sql(tx).query<{ statement: string }>(
+        'SELECT statement FROM pg_prepared_statements WHERE statement = $1',
+        [text],
+      );
+      return rows.length;
+    });
+    expect(held).toBe(1);
   });
 
   it('sees what the lock’s previous holder committed, read in the round trip that takes the lock', async () => {
@@ -129,12 +143,12 @@ describe("a transaction's first statement", () => {
         await sql(tx).query('INSERT INTO first_statement_test (k, n) VALUES ($1, $2)', ['b', 'not a number']);
       }),
     ).rejects.toThrow(/invalid input syntax/);
-    const { trips } = await roundTrips(() =>
+    const { sent } = await queriesOf(() =>
       inTransaction(t.db, async () => {
         throw new Error('refused before any statement');
       }).catch(() => {}),
     );
-    expect(trips).toEqual([]);
+    expect(sent).toEqual([]);
     // The pool's connections are usable (no transaction left open on them).
     expect((await t.sql.query('SELECT count(*)::int AS n FROM first_statement_test')).rows[0].n).toBe(1);
   });
