@@ -68,6 +68,8 @@ async function workOn(rt: Runtime, signal: AbortSignal, state: { ready: boolean 
   rt.logger.info({ event: 'worker-ready' }, 'worker ready: taking jobs');
   await untilAborted(signal);
   state.ready = false;
+  // Before anything else closes (the watchdog's workers take a while): from this line on, no new job.
+  workers.stopTaking();
   rt.logger.info({ event: 'worker-stopping' }, 'stopping: finishing in-flight deliveries');
 }
 

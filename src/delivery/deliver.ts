@@ -14,6 +14,7 @@ import { LeaseHeartbeat } from './lease.js';
 import type { PartnerClient } from './partner-client.js';
 import type { JobData, QueueSet } from './queues.js';
 import { failedAttempt } from './retry-policy.js';
+import { LearnedVersions, type VersionStore } from './versioned-writes.js';
 
 export interface DeliveryContext {
   db: Db;
@@ -23,13 +24,19 @@ export interface DeliveryContext {
   queues: Pick<QueueSet, 'enqueue' | 'queue'>;
   log: Logger;
   leaseMs: number;
+  /** The partner's versions as stored (what an attempt learns is kept with its outcome: `finishAttempt`). */
+  versions: Pick<VersionStore, 'getMany'>;
   /** Counts attempts, failures by class and delivery latency (optional: tests may leave it out). */
   metrics?: Pick<Metrics, 'deliveryAttempts' | 'deliveryFailures' | 'deliveryLatency'>;
 }
 
 export type DeliveryOutcome = AttemptResult['outcome'] | 'stale' | 'claim-lost' | { wait: number };
 
-async function attempt(ctx: DeliveryContext, claim: Claim): Promise<AttemptResult> {
+async function attempt(
+  ctx: DeliveryContext,
+  claim: Claim,
+  versions: LearnedVersions,
+): Promise<AttemptResult> {
   const started = performance.now();
   const heartbeat = new LeaseHeartbeat(
     { renew: () => renewLease(ctx.db, claim, ctx.leaseMs) },
@@ -37,12 +44,15 @@ async function attempt(ctx: DeliveryContext, claim: Claim): Promise<AttemptResul
   ).start();
   try {
     if (!claim.exchange.payload) throw new PartnerError('dead', 'invalid-payload', 'exchange has no payload');
-    const sent = await ctx.client.send({
-      exchangeId: claim.exchange.id,
-      payload: claim.exchange.payload as Bundle,
-      requestId: claim.requestId,
-      correlationId: claim.exchange.correlationId,
-    });
+    const sent = await ctx.client.send(
+      {
+        exchangeId: claim.exchange.id,
+        payload: claim.exchange.payload as Bundle,
+        requestId: claim.requestId,
+        correlationId: claim.exchange.correlationId,
+      },
+      versions,
+    );
     return {
       outcome: 'delivered',
       httpStatus: sent.httpStatus,
@@ -82,8 +92,10 @@ export async function deliver(ctx: DeliveryContext, data: JobData): Promise<Deli
     if (gate.kind === 'trial') await ctx.breaker.releaseTrial();
     return 'stale';
   }
-  const result = await attempt(ctx, claim);
-  const done = await finishAttempt(ctx.db, claim, result);
+  const learned = new LearnedVersions(ctx.versions);
+  const result = await attempt(ctx, claim, learned);
+  // The versions the partner answered with are kept in the transaction that records the outcome.
+  const done = await finishAttempt(ctx.db, claim, result, learned.all());
   await recordCircuit(ctx, result).catch((err: unknown) =>
     ctx.log.warn({ event: 'circuit-record-failed', err }, 'circuit state not recorded'),
   );

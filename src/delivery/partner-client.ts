@@ -71,16 +71,21 @@ export class PartnerClient {
     this.capabilities = new CapabilityCache(this.http);
   }
 
-  async send(req: SendRequest): Promise<SendResult> {
+  /**
+   * Sends one exchange. `versions`: where this send reads the partner's versions and keeps what it
+   * learns (a delivery attempt's `LearnedVersions`); else the store the client was made with.
+   */
+  async send(req: SendRequest, versions?: VersionStore): Promise<SendResult> {
+    const writer = versions ? new VersionedWriter(this.http, versions) : this.writer;
     switch (this.partner.mode) {
       case 'transaction':
-        return this.writer.transaction(req);
+        return writer.transaction(req);
       case 'message':
         return this.sendMessage(req);
       case 'document':
-        return req.payload.type === 'transaction' ? this.writer.transaction(req) : this.sendDocument(req);
+        return req.payload.type === 'transaction' ? writer.transaction(req) : this.sendDocument(req);
       case 'rest':
-        return this.writer.rest(req);
+        return writer.rest(req);
     }
   }
 

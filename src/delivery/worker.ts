@@ -49,6 +49,11 @@ export interface DeliveryWorkers {
   sweep(): Promise<number>;
   /** One retention run now (undefined without a retention policy). */
   prune(): Promise<PruneCounts | undefined>;
+  /**
+   * Stops taking jobs at once (every BullMQ worker begins to close: its blocking fetch is cut, so a
+   * job queued from now on is left for the next worker); `close` then waits for in-flight deliveries.
+   */
+  stopTaking(): void;
   close(): Promise<void>;
 }
 
@@ -75,10 +80,11 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
   const connections: Redis[] = [];
 
   for (const partner of opts.partners) {
+    const versions = partnerResourceStore(db, partner.id);
     const client = new PartnerClient(
       partner,
       createAuthProvider(partner, opts.partnerAuth[partner.id]),
-      partnerResourceStore(db, partner.id),
+      versions,
     );
     const log = logger.child({ partner: partner.id });
     const ctx = {
@@ -89,6 +95,7 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
       queues,
       log,
       leaseMs: opts.leaseMs,
+      versions,
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
     };
     const connection = opts.connect();
@@ -151,6 +158,11 @@ export function startDeliveryWorkers(opts: WorkerOptions): DeliveryWorkers {
   return {
     sweep: sweepOnce,
     prune: async () => pruner?.prune(),
+    stopTaking() {
+      clearInterval(timer);
+      // The closing promise is the one close() waits for (bounded) below.
+      for (const w of workers) w.close().catch(() => {});
+    },
     async close() {
       clearInterval(timer);
       pruner?.stop();

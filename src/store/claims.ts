@@ -6,6 +6,7 @@ import { auditAtCommit } from './audit.js';
 import { type Db, inTransaction } from './db.js';
 import { EXCHANGE_LAST_ERROR, type Exchange, newToken, type QueueJob, toExchange } from './exchanges.js';
 import { ATTEMPT_RESPONSE, keptOutcome, keptResponse } from './partner-answers.js';
+import { type LearnedVersion, partnerVersionsUpsert } from './partner-resources.js';
 import { sql, vaultOf } from './pg.js';
 import { headSql, OPEN_STATUSES, promote, type SequenceHead, sequenceLockKey } from './sequences.js';
 
@@ -84,6 +85,8 @@ export async function finishAttempt(
   db: Db,
   claim: Claim,
   result: AttemptResult,
+  /** What the partner answered about the resources this attempt wrote: kept in the same transaction. */
+  learned: readonly LearnedVersion[] = [],
 ): Promise<{ jobs: QueueJob[] } | undefined> {
   const x = claim.exchange;
   // The sequence lock is taken with BEGIN and the finish statement (one round trip: db.ts, pg.ts).
@@ -98,8 +101,29 @@ export async function finishAttempt(
       const unlessEnded = result.outcome === 'retry' ? 'failed' : result.outcome;
       const retryToken = result.outcome === 'retry' ? newToken() : null;
       const ended = `($8::boolean AND supersede_on_failure IS NOT NULL)`;
+      // Sealed first, so that nothing is awaited between the two statements below.
+      const lastError =
+        result.outcome === 'delivered'
+          ? null
+          : await vaultOf(client).seal(keptOutcome(result.error), EXCHANGE_LAST_ERROR);
+      // The answer cut to a few kB, with the partner's issue codes kept beside it, sealed.
+      const response = await vaultOf(client).seal(
+        attemptResponse({ ...result, response: keptResponse(result.response) }),
+        ATTEMPT_RESPONSE,
+      );
+      // The partner's versions, written whatever the claim's fate (they are the partner's facts), sent
+      // with BEGIN, the lock and the statement below in one round trip (pipelined: pg.ts).
+      const upsert = x.partnerId ? partnerVersionsUpsert(x.partnerId, learned) : undefined;
+      const kept = upsert
+        ? sql(client)
+            .query(upsert.text, upsert.values)
+            .then(
+              () => undefined,
+              (err: unknown) => ({ err }),
+            )
+        : undefined;
       // One statement: the exchange's outcome and its attempt's (only while this claim holds).
-      const { rows } = await sql(client).query(
+      const finished = sql(client).query(
         `WITH x AS (
          UPDATE exchanges SET status = CASE WHEN ${ended} THEN 'superseded' ELSE $3 END,
                 claim_token = NULL, lease_until = NULL,
@@ -130,18 +154,12 @@ export async function finishAttempt(
           // The backoff as a duration, timed by PostgreSQL: a worker whose clock is off (or jumps)
           // cannot push a retry hours away (the sweeper compares it with PostgreSQL's clock).
           result.outcome === 'retry' ? Math.max(0, result.retryAt.getTime() - Date.now()) : null,
-          result.outcome === 'delivered'
-            ? null
-            : await vaultOf(client).seal(keptOutcome(result.error), EXCHANGE_LAST_ERROR),
+          lastError,
           result.outcome === 'delivered' ? null : result.errorClass,
           mayEnd,
           result.outcome,
           result.httpStatus ?? null,
-          // The answer cut to a few kB, with the partner's issue codes kept beside it, sealed.
-          await vaultOf(client).seal(
-            attemptResponse({ ...result, response: keptResponse(result.response) }),
-            ATTEMPT_RESPONSE,
-          ),
+          response,
           result.outcome === 'delivered' ? null : result.errorClass,
           Math.round(result.durationMs),
           x.partnerId,
@@ -149,6 +167,12 @@ export async function finishAttempt(
           OPEN_STATUSES,
         ],
       );
+      // A failed upsert aborts the transaction, so the statement behind it fails too: report the first.
+      const { rows } = await finished.catch(async (err: unknown) => {
+        throw (await kept)?.err ?? err;
+      });
+      const keptFailed = await kept;
+      if (keptFailed) throw keptFailed.err;
       if (!rows[0]) return undefined;
       const status = rows[0].status as string;
       const jobs: QueueJob[] = [];

@@ -51,30 +51,44 @@ export function partnerResourceStore(db: Db, partnerId: string) {
       );
     },
     /** Several `set`s in one statement (the last of a repeated resource wins, as one by one). */
-    async setMany(
-      versions: readonly {
-        resourceType: string;
-        resourceId: string;
-        serverId: string;
-        etag: string | undefined;
-      }[],
-    ): Promise<void> {
-      const last = new Map(versions.map((v) => [key(v.resourceType, v.resourceId), v]));
-      if (last.size === 0) return;
-      const rows = [...last.values()];
-      await sql(db).query(
-        `INSERT INTO partner_resources (partner_id, resource_type, resource_id, server_id, etag)
+    async setMany(versions: readonly LearnedVersion[]): Promise<void> {
+      const upsert = partnerVersionsUpsert(partnerId, versions);
+      if (upsert) await sql(db).query(upsert.text, upsert.values);
+    },
+  };
+}
+
+/** What a partner answered about one written resource: its id there and its version. */
+export interface LearnedVersion {
+  resourceType: string;
+  resourceId: string;
+  serverId: string;
+  etag: string | undefined;
+}
+
+/**
+ * The statement that keeps `versions` for `partnerId` (the last of a repeated resource wins), or
+ * undefined when there are none. Rows go in key order, so two transactions writing some of the same
+ * resources lock their rows in the same order (never a deadlock between them).
+ */
+export function partnerVersionsUpsert(
+  partnerId: string,
+  versions: readonly LearnedVersion[],
+): { text: string; values: unknown[] } | undefined {
+  const last = new Map(versions.map((v) => [key(v.resourceType, v.resourceId), v]));
+  if (last.size === 0) return undefined;
+  const rows = [...last].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  return {
+    text: `INSERT INTO partner_resources (partner_id, resource_type, resource_id, server_id, etag)
          SELECT $1, t, i, s, e FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS v(t, i, s, e)
          ON CONFLICT (partner_id, resource_type, resource_id)
          DO UPDATE SET server_id = EXCLUDED.server_id, etag = EXCLUDED.etag, updated_at = now()`,
-        [
-          partnerId,
-          rows.map((r) => r.resourceType),
-          rows.map((r) => r.resourceId),
-          rows.map((r) => r.serverId),
-          rows.map((r) => r.etag ?? null),
-        ],
-      );
-    },
+    values: [
+      partnerId,
+      rows.map((r) => r.resourceType),
+      rows.map((r) => r.resourceId),
+      rows.map((r) => r.serverId),
+      rows.map((r) => r.etag ?? null),
+    ],
   };
 }
