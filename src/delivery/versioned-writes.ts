@@ -52,12 +52,7 @@ export class LearnedVersions implements VersionStore {
     return out;
   }
 
-  async set(
-    resourceType: string,
-    resourceId: string,
-    serverId: string,
-    etag: string | undefined,
-  ): Promise<void> {
+  async set(...[resourceType, resourceId, serverId, etag]: Parameters<VersionStore['set']>): Promise<void> {
     this.learned.set(versionKey(resourceType, resourceId), { resourceType, resourceId, serverId, etag });
   }
 
