@@ -7,7 +7,7 @@ import { type Db, inTransaction } from './db.js';
 import { EXCHANGE_LAST_ERROR, type Exchange, newToken, type QueueJob, toExchange } from './exchanges.js';
 import { ATTEMPT_RESPONSE, keptOutcome, keptResponse } from './partner-answers.js';
 import { type LearnedVersion, partnerVersionsUpsert } from './partner-resources.js';
-import { sql, vaultOf } from './pg.js';
+import { queryInOrder, sql, vaultOf } from './pg.js';
 import { headSql, OPEN_STATUSES, promote, type SequenceHead, sequenceLockKey } from './sequences.js';
 
 export interface Claim {
@@ -101,7 +101,7 @@ export async function finishAttempt(
       const unlessEnded = result.outcome === 'retry' ? 'failed' : result.outcome;
       const retryToken = result.outcome === 'retry' ? newToken() : null;
       const ended = `($8::boolean AND supersede_on_failure IS NOT NULL)`;
-      // Sealed first, so that nothing is awaited between the two statements below.
+      // Sealed before the statements below, which are written together (one round trip).
       const lastError =
         result.outcome === 'delivered'
           ? null
@@ -114,17 +114,11 @@ export async function finishAttempt(
       // The partner's versions, written whatever the claim's fate (they are the partner's facts), sent
       // with BEGIN, the lock and the statement below in one round trip (pipelined: pg.ts).
       const upsert = x.partnerId ? partnerVersionsUpsert(x.partnerId, learned) : undefined;
-      const kept = upsert
-        ? sql(client)
-            .query(upsert.text, upsert.values)
-            .then(
-              () => undefined,
-              (err: unknown) => ({ err }),
-            )
-        : undefined;
       // One statement: the exchange's outcome and its attempt's (only while this claim holds).
-      const finished = sql(client).query(
-        `WITH x AS (
+      const results = await queryInOrder(client, [
+        ...(upsert ? [upsert] : []),
+        {
+          text: `WITH x AS (
          UPDATE exchanges SET status = CASE WHEN ${ended} THEN 'superseded' ELSE $3 END,
                 claim_token = NULL, lease_until = NULL,
                 queue_token = CASE WHEN ${ended} THEN NULL ELSE $4 END,
@@ -146,33 +140,29 @@ export async function finishAttempt(
               n.queue_token AS nxt_queue_token, n.next_attempt_at AS nxt_next_attempt_at,
               n.has_blocked AS nxt_has_blocked
          FROM x LEFT JOIN nxt n ON true`,
-        [
-          x.id,
-          claim.claimToken,
-          unlessEnded,
-          retryToken,
-          // The backoff as a duration, timed by PostgreSQL: a worker whose clock is off (or jumps)
-          // cannot push a retry hours away (the sweeper compares it with PostgreSQL's clock).
-          result.outcome === 'retry' ? Math.max(0, result.retryAt.getTime() - Date.now()) : null,
-          lastError,
-          result.outcome === 'delivered' ? null : result.errorClass,
-          mayEnd,
-          result.outcome,
-          result.httpStatus ?? null,
-          response,
-          result.outcome === 'delivered' ? null : result.errorClass,
-          Math.round(result.durationMs),
-          x.partnerId,
-          x.personId,
-          OPEN_STATUSES,
-        ],
-      );
-      // A failed upsert aborts the transaction, so the statement behind it fails too: report the first.
-      const { rows } = await finished.catch(async (err: unknown) => {
-        throw (await kept)?.err ?? err;
-      });
-      const keptFailed = await kept;
-      if (keptFailed) throw keptFailed.err;
+          values: [
+            x.id,
+            claim.claimToken,
+            unlessEnded,
+            retryToken,
+            // The backoff as a duration, timed by PostgreSQL: a worker whose clock is off (or jumps)
+            // cannot push a retry hours away (the sweeper compares it with PostgreSQL's clock).
+            result.outcome === 'retry' ? Math.max(0, result.retryAt.getTime() - Date.now()) : null,
+            lastError,
+            result.outcome === 'delivered' ? null : result.errorClass,
+            mayEnd,
+            result.outcome,
+            result.httpStatus ?? null,
+            response,
+            result.outcome === 'delivered' ? null : result.errorClass,
+            Math.round(result.durationMs),
+            x.partnerId,
+            x.personId,
+            OPEN_STATUSES,
+          ],
+        },
+      ]);
+      const rows = results.at(-1)?.rows ?? [];
       if (!rows[0]) return undefined;
       const status = rows[0].status as string;
       const jobs: QueueJob[] = [];

@@ -64,8 +64,9 @@ export function atCommit(tx: Tx, text: string): void {
 
 /**
  * Takes the transaction-scoped advisory lock of `key` (`pg_advisory_xact_lock(hashtextextended(key, 0))`),
- * held until the transaction ends, from the transaction's next statement on (sent with it). PostgreSQL grants a lock the session already holds at once, so a
- * key this transaction took before (here, or with BEGIN) is not asked for again.
+ * held until the transaction ends, from the transaction's next statement on (sent with it).
+ * PostgreSQL grants a lock the session already holds at once, so a key this transaction took before
+ * (here, or with BEGIN) is not asked for again.
  */
 export async function advisoryLock(tx: Tx, key: string): Promise<void> {
   if (!(tx instanceof PgTx)) throw new TypeError('not a navbridge transaction');
@@ -195,28 +196,41 @@ export function sql(x: Queryable): Sql {
  * locks) without waiting for their answer: the pool's connections are pipelined (`openDb`), so both
  * go in one round trip and the statement keeps its prepared plan. PostgreSQL runs them in order, the
  * statement with a snapshot taken after the locks were granted, so it sees everything their previous
- * holders committed. When a waiting statement fails, the statement behind it fails too (the
- * transaction is aborted) and the first failure is the one reported.
+ * holders committed.
  */
 async function withAhead<R extends pg.QueryResultRow>(
   tx: PgTx,
   text: string,
   values: unknown[] | undefined,
 ): Promise<pg.QueryResult<R>> {
-  const ahead = tx.client.query(tx.ahead.splice(0).join(';\n')).then(
-    () => undefined,
-    (err: unknown) => ({ err }),
-  );
-  const own = sql(tx)
-    .query<R>(text, values)
-    .then(
-      (result) => ({ result }),
-      (err: unknown) => ({ err }),
-    );
-  const [before, after] = await Promise.all([ahead, own]);
-  if (before) throw storeError(before.err);
-  if ('err' in after) throw after.err;
-  return after.result;
+  const ahead = tx.client.query(tx.ahead.splice(0).join(';\n')).catch((err: unknown) => {
+    throw storeError(err);
+  });
+  const [, result] = await inOrder([ahead, sql(tx).query<R>(text, values)]);
+  return result;
+}
+
+/**
+ * Waits for statements written one behind the other and answers their results, or throws the first
+ * failure: a statement behind a failed one fails only because the failure aborted the transaction.
+ */
+async function inOrder<T extends readonly unknown[]>(runs: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(runs);
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/**
+ * Several statements of a transaction in one round trip (pipelined: `openDb`), each prepared as
+ * `sql` prepares it, run in order; their results, or the first failure (see `inOrder`). For
+ * statements that do not need each other's answers.
+ */
+export function queryInOrder(
+  tx: Tx,
+  statements: readonly { text: string; values?: unknown[] }[],
+): Promise<pg.QueryResult[]> {
+  if (!(tx instanceof PgTx)) throw new TypeError('not a navbridge transaction');
+  return inOrder(statements.map((st) => sql(tx).query(st.text, st.values)));
 }
 
 /** The client of a transaction (statements that must run inside one, e.g. advisory xact locks). */
